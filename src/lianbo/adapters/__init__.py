@@ -1,0 +1,1 @@
+"""Adapters: the outside world (database, media, fleet, notifications)."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 store: tables, repositories, migrations."""

@@ -1,0 +1,1 @@
+"""Repositories: domain objects in, domain objects out."""

@@ -1,0 +1,254 @@
+"""Terminals repository, including labels and enrolment codes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from lianbo.adapters.db.tables import EnrolmentCodeRow, TerminalLabelRow, TerminalRow
+from lianbo.domain.regions import subtree_range
+from lianbo.domain.terminals import Terminal, TerminalFilter, TerminalStatus, Tier
+
+TAG = "tag"
+GROUP = "group"
+
+
+def _terminal(row: TerminalRow, labels: dict[str, list[str]]) -> Terminal:
+    return Terminal(
+        id=row.id,
+        name=row.name,
+        tier=Tier(row.tier),
+        region=row.region_code,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        status=TerminalStatus(row.status),
+        tags=tuple(labels.get(TAG, ())),
+        groups=tuple(labels.get(GROUP, ())),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        enrolled_at=row.enrolled_at,
+        last_seen_at=row.last_seen_at,
+        retired_at=row.retired_at,
+    )
+
+
+def _row_values(t: Terminal) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "tier": t.tier.value,
+        "region_code": t.region,
+        "latitude": t.latitude,
+        "longitude": t.longitude,
+        "status": t.status.value,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "enrolled_at": t.enrolled_at,
+        "last_seen_at": t.last_seen_at,
+        "retired_at": t.retired_at,
+    }
+
+
+def _label_values(t: Terminal) -> list[dict[str, str]]:
+    return [{"terminal_id": t.id, "kind": TAG, "value": v} for v in t.tags] + [
+        {"terminal_id": t.id, "kind": GROUP, "value": v} for v in t.groups
+    ]
+
+
+class TerminalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(self, terminals: Sequence[Terminal]) -> None:
+        """Insert terminals and their labels in a few multi-row statements."""
+        if not terminals:
+            return
+        await self.session.execute(insert(TerminalRow), [_row_values(t) for t in terminals])
+        labels = [v for t in terminals for v in _label_values(t)]
+        if labels:
+            await self.session.execute(insert(TerminalLabelRow), labels)
+
+    async def get(self, terminal_id: str) -> Terminal | None:
+        row = await self.session.get(TerminalRow, terminal_id)
+        if row is None:
+            return None
+        labels = await self._labels([terminal_id])
+        return _terminal(row, labels[terminal_id])
+
+    async def by_token_hash(self, token_hash: str) -> Terminal | None:
+        row = await self.session.scalar(
+            select(TerminalRow).where(
+                TerminalRow.token_hash == token_hash, TerminalRow.status != "retired"
+            )
+        )
+        if row is None:
+            return None
+        return _terminal(row, (await self._labels([row.id]))[row.id])
+
+    async def names_taken(self, pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Which (region, name) pairs already belong to live terminals."""
+        if not pairs:
+            return []
+        names = sorted({name for _, name in pairs})
+        taken: list[tuple[str, str]] = []
+        for start in range(0, len(names), 500):
+            rows = await self.session.execute(
+                select(TerminalRow.region_code, TerminalRow.name).where(
+                    TerminalRow.name.in_(names[start : start + 500]),
+                    TerminalRow.status != "retired",
+                )
+            )
+            taken.extend((r, n) for r, n in rows.all() if (r, n) in pairs)
+        return taken
+
+    async def search(
+        self, where: TerminalFilter, *, limit: int, offset: int
+    ) -> tuple[list[Terminal], int]:
+        conditions = self._conditions(where)
+        total = await self.session.scalar(
+            select(func.count()).select_from(TerminalRow).where(*conditions)
+        )
+        rows = (
+            await self.session.scalars(
+                select(TerminalRow)
+                .where(*conditions)
+                .order_by(TerminalRow.region_code, TerminalRow.name)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        labels = await self._labels([r.id for r in rows])
+        return [_terminal(r, labels[r.id]) for r in rows], int(total or 0)
+
+    async def counts_by(self, within: str) -> list[tuple[str, str, int]]:
+        """(tier, status, count) over a subtree, retired excluded."""
+        low, high = subtree_range(within)
+        rows = await self.session.execute(
+            select(TerminalRow.tier, TerminalRow.status, func.count())
+            .where(
+                TerminalRow.region_code >= low,
+                TerminalRow.region_code < high,
+                TerminalRow.status != "retired",
+            )
+            .group_by(TerminalRow.tier, TerminalRow.status)
+        )
+        return [(tier, status, int(n)) for tier, status, n in rows.all()]
+
+    async def positions(
+        self, within: str, limit: int
+    ) -> list[tuple[str, str, str, str, float, float]]:
+        """(id, name, tier, status, lat, lon) of live terminals, for maps."""
+        low, high = subtree_range(within)
+        rows = await self.session.execute(
+            select(
+                TerminalRow.id,
+                TerminalRow.name,
+                TerminalRow.tier,
+                TerminalRow.status,
+                TerminalRow.latitude,
+                TerminalRow.longitude,
+            )
+            .where(
+                TerminalRow.region_code >= low,
+                TerminalRow.region_code < high,
+                TerminalRow.status != "retired",
+            )
+            .limit(limit)
+        )
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+    async def update(self, terminal: Terminal) -> None:
+        values = _row_values(terminal)
+        del values["id"]
+        await self.session.execute(
+            update(TerminalRow).where(TerminalRow.id == terminal.id).values(**values)
+        )
+        await self.session.execute(
+            delete(TerminalLabelRow).where(TerminalLabelRow.terminal_id == terminal.id)
+        )
+        labels = _label_values(terminal)
+        if labels:
+            await self.session.execute(insert(TerminalLabelRow), labels)
+
+    async def set_token(self, terminal_id: str, token_hash: str | None, **values: Any) -> None:
+        await self.session.execute(
+            update(TerminalRow)
+            .where(TerminalRow.id == terminal_id)
+            .values(token_hash=token_hash, **values)
+        )
+
+    async def add_codes(self, codes: Sequence[tuple[str, str, datetime, datetime]]) -> None:
+        """(code_hash, terminal_id, created_at, expires_at) rows."""
+        if not codes:
+            return
+        await self.session.execute(
+            insert(EnrolmentCodeRow),
+            [
+                {"code_hash": h, "terminal_id": t, "created_at": c, "expires_at": e}
+                for h, t, c, e in codes
+            ],
+        )
+
+    async def code(self, code_hash: str) -> tuple[str, datetime, datetime | None] | None:
+        """(terminal_id, expires_at, used_at) for an enrolment code digest."""
+        row = await self.session.get(EnrolmentCodeRow, code_hash)
+        return (row.terminal_id, row.expires_at, row.used_at) if row else None
+
+    async def use_code(self, code_hash: str, now: datetime) -> bool:
+        """Mark a code used; False when someone else used it first."""
+        result = await self.session.execute(
+            update(EnrolmentCodeRow)
+            .where(EnrolmentCodeRow.code_hash == code_hash, EnrolmentCodeRow.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def void_codes(self, terminal_id: str, now: datetime) -> None:
+        """Void a terminal's unused codes (when a new one is issued or it retires)."""
+        await self.session.execute(
+            update(EnrolmentCodeRow)
+            .where(EnrolmentCodeRow.terminal_id == terminal_id, EnrolmentCodeRow.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+    def _conditions(self, where: TerminalFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if where.region is not None:
+            low, high = subtree_range(where.region)
+            conditions += [TerminalRow.region_code >= low, TerminalRow.region_code < high]
+        if where.tier is not None:
+            conditions.append(TerminalRow.tier == where.tier.value)
+        if where.status is not None:
+            conditions.append(TerminalRow.status == where.status.value)
+        else:
+            conditions.append(TerminalRow.status != "retired")
+        for kind, value in ((TAG, where.tag), (GROUP, where.group)):
+            if value:
+                conditions.append(
+                    TerminalRow.id.in_(
+                        select(TerminalLabelRow.terminal_id).where(
+                            TerminalLabelRow.kind == kind, TerminalLabelRow.value == value
+                        )
+                    )
+                )
+        if where.search:
+            conditions.append(TerminalRow.name.contains(where.search, autoescape=True))
+        return conditions
+
+    async def _labels(self, ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+        found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        if ids:
+            rows = await self.session.execute(
+                select(TerminalLabelRow.terminal_id, TerminalLabelRow.kind, TerminalLabelRow.value)
+                .where(TerminalLabelRow.terminal_id.in_(list(ids)))
+                .order_by(TerminalLabelRow.value)
+            )
+            for terminal_id, kind, value in rows.all():
+                found[terminal_id][kind].append(value)
+        return found

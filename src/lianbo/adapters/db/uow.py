@@ -1,0 +1,53 @@
+"""Unit of work: one session, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.regions import RegionRepository
+from lianbo.adapters.db.repos.terminals import TerminalRepository
+from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
+
+
+class UnitOfWork:
+    """``async with uow:`` opens a transaction; ``commit()`` keeps it.
+
+    Leaving the block without commit rolls back, so a failed request
+    changes nothing.
+    """
+
+    session: AsyncSession
+    regions: RegionRepository
+    users: UserRepository
+    tokens: TokenRepository
+    terminals: TerminalRepository
+    audit: AuditRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.regions = RegionRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.tokens = TokenRepository(self.session)
+        self.terminals = TerminalRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,1 @@
+"""HTTP entry points: thin routers over the services."""

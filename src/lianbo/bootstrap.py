@@ -1,0 +1,55 @@
+"""The one place that picks concrete adapters and wires them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lianbo.adapters.db.engine import make_engine, make_sessionmaker
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.keys import KeyRing
+from lianbo.config import Settings
+from lianbo.domain.ports import Clock, SystemClock
+from lianbo.services.auth import LoginLimiter
+
+
+@dataclass
+class Container:
+    """Everything a request or a command needs, built once per process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    keys: KeyRing
+    limiter: LoginLimiter
+    started: float = field(default=0.0)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.token_ttl_minutes)
+
+    @property
+    def session_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.session_ttl_minutes)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """Build the container; connects to nothing until first used."""
+    engine = make_engine(settings.effective_database_url)
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        clock=clock or SystemClock(),
+        keys=KeyRing(settings.keys_dir),
+        limiter=LoginLimiter(settings.login_failures_per_minute),
+    )

@@ -1,0 +1,194 @@
+"""The ``lianbo`` command. Thin: parse, call a service, print."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from lianbo.bootstrap import Container, bootstrap
+from lianbo.config import Settings
+from lianbo.domain.errors import DomainError
+from lianbo.domain.users import SYSTEM, parse_role
+from lianbo.logs import configure_logging
+
+app = typer.Typer(help="lianbo (联播): broadcast control for networks of UHD screens.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    try:
+        return Settings(data_dir=data_dir) if data_dir else Settings()
+    except Exception as error:  # pydantic ValidationError, bad TOML
+        fail(f"bad settings: {str(error).splitlines()[0]}")
+        raise
+
+
+def fail(message: str) -> None:
+    """One line on stderr and a non-zero exit."""
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def run(work: Callable[[Container], Awaitable[T]], settings: Settings) -> T:
+    """Run an async job with a container; user errors become one-line exits."""
+
+    async def main() -> T:
+        container = bootstrap(settings)
+        try:
+            return await work(container)
+        finally:
+            await container.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        fail(f"{error.field + ': ' if error.field else ''}{error.message}")
+        raise
+
+
+async def _init(container: Container) -> None:
+    from lianbo.services.setup import initialise
+
+    report = await initialise(container)
+    console.print(
+        f"data dir [bold]{container.settings.data_dir}[/bold] ready; "
+        f"{report.regions_loaded} regions loaded; signing key {report.key_id}"
+    )
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Create the data dir, run migrations, load regions, make keys."""
+    run(_init, _settings(data_dir))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Migrate, then serve the API, console and terminal endpoints."""
+    settings = _settings(data_dir)
+    run(_init, settings)
+    _serve(settings, host, port)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from lianbo.api.app import create_app
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    console.print(f"console: [bold]http://{host}:{port}/[/bold]")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    data_dir: DataDir = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only.")] = False,
+) -> None:
+    """Init, seed a demo province (四川省) with screens, then serve."""
+    from lianbo.services.demo import ADMIN_PASSWORD, ADMIN_USERNAME, seed
+
+    settings = _settings(data_dir)
+
+    async def work(container: Container) -> None:
+        await _init(container)
+        report = await seed(container)
+        console.print(
+            f"demo: admin {'created' if report.admin_created else 'exists'}, "
+            f"{report.terminals_created} terminals added"
+        )
+
+    run(work, settings)
+    console.rule("[bold]lianbo demo[/bold]")
+    console.print(f"open      http://{host}:{port}/")
+    console.print(f"username  [bold]{ADMIN_USERNAME}[/bold]")
+    console.print(f"password  [bold]{ADMIN_PASSWORD}[/bold]")
+    console.rule()
+    if not no_serve:
+        _serve(settings, host, port)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[str, typer.Option(help="admin, operator, reviewer, issuer, monitor or viewer.")],
+    region: Annotated[str, typer.Option(help="Jurisdiction region code, e.g. 51 or 510107.")],
+    password: Annotated[str, typer.Option(help="Password (8+ characters).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Add a user with a role and a jurisdiction."""
+    from lianbo.services.users import create_user
+
+    settings = _settings(data_dir)
+
+    async def work(container: Container) -> None:
+        async with container.uow() as uow:
+            user = await create_user(
+                uow, container.clock, SYSTEM, username=name, password=password,
+                role=parse_role(role), region=region,
+            )
+        console.print(f"user [bold]{user.username}[/bold] ({user.role.value}, {user.region}) added")
+
+    run(work, settings)
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Walk the audit chain; name the first entry edited or deleted."""
+    from lianbo.services.audit import verify
+
+    settings = _settings(data_dir)
+
+    async def work(container: Container) -> None:
+        async with container.uow() as uow:
+            report = await verify(uow)
+        if not report.ok:
+            fail(f"audit chain broken: {report.reason}")
+        console.print(f"audit chain ok: {report.checked} entries verified")
+
+    run(work, settings)
+
+
+@app.command()
+def bench(
+    name: Annotated[str, typer.Argument(help="Benchmark to run: api.")],
+    size: Annotated[int, typer.Option(help="Terminals in the store.")] = 100_000,
+    data_dir: DataDir = None,
+) -> None:
+    """Run a benchmark and print a one-line JSON result."""
+    from lianbo.bench import run_benchmark
+
+    try:
+        run_benchmark(name, size=size, data_dir=data_dir)
+    except KeyError:
+        fail(f"unknown benchmark {name!r}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,40 @@
+"""Roles and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The people (and machines) who use lianbo; see DESIGN.md."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    REVIEWER = "reviewer"
+    ISSUER = "issuer"
+    MONITOR = "monitor"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    """Acts a role may be allowed."""
+
+    MANAGE_USERS = "manage_users"
+    MANAGE_TERMINALS = "manage_terminals"
+    MANAGE_REGIONS = "manage_regions"
+    READ_AUDIT = "read_audit"
+
+
+_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OPERATOR: frozenset({Permission.MANAGE_TERMINALS, Permission.MANAGE_REGIONS}),
+    Role.REVIEWER: frozenset(),
+    Role.ISSUER: frozenset(),
+    Role.MONITOR: frozenset(),
+    Role.VIEWER: frozenset(),
+}
+
+
+def can(role: Role, permission: Permission) -> bool:
+    """True when ``role`` is granted ``permission``."""
+    return permission in _GRANTS[role]

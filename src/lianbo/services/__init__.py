@@ -1,0 +1,1 @@
+"""Use cases: each ties the domain to the store inside one transaction."""

@@ -1,0 +1,97 @@
+"""The demo province: an admin, 四川省, and screens in several cities."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from lianbo.bootstrap import Container
+from lianbo.domain.roles import Role
+from lianbo.domain.terminals import TerminalDraft, TerminalFilter, Tier
+from lianbo.domain.users import SYSTEM
+from lianbo.services import terminals, users
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "lianbo-demo"
+
+# (county code, place, latitude, longitude): real districts and rough centres.
+PLACES: tuple[tuple[str, str, float, float], ...] = (
+    ("510104", "成都春熙路", 30.6570, 104.0810),
+    ("510105", "成都宽窄巷子", 30.6690, 104.0550),
+    ("510106", "成都金牛万达", 30.7060, 104.0530),
+    ("510107", "成都武侯祠", 30.6460, 104.0480),
+    ("510108", "成都建设路", 30.6720, 104.1050),
+    ("510116", "成都双流机场", 30.5780, 103.9560),
+    ("510303", "自贡彩灯公园", 29.3500, 104.7780),
+    ("510411", "攀枝花仁和", 26.4980, 101.7380),
+    ("510502", "泸州江阳", 28.8780, 105.4420),
+    ("510603", "德阳旌阳", 31.1280, 104.3970),
+    ("510703", "绵阳涪城", 31.4640, 104.7570),
+    ("510802", "广元利州", 32.4360, 105.8260),
+    ("511002", "内江市中", 29.5870, 105.0580),
+    ("511102", "乐山市中", 29.5520, 103.7660),
+    ("511302", "南充顺庆", 30.7960, 106.0920),
+    ("511502", "宜宾翠屏", 28.7660, 104.6300),
+    ("511602", "广安广安", 30.4560, 106.6330),
+    ("511702", "达州通川", 31.2140, 107.5010),
+    ("511802", "雅安雨城", 29.9810, 103.0010),
+    ("513401", "西昌邛海", 27.8940, 102.2640),
+)
+TIER_NAMES = {Tier.OUTDOOR: "户外大屏", Tier.HALL: "社区影厅", Tier.HOME: "家庭客厅"}
+TAGS = {Tier.OUTDOOR: ("landmark", "4k"), Tier.HALL: ("community",), Tier.HOME: ("stb",)}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    admin_created: bool
+    terminals_created: int
+
+
+def demo_drafts(per_place: int = 4, seed: int = 51) -> list[TerminalDraft]:
+    """Terminals over three tiers around each place, repeatable by seed."""
+    rng = random.Random(seed)
+    drafts = []
+    for code, place, lat, lon in PLACES:
+        for index in range(per_place):
+            tier = (Tier.OUTDOOR, Tier.HALL, Tier.HOME)[index % 3]
+            drafts.append(
+                TerminalDraft(
+                    name=f"{place}{TIER_NAMES[tier]}{index // 3 + 1:02d}",
+                    tier=tier,
+                    region=code,
+                    latitude=round(lat + rng.uniform(-0.03, 0.03), 5),
+                    longitude=round(lon + rng.uniform(-0.03, 0.03), 5),
+                    tags=TAGS[tier],
+                    groups=("sichuan-demo",),
+                )
+            )
+    return drafts
+
+
+async def seed(container: Container) -> DemoReport:
+    """Idempotent: a second run finds everything there and adds nothing."""
+    clock = container.clock
+    admin_created = False
+    async with container.uow() as uow:
+        if not await uow.users.exists(ADMIN_USERNAME):
+            await users.create_user(
+                uow,
+                clock,
+                SYSTEM,
+                username=ADMIN_USERNAME,
+                password=ADMIN_PASSWORD,
+                role=Role.ADMIN,
+                region="51",
+                display_name="演示管理员",
+            )
+            admin_created = True
+    created = 0
+    async with container.uow() as uow:
+        _, existing = await terminals.list_terminals(
+            uow, SYSTEM, TerminalFilter(group="sichuan-demo"), limit=1, offset=0
+        )
+        if existing == 0:
+            for draft in demo_drafts():
+                await terminals.create_terminal(uow, clock, SYSTEM, draft)
+                created += 1
+    return DemoReport(admin_created, created)

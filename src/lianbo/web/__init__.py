@@ -1,0 +1,1 @@
+"""The operator console (server-rendered) and its static files."""
