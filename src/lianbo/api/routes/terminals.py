@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
+from starlette.datastructures import UploadFile
 
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.routes.common import Limit, Offset

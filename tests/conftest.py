@@ -1,0 +1,112 @@
+"""Shared fixtures: real SQLite and real PostgreSQL, migrated once per run."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lianbo.api.app import create_app
+from lianbo.bootstrap import bootstrap
+from lianbo.config import Settings
+from lianbo.services.setup import initialise
+from tests.support.clock import FakeClock
+from tests.support.env import Env
+from tests.support.services import Postgres, missing, start_postgres
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres | None]:
+    server = start_postgres()
+    yield server
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir migrated and loaded with regions once; tests copy it."""
+    data_dir = tmp_path_factory.mktemp("template")
+    container = bootstrap(Settings(data_dir=data_dir))
+    await initialise(container)
+    await container.close()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def postgres_template(
+    postgres: Postgres | None, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Postgres, Path] | None:
+    """A migrated database that each test clones with CREATE DATABASE ... TEMPLATE.
+
+    Requested lazily from inside the async ``env`` fixture, so its async work
+    runs on a loop of its own in a worker thread.
+    """
+    if postgres is None:
+        return None
+    data_dir = tmp_path_factory.mktemp("pgtemplate")
+
+    async def build() -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(
+            host="127.0.0.1", port=postgres.port, user="lianbo", database="postgres"
+        )
+        await admin.execute("CREATE DATABASE lianbo_template")
+        await admin.close()
+        url = postgres.url("lianbo_template")
+        container = bootstrap(Settings(data_dir=data_dir, database_url=url))
+        await initialise(container)
+        await container.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, build()).result()
+    return postgres, data_dir
+
+
+async def _fresh_settings(
+    backend: str, tmp_path: Path, sqlite_template: Path, postgres_template: tuple[Postgres, Path] | None
+) -> Settings:
+    data_dir = tmp_path / "data"
+    if backend == "sqlite":
+        shutil.copytree(sqlite_template, data_dir)
+        return Settings(data_dir=data_dir)
+    if postgres_template is None:
+        missing("PostgreSQL is not installed (apt-get install postgresql)")
+    assert postgres_template is not None
+    server, template_dir = postgres_template
+    shutil.copytree(template_dir, data_dir)
+    import asyncpg
+
+    name = f"test_{next(_databases)}"
+    admin = await asyncpg.connect(host="127.0.0.1", port=server.port, user="lianbo", database="postgres")
+    await admin.execute(f"CREATE DATABASE {name} TEMPLATE lianbo_template")
+    await admin.close()
+    return Settings(data_dir=data_dir, database_url=server.url(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def env(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+) -> AsyncIterator[Env]:
+    """The app over a fresh database, once on SQLite and once on PostgreSQL."""
+    backend: str = request.param
+    pg = request.getfixturevalue("postgres_template") if backend == "postgres" else None
+    settings = await _fresh_settings(backend, tmp_path, sqlite_template, pg)
+    clock = FakeClock()
+    container = bootstrap(settings, clock=clock)
+    app = create_app(container=container)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as client:
+        yield Env(container, client, clock, backend)
+    await container.close()
