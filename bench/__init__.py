@@ -1,0 +1,1 @@
+"""Benchmarks: each module has ``run(size, data_dir) -> dict`` (see README)."""

@@ -1,0 +1,169 @@
+"""Benchmark ``api``: terminal list latency at scale and bulk CSV import.
+
+Issue 2 targets, with 100,000 terminals in SQLite: a filtered page of 100
+terminals in under 30 ms median through HTTP; a CSV import of 10,000
+terminals in under 10 s. The server runs as a real ``lianbo serve``
+subprocess; requests go over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lianbo.bootstrap import bootstrap
+from lianbo.config import Settings
+from lianbo.domain.roles import Role
+from lianbo.domain.terminals import Terminal, TerminalStatus, Tier
+from lianbo.domain.users import SYSTEM
+from lianbo.services import users
+from lianbo.services.setup import initialise
+
+PASSWORD = "bench-password-1"
+STATUSES = (TerminalStatus.ONLINE, TerminalStatus.OFFLINE, TerminalStatus.PENDING)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _seed(settings: Settings, size: int) -> list[str]:
+    """Fill the store directly (setup is not what we measure)."""
+    container = bootstrap(settings)
+    await initialise(container)
+    rng = random.Random(2)
+    async with container.uow() as uow:
+        counties = sorted(c for c in await uow.regions.codes() if c.startswith("51") and len(c) == 6)
+        await users.create_user(
+            uow, container.clock, SYSTEM, username="bench", password=PASSWORD,
+            role=Role.ADMIN, region="51",
+        )
+    now = datetime.now(UTC)
+    batch: list[Terminal] = []
+    async with container.uow() as uow:
+        for i in range(size):
+            tier = (Tier.OUTDOOR, Tier.HALL, Tier.HOME)[i % 3]
+            batch.append(
+                Terminal(
+                    id=uuid.uuid4().hex, name=f"bench-{i:07d}", tier=tier,
+                    region=rng.choice(counties), latitude=30 + rng.random(),
+                    longitude=104 + rng.random(), status=STATUSES[i % 3],
+                    tags=("stb",) if tier is Tier.HOME else ("landmark",), groups=(),
+                    created_at=now, updated_at=now,
+                )
+            )
+            if len(batch) == 5000:
+                await uow.terminals.add_many(batch)
+                batch = []
+        await uow.terminals.add_many(batch)
+        await uow.commit()
+    await container.close()
+    return counties
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+def _pages(client: httpx.Client, counties: list[str], requests: int) -> list[float]:
+    rng = random.Random(3)
+    filters: list[dict[str, Any]] = [
+        {"region": "5101", "tier": "outdoor"},
+        {"region": "51", "status": "online"},
+        {"tier": "home", "tag": "stb"},
+        {"region": "51"},
+    ]
+    latencies = []
+    for i in range(requests):
+        params = dict(filters[i % len(filters)])
+        if i % 5 == 0:
+            params = {"region": rng.choice(counties), "tier": "hall"}
+        params |= {"limit": 100, "offset": rng.randrange(0, 10) * 100}
+        started = time.perf_counter()
+        response = client.get("/api/v1/terminals", params=params)
+        latencies.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return latencies
+
+
+def _import(client: httpx.Client, counties: list[str], rows: int) -> float:
+    lines = ["name,tier,region,latitude,longitude,tags,groups"]
+    lines += [
+        f"import-{i:06d},home,{counties[i % len(counties)]},30.5,104.1,stb,bench"
+        for i in range(rows)
+    ]
+    started = time.perf_counter()
+    response = client.post(
+        "/api/v1/terminals/import",
+        content="\n".join(lines).encode(),
+        headers={"content-type": "text/csv"},
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    assert response.json()["created"] == rows
+    return elapsed
+
+
+def run(size: int, data_dir: Path | None, import_rows: int = 10_000) -> dict[str, Any]:
+    """Seed ``size`` terminals, serve, measure; returns the result line."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-"))
+    settings = Settings(data_dir=data_dir)
+    counties = asyncio.run(_seed(settings, size))
+    port = _free_port()
+    lianbo = Path(sys.executable).with_name("lianbo")
+    env = os.environ | {"LIANBO_DATA_DIR": str(data_dir), "LIANBO_LOGIN_FAILURES_PER_MINUTE": "100"}
+    server = subprocess.Popen(
+        [str(lianbo), "serve", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server)
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD}
+        ).json()["token"]
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            _pages(client, counties, 20)  # warm-up
+            latencies = _pages(client, counties, 200)
+            import_seconds = _import(client, counties, min(import_rows, max(size, 100)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies.sort()
+    return {
+        "bench": "api",
+        "terminals": size,
+        "page_ms_p50": round(statistics.median(latencies), 2),
+        "page_ms_p95": round(latencies[int(len(latencies) * 0.95) - 1], 2),
+        "page_target_ms": 30,
+        "import_rows": min(import_rows, max(size, 100)),
+        "import_s": round(import_seconds, 2),
+        "import_target_s": 10,
+        "cpus": os.cpu_count(),
+    }
