@@ -175,16 +175,26 @@ def audit_verify(data_dir: DataDir = None) -> None:
 @app.command()
 def bench(
     name: Annotated[str, typer.Argument(help="Benchmark to run: api.")],
-    size: Annotated[int, typer.Option(help="Terminals in the store.")] = 100_000,
+    size: Annotated[int, typer.Option(help="Scale (terminals in the store).", min=1)] = 100_000,
+    import_rows: Annotated[int, typer.Option(help="Rows for the CSV import.", min=1)] = 10_000,
     data_dir: DataDir = None,
 ) -> None:
-    """Run a benchmark and print a one-line JSON result."""
-    from lianbo.bench import run_benchmark
+    """Run benchmark NAME from bench/ and print a one-line JSON result."""
+    import importlib
+    import json
 
-    try:
-        run_benchmark(name, size=size, data_dir=data_dir)
-    except KeyError:
+    if not name.isidentifier():
         fail(f"unknown benchmark {name!r}")
+    repo = Path(__file__).resolve().parents[2]
+    if str(repo) not in sys.path:
+        sys.path.insert(0, str(repo))
+    try:
+        module = importlib.import_module(f"bench.{name}")
+    except ModuleNotFoundError:
+        fail(f"unknown benchmark {name!r} (see bench/README.md)")
+        raise
+    result = module.run(size, data_dir, import_rows=import_rows)
+    print(json.dumps(result, ensure_ascii=False))
 
 
 def main() -> None:
