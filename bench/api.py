@@ -49,10 +49,17 @@ async def _seed(settings: Settings, size: int) -> list[str]:
     await initialise(container)
     rng = random.Random(2)
     async with container.uow() as uow:
-        counties = sorted(c for c in await uow.regions.codes() if c.startswith("51") and len(c) == 6)
+        counties = sorted(
+            c for c in await uow.regions.codes() if c.startswith("51") and len(c) == 6
+        )
         await users.create_user(
-            uow, container.clock, SYSTEM, username="bench", password=PASSWORD,
-            role=Role.ADMIN, region="51",
+            uow,
+            container.clock,
+            SYSTEM,
+            username="bench",
+            password=PASSWORD,
+            role=Role.ADMIN,
+            region="51",
         )
     now = datetime.now(UTC)
     batch: list[Terminal] = []
@@ -61,11 +68,17 @@ async def _seed(settings: Settings, size: int) -> list[str]:
             tier = (Tier.OUTDOOR, Tier.HALL, Tier.HOME)[i % 3]
             batch.append(
                 Terminal(
-                    id=uuid.uuid4().hex, name=f"bench-{i:07d}", tier=tier,
-                    region=rng.choice(counties), latitude=30 + rng.random(),
-                    longitude=104 + rng.random(), status=STATUSES[i % 3],
-                    tags=("stb",) if tier is Tier.HOME else ("landmark",), groups=(),
-                    created_at=now, updated_at=now,
+                    id=uuid.uuid4().hex,
+                    name=f"bench-{i:07d}",
+                    tier=tier,
+                    region=rng.choice(counties),
+                    latitude=30 + rng.random(),
+                    longitude=104 + rng.random(),
+                    status=STATUSES[i % 3],
+                    tags=("stb",) if tier is Tier.HOME else ("landmark",),
+                    groups=(),
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             if len(batch) == 5000:
@@ -139,8 +152,10 @@ def run(size: int, data_dir: Path | None, import_rows: int = 10_000) -> dict[str
     lianbo = Path(sys.executable).with_name("lianbo")
     env = os.environ | {"LIANBO_DATA_DIR": str(data_dir), "LIANBO_LOGIN_FAILURES_PER_MINUTE": "100"}
     server = subprocess.Popen(
-        [str(lianbo), "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(lianbo), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

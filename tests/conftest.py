@@ -73,7 +73,10 @@ def postgres_template(
 
 
 async def _fresh_settings(
-    backend: str, tmp_path: Path, sqlite_template: Path, postgres_template: tuple[Postgres, Path] | None
+    backend: str,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_template: tuple[Postgres, Path] | None,
 ) -> Settings:
     data_dir = tmp_path / "data"
     if backend == "sqlite":
@@ -87,7 +90,9 @@ async def _fresh_settings(
     import asyncpg
 
     name = f"test_{next(_databases)}"
-    admin = await asyncpg.connect(host="127.0.0.1", port=server.port, user="lianbo", database="postgres")
+    admin = await asyncpg.connect(
+        host="127.0.0.1", port=server.port, user="lianbo", database="postgres"
+    )
     await admin.execute(f"CREATE DATABASE {name} TEMPLATE lianbo_template")
     await admin.close()
     return Settings(data_dir=data_dir, database_url=server.url(name))

@@ -17,7 +17,9 @@ from lianbo.domain.errors import DomainError
 from lianbo.domain.users import SYSTEM, parse_role
 from lianbo.logs import configure_logging
 
-app = typer.Typer(help="lianbo (联播): broadcast control for networks of UHD screens.", no_args_is_help=True)
+app = typer.Typer(
+    help="lianbo (联播): broadcast control for networks of UHD screens.", no_args_is_help=True
+)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -134,7 +136,9 @@ def demo(
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="Username.")],
-    role: Annotated[str, typer.Option(help="admin, operator, reviewer, issuer, monitor or viewer.")],
+    role: Annotated[
+        str, typer.Option(help="admin, operator, reviewer, issuer, monitor or viewer.")
+    ],
     region: Annotated[str, typer.Option(help="Jurisdiction region code, e.g. 51 or 510107.")],
     password: Annotated[str, typer.Option(help="Password (8+ characters).")],
     data_dir: DataDir = None,
@@ -147,8 +151,13 @@ def user_add(
     async def work(container: Container) -> None:
         async with container.uow() as uow:
             user = await create_user(
-                uow, container.clock, SYSTEM, username=name, password=password,
-                role=parse_role(role), region=region,
+                uow,
+                container.clock,
+                SYSTEM,
+                username=name,
+                password=password,
+                role=parse_role(role),
+                region=region,
             )
         console.print(f"user [bold]{user.username}[/bold] ({user.role.value}, {user.region}) added")
 

@@ -15,9 +15,7 @@ async def test_the_chain_verifies_then_an_edit_is_named(env: Env) -> None:
     report = (await env.client.get("/api/v1/audit/verify", headers=admin)).json()
     assert report["ok"] and report["checked"] == 6  # user.create, login, 4 creates
     async with env.container.uow() as uow:
-        await uow.session.execute(
-            update(AuditRow).where(AuditRow.seq == 4).values(actor="mallory")
-        )
+        await uow.session.execute(update(AuditRow).where(AuditRow.seq == 4).values(actor="mallory"))
         await uow.commit()
     broken = (await env.client.get("/api/v1/audit/verify", headers=admin)).json()
     assert broken == {"ok": False, "checked": 3, "broken_seq": 4, "reason": "entry 4 was edited"}

@@ -42,7 +42,9 @@ async def test_expired_and_unknown_codes_are_refused(env: Env) -> None:
 async def test_reissuing_voids_the_old_code_and_retiring_voids_all(env: Env) -> None:
     admin = await env.as_role(Role.OPERATOR, "5101")
     created = await env.terminal(admin)
-    fresh = await env.client.post(f"/api/v1/terminals/{created['id']}/enrolment-code", headers=admin)
+    fresh = await env.client.post(
+        f"/api/v1/terminals/{created['id']}/enrolment-code", headers=admin
+    )
     assert fresh.status_code == 201
     old = await env.client.post("/terminal/v1/enrol", json={"code": created["enrolment_code"]})
     assert old.status_code == 410

@@ -30,7 +30,9 @@ async def test_a_bad_row_refuses_the_whole_file_and_names_it(env: Env) -> None:
     admin = await env.as_role()
     body = HEADER + "好屏,home,510107,30,104,,\n" * 1 + "坏屏,home,510107,300,104,,\n"
     response = await env.client.post(
-        "/api/v1/terminals/import", content=body.encode(), headers=admin | {"content-type": "text/csv"}
+        "/api/v1/terminals/import",
+        content=body.encode(),
+        headers=admin | {"content-type": "text/csv"},
     )
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("row 3:")
@@ -42,7 +44,9 @@ async def test_a_name_already_in_use_is_named_by_row(env: Env) -> None:
     await env.terminal(admin, name="已有屏")
     body = HEADER + "新屏,home,510107,30,104,,\n已有屏,home,510107,30,104,,\n"
     response = await env.client.post(
-        "/api/v1/terminals/import", content=body.encode(), headers=admin | {"content-type": "text/csv"}
+        "/api/v1/terminals/import",
+        content=body.encode(),
+        headers=admin | {"content-type": "text/csv"},
     )
     assert response.status_code == 400
     assert "row 3" in response.json()["error"]["message"]
@@ -53,7 +57,9 @@ async def test_rows_outside_the_jurisdiction_are_refused(env: Env) -> None:
     operator = await env.as_role(Role.OPERATOR, "510107")
     body = HEADER + "a,home,510107,30,104,,\nb,home,510104,30,104,,\n"
     response = await env.client.post(
-        "/api/v1/terminals/import", content=body.encode(), headers=operator | {"content-type": "text/csv"}
+        "/api/v1/terminals/import",
+        content=body.encode(),
+        headers=operator | {"content-type": "text/csv"},
     )
     assert response.status_code == 400 and "row 3" in response.json()["error"]["message"]
 

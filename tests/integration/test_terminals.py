@@ -37,7 +37,9 @@ async def test_create_list_edit_retire(env: Env) -> None:
     gone = (await env.client.get("/api/v1/terminals?status=retired", headers=admin)).json()
     assert gone["items"][0]["id"] == created["id"]
 
-    actions = [e["action"] for e in (await env.client.get("/api/v1/audit", headers=admin)).json()["items"]]
+    actions = [
+        e["action"] for e in (await env.client.get("/api/v1/audit", headers=admin)).json()["items"]
+    ]
     assert {"terminal.create", "terminal.update", "terminal.retire"} <= set(actions)
 
 
@@ -78,7 +80,13 @@ async def test_duplicate_name_in_a_region_is_409(env: Env) -> None:
     await env.terminal(admin, name="同名屏")
     again = await env.client.post(
         "/api/v1/terminals",
-        json={"name": "同名屏", "tier": "home", "region": "510107", "latitude": 30, "longitude": 104},
+        json={
+            "name": "同名屏",
+            "tier": "home",
+            "region": "510107",
+            "latitude": 30,
+            "longitude": 104,
+        },
         headers=admin,
     )
     assert again.status_code == 409

@@ -10,15 +10,24 @@ async def test_admin_creates_and_changes_a_user_audited(env: Env) -> None:
     admin = await env.as_role(Role.ADMIN, "51")
     created = await env.client.post(
         "/api/v1/users",
-        json={"username": "wuhou-op", "password": "long-enough-1", "role": "operator", "region": "510107"},
+        json={
+            "username": "wuhou-op",
+            "password": "long-enough-1",
+            "role": "operator",
+            "region": "510107",
+        },
         headers=admin,
     )
     assert created.status_code == 201
     user_id = created.json()["id"]
-    token = (await env.client.post(
-        "/api/v1/auth/token", json={"username": "wuhou-op", "password": "long-enough-1"}
-    )).json()["token"]
-    changed = await env.client.patch(f"/api/v1/users/{user_id}", json={"role": "viewer"}, headers=admin)
+    token = (
+        await env.client.post(
+            "/api/v1/auth/token", json={"username": "wuhou-op", "password": "long-enough-1"}
+        )
+    ).json()["token"]
+    changed = await env.client.patch(
+        f"/api/v1/users/{user_id}", json={"role": "viewer"}, headers=admin
+    )
     assert changed.json()["role"] == "viewer"
     # A role change ends the user's sessions.
     stale = await env.client.get("/api/v1/terminals", headers={"Authorization": f"Bearer {token}"})
@@ -40,7 +49,9 @@ async def test_admin_creates_and_changes_a_user_audited(env: Env) -> None:
         ({"username": "x" * 65}, 422, "username"),
     ],
 )
-async def test_bad_users_are_refused(env: Env, body: dict[str, str], status: int, field: str) -> None:
+async def test_bad_users_are_refused(
+    env: Env, body: dict[str, str], status: int, field: str
+) -> None:
     admin = await env.as_role()
     base = {"username": "newbie", "password": "long-enough-1", "role": "viewer", "region": "51"}
     response = await env.client.post("/api/v1/users", json=base | body, headers=admin)

@@ -32,8 +32,14 @@ class Env:
         name = extra.pop("username", f"{role.value}{next(_names)}")
         async with self.container.uow() as uow:
             return await users.create_user(
-                uow, self.clock, SYSTEM, username=name, password=PASSWORD,
-                role=role, region=region, **extra,
+                uow,
+                self.clock,
+                SYSTEM,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                region=region,
+                **extra,
             )
 
     async def login(self, user: User, address_ok: bool = True) -> dict[str, str]:

@@ -60,14 +60,29 @@ class Postgres:
 
     def initdb(self) -> None:
         self._run(
-            str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "lianbo",
-            "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8",
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "lianbo",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         )
 
     def start(self) -> None:
         self._run(
-            str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l",
-            str(self.data_dir / "server.log"), "-w", "-t", "60", "-o",
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
             f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200",

@@ -47,7 +47,11 @@ def test_full_form_pads_to_six_digits_only_for_upper_levels() -> None:
 
 def test_levels_and_ancestors() -> None:
     assert [level_of(c) for c in ("51", "5101", "510107", "510107001", "510107001001")] == [
-        1, 2, 3, 4, 5,
+        1,
+        2,
+        3,
+        4,
+        5,
     ]
     assert ancestors("510107001") == ["51", "5101", "510107"]
 

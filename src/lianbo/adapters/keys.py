@@ -23,9 +23,7 @@ class PublicKey:
 
 
 def _raw_public(key: Ed25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def key_id_of(key: Ed25519PrivateKey) -> str:
@@ -76,6 +74,4 @@ class KeyRing:
         active = self.ensure()
         ids = sorted(p.stem for p in self.directory.glob("*.pem"))
         ids.sort(key=lambda k: k != active)
-        return [
-            PublicKey(k, base64.b64encode(_raw_public(self.private(k))).decode()) for k in ids
-        ]
+        return [PublicKey(k, base64.b64encode(_raw_public(self.private(k))).decode()) for k in ids]

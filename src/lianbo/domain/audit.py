@@ -73,9 +73,7 @@ class ChainReport:
         return self.broken_seq is None
 
 
-def verify_chain(
-    entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str
-) -> ChainReport:
+def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str) -> ChainReport:
     """Walk entries in ``seq`` order and report the first one not as written.
 
     ``head_seq``/``head_hash`` are the last entry as recorded at append time,
@@ -86,9 +84,7 @@ def verify_chain(
     checked = 0
     for entry in entries:
         if entry.seq != expected_seq:
-            return ChainReport(
-                checked, expected_seq, f"entry {expected_seq} is missing (deleted)"
-            )
+            return ChainReport(checked, expected_seq, f"entry {expected_seq} is missing (deleted)")
         if entry.prev_hash != prev:
             return ChainReport(
                 checked, entry.seq, f"entry {entry.seq} does not link to entry {entry.seq - 1}"

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8
 LIFETIME = timedelta(hours=24)
+_LOOK_ALIKES = str.maketrans("OIL", "011")
 
 
 def new_code(random_index: Callable[[int], int]) -> str:
@@ -25,7 +26,7 @@ def normalise_code(typed: str) -> str:
     """What a person typed, made comparable: upper case, no separators,
     and the look-alike letters read as the digits they resemble."""
     cleaned = typed.strip().upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(_LOOK_ALIKES)
 
 
 def expires_at(issued: datetime) -> datetime:

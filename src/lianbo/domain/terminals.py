@@ -132,3 +132,16 @@ class TerminalFilter:
     tag: str | None = None
     group: str | None = None
     search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalChanges:
+    """An edit: only the fields that are not None change."""
+
+    name: str | None = None
+    tier: Tier | None = None
+    region: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    tags: tuple[str, ...] | None = None
+    groups: tuple[str, ...] | None = None

@@ -94,7 +94,7 @@ async def children(uow: UnitOfWork, actor: Actor, parent: str | None) -> list[Re
         top = await uow.regions.get(actor.jurisdiction) if actor.jurisdiction else None
         kids = [top] if top else await uow.regions.children(None)
     else:
-        kids = (await uow.regions.children((await get_region(uow, actor, parent)).code))
+        kids = await uow.regions.children((await get_region(uow, actor, parent)).code)
         kids = [k for k in kids if actor.sees(k.code)]
     counts = await uow.regions.terminal_counts(actor.jurisdiction)
     nodes = []
@@ -116,9 +116,13 @@ async def add_region(
         raise InvalidInput(f"name must be 1-{NAME_MAX} characters", field="name")
     raw = code.strip()
     if len(raw) not in (9, 12) or not raw.isdigit():
-        raise InvalidInput("only 9-digit townships and 12-digit villages can be added", field="code")
+        raise InvalidInput(
+            "only 9-digit townships and 12-digit villages can be added", field="code"
+        )
     parent_code = raw[:-3]
-    parent_code = normalise_code(parent_code, field="code") if len(parent_code) == 6 else parent_code
+    parent_code = (
+        normalise_code(parent_code, field="code") if len(parent_code) == 6 else parent_code
+    )
     if not child_code_is_valid(parent_code, raw) or raw.endswith("000"):
         raise InvalidInput("code must extend a county or township code", field="code")
     parent = await uow.regions.get(parent_code)

@@ -17,6 +17,7 @@ from lianbo.domain.roles import Permission
 from lianbo.domain.terminal_csv import parse_terminal_csv
 from lianbo.domain.terminals import (
     Terminal,
+    TerminalChanges,
     TerminalDraft,
     TerminalFilter,
     TerminalStatus,
@@ -168,9 +169,7 @@ async def list_terminals(
         region = normalise_code(where.region)
         if not actor.sees(region):
             return [], 0
-    return await uow.terminals.search(
-        replace(where, region=region), limit=limit, offset=offset
-    )
+    return await uow.terminals.search(replace(where, region=region), limit=limit, offset=offset)
 
 
 async def update_terminal(
@@ -178,34 +177,39 @@ async def update_terminal(
     clock: Clock,
     actor: Actor,
     terminal_id: str,
-    changes: dict[str, object],
+    changes: TerminalChanges,
 ) -> Terminal:
     """Edit name, tier, region, position, tags or groups (audited)."""
     _require_manager(actor)
     before = await get_terminal(uow, actor, terminal_id)
     if before.status is TerminalStatus.RETIRED:
         raise Conflict("a retired terminal cannot be changed")
-    after = before
-    if "region" in changes:
-        after = replace(after, region=await require_region(uow, actor, str(changes["region"])))
-    if "name" in changes:
-        after = replace(after, name=check_name(str(changes["name"])))
-    if "tier" in changes:
-        after = replace(after, tier=changes["tier"])  # type: ignore[arg-type]
-    if "latitude" in changes or "longitude" in changes:
-        lat = float(changes.get("latitude", after.latitude))  # type: ignore[arg-type]
-        lon = float(changes.get("longitude", after.longitude))  # type: ignore[arg-type]
-        after = replace(after, latitude=lat, longitude=lon)
-        check_position(lat, lon)
-    for key in ("tags", "groups"):
-        if key in changes:
-            labels = check_labels(list(changes[key]), field_name=key)  # type: ignore[call-overload]
-            after = replace(after, **{key: labels})
+    region = before.region
+    if changes.region is not None:
+        region = await require_region(uow, actor, changes.region)
+    latitude, longitude = check_position(
+        before.latitude if changes.latitude is None else changes.latitude,
+        before.longitude if changes.longitude is None else changes.longitude,
+    )
+    after = replace(
+        before,
+        name=before.name if changes.name is None else check_name(changes.name),
+        tier=changes.tier or before.tier,
+        region=region,
+        latitude=latitude,
+        longitude=longitude,
+        tags=before.tags if changes.tags is None else check_labels(changes.tags, field_name="tags"),
+        groups=(
+            before.groups
+            if changes.groups is None
+            else check_labels(changes.groups, field_name="groups")
+        ),
+        updated_at=clock.now(),
+    )
     if (after.region, after.name) != (before.region, before.name) and (
         await uow.terminals.names_taken({(after.region, after.name)})
     ):
         raise Conflict(f"a terminal named {after.name!r} exists in this region", field="name")
-    after = replace(after, updated_at=clock.now())
     await uow.terminals.update(after)
     await audit.record(
         uow,
@@ -221,7 +225,9 @@ async def update_terminal(
     return after
 
 
-async def retire_terminal(uow: UnitOfWork, clock: Clock, actor: Actor, terminal_id: str) -> Terminal:
+async def retire_terminal(
+    uow: UnitOfWork, clock: Clock, actor: Actor, terminal_id: str
+) -> Terminal:
     """Take a terminal out of service: its token and codes stop working."""
     _require_manager(actor)
     before = await get_terminal(uow, actor, terminal_id)

@@ -62,7 +62,9 @@ async def verify_audit(actor: ActorDep, uow: UowDep) -> AuditVerifyOut:
     if not actor.can(Permission.READ_AUDIT):
         raise Forbidden("verifying the audit log needs the admin role")
     report = await audit.verify(uow)
-    return AuditVerifyOut(ok=report.ok, checked=report.checked, broken_seq=report.broken_seq, reason=report.reason)
+    return AuditVerifyOut(
+        ok=report.ok, checked=report.checked, broken_seq=report.broken_seq, reason=report.reason
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -18,7 +18,7 @@ async def healthz(uow: UowDep) -> JSONResponse:
     """200 when the database answers, 503 when it does not."""
     try:
         await uow.session.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
+    except Exception as error:
         return JSONResponse({"status": "error", "database": str(error)[:200]}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 
@@ -28,7 +28,10 @@ async def metrics(container: ContainerDep, uow: UowDep) -> PlainTextResponse:
     """Terminal counts by tier and status, plus request counters."""
     registry = CollectorRegistry()
     terminals = Gauge(
-        "lianbo_terminals", "Live terminals by tier and status", ["tier", "status"], registry=registry
+        "lianbo_terminals",
+        "Live terminals by tier and status",
+        ["tier", "status"],
+        registry=registry,
     )
     for tier, status, count in await uow.terminals.counts_by(""):
         terminals.labels(tier=tier, status=status).set(count)

@@ -15,7 +15,9 @@ from lianbo.services import regions
 router = APIRouter(prefix="/api/v1/regions", tags=["regions"])
 
 
-def region_out(region: Region, terminals: int | None = None, has_children: bool | None = None) -> RegionOut:
+def region_out(
+    region: Region, terminals: int | None = None, has_children: bool | None = None
+) -> RegionOut:
     return RegionOut(
         code=region.code,
         full_code=full_form(region.code),
@@ -52,7 +54,9 @@ async def get_region(code: str, actor: ActorDep, uow: UowDep) -> RegionOut:
 
 
 @router.post("", status_code=201)
-async def add_region(body: RegionCreate, actor: ActorDep, container: ContainerDep, uow: UowDep) -> RegionOut:
+async def add_region(
+    body: RegionCreate, actor: ActorDep, container: ContainerDep, uow: UowDep
+) -> RegionOut:
     """Add a township (9 digits) or village/community (12 digits)."""
     return region_out(
         await regions.add_region(uow, container.clock, actor, code=body.code, name=body.name)

@@ -26,5 +26,8 @@ async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> Enr
 async def keys(container: ContainerDep) -> KeysResponse:
     """The control centre's public keys, for manifest and alert signatures."""
     return KeysResponse(
-        keys=[PublicKeyOut(key_id=k.key_id, public_key=k.public_key) for k in container.keys.public_keys()]
+        keys=[
+            PublicKeyOut(key_id=k.key_id, public_key=k.public_key)
+            for k in container.keys.public_keys()
+        ]
     )

@@ -19,7 +19,13 @@ from lianbo.api.schemas import (
     TerminalPatch,
 )
 from lianbo.domain.errors import InvalidInput
-from lianbo.domain.terminals import TerminalDraft, TerminalFilter, TerminalStatus, Tier
+from lianbo.domain.terminals import (
+    TerminalChanges,
+    TerminalDraft,
+    TerminalFilter,
+    TerminalStatus,
+    Tier,
+)
 from lianbo.services import terminals
 from lianbo.services.terminals import IssuedCode
 
@@ -83,7 +89,10 @@ async def import_terminals(
         enrolment_code_expires_at=issued[0].expires_at,
         items=[
             ImportedTerminal(
-                id=i.terminal.id, name=i.terminal.name, region=i.terminal.region, enrolment_code=i.code
+                id=i.terminal.id,
+                name=i.terminal.name,
+                region=i.terminal.region,
+                enrolment_code=i.code,
             )
             for i in issued
         ],
@@ -121,9 +130,18 @@ async def get_terminal(terminal_id: str, actor: ActorDep, uow: UowDep) -> Termin
 async def update_terminal(
     terminal_id: str, body: TerminalPatch, actor: ActorDep, container: ContainerDep, uow: UowDep
 ) -> TerminalOut:
-    changes = body.model_dump(exclude_unset=True)
-    for key in [k for k, v in changes.items() if v is None]:
-        raise InvalidInput(f"{key} cannot be null", field=key)
+    for key in body.model_fields_set:
+        if getattr(body, key) is None:
+            raise InvalidInput(f"{key} cannot be null", field=key)
+    changes = TerminalChanges(
+        name=body.name,
+        tier=body.tier,
+        region=body.region,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        tags=None if body.tags is None else tuple(body.tags),
+        groups=None if body.groups is None else tuple(body.groups),
+    )
     updated = await terminals.update_terminal(uow, container.clock, actor, terminal_id, changes)
     return TerminalOut.of(updated)
 

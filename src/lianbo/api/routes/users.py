@@ -13,13 +13,17 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.get("")
-async def list_users(actor: ActorDep, uow: UowDep, limit: Limit = 50, offset: Offset = 0) -> Page[UserOut]:
+async def list_users(
+    actor: ActorDep, uow: UowDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[UserOut]:
     found, total = await users.list_users(uow, actor, limit=limit, offset=offset)
     return Page(items=[UserOut.of(u) for u in found], total=total)
 
 
 @router.post("", status_code=201)
-async def create_user(body: UserCreate, actor: ActorDep, container: ContainerDep, uow: UowDep) -> UserOut:
+async def create_user(
+    body: UserCreate, actor: ActorDep, container: ContainerDep, uow: UowDep
+) -> UserOut:
     user = await users.create_user(
         uow,
         container.clock,

@@ -12,7 +12,9 @@ from lianbo.domain.regions import Region, level_of, subtree_range
 
 
 def _region(row: RegionRow) -> Region:
-    return Region(code=row.code, name=row.name, parent_code=row.parent_code, full_name=row.full_name)
+    return Region(
+        code=row.code, name=row.name, parent_code=row.parent_code, full_name=row.full_name
+    )
 
 
 class RegionRepository:
