@@ -31,6 +31,13 @@ class TerminalStatus(StrEnum):
     RETIRED = "retired"
 
 
+LIVE_STATUSES: tuple[TerminalStatus, ...] = (
+    TerminalStatus.PENDING,
+    TerminalStatus.ONLINE,
+    TerminalStatus.OFFLINE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TerminalDraft:
     """What an operator gives to create a terminal (already parsed)."""
@@ -72,6 +79,8 @@ def check_labels(labels: list[str] | tuple[str, ...], *, field_name: str) -> tup
         label = raw.strip()
         if not label:
             continue
+        if any(ch.isspace() for ch in label):
+            raise InvalidInput(f"{field_name} entries cannot contain spaces", field=field_name)
         if len(label) > LABEL_MAX:
             raise InvalidInput(
                 f"{field_name} entry longer than {LABEL_MAX} characters", field=field_name

@@ -99,7 +99,9 @@ class TokenRow(Base):
 class TerminalRow(Base):
     __tablename__ = "terminals"
     __table_args__ = (
-        Index("ix_terminals_scope", "region_code", "tier", "status"),
+        # Covering index for filtered counts: status and tier are always given
+        # as IN lists, so each combination is one range seek on region_code.
+        Index("ix_terminals_scope", "status", "tier", "region_code", "labels"),
         Index("ix_terminals_region_name", "region_code", "name"),
         Index(
             "uq_terminals_live_name",
@@ -118,25 +120,15 @@ class TerminalRow(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(8), default="pending")
+    # Tags and groups as " tag:a tag:b group:x ": matched with LIKE inside the
+    # covering index, so a tag filter never needs a join (see repos/terminals).
+    labels: Mapped[str] = mapped_column(String(2800), default=" ")
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     enrolled_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
-
-
-class TerminalLabelRow(Base):
-    """A tag or a group membership of a terminal (``kind`` says which)."""
-
-    __tablename__ = "terminal_labels"
-    __table_args__ = (Index("ix_terminal_labels_lookup", "kind", "value", "terminal_id"),)
-
-    terminal_id: Mapped[str] = mapped_column(
-        ForeignKey("terminals.id", ondelete="CASCADE"), primary_key=True
-    )
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    value: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class EnrolmentCodeRow(Base):
@@ -184,7 +176,6 @@ __all__ = [
     "Base",
     "EnrolmentCodeRow",
     "RegionRow",
-    "TerminalLabelRow",
     "TerminalRow",
     "TokenRow",
     "UserRow",

@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from lianbo.adapters.db.tables import EnrolmentCodeRow, TerminalLabelRow, TerminalRow
+from lianbo.adapters.db.tables import EnrolmentCodeRow, TerminalRow
 from lianbo.domain.regions import subtree_range
-from lianbo.domain.terminals import Terminal, TerminalFilter, TerminalStatus, Tier
+from lianbo.domain.terminals import (
+    LIVE_STATUSES,
+    Terminal,
+    TerminalFilter,
+    TerminalStatus,
+    Tier,
+)
 
 TAG = "tag"
 GROUP = "group"
 
 
-def _terminal(row: TerminalRow, labels: dict[str, list[str]]) -> Terminal:
+def encode_labels(tags: Sequence[str], groups: Sequence[str]) -> str:
+    """``" tag:a tag:b group:x "``: space-delimited so LIKE '% tag:a %' is exact."""
+    words = [f"{TAG}:{t}" for t in tags] + [f"{GROUP}:{g}" for g in groups]
+    return " " + " ".join(words) + " " if words else " "
+
+
+def decode_labels(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    tags: list[str] = []
+    groups: list[str] = []
+    for word in text.split():
+        kind, _, value = word.partition(":")
+        (tags if kind == TAG else groups).append(value)
+    return tuple(tags), tuple(groups)
+
+
+def _terminal(row: TerminalRow) -> Terminal:
+    tags, groups = decode_labels(row.labels)
     return Terminal(
         id=row.id,
         name=row.name,
@@ -28,8 +49,8 @@ def _terminal(row: TerminalRow, labels: dict[str, list[str]]) -> Terminal:
         latitude=row.latitude,
         longitude=row.longitude,
         status=TerminalStatus(row.status),
-        tags=tuple(labels.get(TAG, ())),
-        groups=tuple(labels.get(GROUP, ())),
+        tags=tags,
+        groups=groups,
         created_at=row.created_at,
         updated_at=row.updated_at,
         enrolled_at=row.enrolled_at,
@@ -47,18 +68,13 @@ def _row_values(t: Terminal) -> dict[str, Any]:
         "latitude": t.latitude,
         "longitude": t.longitude,
         "status": t.status.value,
+        "labels": encode_labels(t.tags, t.groups),
         "created_at": t.created_at,
         "updated_at": t.updated_at,
         "enrolled_at": t.enrolled_at,
         "last_seen_at": t.last_seen_at,
         "retired_at": t.retired_at,
     }
-
-
-def _label_values(t: Terminal) -> list[dict[str, str]]:
-    return [{"terminal_id": t.id, "kind": TAG, "value": v} for v in t.tags] + [
-        {"terminal_id": t.id, "kind": GROUP, "value": v} for v in t.groups
-    ]
 
 
 class TerminalRepository:
@@ -70,16 +86,10 @@ class TerminalRepository:
         if not terminals:
             return
         await self.session.execute(insert(TerminalRow), [_row_values(t) for t in terminals])
-        labels = [v for t in terminals for v in _label_values(t)]
-        if labels:
-            await self.session.execute(insert(TerminalLabelRow), labels)
 
     async def get(self, terminal_id: str) -> Terminal | None:
         row = await self.session.get(TerminalRow, terminal_id)
-        if row is None:
-            return None
-        labels = await self._labels([terminal_id])
-        return _terminal(row, labels[terminal_id])
+        return _terminal(row) if row else None
 
     async def by_token_hash(self, token_hash: str) -> Terminal | None:
         row = await self.session.scalar(
@@ -87,9 +97,7 @@ class TerminalRepository:
                 TerminalRow.token_hash == token_hash, TerminalRow.status != "retired"
             )
         )
-        if row is None:
-            return None
-        return _terminal(row, (await self._labels([row.id]))[row.id])
+        return _terminal(row) if row else None
 
     async def names_taken(self, pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
         """Which (region, name) pairs already belong to live terminals."""
@@ -123,8 +131,7 @@ class TerminalRepository:
                 .offset(offset)
             )
         ).all()
-        labels = await self._labels([r.id for r in rows])
-        return [_terminal(r, labels[r.id]) for r in rows], int(total or 0)
+        return [_terminal(r) for r in rows], int(total or 0)
 
     async def counts_by(self, within: str) -> list[tuple[str, str, int]]:
         """(tier, status, count) over a subtree, retired excluded."""
@@ -169,12 +176,6 @@ class TerminalRepository:
         await self.session.execute(
             update(TerminalRow).where(TerminalRow.id == terminal.id).values(**values)
         )
-        await self.session.execute(
-            delete(TerminalLabelRow).where(TerminalLabelRow.terminal_id == terminal.id)
-        )
-        labels = _label_values(terminal)
-        if labels:
-            await self.session.execute(insert(TerminalLabelRow), labels)
 
     async def set_token(self, terminal_id: str, token_hash: str | None, **values: Any) -> None:
         await self.session.execute(
@@ -218,37 +219,20 @@ class TerminalRepository:
         )
 
     def _conditions(self, where: TerminalFilter) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
+        """Filters shaped for ix_terminals_scope: status and tier always as IN
+        lists (every live value when not filtered), then the region range."""
+        statuses = [where.status] if where.status else list(LIVE_STATUSES)
+        tiers = [where.tier] if where.tier else list(Tier)
+        conditions: list[ColumnElement[bool]] = [
+            TerminalRow.status.in_([s.value for s in statuses]),
+            TerminalRow.tier.in_([t.value for t in tiers]),
+        ]
         if where.region is not None:
             low, high = subtree_range(where.region)
             conditions += [TerminalRow.region_code >= low, TerminalRow.region_code < high]
-        if where.tier is not None:
-            conditions.append(TerminalRow.tier == where.tier.value)
-        if where.status is not None:
-            conditions.append(TerminalRow.status == where.status.value)
-        else:
-            conditions.append(TerminalRow.status != "retired")
         for kind, value in ((TAG, where.tag), (GROUP, where.group)):
             if value:
-                conditions.append(
-                    TerminalRow.id.in_(
-                        select(TerminalLabelRow.terminal_id).where(
-                            TerminalLabelRow.kind == kind, TerminalLabelRow.value == value
-                        )
-                    )
-                )
+                conditions.append(TerminalRow.labels.contains(f" {kind}:{value} ", autoescape=True))
         if where.search:
             conditions.append(TerminalRow.name.contains(where.search, autoescape=True))
         return conditions
-
-    async def _labels(self, ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:
-        found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        if ids:
-            rows = await self.session.execute(
-                select(TerminalLabelRow.terminal_id, TerminalLabelRow.kind, TerminalLabelRow.value)
-                .where(TerminalLabelRow.terminal_id.in_(list(ids)))
-                .order_by(TerminalLabelRow.value)
-            )
-            for terminal_id, kind, value in rows.all():
-                found[terminal_id][kind].append(value)
-        return found

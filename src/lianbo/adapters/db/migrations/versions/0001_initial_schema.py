@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:01:24.011682
+Create Date: 2026-11-22 11:09:55.164767
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import lianbo.adapters.db.tables
+
 
 revision = "0001"
 down_revision = None
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("latitude", sa.Float(), nullable=False),
         sa.Column("longitude", sa.Float(), nullable=False),
         sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("labels", sa.String(length=2800), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column(
             "created_at", lianbo.adapters.db.tables.UTCDateTime(timezone=True), nullable=False
@@ -93,7 +95,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("terminals", schema=None) as batch_op:
         batch_op.create_index("ix_terminals_region_name", ["region_code", "name"], unique=False)
-        batch_op.create_index("ix_terminals_scope", ["region_code", "tier", "status"], unique=False)
+        batch_op.create_index(
+            "ix_terminals_scope", ["status", "tier", "region_code", "labels"], unique=False
+        )
         batch_op.create_index(
             "uq_terminals_live_name",
             ["region_code", "name"],
@@ -146,24 +150,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "terminal_labels",
-        sa.Column("terminal_id", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("value", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["terminal_id"],
-            ["terminals.id"],
-            name=op.f("fk_terminal_labels_terminal_id_terminals"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("terminal_id", "kind", "value", name=op.f("pk_terminal_labels")),
-    )
-    with op.batch_alter_table("terminal_labels", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_terminal_labels_lookup", ["kind", "value", "terminal_id"], unique=False
-        )
-
-    op.create_table(
         "tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
@@ -194,10 +180,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tokens_expires_at"))
 
     op.drop_table("tokens")
-    with op.batch_alter_table("terminal_labels", schema=None) as batch_op:
-        batch_op.drop_index("ix_terminal_labels_lookup")
-
-    op.drop_table("terminal_labels")
     with op.batch_alter_table("enrolment_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_enrolment_codes_terminal_id"))
 
