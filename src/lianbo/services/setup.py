@@ -23,5 +23,6 @@ async def initialise(container: Container) -> InitReport:
     await upgrade(container.engine)
     async with container.uow() as uow:
         loaded = await regions.load_builtin(uow)
+        await uow.refresh_statistics()
     key_id = container.keys.ensure()
     return InitReport(regions_loaded=loaded, key_id=key_id)

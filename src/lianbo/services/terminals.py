@@ -149,6 +149,7 @@ async def import_csv(uow: UnitOfWork, clock: Clock, actor: Actor, text: str) -> 
         after={"count": len(terminals), "ids": [t.id for t in terminals]},
     )
     await uow.commit()
+    await uow.refresh_statistics()
     return issued
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lianbo.adapters.db.repos.audit import AuditRepository
@@ -50,4 +51,11 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        await self.session.commit()
+
+    async def refresh_statistics(self) -> None:
+        """ANALYZE after bulk changes, so the planner picks the ordered index
+        for pages and the covering index for counts (SQLite has no autovacuum
+        to do it for us)."""
+        await self.session.execute(text("ANALYZE"))
         await self.session.commit()
