@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from lianbo.bootstrap import Container, bootstrap
+
+if TYPE_CHECKING:
+    from lianbo.api.app import Job
 from lianbo.config import Settings
 from lianbo.domain.errors import DomainError
 from lianbo.domain.users import SYSTEM, parse_role
@@ -93,14 +96,15 @@ def serve(
     _serve(settings, host, port)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, *, background: Sequence[Job] = ()) -> None:
     import uvicorn
 
     from lianbo.api.app import create_app
 
     configure_logging(settings.log_level, json=settings.log_json)
     console.print(f"console: [bold]http://{host}:{port}/[/bold]")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    app = create_app(settings, background=background)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -111,7 +115,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only.")] = False,
 ) -> None:
     """Init, seed a demo province (四川省) with screens, then serve."""
-    from lianbo.services.demo import ADMIN_PASSWORD, ADMIN_USERNAME, seed
+    from lianbo.services.demo import ADMIN_PASSWORD, ADMIN_USERNAME, seed, simulate_fleet
 
     settings = _settings(data_dir)
 
@@ -130,7 +134,7 @@ def demo(
     console.print(f"password  [bold]{ADMIN_PASSWORD}[/bold]")
     console.rule()
     if not no_serve:
-        _serve(settings, host, port)
+        _serve(settings, host, port, background=[simulate_fleet])
 
 
 @user_app.command("add")

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)
     login_failures_per_minute: int = Field(default=10, ge=1)
+    heartbeat_seconds: int = Field(default=30, ge=1)
+    offline_after_missed: int = Field(default=2, ge=1)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
         if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @property
+    def offline_hold_off_seconds(self) -> int:
+        """A screen is offline after this many seconds without a heartbeat."""
+        return self.heartbeat_seconds * self.offline_after_missed
 
     @property
     def sqlite_path(self) -> Path:

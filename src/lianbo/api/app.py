@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -13,16 +15,35 @@ from lianbo.api.metrics import count_requests
 from lianbo.api.routes import audit, auth, health, regions, terminal_v1, terminals, users
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
+from lianbo.services import presence
+
+Job = Callable[[Container], Awaitable[None]]
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
-    """Build the app; ``container`` lets tests inject a clock or a store."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    container: Container | None = None,
+    background: Sequence[Job] = (),
+) -> FastAPI:
+    """Build the app; ``container`` lets tests inject a clock or a store.
+
+    ``background`` jobs run as tasks while the server is up (the offline
+    sweeper always does); they are cancelled at shutdown.
+    """
     container = container or bootstrap(settings or Settings())
+    jobs = (_sweep_offline, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await container.close()
+        tasks = [asyncio.create_task(job(container)) for job in jobs]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await container.close()
 
     app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
     app.state.container = container
@@ -34,3 +55,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     console.mount(app)
     return app
+
+
+async def _sweep_offline(container: Container) -> None:
+    hold_off = timedelta(seconds=container.settings.offline_hold_off_seconds)
+    every = max(1.0, container.settings.heartbeat_seconds / 3)
+    await presence.watch(container.uow, container.clock, hold_off, every)

@@ -184,6 +184,11 @@ class KeysResponse(BaseModel):
     keys: list[PublicKeyOut]
 
 
+class HeartbeatReply(BaseModel):
+    server_time: datetime
+    heartbeat_seconds: int
+
+
 class AuditOut(BaseModel):
     seq: int
     at: datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 from dataclasses import dataclass
 
@@ -9,7 +11,7 @@ from lianbo.bootstrap import Container
 from lianbo.domain.roles import Role
 from lianbo.domain.terminals import TerminalDraft, TerminalFilter, Tier
 from lianbo.domain.users import SYSTEM
-from lianbo.services import terminals, users
+from lianbo.services import presence, terminals, users
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "lianbo-demo"
@@ -95,3 +97,41 @@ async def seed(container: Container) -> DemoReport:
                 await terminals.create_terminal(uow, clock, SYSTEM, draft)
                 created += 1
     return DemoReport(admin_created, created)
+
+
+FLEET_FILE = "demo-fleet.json"
+
+
+async def enrol_fleet(container: Container) -> dict[str, str]:
+    """Enrol the demo screens as installers would (new code, then exchange it).
+
+    Every ninth screen is left awaiting installation. Tokens are kept in the
+    data dir so the simulated screens survive a restart of ``lianbo demo``.
+    """
+    path = container.settings.data_dir / FLEET_FILE
+    tokens: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    async with container.uow() as uow:
+        found, _ = await terminals.list_terminals(
+            uow, SYSTEM, TerminalFilter(group="sichuan-demo"), limit=1000, offset=0
+        )
+    for index, terminal in enumerate(sorted(found, key=lambda t: t.name)):
+        if index % 9 == 8 or terminal.id in tokens or terminal.enrolled_at is not None:
+            continue
+        async with container.uow() as uow:
+            issued = await terminals.reissue_code(uow, container.clock, SYSTEM, terminal.id)
+        async with container.uow() as uow:
+            done = await terminals.enrol(uow, container.clock, container.keys, issued.code)
+        tokens[done.terminal_id] = done.token
+    path.write_text(json.dumps(tokens))
+    path.chmod(0o600)
+    return tokens
+
+
+async def simulate_fleet(container: Container) -> None:
+    """Heartbeat for the enrolled demo screens, except every seventh (dark)."""
+    tokens = await enrol_fleet(container)
+    alive = [tid for index, tid in enumerate(sorted(tokens)) if index % 7 != 3]
+    while True:
+        async with container.uow() as uow:
+            await presence.record_heartbeats(uow, container.clock, alive)
+        await asyncio.sleep(container.settings.heartbeat_seconds)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lianbo.api.deps import ContainerDep, UowDep
-from lianbo.api.schemas import EnrolRequest, EnrolResponse, KeysResponse, PublicKeyOut
-from lianbo.services import terminals
+from lianbo.api.deps import ContainerDep, TerminalDep, UowDep
+from lianbo.api.schemas import (
+    EnrolRequest,
+    EnrolResponse,
+    HeartbeatReply,
+    KeysResponse,
+    PublicKeyOut,
+)
+from lianbo.services import presence, terminals
 
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 
@@ -31,3 +37,10 @@ async def keys(container: ContainerDep) -> KeysResponse:
             for k in container.keys.public_keys()
         ]
     )
+
+
+@router.post("/heartbeat")
+async def heartbeat(terminal: TerminalDep, container: ContainerDep, uow: UowDep) -> HeartbeatReply:
+    """A screen says it is alive; the reply carries server time and the interval."""
+    now = await presence.record_heartbeat(uow, container.clock, terminal)
+    return HeartbeatReply(server_time=now, heartbeat_seconds=container.settings.heartbeat_seconds)

@@ -184,6 +184,34 @@ class TerminalRepository:
             .values(token_hash=token_hash, **values)
         )
 
+    async def mark_seen(self, ids: Sequence[str], now: datetime) -> None:
+        """Heartbeats: last seen now, and online (retired ones stay retired)."""
+        await self.session.execute(
+            update(TerminalRow)
+            .where(TerminalRow.id.in_(list(ids)), TerminalRow.status != "retired")
+            .values(last_seen_at=now, status=TerminalStatus.ONLINE.value)
+        )
+
+    async def mark_unseen_offline(self, before: datetime) -> list[str]:
+        """Online terminals last seen before ``before`` go offline; their ids."""
+        ids = list(
+            (
+                await self.session.scalars(
+                    select(TerminalRow.id).where(
+                        TerminalRow.status == TerminalStatus.ONLINE.value,
+                        TerminalRow.last_seen_at < before,
+                    )
+                )
+            ).all()
+        )
+        if ids:
+            await self.session.execute(
+                update(TerminalRow)
+                .where(TerminalRow.id.in_(ids))
+                .values(status=TerminalStatus.OFFLINE.value)
+            )
+        return ids
+
     async def add_codes(self, codes: Sequence[tuple[str, str, datetime, datetime]]) -> None:
         """(code_hash, terminal_id, created_at, expires_at) rows."""
         if not codes:

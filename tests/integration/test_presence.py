@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+
+from lianbo.services.presence import sweep_offline
+from tests.support.env import Env
+
+pytestmark = pytest.mark.integration
+
+
+async def enrolled(env: Env, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    created = await env.terminal(headers)
+    body = (
+        await env.client.post("/terminal/v1/enrol", json={"code": created["enrolment_code"]})
+    ).json()
+    return created["id"], {"Authorization": f"Bearer {body['token']}"}
+
+
+async def test_heartbeats_bring_a_screen_online_and_silence_takes_it_offline(env: Env) -> None:
+    admin = await env.as_role()
+    terminal_id, screen = await enrolled(env, admin)
+    reply = await env.client.post("/terminal/v1/heartbeat", headers=screen)
+    assert reply.status_code == 200 and reply.json()["heartbeat_seconds"] == 30
+    shown = (await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)).json()
+    assert shown["status"] == "online" and shown["last_seen_at"] is not None
+
+    hold_off = timedelta(seconds=60)
+    env.clock.advance(seconds=59)
+    async with env.container.uow() as uow:
+        assert await sweep_offline(uow, env.clock, hold_off) == []
+    env.clock.advance(seconds=2)
+    async with env.container.uow() as uow:
+        assert await sweep_offline(uow, env.clock, hold_off) == [terminal_id]
+    async with env.container.uow() as uow:
+        assert await sweep_offline(uow, env.clock, hold_off) == []  # logged once
+    shown = (await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)).json()
+    assert shown["status"] == "offline"
+
+    await env.client.post("/terminal/v1/heartbeat", headers=screen)
+    shown = (await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)).json()
+    assert shown["status"] == "online"
+
+
+async def test_a_bad_or_retired_token_is_refused(env: Env) -> None:
+    admin = await env.as_role()
+    terminal_id, screen = await enrolled(env, admin)
+    bad = await env.client.post("/terminal/v1/heartbeat", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    await env.client.post(f"/api/v1/terminals/{terminal_id}/retire", headers=admin)
+    assert (await env.client.post("/terminal/v1/heartbeat", headers=screen)).status_code == 401
+    shown = (await env.client.get(f"/api/v1/terminals/{terminal_id}?", headers=admin)).json()
+    assert shown["status"] == "retired"
