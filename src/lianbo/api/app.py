@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -17,7 +18,7 @@ from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.services import presence
 
-Job = Callable[[Container], Awaitable[None]]
+Job = Callable[[Container], Coroutine[Any, Any, None]]
 
 
 def create_app(
