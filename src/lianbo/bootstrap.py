@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing
@@ -25,7 +27,9 @@ class Container:
     clock: Clock
     keys: KeyRing
     limiter: LoginLimiter
-    started: float = field(default=0.0)
+    blobs: LocalBlobStore
+    # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
+    ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -52,4 +56,5 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         clock=clock or SystemClock(),
         keys=KeyRing(settings.keys_dir),
         limiter=LoginLimiter(settings.login_failures_per_minute),
+        blobs=LocalBlobStore(settings.media_dir),
     )

@@ -9,13 +9,56 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from lianbo.domain.media import (
+    DEFAULT_TIER_PROFILES,
+    EBU_R128,
+    GY_T_282,
+    Dynamic,
+    LoudnessProfile,
+    TierProfile,
+)
+
+# A small default list so screening works out of the box; deployments load
+# their regulator's list with LIANBO_SENSITIVE_WORDS_FILE (one word a line).
+DEFAULT_SENSITIVE_WORDS = ("赌博", "博彩", "色情", "暴恐", "邪教", "毒品")
+
+
+class TierProfileSettings(BaseModel):
+    """A tier's conformance profile as written in settings."""
+
+    sizes: list[tuple[int, int]]
+    min_frame_rate: float
+    min_bit_depth: int
+    primaries: list[str]
+    dynamics: list[Dynamic]
+
+    @classmethod
+    def of(cls, profile: TierProfile) -> TierProfileSettings:
+        return cls(
+            sizes=list(profile.sizes),
+            min_frame_rate=profile.min_frame_rate,
+            min_bit_depth=profile.min_bit_depth,
+            primaries=list(profile.primaries),
+            dynamics=list(profile.dynamics),
+        )
+
+    def profile(self, name: str) -> TierProfile:
+        return TierProfile(
+            name=name,
+            sizes=tuple(self.sizes),
+            min_frame_rate=self.min_frame_rate,
+            min_bit_depth=self.min_bit_depth,
+            primaries=tuple(self.primaries),
+            dynamics=tuple(self.dynamics),
+        )
 
 
 class Settings(BaseSettings):
@@ -33,6 +76,17 @@ class Settings(BaseSettings):
     login_failures_per_minute: int = Field(default=10, ge=1)
     heartbeat_seconds: int = Field(default=30, ge=1)
     offline_after_missed: int = Field(default=2, ge=1)
+    max_upload_bytes: int = Field(default=20 * 1024**3, ge=1)
+    upload_expiry_hours: int = Field(default=24, ge=1)
+    loudness_profile: Literal["gy-t-282", "ebu-r128"] = "gy-t-282"
+    sensitive_words: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_WORDS))
+    sensitive_words_file: Path | None = None
+    tier_profiles: dict[str, TierProfileSettings] = Field(
+        default_factory=lambda: {
+            tier: TierProfileSettings.of(profile) for tier, profile in DEFAULT_TIER_PROFILES.items()
+        }
+    )
+    renditions: bool = True
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
@@ -51,6 +105,19 @@ class Settings(BaseSettings):
         if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    def words(self) -> list[str]:
+        """The sensitive-word list: the file when configured, else the setting."""
+        if self.sensitive_words_file is not None:
+            lines = self.sensitive_words_file.read_text(encoding="utf-8").splitlines()
+            return [w.strip() for w in lines if w.strip() and not w.startswith("#")]
+        return list(self.sensitive_words)
+
+    def profiles(self) -> dict[str, TierProfile]:
+        return {tier: p.profile(tier) for tier, p in self.tier_profiles.items()}
+
+    def loudness(self) -> LoudnessProfile:
+        return EBU_R128 if self.loudness_profile == "ebu-r128" else GY_T_282
 
     @property
     def offline_hold_off_seconds(self) -> int:

@@ -15,6 +15,7 @@ from lianbo.domain.errors import (
     DomainError,
     Forbidden,
     Gone,
+    TooLarge,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -30,6 +31,7 @@ STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Gone: 410,
+    TooLarge: 413,
     RateLimited: 429,
 }
 

@@ -54,6 +54,12 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class TooLarge(DomainError):
+    """An upload over the configured size limit (413)."""
+
+    code = "too_large"
+
+
 class Gone(DomainError):
     """A one-time thing that was used or has expired (410)."""
 

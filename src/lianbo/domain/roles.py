@@ -23,12 +23,16 @@ class Permission(StrEnum):
     MANAGE_TERMINALS = "manage_terminals"
     MANAGE_REGIONS = "manage_regions"
     READ_AUDIT = "read_audit"
+    MANAGE_CONTENT = "manage_content"  # upload, edit, submit for review
+    REVIEW_CONTENT = "review_content"  # pass or fail a review level, revoke
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.OPERATOR: frozenset({Permission.MANAGE_TERMINALS, Permission.MANAGE_REGIONS}),
-    Role.REVIEWER: frozenset(),
+    Role.OPERATOR: frozenset(
+        {Permission.MANAGE_TERMINALS, Permission.MANAGE_REGIONS, Permission.MANAGE_CONTENT}
+    ),
+    Role.REVIEWER: frozenset({Permission.REVIEW_CONTENT}),
     Role.ISSUER: frozenset(),
     Role.MONITOR: frozenset(),
     Role.VIEWER: frozenset(),

@@ -7,12 +7,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     text,
@@ -180,3 +182,84 @@ __all__ = [
     "TokenRow",
     "UserRow",
 ]
+
+
+class AssetRow(Base):
+    """A media file, ticker or stream; files are content-addressed."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        Index("ix_assets_scope", "region_code", "review_state", "kind"),
+        Index("uq_assets_region_sha256", "region_code", "sha256", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(12))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str | None] = mapped_column(String(2000))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    review_state: Mapped[str] = mapped_column(String(12))
+    review_round: Mapped[int] = mapped_column(Integer, default=0)
+    qc_status: Mapped[str] = mapped_column(String(12), index=True)
+    qc_progress: Mapped[float] = mapped_column(Float, default=0.0)
+    qc_stage: Mapped[str | None] = mapped_column(String(40))
+    qc_error: Mapped[str | None] = mapped_column(String(500))
+    probe: Mapped[dict[str, Any] | None]
+    qc: Mapped[dict[str, Any] | None]
+    screening: Mapped[dict[str, Any] | None]
+    fit_tiers: Mapped[str] = mapped_column(String(40), default="")
+    phash_track: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReviewStepRow(Base):
+    __tablename__ = "review_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(8))
+    level: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime]
+
+
+class RenditionRow(Base):
+    """A derived file of an asset: a per-tier rendition, a poster, a sprite."""
+
+    __tablename__ = "renditions"
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(24), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+
+class UploadRow(Base):
+    """A resumable (tus 1.0) upload in progress."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(32), index=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(200))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    asset_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

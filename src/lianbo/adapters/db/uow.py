@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lianbo.adapters.db.repos.assets import AssetRepository, UploadRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
@@ -26,6 +27,8 @@ class UnitOfWork:
     tokens: TokenRepository
     terminals: TerminalRepository
     audit: AuditRepository
+    assets: AssetRepository
+    uploads: UploadRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -37,6 +40,8 @@ class UnitOfWork:
         self.tokens = TokenRepository(self.session)
         self.terminals = TerminalRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.assets = AssetRepository(self.session)
+        self.uploads = UploadRepository(self.session)
         return self
 
     async def __aexit__(

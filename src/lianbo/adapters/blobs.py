@@ -1,0 +1,110 @@
+"""Local content-addressed blob store: files named by their sha256.
+
+Uploads stream through a ``BlobWriter`` that hashes as it writes, so a file
+is never held in memory; the finished file is moved (same filesystem, atomic
+rename) to ``<root>/<ab>/<sha256>``. Writes are plain blocking ``write``
+calls on purpose: at 64 KiB chunks they land in the page cache in
+microseconds, and a thread hop per chunk would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from lianbo.domain.errors import TooLarge
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    path: Path
+    existed: bool  # the same bytes were already stored
+
+
+class BlobWriter:
+    """Receives bytes, hashes them, refuses more than ``limit``."""
+
+    def __init__(self, store: LocalBlobStore, limit: int) -> None:
+        self.store = store
+        self.limit = limit
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self.temp = store.temp_path()
+        self._file: BinaryIO = open(self.temp, "wb")  # noqa: SIM115 - closed in finish/abort
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            self.abort()
+            raise TooLarge(f"file is larger than the limit of {self.limit} bytes", field="file")
+        self._hash.update(data)
+        self._file.write(data)
+
+    def finish(self) -> StoredBlob:
+        self._file.close()
+        return self.store.adopt(self.temp, self._hash.hexdigest(), self.size)
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self.temp.unlink(missing_ok=True)
+
+
+class LocalBlobStore:
+    """Blobs under one directory, with a ``tmp`` folder on the same filesystem."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def temp_path(self) -> Path:
+        folder = self.root / "tmp"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / uuid.uuid4().hex
+
+    def writer(self, limit: int) -> BlobWriter:
+        return BlobWriter(self, limit)
+
+    def adopt(self, temp: Path, sha256: str | None = None, size: int | None = None) -> StoredBlob:
+        """Move a finished temp file into place (hashing it if not yet hashed)."""
+        if sha256 is None or size is None:
+            sha256, size = hash_file(temp)
+        target = self.path(sha256)
+        if target.exists():
+            temp.unlink(missing_ok=True)
+            return StoredBlob(sha256, size, target, existed=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, target)
+        return StoredBlob(sha256, size, target, existed=False)
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def derived_dir(self, sha256: str) -> Path:
+        """Where thumbnails, sprites and renditions of a blob live."""
+        folder = self.root / "derived" / sha256
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

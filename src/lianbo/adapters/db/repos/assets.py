@@ -1,0 +1,263 @@
+"""Assets, their review steps, renditions and resumable uploads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from lianbo.adapters.db.tables import AssetRow, RenditionRow, ReviewStepRow, UploadRow
+from lianbo.domain.assets import Asset
+from lianbo.domain.media import AssetKind, Dynamic, Probe
+from lianbo.domain.regions import subtree_range
+from lianbo.domain.review import ReviewState, ReviewStep
+
+
+def probe_to_json(probe: Probe | None) -> dict[str, Any] | None:
+    return asdict(probe) if probe else None
+
+
+def probe_from_json(data: dict[str, Any] | None) -> Probe | None:
+    if not data:
+        return None
+    values = dict(data)
+    values["kind"] = AssetKind(values["kind"])
+    if values.get("dynamic"):
+        values["dynamic"] = Dynamic(values["dynamic"])
+    return Probe(**values)
+
+
+def _asset(row: AssetRow) -> Asset:
+    return Asset(
+        id=row.id,
+        name=row.name,
+        kind=AssetKind(row.kind),
+        region=row.region_code,
+        owner=row.owner_id,
+        review_state=ReviewState(row.review_state),
+        review_round=row.review_round,
+        qc_status=row.qc_status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        sha256=row.sha256,
+        size=row.size,
+        text=row.text,
+        url=row.url,
+        probe=probe_from_json(row.probe),
+        qc_progress=row.qc_progress,
+        fit_tiers=tuple(t for t in row.fit_tiers.split(",") if t),
+    )
+
+
+def _step(row: ReviewStepRow) -> ReviewStep:
+    return ReviewStep(
+        round=row.round,
+        action=row.action,
+        level=row.level,
+        actor_id=row.actor_id,
+        actor=row.actor,
+        from_state=ReviewState(row.from_state),
+        to_state=ReviewState(row.to_state),
+        at=row.at,
+        reason=row.reason,
+    )
+
+
+class AssetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, asset: Asset) -> None:
+        self.session.add(
+            AssetRow(
+                id=asset.id,
+                name=asset.name,
+                kind=asset.kind.value,
+                region_code=asset.region,
+                owner_id=asset.owner,
+                sha256=asset.sha256,
+                size=asset.size,
+                text=asset.text,
+                url=asset.url,
+                review_state=asset.review_state.value,
+                review_round=asset.review_round,
+                qc_status=asset.qc_status,
+                qc_progress=asset.qc_progress,
+                probe=probe_to_json(asset.probe),
+                fit_tiers=",".join(asset.fit_tiers),
+                created_at=asset.created_at,
+                updated_at=asset.updated_at,
+            )
+        )
+        await self.session.flush()
+
+    async def get(self, asset_id: str) -> Asset | None:
+        row = await self.session.get(AssetRow, asset_id)
+        return _asset(row) if row else None
+
+    async def by_sha256(self, region: str, sha256: str) -> Asset | None:
+        row = await self.session.scalar(
+            select(AssetRow).where(AssetRow.region_code == region, AssetRow.sha256 == sha256)
+        )
+        return _asset(row) if row else None
+
+    async def details(self, asset_id: str) -> dict[str, Any]:
+        """The heavy JSON columns, read only for the detail view."""
+        row = await self.session.get(AssetRow, asset_id)
+        if row is None:
+            return {}
+        return {
+            "qc": row.qc,
+            "screening": row.screening,
+            "qc_stage": row.qc_stage,
+            "qc_error": row.qc_error,
+            "phash_seconds": len(row.phash_track or b"") // 8,
+        }
+
+    async def phash_track(self, asset_id: str) -> bytes:
+        row = await self.session.get(AssetRow, asset_id)
+        return (row.phash_track or b"") if row else b""
+
+    async def search(
+        self,
+        *,
+        within: str,
+        states: list[ReviewState] | None,
+        kind: AssetKind | None,
+        query: str | None,
+        fit_tier: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Asset], int]:
+        low, high = subtree_range(within)
+        where: list[ColumnElement[bool]] = [
+            AssetRow.region_code >= low,
+            AssetRow.region_code < high,
+        ]
+        if states:
+            where.append(AssetRow.review_state.in_([s.value for s in states]))
+        if kind:
+            where.append(AssetRow.kind == kind.value)
+        if query:
+            where.append(AssetRow.name.contains(query, autoescape=True))
+        if fit_tier:
+            where.append(AssetRow.fit_tiers.contains(fit_tier, autoescape=True))
+        total = await self.session.scalar(select(func.count()).select_from(AssetRow).where(*where))
+        rows = await self.session.scalars(
+            select(AssetRow)
+            .where(*where)
+            .order_by(AssetRow.created_at.desc(), AssetRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_asset(r) for r in rows.all()], int(total or 0)
+
+    async def set_state(
+        self, asset_id: str, state: ReviewState, round_: int, now: datetime
+    ) -> None:
+        await self.session.execute(
+            update(AssetRow)
+            .where(AssetRow.id == asset_id)
+            .values(review_state=state.value, review_round=round_, updated_at=now)
+        )
+
+    async def set_qc(self, asset_id: str, **values: Any) -> None:
+        """Progress and results of the QC job (status, progress, stage, qc...)."""
+        if "probe" in values and not isinstance(values["probe"], dict | None):
+            values["probe"] = probe_to_json(values["probe"])
+        if "fit_tiers" in values:
+            values["fit_tiers"] = ",".join(values["fit_tiers"])
+        await self.session.execute(update(AssetRow).where(AssetRow.id == asset_id).values(**values))
+
+    async def unfinished_qc(self) -> list[str]:
+        rows = await self.session.scalars(
+            select(AssetRow.id).where(AssetRow.qc_status.in_(["pending", "running"]))
+        )
+        return list(rows.all())
+
+    async def add_step(self, asset_id: str, step: ReviewStep) -> None:
+        await self.session.execute(
+            insert(ReviewStepRow).values(
+                asset_id=asset_id,
+                round=step.round,
+                action=step.action,
+                level=step.level,
+                actor_id=step.actor_id,
+                actor=step.actor,
+                from_state=step.from_state.value,
+                to_state=step.to_state.value,
+                reason=step.reason,
+                at=step.at,
+            )
+        )
+
+    async def history(self, asset_id: str) -> list[ReviewStep]:
+        rows = await self.session.scalars(
+            select(ReviewStepRow)
+            .where(ReviewStepRow.asset_id == asset_id)
+            .order_by(ReviewStepRow.id)
+        )
+        return [_step(r) for r in rows.all()]
+
+    async def put_rendition(self, asset_id: str, name: str, **values: Any) -> None:
+        await self.session.execute(
+            delete(RenditionRow).where(RenditionRow.asset_id == asset_id, RenditionRow.name == name)
+        )
+        await self.session.execute(
+            insert(RenditionRow).values(asset_id=asset_id, name=name, **values)
+        )
+
+    async def renditions(self, asset_id: str) -> list[dict[str, Any]]:
+        rows = await self.session.scalars(
+            select(RenditionRow)
+            .where(RenditionRow.asset_id == asset_id)
+            .order_by(RenditionRow.name)
+        )
+        return [
+            {
+                "name": r.name,
+                "sha256": r.sha256,
+                "size": r.size,
+                "media_type": r.media_type,
+                "width": r.width,
+                "height": r.height,
+            }
+            for r in rows.all()
+        ]
+
+    async def rendition_owner(self, sha256: str) -> str | None:
+        """The asset a derived file belongs to (for serving it)."""
+        return await self.session.scalar(
+            select(RenditionRow.asset_id).where(RenditionRow.sha256 == sha256).limit(1)
+        )
+
+
+class UploadRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> None:
+        await self.session.execute(insert(UploadRow).values(**values))
+
+    async def get(self, upload_id: str) -> UploadRow | None:
+        return await self.session.get(UploadRow, upload_id)
+
+    async def set_offset(self, upload_id: str, offset: int, asset_id: str | None = None) -> None:
+        await self.session.execute(
+            update(UploadRow)
+            .where(UploadRow.id == upload_id)
+            .values(offset=offset, asset_id=asset_id)
+        )
+
+    async def expired(self, now: datetime) -> list[str]:
+        rows = await self.session.scalars(
+            select(UploadRow.id).where(UploadRow.expires_at < now, UploadRow.asset_id.is_(None))
+        )
+        return list(rows.all())
+
+    async def remove(self, upload_id: str) -> None:
+        await self.session.execute(delete(UploadRow).where(UploadRow.id == upload_id))
