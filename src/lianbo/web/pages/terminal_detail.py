@@ -1,0 +1,149 @@
+"""One terminal: its facts, the edit form, retiring it, a new enrolment code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.api.deps import ContainerDep, UowDep
+from lianbo.domain.errors import DomainError
+from lianbo.domain.terminals import (
+    Terminal,
+    TerminalChanges,
+    TerminalStatus,
+    parse_tier,
+)
+from lianbo.services import terminals
+from lianbo.services.terminals import IssuedCode
+from lianbo.web.forms import (
+    FormErrors,
+    collect,
+    form_text,
+    parse_float,
+    split_labels,
+    status_of,
+)
+from lianbo.web.pages.common import TIERS, region_names
+from lianbo.web.pages.terminals import FORM_FIELDS
+from lianbo.web.render import render
+from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/terminals/{terminal_id}")
+async def terminal_page(
+    request: Request, terminal_id: str, console: ConsoleDep, uow: UowDep
+) -> Response:
+    """All of a terminal's facts; NotFound (a 404 page) outside the jurisdiction."""
+    terminal = await terminals.get_terminal(uow, console.actor, terminal_id)
+    flash = "terminal.saved" if request.query_params.get("saved") else ""
+    return await _page(request, uow, console, terminal, form_values(terminal), flash=flash)
+
+
+def form_values(terminal: Terminal) -> dict[str, str]:
+    """The edit form pre-filled from the stored terminal."""
+    return {
+        "name": terminal.name,
+        "tier": terminal.tier.value,
+        "region": terminal.region,
+        "latitude": f"{terminal.latitude:g}",
+        "longitude": f"{terminal.longitude:g}",
+        "tags": ", ".join(terminal.tags),
+        "groups": ", ".join(terminal.groups),
+    }
+
+
+@router.post("/terminals/{terminal_id}/edit")
+async def edit_terminal(
+    request: Request,
+    terminal_id: str,
+    console: PostConsoleDep,
+    container: ContainerDep,
+    uow: UowDep,
+) -> Response:
+    """Save the edit form; errors come back next to their fields, values kept."""
+    terminal = await terminals.get_terminal(uow, console.actor, terminal_id)
+    form = await form_text(request)
+    values = {name: form.get(name, "").strip() for name in FORM_FIELDS}
+    errors = FormErrors()
+    changes = _changes(values, errors)
+    if not errors:
+        try:
+            await terminals.update_terminal(
+                uow, container.clock, console.actor, terminal_id, changes
+            )
+        except DomainError as problem:
+            errors.add(problem)
+            status = status_of(problem)
+        else:
+            return RedirectResponse(f"/terminals/{terminal_id}?saved=1", status_code=303)
+    else:
+        status = 400
+    return await _page(request, uow, console, terminal, values, errors=errors, status=status)
+
+
+def _changes(values: dict[str, str], errors: FormErrors) -> TerminalChanges:
+    """The whole form as an edit; parse errors are collected, not raised."""
+    return TerminalChanges(
+        name=values["name"],
+        tier=collect(errors, lambda: parse_tier(values["tier"])),
+        region=values["region"],
+        latitude=collect(errors, lambda: parse_float(values["latitude"], "latitude")),
+        longitude=collect(errors, lambda: parse_float(values["longitude"], "longitude")),
+        tags=split_labels(values["tags"]),
+        groups=split_labels(values["groups"]),
+    )
+
+
+@router.post("/terminals/{terminal_id}/retire")
+async def retire_terminal(
+    terminal_id: str, console: PostConsoleDep, container: ContainerDep, uow: UowDep
+) -> Response:
+    """Take the screen out of service (the page asked for confirmation)."""
+    await terminals.retire_terminal(uow, container.clock, console.actor, terminal_id)
+    return RedirectResponse(f"/terminals/{terminal_id}", status_code=303)
+
+
+@router.post("/terminals/{terminal_id}/code")
+async def new_code(
+    request: Request,
+    terminal_id: str,
+    console: PostConsoleDep,
+    container: ContainerDep,
+    uow: UowDep,
+) -> Response:
+    """Issue a fresh enrolment code; it is shown on this response only."""
+    issued = await terminals.reissue_code(uow, container.clock, console.actor, terminal_id)
+    terminal = issued.terminal
+    return await _page(request, uow, console, terminal, form_values(terminal), issued=issued)
+
+
+async def _page(
+    request: Request,
+    uow: UnitOfWork,
+    console: Console,
+    terminal: Terminal,
+    values: dict[str, str],
+    *,
+    errors: FormErrors | None = None,
+    issued: IssuedCode | None = None,
+    flash: str = "",
+    status: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "section": "terminals",
+        "terminal": terminal,
+        "region_name": (await region_names(uow, [terminal.region]))[terminal.region],
+        "values": values,
+        "errors": errors or FormErrors(),
+        "issued": issued,
+        "flash": flash,
+        "tiers": TIERS,
+        "retired": terminal.status is TerminalStatus.RETIRED,
+        "can_manage": console.can_manage_terminals,
+    }
+    return render(request, "terminal_detail.html", context, status=status)
