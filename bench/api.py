@@ -16,23 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench import seed
 from lianbo.bootstrap import bootstrap
 from lianbo.config import Settings
-from lianbo.domain.roles import Role
-from lianbo.domain.terminals import Terminal, TerminalStatus, Tier
-from lianbo.domain.users import SYSTEM
-from lianbo.services import users
 from lianbo.services.setup import initialise
-
-PASSWORD = "bench-password-1"
-STATUSES = (TerminalStatus.ONLINE, TerminalStatus.OFFLINE, TerminalStatus.PENDING)
 
 
 def _free_port() -> int:
@@ -47,47 +39,11 @@ async def _seed(settings: Settings, size: int) -> list[str]:
     """Fill the store directly (setup is not what we measure)."""
     container = bootstrap(settings)
     await initialise(container)
-    rng = random.Random(2)
-    async with container.uow() as uow:
-        counties = sorted(
-            c for c in await uow.regions.codes() if c.startswith("51") and len(c) == 6
-        )
-        await users.create_user(
-            uow,
-            container.clock,
-            SYSTEM,
-            username="bench",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            region="51",
-        )
-    now = datetime.now(UTC)
-    batch: list[Terminal] = []
-    async with container.uow() as uow:
-        for i in range(size):
-            tier = (Tier.OUTDOOR, Tier.HALL, Tier.HOME)[i % 3]
-            batch.append(
-                Terminal(
-                    id=uuid.uuid4().hex,
-                    name=f"bench-{i:07d}",
-                    tier=tier,
-                    region=rng.choice(counties),
-                    latitude=30 + rng.random(),
-                    longitude=104 + rng.random(),
-                    status=STATUSES[i % 3],
-                    tags=("stb",) if tier is Tier.HOME else ("landmark",),
-                    groups=(),
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            if len(batch) == 5000:
-                await uow.terminals.add_many(batch)
-                batch = []
-        await uow.terminals.add_many(batch)
-        await uow.commit()
+    places = await seed.counties(container)
+    await seed.admin(container)
+    await seed.terminals(container, size, places)
     await container.close()
-    return counties
+    return places
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -161,7 +117,7 @@ def run(size: int, data_dir: Path | None, import_rows: int = 10_000) -> dict[str
     try:
         _wait_ready(base, server)
         token = httpx.post(
-            f"{base}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD}
+            f"{base}/api/v1/auth/token", json={"username": "bench", "password": seed.PASSWORD}
         ).json()["token"]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
             _pages(client, counties, 20)  # warm-up

@@ -15,6 +15,7 @@ from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.ports import Clock, SystemClock
 from lianbo.services.auth import LoginLimiter
+from lianbo.services.manifest_cache import ManifestCache
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Container:
     blobs: LocalBlobStore
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    manifest_cache: ManifestCache = field(default_factory=ManifestCache)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

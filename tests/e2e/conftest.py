@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.helpers import ADMIN, OPERATOR, Server
+from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS, Server
 from tests.support.services import free_port, missing
 
 CHROMIUM = Path(os.environ.get("LIANBO_CHROMIUM", "/usr/bin/chromium"))
@@ -66,11 +66,16 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    """Init a data dir, add an admin (51) and an operator (510107), serve it."""
+    """Init a data dir, add an admin (51), an operator (510107) and three
+    reviewers (51), serve it."""
     with tempfile.TemporaryDirectory(prefix="lianbo-e2e-") as tmp:
         data_dir = Path(tmp) / "data"
         _cli("init", data_dir=data_dir)
-        users = ((ADMIN, "admin", "51"), (OPERATOR, "operator", "510107"))
+        users = (
+            (ADMIN, "admin", "51"),
+            (OPERATOR, "operator", "510107"),
+            *((reviewer, "reviewer", "51") for reviewer in REVIEWERS),
+        )
         for (name, password), role, region in users:
             _cli(
                 "user",

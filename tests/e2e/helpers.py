@@ -11,6 +11,12 @@ import httpx
 
 ADMIN = ("admin51", "e2e-admin-pass-51")
 OPERATOR = ("op107", "e2e-operator-107")
+# Three reviewers over the whole province: each review level needs another one.
+REVIEWERS = (
+    ("rev51a", "e2e-reviewer-51a"),
+    ("rev51b", "e2e-reviewer-51b"),
+    ("rev51c", "e2e-reviewer-51c"),
+)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,11 @@ class KeyRing:
             raise ValueError(f"{key_id} is not an Ed25519 key")
         return key
 
+    def signer(self) -> Signer:
+        """The active key, loaded once, ready to sign many manifests."""
+        key_id = self.ensure()
+        return Signer(key_id, self.private(key_id))
+
     def public_keys(self) -> list[PublicKey]:
         """Every key's public half, active first."""
         if not self.directory.exists():
@@ -75,3 +80,13 @@ class KeyRing:
         ids = sorted(p.stem for p in self.directory.glob("*.pem"))
         ids.sort(key=lambda k: k != active)
         return [PublicKey(k, base64.b64encode(_raw_public(self.private(k))).decode()) for k in ids]
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    key_id: str
+    key: Ed25519PrivateKey
+
+    def sign(self, data: bytes) -> str:
+        """Ed25519 signature of ``data``, base64."""
+        return base64.b64encode(self.key.sign(data)).decode()

@@ -8,15 +8,32 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 
 from lianbo import __version__
 from lianbo.api.errors import install_error_handlers
-from lianbo.api.metrics import count_requests
-from lianbo.api.routes import audit, auth, health, regions, terminal_v1, terminals, users
+from lianbo.api.fastpath import ManifestFastPath
+from lianbo.api.metrics import RequestMetrics
+from lianbo.api.routes import (
+    assets,
+    audit,
+    auth,
+    health,
+    media,
+    programming,
+    regions,
+    terminal_v1,
+    terminals,
+    uploads,
+    users,
+)
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
-from lianbo.services import presence
+from lianbo.services import manifests, presence
+from lianbo.services.ingest import run_worker
+
+log = structlog.get_logger()
 
 Job = Callable[[Container], Coroutine[Any, Any, None]]
 
@@ -33,7 +50,7 @@ def create_app(
     sweeper always does); they are cancelled at shutdown.
     """
     container = container or bootstrap(settings or Settings())
-    jobs = (_sweep_offline, *background)
+    jobs = (_sweep_offline, run_worker, _refresh_manifests, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,8 +66,21 @@ def create_app(
     app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
     app.state.container = container
     install_error_handlers(app)
-    app.middleware("http")(count_requests)
-    for module in (auth, users, regions, terminals, terminal_v1, audit, health):
+    app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
+    app.add_middleware(RequestMetrics)
+    for module in (
+        auth,
+        users,
+        regions,
+        terminals,
+        terminal_v1,
+        audit,
+        health,
+        assets,
+        uploads,
+        media,
+        programming,
+    ):
         app.include_router(module.router)
     from lianbo.web import console
 
@@ -62,3 +92,14 @@ async def _sweep_offline(container: Container) -> None:
     hold_off = timedelta(seconds=container.settings.offline_hold_off_seconds)
     every = max(1.0, container.settings.heartbeat_seconds / 3)
     await presence.watch(container.uow, container.clock, hold_off, every)
+
+
+async def _refresh_manifests(container: Container) -> None:
+    """Roll every manifest's 48-hour horizon forward (versions change at most
+    once an hour, so screens re-download only when something moved)."""
+    while True:
+        try:
+            await manifests.rebuild(container)
+        except Exception:  # a failed refresh must not end the loop
+            log.exception("manifest refresh failed")
+        await asyncio.sleep(600)

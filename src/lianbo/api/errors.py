@@ -15,10 +15,10 @@ from lianbo.domain.errors import (
     DomainError,
     Forbidden,
     Gone,
-    TooLarge,
     InvalidInput,
     NotFound,
     RateLimited,
+    TooLarge,
     Unauthorized,
 )
 

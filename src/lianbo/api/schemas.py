@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from lianbo.domain.assets import Asset
+from lianbo.domain.media import AssetKind
+from lianbo.domain.playlists import Fit
+from lianbo.domain.review import Decision, ReviewState
 from lianbo.domain.roles import Role
+from lianbo.domain.schedules import PriorityClass, ScheduleState
 from lianbo.domain.terminals import LABEL_MAX, NAME_MAX, Terminal, TerminalStatus, Tier
 from lianbo.domain.users import User
 
@@ -212,3 +217,159 @@ class AuditVerifyOut(BaseModel):
 
 
 TokenResponse.model_rebuild()
+
+
+class AssetCreate(Strict):
+    """JSON body for assets without a file: ticker text or a live stream."""
+
+    kind: Literal["ticker", "stream"]
+    name: str = Field(max_length=200)
+    text: str | None = Field(default=None, max_length=2000)
+    url: str | None = Field(default=None, max_length=2000)
+
+
+class AssetOut(BaseModel):
+    id: str
+    name: str
+    kind: AssetKind
+    sha256: str | None
+    size: int | None
+    region: str
+    review_state: ReviewState
+    review_round: int
+    qc_status: str
+    qc_progress: float
+    fit_tiers: list[str]
+    text: str | None
+    url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, a: Asset) -> AssetOut:
+        return cls(
+            id=a.id,
+            name=a.name,
+            kind=a.kind,
+            sha256=a.sha256,
+            size=a.size,
+            region=a.region,
+            review_state=a.review_state,
+            review_round=a.review_round,
+            qc_status=a.qc_status,
+            qc_progress=a.qc_progress,
+            fit_tiers=list(a.fit_tiers),
+            text=a.text,
+            url=a.url,
+            created_at=a.created_at,
+            updated_at=a.updated_at,
+        )
+
+
+class ReviewStepOut(BaseModel):
+    round: int
+    action: str
+    level: int | None
+    actor: str
+    from_state: ReviewState
+    to_state: ReviewState
+    reason: str | None
+    at: datetime
+
+
+class AssetDetailOut(AssetOut):
+    probe: dict[str, Any] | None
+    qc: dict[str, Any] | None
+    screening: dict[str, Any] | None
+    qc_stage: str | None
+    qc_error: str | None
+    phash_seconds: int
+    renditions: list[dict[str, Any]]
+    history: list[ReviewStepOut]
+
+
+class ReviewRequest(Strict):
+    decision: Decision
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RevokeRequest(Strict):
+    reason: str = Field(max_length=500)
+
+
+class PlaylistItemIn(Strict):
+    asset_id: str = Field(max_length=32)
+    duration_ms: int | None = Field(default=None, ge=1000, le=86_400_000)
+    fit: Fit = Fit.CONTAIN
+
+
+class PlaylistIn(Strict):
+    name: str = Field(max_length=200)
+    items: list[PlaylistItemIn] = Field(max_length=500)
+
+
+class PlaylistItemOut(BaseModel):
+    asset_id: str
+    duration_ms: int
+    fit: Fit
+
+
+class PlaylistOut(BaseModel):
+    id: str
+    name: str
+    region: str
+    items: list[PlaylistItemOut]
+    length_ms: int
+
+
+class TargetsIn(Strict):
+    regions: list[str] = Field(max_length=200)
+    tiers: list[Tier] = Field(default_factory=list, max_length=3)
+    groups: list[Label] = Field(default_factory=list, max_length=32)
+    tags: list[Label] = Field(default_factory=list, max_length=32)
+
+
+class WindowIn(Strict):
+    start: str = Field(max_length=5)
+    end: str = Field(max_length=5)
+
+
+class ScheduleIn(Strict):
+    name: str = Field(max_length=200)
+    playlist_id: str = Field(max_length=32)
+    targets: TargetsIn
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    rrule: str | None = Field(default=None, max_length=500)
+    daily_window: WindowIn | None = None
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    priority: PriorityClass
+    sync: bool = False
+
+
+class ScheduleOut(BaseModel):
+    id: str
+    name: str
+    playlist_id: str
+    targets: dict[str, list[str]]
+    starts_at: datetime
+    ends_at: datetime
+    rrule: str | None
+    daily_window: dict[str, str] | None
+    timezone: str
+    priority: PriorityClass
+    sync: bool
+    state: ScheduleState
+    published_at: datetime | None
+    region: str
+
+
+class TimelineEntryOut(BaseModel):
+    start: datetime
+    end: datetime
+    schedule_id: str | None
+    schedule_name: str | None
+    priority: str
+    sync: bool
+    reason: str
+    items: list[dict[str, Any]]

@@ -11,9 +11,11 @@ Moments no schedule claims go to the tier's default filler (``None``).
 
 from __future__ import annotations
 
-import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from heapq import heappop, heappush
+from itertools import pairwise
 
 from lianbo.domain.regions import LEVEL_NAMES
 from lianbo.domain.schedules import RANK, PriorityClass
@@ -44,26 +46,54 @@ class Slot:
 
 
 def resolve(start: datetime, end: datetime, claims: list[Claim]) -> list[Slot]:
-    """A gap-free, non-overlapping timeline covering ``[start, end)``."""
+    """A gap-free, non-overlapping timeline covering ``[start, end)``.
+
+    A sweep over interval edges. Claims are ranked once (0 = strongest); a
+    heap of on-air ranks (stale entries dropped lazily) gives each stretch's
+    winner without comparing claims again.
+    """
     if end <= start:
         return []
-    edges = {start, end}
-    for claim in claims:
+    ranked = sorted(claims, key=Claim.key, reverse=True)
+    opening: dict[datetime, list[int]] = defaultdict(list)
+    closing: dict[datetime, list[int]] = defaultdict(list)
+    for rank, claim in enumerate(ranked):
         for a, b in claim.intervals:
-            if a < end and b > start:
-                edges.update((max(a, start), min(b, end)))
-    points = sorted(edges)
+            if a < end and b > start and a < b:
+                opening[max(a, start)].append(rank)
+                closing[min(b, end)].append(rank)
+    on_air = [0] * len(ranked)
+    heap: list[int] = []
     slots: list[Slot] = []
-    for a, b in itertools.pairwise(points):
-        live = [c for c in claims if any(x <= a and b <= y for x, y in c.intervals)]
-        live.sort(key=Claim.key, reverse=True)
-        winner = live[0] if live else None
-        reason = explain(winner, live[1] if len(live) > 1 else None)
-        if slots and slots[-1].claim == winner and slots[-1].end == a:
+    for a, b in pairwise(sorted({start, end, *opening, *closing})):
+        for rank in closing.get(a, ()):
+            on_air[rank] -= 1
+        for rank in opening.get(a, ()):
+            on_air[rank] += 1
+            heappush(heap, rank)
+        best = _top(heap, on_air)
+        winner = ranked[best] if best is not None else None
+        if slots and slots[-1].claim is winner:
             slots[-1] = Slot(slots[-1].start, b, winner, slots[-1].reason)
-        else:
-            slots.append(Slot(a, b, winner, reason))
+            continue
+        second = _second(heap, on_air, best)
+        slots.append(
+            Slot(a, b, winner, explain(winner, ranked[second] if second is not None else None))
+        )
     return slots
+
+
+def _top(heap: list[int], on_air: list[int]) -> int | None:
+    while heap and on_air[heap[0]] <= 0:
+        heappop(heap)
+    return heap[0] if heap else None
+
+
+def _second(heap: list[int], on_air: list[int], best: int | None) -> int | None:
+    """The runner-up rank (for the explanation), leaving the heap intact."""
+    if best is None:
+        return None
+    return min((r for r in heap if r != best and on_air[r] > 0), default=None)
 
 
 def explain(winner: Claim | None, runner_up: Claim | None) -> str:

@@ -16,7 +16,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lianbo.domain.errors import DomainError
 from lianbo.web.forms import status_of
-from lianbo.web.pages import audit, auth, dashboard, regions, terminal_detail, terminals, users
+from lianbo.web.pages import (
+    asset_detail,
+    audit,
+    auth,
+    dashboard,
+    library,
+    playlists,
+    regions,
+    review_queue,
+    schedule_detail,
+    schedules,
+    terminal_detail,
+    terminals,
+    upload,
+    users,
+    what_plays,
+)
 from lianbo.web.render import build_environment, render
 from lianbo.web.session import (
     COOKIE,
@@ -57,7 +73,11 @@ def mount(app: FastAPI) -> None:
     """Add the console's pages and static files to ``app``."""
     app.state.console_env = build_environment()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, dashboard, terminals, terminal_detail, regions, users, audit):
+    pages = (auth, dashboard, terminals, terminal_detail, regions, users, audit)
+    # The library's fixed paths (/assets/grid, /assets/uploads) before /assets/{id}.
+    content = (library, upload, asset_detail, review_queue)
+    programme = (playlists, schedules, schedule_detail, what_plays)
+    for module in (*pages, *content, *programme):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

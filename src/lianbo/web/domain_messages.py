@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from lianbo.web.content_messages import content_in_chinese
+
 FIELD_NAMES = {
     "name": "名称",
     "tier": "类型",
@@ -84,6 +86,9 @@ def in_chinese(message: str) -> str:
             return f"第 {number} 行：名称 {repeat[1]} 与第 {repeat[2]} 行重复"
         where = f"{FIELD_NAMES.get(field, field)}：" if field else ""
         return f"第 {number} 行：{where}{in_chinese(rest)}"
+    content = content_in_chinese(message)
+    if content is not None:
+        return content
     for pattern, template in PATTERNS:
         found = pattern.match(message)
         if found:

@@ -46,6 +46,15 @@ def translate(language: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def translate_or(language: str, key: str, fallback: str) -> str:
+    """The message ``key``, or ``fallback`` (a raw value) when there is none.
+
+    For values the console names when it knows them (QC rules, renditions)
+    and shows as they are when it does not.
+    """
+    return translate(language, key) if key in MESSAGES else fallback
+
+
 def translator(language: str) -> Translator:
     """``t(key, **values)`` bound to one language, for templates."""
 

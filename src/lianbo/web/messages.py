@@ -5,6 +5,9 @@ Keys are ``section.what``; ``{name}`` fields are filled by ``t(key, name=...)``.
 
 from __future__ import annotations
 
+from lianbo.web.messages_content import CONTENT
+from lianbo.web.messages_programme import PROGRAMME
+
 M = dict[str, dict[str, str]]
 
 
@@ -291,4 +294,4 @@ _MORE_PAGES = {
     ),
 }
 
-MESSAGES: M = _pairs({**_LAYOUT, **_VOCABULARY, **_PAGES, **_MORE_PAGES})
+MESSAGES: M = _pairs({**_LAYOUT, **_VOCABULARY, **_PAGES, **_MORE_PAGES, **CONTENT, **PROGRAMME})

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from lianbo.domain.regions import full_form
 from lianbo.web import i18n
 from lianbo.web.domain_messages import localise
+from lianbo.web.media_view import clock, human_size, seconds
 from lianbo.web.session import CSRF_FIELD, LANG_COOKIE, Console, here
 
 # The control centre works in Beijing time; stored times are UTC.
@@ -57,6 +58,9 @@ def build_environment() -> jinja2.Environment:
     env.filters["local"] = local_time
     env.filters["full_code"] = full_form
     env.filters["say"] = say
+    env.filters["clock"] = clock
+    env.filters["size"] = human_size
+    env.filters["secs"] = seconds
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     return env
@@ -89,6 +93,7 @@ def render(
         "request": request,
         "lang": language,
         "t": i18n.translator(language),
+        "t_or": lambda key, fallback: i18n.translate_or(language, key, fallback),
         "console": console,
         "csrf": console.csrf if console else "",
         "here": here(request),

@@ -97,6 +97,16 @@ class Console:
         """Whether the add-a-township form is shown."""
         return self.actor.can(Permission.MANAGE_REGIONS)
 
+    @property
+    def can_manage_content(self) -> bool:
+        """Upload, submit for review, edit playlists and schedules."""
+        return self.actor.can(Permission.MANAGE_CONTENT)
+
+    @property
+    def can_review(self) -> bool:
+        """Pass or fail review levels and revoke: the review queue is shown."""
+        return self.actor.can(Permission.REVIEW_CONTENT)
+
 
 async def current_console(request: Request, container: ContainerDep, uow: UowDep) -> Console:
     """The console session behind the cookie, or LoginRequired."""

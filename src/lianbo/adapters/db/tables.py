@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -105,6 +106,8 @@ class TerminalRow(Base):
         # as IN lists, so each combination is one range seek on region_code.
         Index("ix_terminals_scope", "status", "tier", "region_code", "labels"),
         Index("ix_terminals_region_name", "region_code", "name"),
+        # Covering index for "which distinct audiences live in this subtree".
+        Index("ix_terminals_audience", "region_code", "audience_key", "status", "tier", "labels"),
         Index(
             "uq_terminals_live_name",
             "region_code",
@@ -131,6 +134,7 @@ class TerminalRow(Base):
     enrolled_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
+    audience_key: Mapped[str] = mapped_column(String(32))
 
 
 class EnrolmentCodeRow(Base):
@@ -263,3 +267,62 @@ class UploadRow(Base):
     asset_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class PlaylistRow(Base):
+    __tablename__ = "playlists"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    owner_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PlaylistItemRow(Base):
+    __tablename__ = "playlist_items"
+
+    playlist_id: Mapped[str] = mapped_column(
+        ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    fit: Mapped[str] = mapped_column(String(8))
+
+
+class ScheduleRow(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    playlist_id: Mapped[str] = mapped_column(ForeignKey("playlists.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    owner_id: Mapped[str] = mapped_column(String(32))
+    targets: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    daily_start: Mapped[str | None] = mapped_column(String(5))
+    daily_end: Mapped[str | None] = mapped_column(String(5))
+    priority: Mapped[str] = mapped_column(String(12))
+    sync: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ManifestRow(Base):
+    """The signed manifest of one audience (terminals sharing targeting facts)."""
+
+    __tablename__ = "manifests"
+
+    audience_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    audience: Mapped[dict[str, Any]]
+    version: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as signed
+    signature: Mapped[str] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(32))
+    built_at: Mapped[datetime]

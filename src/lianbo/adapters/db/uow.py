@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lianbo.adapters.db.repos.assets import AssetRepository, UploadRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
@@ -29,6 +30,7 @@ class UnitOfWork:
     audit: AuditRepository
     assets: AssetRepository
     uploads: UploadRepository
+    programming: ProgrammingRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -42,6 +44,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.assets = AssetRepository(self.session)
         self.uploads = UploadRepository(self.session)
+        self.programming = ProgrammingRepository(self.session)
         return self
 
     async def __aexit__(

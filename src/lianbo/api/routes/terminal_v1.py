@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
 
-from lianbo.api.deps import ContainerDep, TerminalDep, UowDep
+from fastapi import APIRouter, Request, Response
+
+from lianbo.api.deps import ContainerDep, TerminalDep, UowDep, bearer_token
 from lianbo.api.schemas import (
     EnrolRequest,
     EnrolResponse,
@@ -12,7 +14,11 @@ from lianbo.api.schemas import (
     KeysResponse,
     PublicKeyOut,
 )
-from lianbo.services import presence, terminals
+from lianbo.domain.errors import Unauthorized
+from lianbo.domain.targeting import Audience
+from lianbo.domain.tokens import digest
+from lianbo.services import manifests, presence, terminals
+from lianbo.services.manifest_cache import Holder
 
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 
@@ -44,3 +50,54 @@ async def heartbeat(terminal: TerminalDep, container: ContainerDep, uow: UowDep)
     """A screen says it is alive; the reply carries server time and the interval."""
     now = await presence.record_heartbeat(uow, container.clock, terminal)
     return HeartbeatReply(server_time=now, heartbeat_seconds=container.settings.heartbeat_seconds)
+
+
+@router.get("/manifest")
+async def manifest(request: Request, container: ContainerDep) -> Response:
+    """The signed manifest for this screen; 304 when ``If-None-Match`` is current.
+
+    The body is ``{"manifest": ..., "signature": ..., "key_id": ...,
+    "server_time": ...}`` where ``manifest`` is embedded byte for byte as
+    signed (canonical JSON), so verifying needs no re-serialisation.
+    A poll that changes nothing is answered from memory (see manifest_cache).
+    """
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("missing terminal token")
+    cache = container.manifest_cache
+    holder = cache.terminal(digest(token))
+    if holder is None:
+        holder = await _holder(container, token)
+    version = cache.version(holder.audience_key)
+    if version is not None and f'"{version}"' in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": f'"{version}"'})
+    async with container.uow() as uow:
+        row = await uow.programming.manifest(holder.audience_key)
+    if row is None:
+        await manifests.rebuild(container, {holder.audience_key})
+        async with container.uow() as uow:
+            row = await uow.programming.manifest(holder.audience_key)
+        assert row is not None
+    cache.remember_version(holder.audience_key, row.version)
+    etag = f'"{row.version}"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": etag})
+    now = json.dumps(container.clock.now().isoformat())
+    content = (
+        f'{{"manifest":{row.body},"signature":"{row.signature}",'
+        f'"key_id":"{row.key_id}","server_time":{now}}}'
+    )
+    return Response(
+        content, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"}
+    )
+
+
+async def _holder(container: ContainerDep, token: str) -> Holder:
+    token_hash = digest(token)
+    async with container.uow() as uow:
+        terminal = await uow.terminals.by_token_hash(token_hash)
+    if terminal is None:
+        raise Unauthorized("unknown or revoked terminal token")
+    holder = Holder(terminal.id, Audience.of(terminal).key())
+    container.manifest_cache.remember_terminal(token_hash, holder)
+    return holder

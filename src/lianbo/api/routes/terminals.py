@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
 from starlette.datastructures import UploadFile
 
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
@@ -17,8 +19,10 @@ from lianbo.api.schemas import (
     TerminalCreated,
     TerminalOut,
     TerminalPatch,
+    TimelineEntryOut,
 )
 from lianbo.domain.errors import InvalidInput
+from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import (
     TerminalChanges,
     TerminalDraft,
@@ -26,7 +30,7 @@ from lianbo.domain.terminals import (
     TerminalStatus,
     Tier,
 )
-from lianbo.services import terminals
+from lianbo.services import manifests, terminals
 from lianbo.services.terminals import IssuedCode
 
 router = APIRouter(prefix="/api/v1/terminals", tags=["terminals"])
@@ -143,6 +147,7 @@ async def update_terminal(
         groups=None if body.groups is None else tuple(body.groups),
     )
     updated = await terminals.update_terminal(uow, container.clock, actor, terminal_id, changes)
+    container.manifest_cache.forget_terminal(terminal_id)
     return TerminalOut.of(updated)
 
 
@@ -150,7 +155,9 @@ async def update_terminal(
 async def retire_terminal(
     terminal_id: str, actor: ActorDep, container: ContainerDep, uow: UowDep
 ) -> TerminalOut:
-    return TerminalOut.of(await terminals.retire_terminal(uow, container.clock, actor, terminal_id))
+    retired = await terminals.retire_terminal(uow, container.clock, actor, terminal_id)
+    container.manifest_cache.forget_terminal(terminal_id)
+    return TerminalOut.of(retired)
 
 
 @router.post("/{terminal_id}/enrolment-code", status_code=201)
@@ -159,3 +166,32 @@ async def reissue_code(
 ) -> TerminalCreated:
     """A fresh one-time enrolment code; earlier unused codes stop working."""
     return created_out(await terminals.reissue_code(uow, container.clock, actor, terminal_id))
+
+
+@router.get("/{terminal_id}/timeline")
+async def timeline(
+    terminal_id: str,
+    actor: ActorDep,
+    uow: UowDep,
+    at: AwareDatetime | None = None,
+    hours: Annotated[int, Query(ge=1, le=168)] = 24,
+) -> list[TimelineEntryOut]:
+    """What this screen plays from ``at`` (default now) for ``hours``, and why."""
+    terminal = await terminals.get_terminal(uow, actor, terminal_id)
+    start = at or datetime.now(UTC)
+    entries = await manifests.timeline(
+        uow, Audience.of(terminal), start, start + timedelta(hours=hours)
+    )
+    return [
+        TimelineEntryOut(
+            start=e.start,
+            end=e.end,
+            schedule_id=e.schedule.id if e.schedule else None,
+            schedule_name=e.schedule.name if e.schedule else None,
+            priority=e.schedule.priority.value if e.schedule else "filler",
+            sync=bool(e.schedule and e.schedule.sync),
+            reason=e.reason,
+            items=e.items,
+        )
+        for e in entries
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.sql import ColumnElement
 
 from lianbo.adapters.db.tables import AssetRow, RenditionRow, ReviewStepRow, UploadRow
 from lianbo.domain.assets import Asset
+from lianbo.domain.manifest import AssetFacts, MediaFile
 from lianbo.domain.media import AssetKind, Dynamic, Probe
 from lianbo.domain.regions import subtree_range
 from lianbo.domain.review import ReviewState, ReviewStep
@@ -173,6 +174,48 @@ class AssetRepository:
             values["fit_tiers"] = ",".join(values["fit_tiers"])
         await self.session.execute(update(AssetRow).where(AssetRow.id == asset_id).values(**values))
 
+    async def manifest_facts(self, ids: set[str]) -> dict[str, AssetFacts]:
+        """Approved assets among ``ids`` with their files, for manifests.
+
+        Anything not approved (draft, rejected, revoked) is simply absent, so
+        a revoked asset drops out of every manifest built after the revoke.
+        """
+        if not ids:
+            return {}
+        rows = (
+            await self.session.scalars(
+                select(AssetRow).where(
+                    AssetRow.id.in_(ids), AssetRow.review_state == ReviewState.APPROVED.value
+                )
+            )
+        ).all()
+        renditions: dict[str, dict[str, MediaFile]] = {r.id: {} for r in rows}
+        if rows:
+            found = await self.session.scalars(
+                select(RenditionRow).where(RenditionRow.asset_id.in_(list(renditions)))
+            )
+            for rendition in found.all():
+                tier = rendition.name.split("-")[0]
+                if rendition.media_type.startswith(("video/", "audio/")):
+                    renditions[rendition.asset_id][tier] = MediaFile(
+                        rendition.sha256, rendition.size, rendition.media_type
+                    )
+        return {
+            row.id: AssetFacts(
+                id=row.id,
+                kind=row.kind,
+                name=row.name,
+                original=MediaFile(row.sha256, row.size or 0, _media_type(row))
+                if row.sha256
+                else None,
+                fit_tiers=tuple(t for t in row.fit_tiers.split(",") if t),
+                renditions=renditions[row.id],
+                text=row.text,
+                url=row.url,
+            )
+            for row in rows
+        }
+
     async def unfinished_qc(self) -> list[str]:
         rows = await self.session.scalars(
             select(AssetRow.id).where(AssetRow.qc_status.in_(["pending", "running"]))
@@ -236,6 +279,17 @@ class AssetRepository:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    id: str
+    owner_id: str
+    region: str
+    name: str
+    length: int
+    offset: int
+    asset_id: str | None
+
+
 class UploadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -243,8 +297,13 @@ class UploadRepository:
     async def add(self, **values: Any) -> None:
         await self.session.execute(insert(UploadRow).values(**values))
 
-    async def get(self, upload_id: str) -> UploadRow | None:
-        return await self.session.get(UploadRow, upload_id)
+    async def get(self, upload_id: str) -> UploadRecord | None:
+        row = await self.session.get(UploadRow, upload_id)
+        if row is None:
+            return None
+        return UploadRecord(
+            row.id, row.owner_id, row.region_code, row.name, row.length, row.offset, row.asset_id
+        )
 
     async def set_offset(self, upload_id: str, offset: int, asset_id: str | None = None) -> None:
         await self.session.execute(
@@ -261,3 +320,12 @@ class UploadRepository:
 
     async def remove(self, upload_id: str) -> None:
         await self.session.execute(delete(UploadRow).where(UploadRow.id == upload_id))
+
+
+def _media_type(row: AssetRow) -> str:
+    container = str((row.probe or {}).get("container") or "")
+    if row.kind == "image":
+        return "image/png" if "png" in container else "image/jpeg"
+    if row.kind == "audio":
+        return "audio/mp4"
+    return "video/mp4"

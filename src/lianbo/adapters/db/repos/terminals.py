@@ -12,6 +12,7 @@ from sqlalchemy.sql import ColumnElement
 
 from lianbo.adapters.db.tables import EnrolmentCodeRow, TerminalRow
 from lianbo.domain.regions import subtree_range
+from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import (
     LIVE_STATUSES,
     Terminal,
@@ -69,6 +70,7 @@ def _row_values(t: Terminal) -> dict[str, Any]:
         "longitude": t.longitude,
         "status": t.status.value,
         "labels": encode_labels(t.tags, t.groups),
+        "audience_key": Audience.of(t).key(),
         "created_at": t.created_at,
         "updated_at": t.updated_at,
         "enrolled_at": t.enrolled_at,
@@ -182,6 +184,34 @@ class TerminalRepository:
             update(TerminalRow)
             .where(TerminalRow.id == terminal_id)
             .values(token_hash=token_hash, **values)
+        )
+
+    async def audiences(self, within: str = "") -> dict[str, Audience]:
+        """Every distinct audience among live terminals, by key."""
+        low, high = subtree_range(within)
+        rows = await self.session.execute(
+            select(
+                TerminalRow.audience_key,
+                TerminalRow.region_code,
+                TerminalRow.tier,
+                TerminalRow.labels,
+            )
+            .where(
+                TerminalRow.status.in_([s.value for s in LIVE_STATUSES]),
+                TerminalRow.region_code >= low,
+                TerminalRow.region_code < high,
+            )
+            .distinct()
+        )
+        found: dict[str, Audience] = {}
+        for key, region, tier, labels in rows.all():
+            tags, groups = decode_labels(labels)
+            found[key] = Audience(region, Tier(tier), tuple(sorted(groups)), tuple(sorted(tags)))
+        return found
+
+    async def audience_key_of(self, terminal_id: str) -> str | None:
+        return await self.session.scalar(
+            select(TerminalRow.audience_key).where(TerminalRow.id == terminal_id)
         )
 
     async def mark_seen(self, ids: Sequence[str], now: datetime) -> None:

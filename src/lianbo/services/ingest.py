@@ -1,0 +1,99 @@
+"""Bringing a stored file into the library: type check, then QC as a job.
+
+The type check (probe) runs while the uploader waits, so a file that is not
+media is refused at once. Everything slow — analysis, screening, derived
+files — runs in the background worker, one job at a time (two cores: the
+decoder already uses both), with progress written for the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from lianbo.adapters.blobs import StoredBlob
+from lianbo.adapters.media.probe import probe_file
+from lianbo.bootstrap import Container
+from lianbo.domain.assets import clean_name
+from lianbo.domain.errors import DomainError
+from lianbo.domain.media import Probe
+from lianbo.domain.users import Actor
+from lianbo.services import assets
+from lianbo.services.assets import Added
+
+log = structlog.get_logger()
+
+
+async def ingest_blob(container: Container, actor: Actor, blob: StoredBlob, name: str) -> Added:
+    """Probe a just-stored blob; register it, or delete it and refuse."""
+    try:
+        name = clean_name(name)
+        probe: Probe = await asyncio.to_thread(probe_file, blob.path)
+        async with container.uow() as uow:
+            added = await assets.add_file(
+                uow, container.clock, container.blobs, actor, blob=blob, probe=probe, name=name
+            )
+    except DomainError:
+        if not blob.existed:  # refused input leaves nothing behind
+            container.blobs.delete(blob.sha256)
+        raise
+    if added.created:
+        container.ingest_queue.put_nowait(added.asset.id)
+    return added
+
+
+class Progress:
+    """Thread-safe hand-off of a job's progress to the writer coroutine."""
+
+    def __init__(self) -> None:
+        self.stage = "queued"
+        self.fraction = 0.0
+
+    def callback(self, stage: str, low: float, high: float) -> Callable[[float], None]:
+        def report(value: float) -> None:
+            self.stage = stage
+            self.fraction = low + (high - low) * min(max(value, 0.0), 1.0)
+
+        return report
+
+
+async def _write_progress(container: Container, asset_id: str, progress: Progress) -> None:
+    while True:
+        await asyncio.sleep(0.5)
+        async with container.uow() as uow:
+            await uow.assets.set_qc(
+                asset_id, qc_progress=round(progress.fraction, 3), qc_stage=progress.stage
+            )
+            await uow.commit()
+
+
+async def run_worker(container: Container) -> None:
+    """Drain the ingest queue forever; re-queue unfinished jobs at start."""
+    from lianbo.services.qc_job import run_qc
+
+    async with container.uow() as uow:
+        for asset_id in await uow.assets.unfinished_qc():
+            container.ingest_queue.put_nowait(asset_id)
+    while True:
+        asset_id = await container.ingest_queue.get()
+        progress = Progress()
+        writer = asyncio.create_task(_write_progress(container, asset_id, progress))
+        started = time.perf_counter()
+        try:
+            await run_qc(container, asset_id, progress)
+        except Exception:  # one bad job must not stop the worker
+            log.exception("ingest job failed", asset_id=asset_id)
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+        log.info(
+            "ingest job done", asset_id=asset_id, seconds=round(time.perf_counter() - started, 2)
+        )
+
+
+def derived_path(container: Container, sha256: str, name: str) -> Path:
+    return container.blobs.derived_dir(sha256) / name
