@@ -26,6 +26,8 @@ from lianbo.bootstrap import bootstrap
 from lianbo.config import Settings
 from lianbo.services.setup import initialise
 
+DEFAULT_SIZE = 100_000  # what `lianbo bench` uses without --size
+
 
 def _free_port() -> int:
     import socket

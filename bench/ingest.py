@@ -24,11 +24,14 @@ from typing import Any
 import av
 from tests.integration.media.factory import uhd_frames, uhd_hlg_clip
 
+from bench.upload import measure_upload
 from lianbo.adapters.media.analyse import analyse
 from lianbo.adapters.media.hashes import phash_frame
 from lianbo.adapters.media.probe import main_audio, main_video, probe_file
 from lianbo.adapters.media.reference import ebur128_of_file
 from lianbo.domain.qc import judge
+
+DEFAULT_SIZE = 10  # what `lianbo bench` uses without --size
 
 DEFAULT_SECONDS = 10
 MAX_SECONDS = 600  # larger sizes are the CLI's default for other benchmarks
@@ -37,7 +40,7 @@ PHASH_FRAMES = 100
 
 
 def _seconds(size: int) -> int:
-    return DEFAULT_SECONDS if size > MAX_SECONDS else max(1, size)
+    return min(MAX_SECONDS, max(1, size))
 
 
 def _clip(seconds: int, data_dir: Path | None, gop: int) -> tuple[Path, float]:
@@ -101,11 +104,6 @@ def phash_rate(count: int = PHASH_FRAMES) -> float:
     return round(count / (time.perf_counter() - started), 1)
 
 
-def measure_upload(clip: Path, data_dir: Path | None) -> dict[str, Any]:
-    """Upload speed figures — to be added (HTTP upload of ``clip``); none yet."""
-    return {}
-
-
 def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
     """Run the benchmark on a ``size``-second clip; a flat dict of figures.
 
@@ -132,7 +130,10 @@ def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
     figures["loudness_diff_lu"] = round(abs(figures["loudness_ours_lkfs"] - reference), 3)
     figures["true_peak_ffmpeg_dbtp"] = round(reference_peak, 3)
     figures["phash_fps"] = phash_rate()
-    figures |= measure_upload(clip, data_dir)
+    upload_dir = Path(tempfile.mkdtemp(prefix="lianbo-upload-", dir=data_dir))
+    upload_bytes = 1 << 30 if seconds >= DEFAULT_SECONDS else 64 << 20
+    figures |= measure_upload(upload_dir, upload_bytes)
+    figures["target_upload_met"] = figures["upload_mb_s"] >= 200
     figures["target_realtime_met"] = figures["qc_speed_x"] >= 1.0
     figures["target_loudness_met"] = figures["loudness_diff_lu"] <= 0.1
     figures["target_phash_met"] = figures["phash_fps"] >= 50

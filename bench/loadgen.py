@@ -66,3 +66,30 @@ async def download(host: str, port: int, path: str) -> tuple[int, float]:
         received += len(chunk)
     writer.close()
     return received, time.perf_counter() - started
+
+
+async def upload(
+    host: str, port: int, path: str, headers: dict[str, str], parts: list[bytes], filler: int
+) -> tuple[int, float]:
+    """POST ``parts[0] + filler zero bytes + parts[1:]`` with Content-Length;
+    (status, seconds from first byte sent to the answer)."""
+    total = sum(len(p) for p in parts) + filler
+    reader, writer = await asyncio.open_connection(host, port)
+    head = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {total}"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    started = time.perf_counter()
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + parts[0])
+    block = bytes(1 << 20)
+    sent = 0
+    while sent < filler:
+        chunk = block[: min(len(block), filler - sent)]
+        writer.write(chunk)
+        sent += len(chunk)
+        await writer.drain()
+    for part in parts[1:]:
+        writer.write(part)
+    await writer.drain()
+    answer = await reader.readuntil(b"\r\n\r\n")
+    seconds = time.perf_counter() - started
+    writer.close()
+    return int(answer[9:12]), seconds

@@ -38,6 +38,8 @@ from lianbo.domain.users import SYSTEM
 from lianbo.services import manifests, schedules
 from lianbo.services.setup import initialise
 
+DEFAULT_SIZE = 100_000  # what `lianbo bench` uses without --size
+
 
 async def _programme(container: Container, count: int, places: list[str]) -> str:
     """One approved image, one playlist, ``count`` published schedules."""

@@ -188,7 +188,9 @@ def audit_verify(data_dir: DataDir = None) -> None:
 @app.command()
 def bench(
     name: Annotated[str, typer.Argument(help="Benchmark to run: api.")],
-    size: Annotated[int, typer.Option(help="Scale (terminals in the store).", min=1)] = 100_000,
+    size: Annotated[
+        int | None, typer.Option(help="Scale (each benchmark's own default when omitted).", min=1)
+    ] = None,
     import_rows: Annotated[int, typer.Option(help="Rows for the CSV import.", min=1)] = 10_000,
     data_dir: DataDir = None,
 ) -> None:
@@ -206,7 +208,7 @@ def bench(
     except ModuleNotFoundError:
         fail(f"unknown benchmark {name!r} (see bench/README.md)")
         raise
-    result = module.run(size, data_dir, import_rows=import_rows)
+    result = module.run(size or module.DEFAULT_SIZE, data_dir, import_rows=import_rows)
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -17,6 +17,15 @@ from tests.e2e.helpers import OPERATOR, REVIEWERS, Server
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 _colours = itertools.count(1)
+_tokens: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def headers(server: Server, user: tuple[str, str]) -> dict[str, str]:
+    """Bearer headers for ``user``, signed in once per server (hashing is slow)."""
+    key = (server.url, user[0])
+    if key not in _tokens:
+        _tokens[key] = server.api_headers(user)
+    return _tokens[key]
 
 
 def unique(prefix: str) -> str:
@@ -34,7 +43,7 @@ def png(size: tuple[int, int] = (320, 180)) -> bytes:
 
 def upload(server: Server, name: str, user: tuple[str, str] = OPERATOR) -> dict[str, Any]:
     """A fresh image asset (a draft) owned by ``user``'s jurisdiction."""
-    with server.client(headers=server.api_headers(user)) as api:
+    with server.client(headers=headers(server, user)) as api:
         answer = api.post("/api/v1/assets", files={"file": (name, png(), "image/png")})
     assert answer.status_code == 201, answer.text
     created: dict[str, Any] = answer.json()
@@ -43,11 +52,11 @@ def upload(server: Server, name: str, user: tuple[str, str] = OPERATOR) -> dict[
 
 def approve(server: Server, asset_id: str, owner: tuple[str, str] = OPERATOR) -> None:
     """Submit, then pass 初审, 复审 and 终审 with three different reviewers."""
-    with server.client(headers=server.api_headers(owner)) as api:
+    with server.client(headers=headers(server, owner)) as api:
         submitted = api.post(f"/api/v1/assets/{asset_id}/submit")
     assert submitted.status_code == 200, submitted.text
     for reviewer in REVIEWERS:
-        with server.client(headers=server.api_headers(reviewer)) as api:
+        with server.client(headers=headers(server, reviewer)) as api:
             passed = api.post(f"/api/v1/assets/{asset_id}/review", json={"decision": "approve"})
         assert passed.status_code == 200, passed.text
 
@@ -61,7 +70,7 @@ def approved_asset(server: Server, name: str, owner: tuple[str, str] = OPERATOR)
 def playlist(
     server: Server, name: str, asset_ids: list[str], owner: tuple[str, str] = OPERATOR
 ) -> str:
-    with server.client(headers=server.api_headers(owner)) as api:
+    with server.client(headers=headers(server, owner)) as api:
         answer = api.post(
             "/api/v1/playlists",
             json={"name": name, "items": [{"asset_id": a, "duration_ms": 8000} for a in asset_ids]},
@@ -70,8 +79,10 @@ def playlist(
     return str(answer.json()["id"])
 
 
-def playlist_order(server: Server, playlist_id: str) -> list[str]:
-    with server.client(headers=server.api_headers()) as api:
+def playlist_order(
+    server: Server, playlist_id: str, owner: tuple[str, str] = OPERATOR
+) -> list[str]:
+    with server.client(headers=headers(server, owner)) as api:
         answer = api.get(f"/api/v1/playlists/{playlist_id}")
     assert answer.status_code == 200, answer.text
     return [item["asset_id"] for item in answer.json()["items"]]
@@ -104,7 +115,7 @@ def published_schedule(
     }
     if window:
         body["daily_window"] = {"start": window[0], "end": window[1]}
-    with server.client(headers=server.api_headers(owner)) as api:
+    with server.client(headers=headers(server, owner)) as api:
         made = api.post("/api/v1/schedules", json=body)
         assert made.status_code == 201, made.text
         schedule_id = str(made.json()["id"])
@@ -116,7 +127,7 @@ def published_schedule(
 def terminal(
     server: Server, name: str, region: str, owner: tuple[str, str] = OPERATOR
 ) -> dict[str, Any]:
-    with server.client(headers=server.api_headers(owner)) as api:
+    with server.client(headers=headers(server, owner)) as api:
         answer = api.post(
             "/api/v1/terminals",
             json={

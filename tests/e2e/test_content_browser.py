@@ -51,10 +51,24 @@ def test_upload_shows_progress_then_three_reviewers_approve_it(
     path = tmp_path / name
     path.write_bytes(png((1280, 720)))
     sign_in(page, OPERATOR, "/assets")
+    # The first chunk's connection drops: the uploader asks the server (HEAD)
+    # where to continue and sends it again.
+    seen: list[str] = []
+
+    def flaky(route: Any) -> None:
+        seen.append(route.request.method)
+        if route.request.method == "PATCH" and seen.count("PATCH") == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/assets/uploads/*", flaky)
     page.set_input_files("[data-upload-input]", str(path))
     row = page.locator(".upload-row[data-state=done]", has_text=name)
     row.wait_for()
     assert row.locator(".progress").get_attribute("aria-valuenow") == "100"
+    assert seen == ["PATCH", "HEAD", "PATCH"]
+    page.unroute("**/assets/uploads/*")
     link = row.locator(".upload-link")
     asset_id = link.get_attribute("data-asset-id")
     assert asset_id and link.get_attribute("href") == f"/assets/{asset_id}"
@@ -103,9 +117,7 @@ def test_upload_shows_progress_then_three_reviewers_approve_it(
     screenshot(page, "asset-detail")
 
 
-def test_playlist_editor_reorders_by_drag_and_buttons_and_saves(
-    page: Any, server: Server
-) -> None:
+def test_playlist_editor_reorders_by_drag_and_buttons_and_saves(page: Any, server: Server) -> None:
     a, b, c = (approved_asset(server, unique(n) + ".png") for n in ("甲", "乙", "丙"))
     playlist_id = playlist(server, unique("轮播"), [a, b, c])
     sign_in(page, OPERATOR, f"/playlists/{playlist_id}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from lianbo.adapters.media import derive
 from lianbo.adapters.media.analyse import analyse
+from lianbo.adapters.media.errors import MediaDecodeError
 from lianbo.adapters.media.screen import screen_file, screen_text
 from lianbo.bootstrap import Container
 from lianbo.domain.assets import Asset, QcStatus
@@ -73,10 +74,17 @@ async def _file(container: Container, asset: Asset, progress: Progress) -> None:
     assert asset.sha256 is not None and asset.probe is not None
     path = container.blobs.path(asset.sha256)
     settings = container.settings
-    analysis: Analysis = await asyncio.to_thread(
-        analyse, path, asset.probe, progress=progress.callback("analyse", 0.0, 0.6)
+    decode_error: str | None = None
+    try:
+        analysis: Analysis = await asyncio.to_thread(
+            analyse, path, asset.probe, progress=progress.callback("analyse", 0.0, 0.6)
+        )
+    except MediaDecodeError as error:
+        # Damaged media: judge what did decode, and fail with the reason.
+        analysis, decode_error = error.partial, error.reason
+    report: QcReport = judge(
+        asset.probe, analysis, settings.profiles(), settings.loudness(), decode_error=decode_error
     )
-    report: QcReport = judge(asset.probe, analysis, settings.profiles(), settings.loudness())
     progress.callback("screening", 0.6, 0.75)(0.0)
     words = settings.words()
     hits = await asyncio.to_thread(screen_file, path, asset.probe, words)
@@ -89,7 +97,14 @@ async def _file(container: Container, asset: Asset, progress: Progress) -> None:
         screening=_hits(hits, len(words)),
     )
     await _derive(container, asset, path, progress)
-    await _save(container, asset.id, qc_status=report.status, qc_progress=1.0, qc_stage="done")
+    await _save(
+        container,
+        asset.id,
+        qc_status=report.status,
+        qc_progress=1.0,
+        qc_stage="done",
+        qc_error=decode_error,
+    )
 
 
 def _report_json(report: QcReport) -> dict[str, Any]:

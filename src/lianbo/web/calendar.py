@@ -59,6 +59,8 @@ def week_of(raw: str | None, today: date) -> date:
         chosen = date.fromisoformat(raw) if raw else today
     except ValueError:
         chosen = today
+    if not 2000 <= chosen.year <= 2200:  # far years would overflow the week's end
+        chosen = today
     return chosen - timedelta(days=chosen.weekday())
 
 

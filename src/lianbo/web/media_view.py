@@ -149,7 +149,7 @@ def finding_timeline(
     """Lanes per rule with a mark per timed finding; None when nothing is timed."""
     if not duration_s or duration_s <= 0:
         return None
-    timed = [f for f in findings if f.get("start_s") is not None]
+    timed = [f for f in complete(findings, FINDING_KEYS) if f["start_s"] is not None]
     if not timed:
         return None
     plot = TIMELINE_WIDTH - TIMELINE_GUTTER
@@ -238,10 +238,19 @@ def loudness_gauges(
     return gauges
 
 
-def ordered_findings(findings: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+FINDING_KEYS = ("rule", "severity", "message", "start_s", "end_s", "measured")
+HIT_KEYS = ("word", "source", "text", "time_s", "confidence")
+
+
+def complete(items: Iterable[Any], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Report entries (stored JSON) with every key present, junk entries dropped."""
+    return [{k: item.get(k) for k in keys} for item in items if isinstance(item, dict)]
+
+
+def ordered_findings(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Errors first, then warnings, then notes; inside each, timed ones in time order."""
     return sorted(
-        findings,
+        complete(findings, FINDING_KEYS),
         key=lambda f: (
             SEVERITY_ORDER.get(str(f.get("severity")), 3),
             f.get("start_s") is None,

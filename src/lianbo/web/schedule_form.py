@@ -37,6 +37,8 @@ TEXT_FIELDS = (
     "rrule",
     "priority",
 )
+# Years a broadcast schedule can sensibly name; beyond them date arithmetic overflows.
+YEARS = (2000, 2200)
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in SCHEDULABLE)
 TIER_VALUES: tuple[str, ...] = tuple(t.value for t in Tier)
 
@@ -67,6 +69,8 @@ def local_instant(raw: str, field_name: str) -> datetime:
         typed = datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"not a date and time: {raw!r}", field=field_name) from None
+    if not YEARS[0] <= typed.year <= YEARS[1]:
+        raise InvalidInput(f"not a date and time: {raw!r}", field=field_name)
     if typed.tzinfo is None:
         typed = typed.replace(tzinfo=LOCAL_ZONE)
     return typed

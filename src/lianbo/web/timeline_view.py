@@ -20,8 +20,10 @@ from lianbo.web.i18n import translate
 
 BAR_WIDTH = 1000.0
 TICK_HOURS = (1, 2, 3, 6, 12, 24)
-# Roughly how many label characters fit per SVG unit of segment width.
-UNITS_PER_CHAR = 8.5
+# Label widths in SVG units at the bar's 13 px font: CJK is about twice Latin.
+WIDE_CHAR = 13.5
+NARROW_CHAR = 7.5
+LABEL_PADDING = 7.0
 # Ticks this close to either end would have their labels cut off.
 EDGE = 18.0
 
@@ -48,8 +50,25 @@ def reason_text(language: str, reason: str) -> str:
 
 def _word(language: str, key: str, value: str) -> str:
     if key == "reason.specific" and value in LEVEL_NAMES:
-        return translate(language, f"level.{LEVEL_NAMES.index(value) + 1}")
-    return translate(language, f"priority.{value}")
+        word = translate(language, f"level.{LEVEL_NAMES.index(value) + 1}")
+    else:
+        word = translate(language, f"priority.{value}")
+    # Mid-sentence in English: "public service outranks local".
+    return word.lower() if language == "en" else word
+
+
+def _text_width(text: str) -> float:
+    return sum(WIDE_CHAR if ord(ch) >= 0x2E80 else NARROW_CHAR for ch in text)
+
+
+def fit_label(text: str, room: float) -> str:
+    """``text`` cut (with …) to fit ``room`` SVG units; '' when nothing useful fits."""
+    if _text_width(text) <= room:
+        return text
+    cut = text
+    while cut and _text_width(cut + "…") > room:
+        cut = cut[:-1]
+    return cut + "…" if len(cut) >= 2 else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +102,7 @@ def bar(
     for entry in entries:
         x, right = x_of(max(entry.start, start)), x_of(min(entry.end, end))
         name = entry.schedule.name if entry.schedule else ""
-        fits = int((right - x) / UNITS_PER_CHAR)
-        label = name if len(name) <= fits else (name[: max(fits - 1, 0)] + "…" if fits > 3 else "")
+        label = fit_label(name, right - x - 2 * LABEL_PADDING)
         priority = entry.schedule.priority.value if entry.schedule else "none"
         segments.append(BarSegment(x, round(right - x, 2), priority, label, entry))
     return segments, _ticks(start, end, zone, x_of)

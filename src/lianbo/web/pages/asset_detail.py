@@ -21,6 +21,8 @@ from lianbo.services import assets, manifests, review
 from lianbo.services.assets import AssetDetail
 from lianbo.web.forms import FormErrors, form_text, status_of
 from lianbo.web.media_view import (
+    HIT_KEYS,
+    complete,
     finding_timeline,
     highlight,
     loudness_gauges,
@@ -64,11 +66,10 @@ def _preview(detail: AssetDetail) -> dict[str, str]:
 
 
 def _screening(detail: AssetDetail) -> list[dict[str, Any]]:
-    hits = (detail.screening or {}).get("hits") or []
+    hits = complete((detail.screening or {}).get("hits") or [], HIT_KEYS)
     return [
-        {**hit, "parts": highlight(str(hit.get("text") or hit.get("word")), str(hit.get("word")))}
+        {**hit, "parts": highlight(str(hit["text"] or hit["word"]), str(hit["word"] or ""))}
         for hit in hits
-        if isinstance(hit, dict)
     ]
 
 
@@ -84,7 +85,7 @@ def _page(
 ) -> Response:
     asset = detail.asset
     qc = detail.qc or {}
-    findings = [f for f in qc.get("findings") or [] if isinstance(f, dict)]
+    findings = ordered_findings(qc.get("findings") or [])
     duration = asset.probe.duration_s if asset.probe else None
     can_review = console.can_review
     context: dict[str, Any] = {
@@ -92,7 +93,7 @@ def _page(
         "detail": detail,
         "asset": asset,
         "qc": qc,
-        "findings": ordered_findings(findings),
+        "findings": findings,
         "timeline": finding_timeline(findings, duration),
         "gauges": loudness_gauges(qc.get("analysis"), container.settings.loudness()),
         "profile": container.settings.loudness(),

@@ -7,6 +7,7 @@ while any visible card is still waiting for or running QC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,13 +16,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
-from lianbo.domain.assets import QcStatus
+from lianbo.domain.assets import QcStatus, check_stream_url, check_ticker, clean_name
 from lianbo.domain.errors import DomainError, Forbidden
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import ReviewState
 from lianbo.services import assets
 from lianbo.web.content_queries import posters, qc_stages
-from lianbo.web.forms import FormErrors, form_text, page_number, query_text, status_of
+from lianbo.web.forms import FormErrors, collect, form_text, page_number, query_text, status_of
 from lianbo.web.pages.common import TIERS
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
@@ -129,17 +130,16 @@ async def add_ticker(
     _require_manager(console)
     form = await form_text(request)
     values = {"name": form.get("name", "").strip(), "text": form.get("text", "")}
+    errors = _checked(values, "text", check_ticker)
     try:
+        if errors:
+            return await _refused(request, uow, console, values, errors, "ticker")
         asset = await assets.add_ticker(
             uow, container.clock, console.actor, name=values["name"], text=values["text"]
         )
     except DomainError as problem:
-        errors = FormErrors()
         errors.add(problem)
-        status = status_of(problem)
-        return await _page(
-            request, uow, console, values=values, errors=errors, form="ticker", status=status
-        )
+        return await _refused(request, uow, console, values, errors, "ticker", status_of(problem))
     container.ingest_queue.put_nowait(asset.id)
     return RedirectResponse(f"/assets/{asset.id}", status_code=303)
 
@@ -152,20 +152,36 @@ async def add_stream(
     _require_manager(console)
     form = await form_text(request)
     values = {"name": form.get("name", "").strip(), "url": form.get("url", "").strip()}
+    errors = _checked(values, "url", check_stream_url)
     try:
+        if errors:
+            return await _refused(request, uow, console, values, errors, "stream")
         asset = await assets.add_stream(
             uow, container.clock, console.actor, name=values["name"], url=values["url"]
         )
     except DomainError as problem:
-        errors = FormErrors()
         errors.add(problem)
-        return await _page(
-            request,
-            uow,
-            console,
-            values=values,
-            errors=errors,
-            form="stream",
-            status=status_of(problem),
-        )
+        return await _refused(request, uow, console, values, errors, "stream", status_of(problem))
     return RedirectResponse(f"/assets/{asset.id}", status_code=303)
+
+
+def _checked(values: dict[str, str], field: str, check: Callable[[str], str]) -> FormErrors:
+    """Both fields checked up front, so both mistakes show at once."""
+    errors = FormErrors()
+    collect(errors, lambda: clean_name(values["name"]))
+    collect(errors, lambda: check(values[field]))
+    return errors
+
+
+async def _refused(
+    request: Request,
+    uow: UnitOfWork,
+    console: Console,
+    values: dict[str, str],
+    errors: FormErrors,
+    form: str,
+    status: int = 400,
+) -> Response:
+    return await _page(
+        request, uow, console, values=values, errors=errors, form=form, status=status
+    )
