@@ -174,7 +174,9 @@ def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("server did not start")
 
 
-async def _over_http(port: int, tokens: list[str], media_sha: str) -> dict[str, Any]:
+async def _over_http(
+    port: int, tokens: list[str], media_sha: str, seconds: float
+) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as client:
         etags = []
@@ -191,7 +193,7 @@ async def _over_http(port: int, tokens: list[str], media_sha: str) -> dict[str, 
         "/terminal/v1/manifest",
         {"Authorization": f"Bearer {token}", "If-None-Match": etag},
         connections=32,
-        seconds=5,
+        seconds=seconds,
     )
     received, seconds = await download("127.0.0.1", port, f"/media/{media_sha}")
     return {
@@ -207,7 +209,7 @@ def run(size: int, data_dir: Path | None, **_: Any) -> dict[str, Any]:
     settings = Settings(data_dir=data_dir)
     figures = asyncio.run(_build(settings, size))
     tokens = figures.pop("_tokens")
-    media_bytes = min(1 << 30, size * 10_000)
+    media_bytes = min(1 << 30, size * 10_738)  # 1 GiB at full size
     writer = bootstrap(settings).blobs.writer(1 << 31)
     chunk = os.urandom(1 << 20)
     for _ in range(media_bytes // len(chunk)):
@@ -216,7 +218,7 @@ def run(size: int, data_dir: Path | None, **_: Any) -> dict[str, Any]:
     server, port = _serve(data_dir)
     try:
         rss_before = _rss_kb(server.pid)
-        figures |= asyncio.run(_over_http(port, tokens, media_sha))
+        figures |= asyncio.run(_over_http(port, tokens, media_sha, 5 if size >= 10_000 else 1))
         figures["server_rss_growth_mb"] = round((_rss_kb(server.pid) - rss_before) / 1024, 1)
     finally:
         server.terminate()

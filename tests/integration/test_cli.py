@@ -133,3 +133,12 @@ def test_api_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bench"] == "api" and figures["terminals"] == 600
     assert figures["import_rows"] == 300 and figures["page_ms_p50"] > 0
+
+
+def test_manifests_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
+    result = lianbo("bench", "manifests", "--size", "600", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["terminals"] == 600 and figures["audiences"] > 0
+    assert figures["manifest_304_statuses"] == {"304": figures["manifest_304_statuses"]["304"]}
+    assert figures["media_bytes"] == 600 * 10_738 // (1 << 20) * (1 << 20)

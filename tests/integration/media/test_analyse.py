@@ -13,7 +13,7 @@ from lianbo.adapters.media.reference import ebur128_of_file
 from lianbo.domain.media import Analysis, QcReport, Segment
 from lianbo.domain.qc import judge
 from tests.integration.media import factory
-from tests.integration.media.conftest import Media
+from tests.integration.conftest import Media
 
 pytestmark = pytest.mark.integration
 

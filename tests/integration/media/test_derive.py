@@ -13,7 +13,7 @@ from lianbo.adapters.media.derive import make_poster, make_rendition, make_sprit
 from lianbo.adapters.media.probe import probe_file
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.media import AssetKind, Dynamic
-from tests.integration.media.conftest import Media
+from tests.integration.conftest import Media
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from PIL import Image
 from lianbo.adapters.media.probe import probe_file
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.media import AssetKind, Dynamic
-from tests.integration.media.conftest import Media
+from tests.integration.conftest import Media
 
 pytestmark = pytest.mark.integration
 

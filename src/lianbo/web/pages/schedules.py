@@ -8,7 +8,7 @@ to a region's area and a tier.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -86,30 +86,49 @@ async def _page(
     created: str = "",
     status: int = 200,
 ) -> Response:
-    now = container.clock.now()
-    today = now.astimezone(LOCAL_ZONE).date()
-    monday = week_of(request.query_params.get("week"), today)
+    context = await _calendar(request, container, uow, console)
+    context.update(
+        section="schedules",
+        choices=await playlists.list_playlists(uow, console.actor, limit=CHOICES_LIMIT, offset=0),
+        values=values,
+        chosen_tiers=tiers,
+        sync=sync,
+        errors=errors or FormErrors(),
+        created=created,
+        tiers=TIERS,
+        priorities=PRIORITIES,
+    )
+    return render(request, "schedules.html", context, status=status)
+
+
+async def _calendar(
+    request: Request, container: ContainerDep, uow: UnitOfWork, console: Console
+) -> dict[str, Any]:
+    """The week's blocks and the list below them, both through the filters."""
+    now = container.clock.now().astimezone(LOCAL_ZONE)
+    monday = week_of(request.query_params.get("week"), now.date())
     start, end = week_bounds(monday, LOCAL_ZONE)
     filters, filter_error = _filters(request)
     live = [ScheduleState.DRAFT, ScheduleState.PUBLISHED]
     in_week = await schedules.list_schedules(
         uow, console.actor, states=live, since=start, until=end, limit=CALENDAR_LIMIT, offset=0
     )
-    in_week = [s for s in in_week if reaches(s, filters["region"], filters["tier"])]
     listed = await schedules.list_schedules(
         uow, console.actor, states=None, since=start, until=None, limit=LIST_LIMIT, offset=0
     )
-    listed = [s for s in listed if reaches(s, filters["region"], filters["tier"])]
+    in_week, listed = (
+        [s for s in found if reaches(s, filters["region"], filters["tier"])]
+        for found in (in_week, listed)
+    )
     names = await uow.programming.all_playlists({s.playlist_id for s in [*in_week, *listed]})
     kept = {k: v for k, v in filters.items() if v}
-    local_now = now.astimezone(LOCAL_ZONE)
-    context: dict[str, Any] = {
-        "section": "schedules",
+    return {
         "monday": monday,
         "sunday": monday + timedelta(days=6),
-        "days": layout(in_week, monday, LOCAL_ZONE, today),
+        "here_week": monday.isoformat(),
+        "days": layout(in_week, monday, LOCAL_ZONE, now.date()),
         "hours": HOURS,
-        "now_top": round(100 * (local_now.hour * 60 + local_now.minute) / 1440, 3),
+        "now_top": round(100 * (now.hour * 60 + now.minute) / 1440, 3),
         "filters": filters,
         "filter_error": filter_error,
         "week_url": lambda delta: _week_url(kept, monday + timedelta(days=7 * delta)),
@@ -117,22 +136,10 @@ async def _page(
         "listed": listed,
         "playlist_names": {pid: p.name for pid, p in names.items()},
         "region_names": await region_names(uow, (r for s in listed for r in s.targets.regions)),
-        "choices": await playlists.list_playlists(
-            uow, console.actor, limit=CHOICES_LIMIT, offset=0
-        ),
-        "values": values,
-        "chosen_tiers": tiers,
-        "sync": sync,
-        "errors": errors or FormErrors(),
-        "created": created,
-        "tiers": TIERS,
-        "priorities": PRIORITIES,
-        "here_week": monday.isoformat(),
     }
-    return render(request, "schedules.html", context, status=status)
 
 
-def _week_url(filters: dict[str, str], monday: Any) -> str:
+def _week_url(filters: dict[str, str], monday: date) -> str:
     return "/schedules?" + urlencode({**filters, "week": monday.isoformat()})
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.targeting import Audience
@@ -25,7 +26,7 @@ from lianbo.web.forms import query_text
 from lianbo.web.pages.common import region_names
 from lianbo.web.render import LOCAL_ZONE, language_of, render
 from lianbo.web.schedule_form import local_instant
-from lianbo.web.session import ConsoleDep
+from lianbo.web.session import Console, ConsoleDep
 from lianbo.web.timeline_view import BAR_WIDTH, bar, reason_text
 
 router = APIRouter(include_in_schema=False)
@@ -71,22 +72,7 @@ async def what_plays(
         "bar_width": BAR_WIDTH,
     }
     if terminal_id:
-        terminal = await terminals.get_terminal(uow, console.actor, terminal_id)
-        entries = await manifests.timeline(uow, Audience.of(terminal), start, end)
-        segments, ticks = bar(entries, start, end, LOCAL_ZONE)
-        asset_ids = {i["asset_id"] for e in entries for i in e.items}
-        language = language_of(request)
-        context.update(
-            terminal=terminal,
-            region_name=(await region_names(uow, [terminal.region]))[terminal.region],
-            entries=entries,
-            reasons=[reason_text(language, e.reason) for e in entries],
-            segments=segments,
-            ticks=ticks,
-            now_x=_now_x(now, start, end),
-            item_posters=await posters(uow, asset_ids),
-            shift=lambda delta: _shift_url(terminal_id, start + timedelta(hours=delta), hours),
-        )
+        context.update(await _timeline(request, uow, console, terminal_id, start, end, now))
     else:
         found, _ = await terminals.list_terminals(
             uow, console.actor, TerminalFilter(search=q or None), limit=PICK_LIMIT, offset=0
@@ -95,6 +81,34 @@ async def what_plays(
             choices=found, choice_names=await region_names(uow, (t.region for t in found))
         )
     return render(request, "what_plays.html", context)
+
+
+async def _timeline(
+    request: Request,
+    uow: UnitOfWork,
+    console: Console,
+    terminal_id: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The chosen terminal's entries, the bar, the reasons; 404 outside the jurisdiction."""
+    terminal = await terminals.get_terminal(uow, console.actor, terminal_id)
+    entries = await manifests.timeline(uow, Audience.of(terminal), start, end)
+    segments, ticks = bar(entries, start, end, LOCAL_ZONE)
+    language = language_of(request)
+    hours = round((end - start).total_seconds() / 3600)
+    return {
+        "terminal": terminal,
+        "region_name": (await region_names(uow, [terminal.region]))[terminal.region],
+        "entries": entries,
+        "reasons": [reason_text(language, e.reason) for e in entries],
+        "segments": segments,
+        "ticks": ticks,
+        "now_x": _now_x(now, start, end),
+        "item_posters": await posters(uow, {i["asset_id"] for e in entries for i in e.items}),
+        "shift": lambda delta: _shift_url(terminal_id, start + timedelta(hours=delta), hours),
+    }
 
 
 def _now_x(now: datetime, start: datetime, end: datetime) -> float | None:
