@@ -36,6 +36,7 @@ async def test_upload_types_by_content_and_dedups(env: Env) -> None:
     media = await env.client.get(f"/media/{body['sha256']}")
     assert media.status_code == 200 and media.content == data
     assert media.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert media.headers["content-type"] == "image/png"
     listed = (await env.client.get("/api/v1/assets?kind=image", headers=operator)).json()
     assert listed["total"] == 1
 

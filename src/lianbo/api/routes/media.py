@@ -36,8 +36,10 @@ async def media(sha256: str, request: Request, container: ContainerDep) -> Respo
     etag = f'"{sha256}"'
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    async with container.uow() as uow:
+        media_type = await uow.assets.media_type_of(sha256)
     return MediaFileResponse(
         container.blobs.path(sha256),
-        media_type="application/octet-stream",
+        media_type=media_type or "application/octet-stream",
         headers={"Cache-Control": IMMUTABLE, "ETag": etag},
     )

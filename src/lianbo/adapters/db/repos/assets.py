@@ -272,6 +272,16 @@ class AssetRepository:
             for r in rows.all()
         ]
 
+    async def media_type_of(self, sha256: str) -> str | None:
+        """What a stored blob is, from the rendition or asset that owns it."""
+        rendition = await self.session.scalar(
+            select(RenditionRow.media_type).where(RenditionRow.sha256 == sha256).limit(1)
+        )
+        if rendition is not None:
+            return rendition
+        row = await self.session.scalar(select(AssetRow).where(AssetRow.sha256 == sha256).limit(1))
+        return _media_type(row) if row is not None else None
+
     async def rendition_owner(self, sha256: str) -> str | None:
         """The asset a derived file belongs to (for serving it)."""
         return await self.session.scalar(
@@ -322,10 +332,29 @@ class UploadRepository:
         await self.session.execute(delete(UploadRow).where(UploadRow.id == upload_id))
 
 
+# FFmpeg demuxer / Pillow format names → media types (first match wins).
+_MEDIA_TYPES: tuple[tuple[str, str, str], ...] = (
+    ("image", "png", "image/png"),
+    ("image", "webp", "image/webp"),
+    ("image", "gif", "image/gif"),
+    ("image", "tiff", "image/tiff"),
+    ("image", "bmp", "image/bmp"),
+    ("image", "", "image/jpeg"),
+    ("audio", "wav", "audio/wav"),
+    ("audio", "mp3", "audio/mpeg"),
+    ("audio", "flac", "audio/flac"),
+    ("audio", "ogg", "audio/ogg"),
+    ("audio", "", "audio/mp4"),
+    ("video", "webm", "video/webm"),
+    ("video", "matroska", "video/x-matroska"),
+    ("video", "mpegts", "video/mp2t"),
+    ("video", "", "video/mp4"),
+)
+
+
 def _media_type(row: AssetRow) -> str:
-    container = str((row.probe or {}).get("container") or "")
-    if row.kind == "image":
-        return "image/png" if "png" in container else "image/jpeg"
-    if row.kind == "audio":
-        return "audio/mp4"
-    return "video/mp4"
+    container = str((row.probe or {}).get("container") or "").lower()
+    for kind, marker, media_type in _MEDIA_TYPES:
+        if row.kind == kind and marker in container:
+            return media_type
+    return "application/octet-stream"
