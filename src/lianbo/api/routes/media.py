@@ -26,7 +26,8 @@ class MediaFileResponse(FileResponse):
     chunk_size = 1024 * 1024
 
 
-@router.api_route("/media/{sha256}", methods=["GET", "HEAD"])
+@router.get("/media/{sha256}", operation_id="get_media")
+@router.head("/media/{sha256}", operation_id="head_media")
 async def media(sha256: str, request: Request, container: ContainerDep) -> Response:
     """The bytes of a blob (original, rendition, poster). Range requests
     (single, suffix, multiple) are answered by Starlette's FileResponse,
