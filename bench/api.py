@@ -12,8 +12,6 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,19 +20,12 @@ from typing import Any
 import httpx
 
 from bench import seed
+from bench.server import served
 from lianbo.bootstrap import bootstrap
 from lianbo.config import Settings
 from lianbo.services.setup import initialise
 
 DEFAULT_SIZE = 100_000  # what `lianbo bench` uses without --size
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _seed(settings: Settings, size: int) -> list[str]:
@@ -46,19 +37,6 @@ async def _seed(settings: Settings, size: int) -> list[str]:
     await seed.terminals(container, size, places)
     await container.close()
     return places
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited during start-up")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not become ready")
 
 
 def _pages(client: httpx.Client, counties: list[str], requests: int) -> list[float]:
@@ -106,28 +84,12 @@ def run(size: int, data_dir: Path | None, import_rows: int = 10_000) -> dict[str
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-"))
     settings = Settings(data_dir=data_dir)
     counties = asyncio.run(_seed(settings, size))
-    port = _free_port()
-    lianbo = Path(sys.executable).with_name("lianbo")
-    env = os.environ | {"LIANBO_DATA_DIR": str(data_dir), "LIANBO_LOGIN_FAILURES_PER_MINUTE": "100"}
-    server = subprocess.Popen(
-        [str(lianbo), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, server)
-        token = httpx.post(
-            f"{base}/api/v1/auth/token", json={"username": "bench", "password": seed.PASSWORD}
-        ).json()["token"]
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+    with served(data_dir) as server:
+        headers = {"Authorization": f"Bearer {server.admin_token()}"}
+        with httpx.Client(base_url=server.base, headers=headers) as client:
             _pages(client, counties, 20)  # warm-up
             latencies = _pages(client, counties, 200)
             import_seconds = _import(client, counties, min(import_rows, max(size, 100)))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     latencies.sort()
     return {
         "bench": "api",

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -26,6 +24,7 @@ import httpx
 
 from bench import seed
 from bench.loadgen import download, hammer
+from bench.server import served
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.domain.assets import Asset, QcStatus
@@ -150,30 +149,6 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    lianbo = Path(sys.executable).with_name("lianbo")
-    server = subprocess.Popen(
-        [str(lianbo), "serve", "--port", str(port)],
-        env=os.environ | {"LIANBO_DATA_DIR": str(data_dir)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server, port
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("server did not start")
-
-
 async def _over_http(
     port: int, tokens: list[str], media_sha: str, seconds: float
 ) -> dict[str, Any]:
@@ -215,14 +190,11 @@ def run(size: int, data_dir: Path | None, **_: Any) -> dict[str, Any]:
     for _ in range(media_bytes // len(chunk)):
         writer.write(chunk)
     media_sha = writer.finish().sha256
-    server, port = _serve(data_dir)
-    try:
+    with served(data_dir) as server:
         rss_before = _rss_kb(server.pid)
-        figures |= asyncio.run(_over_http(port, tokens, media_sha, 5 if size >= 10_000 else 1))
+        seconds = 5 if size >= 10_000 else 1
+        figures |= asyncio.run(_over_http(server.port, tokens, media_sha, seconds))
         figures["server_rss_growth_mb"] = round((_rss_kb(server.pid) - rss_before) / 1024, 1)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return {
         "bench": "manifests",
         **figures,
