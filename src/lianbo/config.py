@@ -87,6 +87,8 @@ class Settings(BaseSettings):
         }
     )
     renditions: bool = True
+    # Per tier, the playlist a screen plays when nothing is scheduled.
+    filler_playlists: dict[str, str] = Field(default_factory=dict)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False

@@ -20,11 +20,13 @@ from lianbo.domain.errors import (
     RateLimited,
     TooLarge,
     Unauthorized,
+    Unprocessable,
 )
 
 log = structlog.get_logger()
 
 STATUS: dict[type[DomainError], int] = {
+    Unprocessable: 422,
     InvalidInput: 400,
     Unauthorized: 401,
     Forbidden: 403,

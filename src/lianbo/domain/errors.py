@@ -20,6 +20,13 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class Unprocessable(InvalidInput):
+    """A well-formed value that cannot be meant (end before start, an RRULE
+    that does not parse, an unknown time zone): 422, naming the field."""
+
+    code = "validation"
+
+
 class NotFound(DomainError):
     """Absent, or outside the caller's jurisdiction (404: the two look alike)."""
 

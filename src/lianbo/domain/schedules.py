@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrulestr
 
-from lianbo.domain.errors import InvalidInput
+from lianbo.domain.errors import Unprocessable
 from lianbo.domain.terminals import Tier
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -102,6 +102,12 @@ class Schedule:
     created_at: datetime | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
+    def state_at(self, now: datetime) -> ScheduleState:
+        """Published schedules whose end has passed read as ended."""
+        if self.state is ScheduleState.PUBLISHED and self.ends_at <= now:
+            return ScheduleState.ENDED
+        return self.state
+
     @property
     def anchor(self) -> datetime:
         """Simulcast anchor: every screen plays (now - anchor) mod length."""
@@ -121,34 +127,34 @@ def _clock_time(raw: str, field_name: str) -> time:
             raise ValueError
         return time(int(hours), int(minutes))
     except ValueError:
-        raise InvalidInput(f"{raw!r} is not a time of day HH:MM", field=field_name) from None
+        raise Unprocessable(f"{raw!r} is not a time of day HH:MM", field=field_name) from None
 
 
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {name!r}", field="timezone") from None
+        raise Unprocessable(f"unknown time zone {name!r}", field="timezone") from None
 
 
 def check_rrule(rule: str, starts_at: datetime, timezone: str) -> str:
     """Parse once to refuse what dateutil cannot read; returns it trimmed."""
     cleaned = rule.strip().removeprefix("RRULE:")
     if not cleaned or len(cleaned) > 500:
-        raise InvalidInput("rrule must be a non-empty RRULE body", field="rrule")
+        raise Unprocessable("rrule must be a non-empty RRULE body", field="rrule")
     try:
         start = starts_at.astimezone(zone(timezone)).replace(tzinfo=None)
         rrulestr(cleaned, dtstart=start)
     except (ValueError, TypeError, KeyError) as error:
-        raise InvalidInput(f"invalid RRULE: {error}", field="rrule") from None
+        raise Unprocessable(f"invalid RRULE: {error}", field="rrule") from None
     return cleaned
 
 
 def check_window(starts_at: datetime, ends_at: datetime) -> None:
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidInput("times need a UTC offset", field="starts_at")
+        raise Unprocessable("times need a UTC offset", field="starts_at")
     if ends_at <= starts_at:
-        raise InvalidInput("ends_at must be after starts_at", field="ends_at")
+        raise Unprocessable("ends_at must be after starts_at", field="ends_at")
 
 
 def occurrences(

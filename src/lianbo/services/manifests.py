@@ -28,10 +28,11 @@ class Built:
 
 
 async def _inputs(
-    uow: UnitOfWork, now: datetime
+    uow: UnitOfWork, now: datetime, fillers: set[str] | None = None
 ) -> tuple[list[Schedule], dict[str, PlaylistFacts], dict[str, Any]]:
     schedules = await uow.programming.live_schedules(now)
-    playlists = await uow.programming.all_playlists({s.playlist_id for s in schedules})
+    wanted = {s.playlist_id for s in schedules} | (fillers or set())
+    playlists = await uow.programming.all_playlists(wanted)
     asset_ids = {item.asset_id for p in playlists.values() for item in p.items}
     assets = await uow.assets.manifest_facts(asset_ids)
     facts = {
@@ -60,7 +61,8 @@ async def rebuild(
             audiences = await uow.terminals.audiences()
             if audience_keys is not None:
                 audiences = {k: a for k, a in audiences.items() if k in audience_keys}
-        schedules, playlists, assets = await _inputs(uow, now)
+        fillers = container.settings.filler_playlists
+        schedules, playlists, assets = await _inputs(uow, now, set(fillers.values()))
         index = ScheduleIndex(schedules)
         reaching = {s.id: s for a in audiences.values() for s in index.candidates(a)}
         spans = spans_of(list(reaching.values()), *horizon(now))
@@ -79,6 +81,7 @@ async def rebuild(
                 media_base=base,
                 spans=spans,
                 memo=memo,
+                filler=fillers.get(audience.tier.value),
             )
             if current.get(key) != body["version"]:
                 changed += 1

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.bootstrap import Container
-from lianbo.domain.errors import Conflict, InvalidInput, NotFound
+from lianbo.domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from lianbo.domain.playlists import require_playable
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import normalise_code
@@ -78,7 +78,7 @@ async def create_schedule(
     """Validate everything, save as a draft (nothing reaches screens yet)."""
     require_content_manager(actor)
     if request.priority not in SCHEDULABLE:
-        raise InvalidInput("emergency is reserved for alerts", field="priority")
+        raise Unprocessable("emergency is reserved for alerts", field="priority")
     name = request.name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("name must be 1-200 characters", field="name")

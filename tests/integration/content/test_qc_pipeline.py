@@ -86,3 +86,15 @@ async def test_tickers_are_screened_too(env: Env) -> None:
     detail = (await env.client.get(f"/api/v1/assets/{asset_id}", headers=operator)).json()
     assert detail["qc_status"] == "passed"
     assert [h["word"] for h in detail["screening"]["hits"]] == ["赌博"]
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+async def test_a_decompression_bomb_is_refused_at_upload(env: Env, media: Media) -> None:
+    operator = await env.as_role(Role.OPERATOR, "51")
+    data = await asyncio.to_thread(media.get("decompression_bomb").read_bytes)
+    response = await env.client.post(
+        "/api/v1/assets", files={"file": ("poster.png", data)}, headers=operator
+    )
+    assert response.status_code == 400 and response.json()["error"]["field"] == "file"
+    assert (await env.client.get("/api/v1/assets", headers=operator)).json()["total"] == 0
+    assert [p for p in env.container.blobs.root.rglob("*") if p.is_file()] == []

@@ -152,13 +152,13 @@ async def test_bad_programming_input(env: Env) -> None:
     asset = await approved_asset(env, operator, region="510107")
     pid = await playlist(env, operator, asset["id"])
     cases = [
-        ({"ends_at": "2020-01-01T00:00:00+08:00"}, 400, "ends_at"),
-        ({"rrule": "FREQ=SOMETIMES"}, 400, "rrule"),
-        ({"timezone": "Mars/Olympus"}, 400, "timezone"),
-        ({"priority": "emergency"}, 400, "priority"),
+        ({"ends_at": "2020-01-01T00:00:00+08:00"}, 422, "ends_at"),
+        ({"rrule": "FREQ=SOMETIMES"}, 422, "rrule"),
+        ({"timezone": "Mars/Olympus"}, 422, "timezone"),
+        ({"priority": "emergency"}, 422, "priority"),
         ({"starts_at": "2026-11-23T08:00:00"}, 422, "starts_at"),
         ({"targets": {"regions": ["510104"]}}, 404, "targets.regions.0"),
-        ({"daily_window": {"start": "8am", "end": "09:00"}}, 400, "daily_window.start"),
+        ({"daily_window": {"start": "8am", "end": "09:00"}}, 422, "daily_window.start"),
         ({"playlist_id": "nope"}, 404, "playlist_id"),
     ]
     for change, status, field in cases:
@@ -169,3 +169,19 @@ async def test_bad_programming_input(env: Env) -> None:
         assert response.json()["error"]["field"] == field, change
     listed = (await env.client.get("/api/v1/schedules", headers=operator)).json()
     assert listed["total"] == 0
+
+
+async def test_gaps_play_the_tiers_default_filler(env: Env) -> None:
+    admin = await env.as_role(Role.ADMIN, "51")
+    operator = await env.as_role(Role.OPERATOR, "51")
+    pid = await playlist(env, operator, (await approved_asset(env, operator))["id"])
+    env.container.settings.filler_playlists = {"home": pid}
+    _, living_room = await screen(env, admin, region="510107", tier="home")
+    _, landmark = await screen(env, admin, region="510107", tier="outdoor")
+    home = json.loads((await env.client.get("/terminal/v1/manifest", headers=living_room)).text)
+    assert {(e["priority"], e["playlist_id"]) for e in home["manifest"]["timeline"]} == {
+        ("filler", pid)
+    }
+    assert pid in home["manifest"]["playlists"]
+    outdoor = json.loads((await env.client.get("/terminal/v1/manifest", headers=landmark)).text)
+    assert {e["playlist_id"] for e in outdoor["manifest"]["timeline"]} == {None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -39,7 +40,7 @@ def playlist_out(p: Playlist) -> PlaylistOut:
     )
 
 
-def schedule_out(s: Schedule) -> ScheduleOut:
+def schedule_out(s: Schedule, now: datetime) -> ScheduleOut:
     return ScheduleOut(
         id=s.id,
         name=s.name,
@@ -64,7 +65,7 @@ def schedule_out(s: Schedule) -> ScheduleOut:
         timezone=s.timezone,
         priority=s.priority,
         sync=s.sync,
-        state=s.state,
+        state=s.state_at(now),
         published_at=s.published_at,
         region=s.region,
     )
@@ -132,13 +133,16 @@ async def create_schedule(
         daily_window=window,
         sync=body.sync,
     )
-    return schedule_out(await schedules.create_schedule(uow, container.clock, actor, request))
+    return schedule_out(
+        await schedules.create_schedule(uow, container.clock, actor, request), container.clock.now()
+    )
 
 
 @router.get("/schedules")
 async def list_schedules(
     actor: ActorDep,
     uow: UowDep,
+    container: ContainerDep,
     state: Annotated[list[ScheduleState] | None, Query()] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
@@ -148,19 +152,27 @@ async def list_schedules(
     found = await schedules.list_schedules(
         uow, actor, states=state, since=since, until=until, limit=limit, offset=offset
     )
-    return Page(items=[schedule_out(s) for s in found], total=len(found))
+    return Page(items=[schedule_out(s, container.clock.now()) for s in found], total=len(found))
 
 
 @router.get("/schedules/{schedule_id}")
-async def get_schedule(schedule_id: str, actor: ActorDep, uow: UowDep) -> ScheduleOut:
-    return schedule_out(await schedules.get_schedule(uow, actor, schedule_id))
+async def get_schedule(
+    schedule_id: str, actor: ActorDep, uow: UowDep, container: ContainerDep
+) -> ScheduleOut:
+    return schedule_out(
+        await schedules.get_schedule(uow, actor, schedule_id), container.clock.now()
+    )
 
 
 @router.post("/schedules/{schedule_id}/publish")
 async def publish(schedule_id: str, actor: ActorDep, container: ContainerDep) -> ScheduleOut:
-    return schedule_out(await schedules.publish(container, actor, schedule_id))
+    return schedule_out(
+        await schedules.publish(container, actor, schedule_id), container.clock.now()
+    )
 
 
 @router.post("/schedules/{schedule_id}/unpublish")
 async def unpublish(schedule_id: str, actor: ActorDep, container: ContainerDep) -> ScheduleOut:
-    return schedule_out(await schedules.unpublish(container, actor, schedule_id))
+    return schedule_out(
+        await schedules.unpublish(container, actor, schedule_id), container.clock.now()
+    )

@@ -1,0 +1,1 @@
+"""The channel to terminals: built-in WebSocket hub or an MQTT broker."""

@@ -1,0 +1,1 @@
+"""The player agent: fetches, verifies and plays what the control centre signed."""

@@ -1,0 +1,315 @@
+"""The agent: one screen's loop tying fetching, caching and playing together.
+
+Tasks, all in one event loop:
+
+- **player** — plays the current manifest on the backend, on deadlines;
+- **sync** — heartbeats (the server sets the interval), manifest polls
+  (``If-None-Match``; every ``poll_seconds`` without push, rarely with it),
+  play-log batches; when the server is unreachable it retries with jittered
+  backoff while the player goes on from the cache until ``valid_until``;
+- **downloads** — fetches the files a new manifest needs, soonest first
+  (``downloads.py``);
+- **push** (optional) — the WebSocket: ``manifest`` triggers a fetch at once,
+  ``command`` runs ``reload`` / ``screenshot`` / ``restart``.
+
+A task that dies of a bug restarts the whole loop (after a backoff delay)
+instead of leaving a screen half alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lianbo.player import identity as identity_store
+from lianbo.player.api import Refused, TerminalApi, Unreachable, websocket_url
+from lianbo.player.backoff import Backoff, Link
+from lianbo.player.cache import MediaCache
+from lianbo.player.clock import Clock, ServerClock, SystemClock
+from lianbo.player.downloads import Downloader
+from lianbo.player.fetch import ManifestFetcher
+from lianbo.player.identity import Identity
+from lianbo.player.playback import Backend, Player
+from lianbo.player.push import PushChannel
+from lianbo.player.reporter import HttpReporter, PlayLogBook
+from lianbo.protocol.manifest import parse_time
+from lianbo.protocol.messages import Message
+
+log = logging.getLogger("lianbo.player")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    state_dir: Path
+    cache_bytes: int = 8 * 1024**3
+    poll_seconds: float = 30.0  # manifest polls while there is no push channel
+    push_poll_seconds: float = 300.0  # safety polls while push is connected
+    heartbeat_seconds: float = 30.0  # until the server says otherwise
+    playlog_seconds: float = 60.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    push: bool = True
+
+
+class Agent:
+    """One screen. ``await run()`` until ``stop()``."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        config: AgentConfig,
+        backend: Backend,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.identity = identity
+        self.config = config
+        self.backend = backend
+        self.clock = ServerClock(clock or SystemClock())
+        self.rng = rng or random.Random()
+        self.http_link = Link("control centre")
+        self.heartbeat_seconds = config.heartbeat_seconds  # the server may change it
+        self.heartbeats = 0  # accepted, for status and tests
+        self.restarts = 0
+        self.commands: list[str] = []
+        self._stop = asyncio.Event()
+        self._restart = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        self._book = PlayLogBook(config.state_dir / "playlog.jsonl")
+        self.client = httpx.AsyncClient(transport=transport)  # closed when run() ends
+        self._setup()
+
+    # -- life cycle ----------------------------------------------------------
+
+    async def run(self) -> None:
+        """Play until ``stop()``; ``restart`` commands go round again."""
+        self._loop = asyncio.get_running_loop()
+        await self.backend.start()
+        crashes = self._backoff()
+        try:
+            while not self._stop.is_set():
+                crashed = await self._run_once()
+                if crashed:
+                    await self._wait(self._stop, crashes.next_delay())
+                self.restarts += 1
+        finally:
+            await self.backend.close()
+            await self.client.aclose()
+
+    def stop(self) -> None:
+        """Ask the agent to stop; safe to call from any thread."""
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        else:
+            self._stop.set()
+
+    def status(self) -> dict[str, Any]:
+        """What the heartbeat and the push channel report."""
+        manifest = self.fetcher.current
+        rejection = self.fetcher.rejection
+        return {
+            "terminal_id": self.identity.terminal_id,
+            "manifest_version": manifest.version if manifest else None,
+            "manifest_valid_until": manifest.valid_until.isoformat() if manifest else None,
+            "rejected": rejection.as_json() if rejection else None,
+            "showing": self.player.showing(),
+            "cache": self.cache.stats(),
+            "clock_offset_ms": round(self.clock.estimator.offset * 1000, 1),
+            "push": "connected" if self.push and self.push.connected else "polling",
+            "backend": self.backend.name,
+            "playlog_pending": len(self._book.pending),
+        }
+
+    def _setup(self) -> None:
+        """(Re)build the parts for one round of the loop."""
+        config, ident = self.config, self.identity
+        self.api = TerminalApi(ident.server, ident.token, self.client, self.clock.clock)
+        self.fetcher = ManifestFetcher(
+            self.api,
+            ident.keys,
+            config.state_dir,
+            self.clock.now,
+            audience=ident.audience,
+            on_new_keys=self._new_keys,
+        )
+        self.cache = MediaCache(config.state_dir / "media", config.cache_bytes, self.client)
+        self.reporter = HttpReporter(self._book, self.api)
+        self.player = Player(self.backend, self.cache, self.clock, self.reporter.record)
+        self.downloads = Downloader(
+            self.cache,
+            lambda: self.fetcher.current,
+            self.api.media_url,
+            self.clock.now,
+            self._backoff(),
+            self.player.poke,
+        )
+        self.push: PushChannel | None = None
+        if config.push:
+            self.push = PushChannel(
+                websocket_url(ident.server),
+                ident.token,
+                self._on_push,
+                clock=self.clock.clock,
+                estimator=self.clock.estimator,
+                backoff=self._backoff(),
+                on_connect=self._on_push_connect,
+            )
+        self._refetch = asyncio.Event()
+        self._force = False
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def _run_once(self) -> bool:
+        """One round until stop or restart; True when a task crashed."""
+        self._restart.clear()
+        self._setup()
+        self.player.update(self.fetcher.load_saved())
+        self.downloads.wake()
+        jobs = [self.player.run(), self._sync(), self.downloads.run()]
+        if self.push is not None:
+            jobs.append(self.push.run())
+        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(job) for job in jobs]
+        enders: list[asyncio.Task[Any]] = [
+            asyncio.create_task(e.wait()) for e in (self._stop, self._restart)
+        ]
+        done, _ = await asyncio.wait(tasks + enders, return_when=asyncio.FIRST_COMPLETED)
+        crashed = [t for t in done if t in tasks]
+        for task in crashed:
+            log.error("agent task failed; restarting", exc_info=task.exception())
+        for task in [*tasks, *enders, *self._background]:
+            task.cancel()
+        await asyncio.gather(*tasks, *enders, *self._background, return_exceptions=True)
+        await self.player.finish()
+        with contextlib.suppress(Unreachable, Refused, TimeoutError):
+            await asyncio.wait_for(self.reporter.flush(), timeout=2.0)
+        return bool(crashed)
+
+    # -- the control centre over HTTP ----------------------------------------
+
+    async def _sync(self) -> None:
+        heartbeat_due = poll_due = 0.0
+        playlog_due = self._mono() + self.config.playlog_seconds
+        backoff = self._backoff()
+        while True:
+            try:
+                if self._mono() >= heartbeat_due:
+                    await self._heartbeat()
+                    heartbeat_due = self._mono() + self.heartbeat_seconds
+                if self._refetch.is_set() or self._mono() >= poll_due:
+                    await self._fetch()
+                    poll_due = self._mono() + self._poll_interval()
+                if self._mono() >= playlog_due:
+                    await self.reporter.flush()
+                    playlog_due = self._mono() + self.config.playlog_seconds
+            except (Unreachable, Refused) as error:
+                self.http_link.failed(str(error))
+                heartbeat_due = poll_due = 0.0  # when it answers again: both at once
+                await self._wait(self._refetch, backoff.next_delay())
+                continue
+            backoff.reset()
+            self.http_link.ok()
+            wait = min(heartbeat_due, poll_due, playlog_due) - self._mono()
+            await self._wait(self._refetch, wait)
+
+    async def _heartbeat(self) -> None:
+        exchange = await self.api.heartbeat(self.status())
+        self.heartbeats += 1
+        reply = exchange.body if isinstance(exchange.body, dict) else {}
+        with contextlib.suppress(Exception):
+            server_time = parse_time(reply.get("server_time"), "server_time").timestamp()
+            self.clock.estimator.add(exchange.t0, server_time, exchange.t1)
+        seconds = reply.get("heartbeat_seconds")
+        if isinstance(seconds, int | float) and 1 <= seconds <= 3600:
+            self.heartbeat_seconds = float(seconds)
+        if isinstance(reply.get("audience"), dict) and reply["audience"] != self.fetcher.audience:
+            self.fetcher.audience = reply["audience"]
+            self._save_identity(replace(self.identity, audience=reply["audience"]))
+
+    async def _fetch(self) -> None:
+        force, self._force = self._force, False
+        self._refetch.clear()
+        if await self.fetcher.fetch(force=force):
+            self.player.update(self.fetcher.current)
+            self.downloads.wake()
+            if self.push is not None:
+                await self.push.send(Message("status", self.status()))
+
+    def _poll_interval(self) -> float:
+        if self.push is not None and self.push.connected:
+            return self.config.push_poll_seconds
+        return self.config.poll_seconds
+
+    # -- push ----------------------------------------------------------------
+
+    async def _on_push_connect(self) -> None:
+        # Messages sent while we were away are lost: look for ourselves.
+        self._refetch.set()
+        assert self.push is not None
+        await self.push.send(Message("status", self.status()))
+
+    async def _on_push(self, message: Message) -> None:
+        if message.type == "manifest":
+            current = self.fetcher.current
+            if current is None or message.body.get("version") != current.version:
+                self._refetch.set()
+        elif message.type == "command":
+            await self._command(str(message.body.get("id", "")), message.body.get("command"))
+        elif message.type in ("alert", "alert-cancel"):
+            log.info("emergency alerts are not handled by this player version")
+
+    async def _command(self, command_id: str, name: Any) -> None:
+        self.commands.append(str(name))
+        if name == "reload":
+            self._force = True
+            self._refetch.set()
+            self.downloads.wake()
+        elif name == "screenshot":
+            task = asyncio.create_task(self._screenshot())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        elif name == "restart":
+            self._restart.set()
+        else:
+            log.warning("unknown command %r ignored", name)
+            return
+        if self.push is not None:
+            await self.push.send(Message("ack", {"id": command_id}))
+
+    async def _screenshot(self) -> None:
+        shot = await self.backend.screenshot(self.clock.now())
+        try:
+            verdict = await self.api.screenshot(shot.png, shot.taken_at, shot.stub)
+        except (Unreachable, Refused) as error:
+            log.warning("screenshot not delivered: %s", error)
+            return
+        if verdict is None:
+            log.info("the server takes no screenshots yet")
+
+    # -- helpers -------------------------------------------------------------
+
+    def _new_keys(self, keys: dict[str, str]) -> None:
+        self._save_identity(replace(self.identity, keys=keys))
+
+    def _save_identity(self, updated: Identity) -> None:
+        self.identity = updated
+        identity_store.save(updated, self.config.state_dir)
+
+    def _backoff(self) -> Backoff:
+        return Backoff(self.config.backoff_base, self.config.backoff_cap, self.rng)
+
+    def _mono(self) -> float:
+        return self.clock.clock.monotonic()
+
+    async def _wait(self, event: asyncio.Event, seconds: float) -> None:
+        """Sleep ``seconds`` or until ``event`` is set, whichever comes first."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))

@@ -1,0 +1,139 @@
+"""``lianbo player``: enrol this machine as a screen, then play.
+
+    lianbo player --server https://bokong.example --enrol ABCD-EFGH [--backend mpv]
+    lianbo player                       # later runs: the stored identity
+
+Every mistake ends with one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from lianbo.player import identity as store
+from lianbo.player.agent import Agent, AgentConfig
+from lianbo.player.api import normalise_server
+from lianbo.player.headless import HeadlessBackend
+from lianbo.player.identity import BACKENDS, EnrolmentFailed, Identity, NotEnrolled
+from lianbo.player.playback import Backend, BackendUnavailable
+
+player_app = typer.Typer(
+    help="Run this machine as a screen: enrol once, then play.", add_completion=False
+)
+
+
+def fail(message: str) -> None:
+    """One line on stderr and a non-zero exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+@player_app.callback(invoke_without_command=True)
+def player(
+    server: Annotated[
+        str | None, typer.Option("--server", help="The control centre's URL (with --enrol).")
+    ] = None,
+    enrol: Annotated[
+        str | None, typer.Option("--enrol", help="A one-time enrolment code (XXXX-XXXX).")
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option("--state-dir", help="Identity, manifest and media cache.", show_default=False),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="headless | mpv (default: as enrolled).")
+    ] = None,
+    cache_mb: Annotated[int, typer.Option("--cache-mb", min=1, help="Media cache budget.")] = 8192,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", min=1.0, help="Manifest polls without push.")
+    ] = 30.0,
+    push: Annotated[bool, typer.Option("--push/--no-push", help="Use the WebSocket.")] = True,
+    enrol_only: Annotated[
+        bool, typer.Option("--enrol-only", help="Enrol and exit without playing.")
+    ] = False,
+    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+) -> None:
+    """Enrol with --server and --enrol, or play as the stored identity."""
+    if backend is not None and backend not in BACKENDS:
+        fail(f"unknown backend {backend!r} (choose {' or '.join(BACKENDS)})")
+    if log_level.upper() not in logging.getLevelNamesMapping():
+        fail(f"unknown log level {log_level!r}")
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    directory = state_dir or store.default_state_dir()
+    identity = _identity(directory, server, enrol, backend)
+    if enrol_only:
+        return
+    config = AgentConfig(
+        state_dir=directory,
+        cache_bytes=cache_mb * 1024 * 1024,
+        poll_seconds=poll_seconds,
+        push=push,
+    )
+    try:
+        screen = make_backend(identity.backend, directory)
+    except BackendUnavailable as error:
+        fail(str(error))
+        return
+    asyncio.run(_play(Agent(identity, config, screen)))
+
+
+def make_backend(name: str, state_dir: Path) -> Backend:
+    """The named backend; BackendUnavailable when it cannot run here."""
+    if name == "mpv":
+        from lianbo.player.mpv_backend import MpvBackend
+
+        return MpvBackend()
+    return HeadlessBackend(state_dir / "headless.jsonl")
+
+
+def _identity(
+    directory: Path, server: str | None, code: str | None, backend: str | None
+) -> Identity:
+    if code is not None:
+        if server is None:
+            fail("--enrol needs --server URL")
+        assert server is not None
+        try:
+            identity = asyncio.run(_enrol(server, code, backend or "headless"))
+        except EnrolmentFailed as error:
+            fail(str(error))
+            raise
+        store.save(identity, directory)
+        typer.echo(f"enrolled as terminal {identity.terminal_id} ({directory})")
+        return identity
+    try:
+        identity = store.load(directory)
+    except NotEnrolled as error:
+        fail(f"{error}; run: lianbo player --server URL --enrol CODE")
+        raise
+    changed = identity
+    if server is not None:
+        try:
+            changed = replace(changed, server=normalise_server(server))
+        except ValueError as error:
+            fail(str(error))
+    if backend is not None:
+        changed = replace(changed, backend=backend)
+    if changed != identity:
+        store.save(changed, directory)
+    return changed
+
+
+async def _enrol(server: str, code: str, backend: str) -> Identity:
+    async with httpx.AsyncClient() as client:
+        return await store.enrol(server, code, client, backend=backend)
+
+
+async def _play(agent: Agent) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, agent.stop)
+    await agent.run()

@@ -1,0 +1,122 @@
+"""Fetching the signed manifest, and keeping the last good one.
+
+A refused manifest (bad signature, wrong version hash, expired, someone
+else's audience ...) never replaces the one playing: the screen goes on
+with the last manifest it could verify, and the reason is kept for the
+status report so the control centre sees the attempt. The last good
+envelope is stored on disk as received and verified again on start, so a
+restarted player with no network still plays (until ``valid_until``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lianbo.player.api import TerminalApi
+from lianbo.player.files import write_atomic
+from lianbo.protocol.manifest import ManifestRejected, VerifiedManifest, verify
+
+log = logging.getLogger("lianbo.player")
+
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why the last manifest offered was refused."""
+
+    reason: str
+    detail: str
+    at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "detail": self.detail, "at": self.at.isoformat()}
+
+
+class ManifestFetcher:
+    """Fetches with ``If-None-Match``, verifies, and remembers the last good one."""
+
+    def __init__(
+        self,
+        api: TerminalApi,
+        keys: dict[str, str],
+        state_dir: Path,
+        now: Callable[[], datetime],
+        *,
+        audience: dict[str, Any] | None = None,
+        on_new_keys: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        self.api = api
+        self.keys = dict(keys)
+        self.path = state_dir / MANIFEST_FILE
+        self.now = now
+        self.audience = audience
+        self.on_new_keys = on_new_keys
+        self.current: VerifiedManifest | None = None
+        self.rejection: Rejection | None = None
+        self.fetches = 0  # answered requests (200 or 304), for status and tests
+
+    def load_saved(self) -> VerifiedManifest | None:
+        """The stored manifest when it still verifies (signature, validity)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            self.current = verify(text, self.keys, now=self.now(), audience=self.audience)
+        except ManifestRejected as error:
+            log.warning("stored manifest not used: %s", error)
+            return None
+        log.info("playing the stored manifest %s", self.current.version[:12])
+        return self.current
+
+    async def fetch(self, *, force: bool = False) -> bool:
+        """One request; True when a new manifest was accepted.
+
+        ``force`` skips ``If-None-Match`` (the ``reload`` command). Raises the
+        api module's Unreachable / Refused when the server does not answer.
+        """
+        etag = f'"{self.current.version}"' if self.current and not force else None
+        reply = await self.api.manifest(etag)
+        self.fetches += 1
+        if reply.status == 304:
+            return False
+        try:
+            manifest = await self._verify(reply.text)
+        except ManifestRejected as error:
+            self._refuse(error)
+            return False
+        self.rejection = None
+        if self.current is not None and manifest.version == self.current.version:
+            return False
+        self.current = manifest
+        write_atomic(self.path, manifest.envelope.encode("utf-8"))
+        log.info("new manifest %s (valid until %s)", manifest.version[:12], manifest.valid_until)
+        return True
+
+    async def _verify(self, text: str) -> VerifiedManifest:
+        try:
+            return verify(text, self.keys, now=self.now(), audience=self.audience)
+        except ManifestRejected as error:
+            if error.reason != "unknown key":
+                raise
+        # A key rotation: the control centre signs with a key we have not
+        # seen. Ask it for its current keys (an authenticated call) once.
+        fresh = await self.api.keys()
+        if fresh == self.keys:
+            raise ManifestRejected("unknown key", "not among the server's keys")
+        self.keys = fresh
+        if self.on_new_keys is not None:
+            self.on_new_keys(fresh)
+        return verify(text, self.keys, now=self.now(), audience=self.audience)
+
+    def _refuse(self, error: ManifestRejected) -> None:
+        previous = self.rejection
+        self.rejection = Rejection(error.reason, error.detail, self.now())
+        if previous is None or (previous.reason, previous.detail) != (error.reason, error.detail):
+            log.warning("manifest refused (%s); keeping the previous one", error)

@@ -1,0 +1,114 @@
+"""Who this screen is: its server, terminal id, token and trusted keys.
+
+Kept in a state directory (default ``$XDG_DATA_HOME/lianbo-player``, i.e.
+``~/.local/share/lianbo-player``)::
+
+    identity.json   server, terminal_id, keys, audience, backend
+    token           the bearer token, mode 0600 (a secret; never logged)
+
+The keys received at enrolment are the trust anchor for manifests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lianbo.player.api import Refused, TerminalApi, Unreachable, keys_of, normalise_server
+from lianbo.player.files import write_atomic
+
+IDENTITY_FILE = "identity.json"
+TOKEN_FILE = "token"
+BACKENDS = ("headless", "mpv")
+
+
+class NotEnrolled(Exception):
+    """No (readable) identity in the state directory."""
+
+
+class EnrolmentFailed(Exception):
+    """The server refused the code, or could not be reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    server: str
+    terminal_id: str
+    token: str = field(repr=False)
+    keys: dict[str, str]
+    audience: dict[str, Any] | None = None  # checked against manifests when known
+    backend: str = "headless"
+
+    def with_server(self, server: str) -> Identity:
+        return replace(self, server=normalise_server(server))
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lianbo-player"
+
+
+def load(state_dir: Path) -> Identity:
+    """The stored identity, or NotEnrolled with what is wrong."""
+    try:
+        data = json.loads((state_dir / IDENTITY_FILE).read_text(encoding="utf-8"))
+        token = (state_dir / TOKEN_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise NotEnrolled(f"not enrolled (no identity in {state_dir})") from None
+    except (OSError, ValueError) as error:
+        raise NotEnrolled(f"unreadable identity in {state_dir}: {error}") from None
+    try:
+        return Identity(
+            server=normalise_server(data["server"]),
+            terminal_id=str(data["terminal_id"]),
+            token=token,
+            keys={str(k): str(v) for k, v in data["keys"].items()},
+            audience=data.get("audience"),
+            backend=str(data.get("backend", "headless")),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise NotEnrolled(f"unreadable identity in {state_dir}: {error}") from None
+
+
+def save(identity: Identity, state_dir: Path) -> None:
+    """Write the identity; the token file is created with mode 0600."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    public = {k: v for k, v in asdict(identity).items() if k != "token"}
+    write_atomic(state_dir / TOKEN_FILE, identity.token.encode(), mode=0o600)
+    text = json.dumps(public, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    write_atomic(state_dir / IDENTITY_FILE, text.encode("utf-8"), mode=0o644)
+
+
+async def enrol(
+    server: str, code: str, client: httpx.AsyncClient, *, backend: str = "headless"
+) -> Identity:
+    """Trade a one-time enrolment code for this screen's identity."""
+    code = code.strip()
+    if not code or len(code) > 32:
+        raise EnrolmentFailed("an enrolment code looks like XXXX-XXXX")
+    try:
+        api = TerminalApi(server, None, client)
+    except ValueError as error:
+        raise EnrolmentFailed(str(error)) from None
+    try:
+        reply = await api.enrol(code)
+        return Identity(
+            server=api.server,
+            terminal_id=str(reply["terminal_id"]),
+            token=str(reply["token"]),
+            keys=keys_of(reply),
+            audience=reply.get("audience"),
+            backend=backend,
+        )
+    except Refused as error:
+        raise EnrolmentFailed(f"enrolment refused: {error.message}") from None
+    except Unreachable as error:
+        raise EnrolmentFailed(f"cannot reach {api.server}: {error}") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise EnrolmentFailed(f"unexpected enrolment reply: {error}") from None
+

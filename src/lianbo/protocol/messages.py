@@ -1,0 +1,81 @@
+"""Push messages on the fleet channel (WebSocket hub or MQTT), JSON objects.
+
+Server → terminal:
+    {"type": "hello", "terminal_id": str, "server_time": float}
+    {"type": "manifest", "version": str}            fetch /terminal/v1/manifest now
+    {"type": "time", "t0": float, "server_time": float}   answer to a time request
+    {"type": "command", "id": str, "command": "screenshot"|"reload"|"restart"}
+    {"type": "alert", ...} / {"type": "alert-cancel", ...}   (emergency alerts)
+Terminal → server:
+    {"type": "time", "t0": float}                  t0 = the terminal's clock (epoch s)
+    {"type": "ack", "id": str}                     a command was carried out
+    {"type": "status", ...}                        free-form status report
+
+Times are Unix epoch seconds (float). Clock offset, NTP-style: the terminal
+sends t0, gets server_time back at t1; offset = server_time + (t1 - t0)/2 - t1.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_MESSAGE_BYTES = 64 * 1024
+COMMANDS = ("screenshot", "reload", "restart")
+SERVER_TYPES = ("hello", "manifest", "time", "command", "alert", "alert-cancel")
+TERMINAL_TYPES = ("time", "ack", "status")
+
+
+class MalformedMessage(ValueError):
+    """A message that is not valid JSON of a known shape (dropped, logged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    type: str
+    body: dict[str, Any]
+
+    def encode(self) -> str:
+        return json.dumps(
+            {"type": self.type, **self.body}, ensure_ascii=False, separators=(",", ":")
+        )
+
+
+def decode(raw: str | bytes, *, allowed: tuple[str, ...]) -> Message:
+    """Parse one message; MalformedMessage when it is not one we accept."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise MalformedMessage("message too large")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedMessage(f"not JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise MalformedMessage("a message is a JSON object with a string 'type'")
+    kind = data.pop("type")
+    if kind not in allowed:
+        raise MalformedMessage(f"unknown message type {kind!r}")
+    if kind == "time" and not isinstance(data.get("t0"), int | float):
+        raise MalformedMessage("time needs a numeric t0")
+    if kind == "ack" and not isinstance(data.get("id"), str):
+        raise MalformedMessage("ack needs a string id")
+    return Message(kind, data)
+
+
+def manifest_changed(version: str) -> Message:
+    return Message("manifest", {"version": version})
+
+
+def time_reply(t0: float, server_time: float) -> Message:
+    return Message("time", {"t0": t0, "server_time": server_time})
+
+
+def command(command_id: str, name: str) -> Message:
+    if name not in COMMANDS:
+        raise ValueError(f"unknown command {name!r}")
+    return Message("command", {"id": command_id, "command": name})
+
+
+def clock_offset(t0: float, server_time: float, t1: float) -> float:
+    """Server clock minus terminal clock, assuming a symmetric path (RTT/2)."""
+    return server_time + (t1 - t0) / 2 - t1
