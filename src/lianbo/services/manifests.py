@@ -158,3 +158,10 @@ async def timeline(
         ]
         entries.append(TimelineEntry(slot.start, slot.end, schedule, slot.reason, items))
     return entries
+
+
+async def after_revoke(container: Container, asset_id: str) -> Built:
+    """Take a revoked asset off air: rebuild every audience that could play it."""
+    async with container.uow() as uow:
+        reached = await audiences_playing(uow, asset_id)
+    return await rebuild(container, audiences=reached)

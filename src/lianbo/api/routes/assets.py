@@ -137,6 +137,5 @@ async def revoke(
     asset_id: str, body: RevokeRequest, actor: ActorDep, container: ContainerDep, uow: UowDep
 ) -> AssetOut:
     revoked = await review.revoke(uow, container.clock, actor, asset_id, body.reason)
-    # Off air everywhere at once: every audience that could play it is rebuilt.
-    await manifests.rebuild(container, audiences=await manifests.audiences_playing(uow, asset_id))
+    await manifests.after_revoke(container, asset_id)
     return AssetOut.of(revoked)

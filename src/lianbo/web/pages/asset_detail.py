@@ -131,8 +131,7 @@ async def _act(
             done = "submitted"
         elif action == "revoke":
             await review.revoke(uow, container.clock, console.actor, asset_id, reason)
-            reached = await manifests.audiences_playing(uow, asset_id)
-            await manifests.rebuild(container, audiences=reached)
+            await manifests.after_revoke(container, asset_id)
             done = "revoked"
         else:
             decision = Decision.REJECT if form.get("decision") == "reject" else Decision.APPROVE
