@@ -124,7 +124,8 @@ def demo(
         report = await seed(container)
         console.print(
             f"demo: admin {'created' if report.admin_created else 'exists'}, "
-            f"{report.terminals_created} terminals added"
+            f"{report.terminals_created} terminals added, "
+            f"{report.slides_created} demo slides approved and scheduled"
         )
 
     run(work, settings)

@@ -40,6 +40,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_seeds_once_and_a_second_run_adds_nothing(demo_dir: Path) -> None:
     db = sqlite3.connect(demo_dir / "lianbo.db")
     before = db.execute("select count(*), count(distinct tier) from terminals").fetchone()
+    people = db.execute("select count(*) from users").fetchone()
+    slides = db.execute("select count(*) from assets where review_state = 'approved'").fetchone()
+    assert slides[0] >= 3
     assert before[0] >= 60 and before[1] == 3
     cities = db.execute(
         "select count(distinct substr(region_code, 1, 4)) from terminals"
@@ -50,7 +53,11 @@ def test_demo_seeds_once_and_a_second_run_adds_nothing(demo_dir: Path) -> None:
     after = db.execute("select count(*) from terminals").fetchone()
     users = db.execute("select count(*) from users").fetchone()
     regions = db.execute("select count(*) from regions").fetchone()
-    assert after[0] == before[0] and users[0] == 1 and regions[0] == 3210
+    assert after[0] == before[0] and users[0] == people[0] and regions[0] == 3210
+    again_slides = db.execute("select count(*) from assets").fetchone()
+    assert again_slides[0] == slides[0]
+    published = db.execute("select count(*) from schedules where state = 'published'").fetchone()
+    assert published[0] == 1
 
 
 def test_audit_verify_names_a_tampered_row(demo_dir: Path, tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ TAGS = {Tier.OUTDOOR: ("landmark", "4k"), Tier.HALL: ("community",), Tier.HOME: 
 class DemoReport:
     admin_created: bool
     terminals_created: int
+    slides_created: int = 0
 
 
 def demo_drafts(per_place: int = 4, seed: int = 51) -> list[TerminalDraft]:
@@ -96,7 +97,9 @@ async def seed(container: Container) -> DemoReport:
             for draft in demo_drafts():
                 await terminals.create_terminal(uow, clock, SYSTEM, draft)
                 created += 1
-    return DemoReport(admin_created, created)
+    from lianbo.services.demo_content import seed_programme
+
+    return DemoReport(admin_created, created, await seed_programme(container))
 
 
 FLEET_FILE = "demo-fleet.json"
