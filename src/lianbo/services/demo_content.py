@@ -17,7 +17,7 @@ from lianbo.bootstrap import Container
 from lianbo.domain.playlists import Fit
 from lianbo.domain.review import Decision, ReviewState
 from lianbo.domain.roles import Role
-from lianbo.domain.schedules import PriorityClass, Targets
+from lianbo.domain.schedules import PriorityClass, Targets, parse_window
 from lianbo.domain.users import SYSTEM, Actor
 from lianbo.services import playlists, review, schedules, users
 from lianbo.services.auth import actor_of
@@ -113,12 +113,12 @@ async def _publish(container: Container, operator: Actor, asset_ids: list[str]) 
         name="全省联播演示",
         playlist_id=playlist.id,
         targets=Targets(("51",)),
-        starts_at=now - timedelta(hours=1),
+        starts_at=now - timedelta(days=7),
         ends_at=now + timedelta(days=30),
         priority=PriorityClass.LOCAL,
         timezone="Asia/Shanghai",
         rrule=None,
-        daily_window=None,
+        daily_window=parse_window("06:00", "00:00"),
         sync=True,
     )
     async with container.uow() as uow:
