@@ -13,7 +13,8 @@ from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
-from lianbo.domain.ports import Clock, SystemClock
+from lianbo.domain.ports import Clock, FleetChannel, SystemClock
+from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
 
@@ -29,6 +30,7 @@ class Container:
     keys: KeyRing
     limiter: LoginLimiter
     blobs: LocalBlobStore
+    fleet: FleetChannel
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -51,12 +53,40 @@ class Container:
 def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Build the container; connects to nothing until first used."""
     engine = make_engine(settings.effective_database_url)
+    sessions = make_sessionmaker(engine)
+    clock = clock or SystemClock()
     return Container(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
-        clock=clock or SystemClock(),
+        sessions=sessions,
+        clock=clock,
         keys=KeyRing(settings.keys_dir),
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=LocalBlobStore(settings.media_dir),
+        fleet=_fleet(settings, sessions, clock),
     )
+
+
+def _fleet(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> FleetChannel:
+    """The channel to terminals: the built-in hub, or an MQTT broker."""
+    from lianbo.adapters.fleet.directory import DbDirectory
+
+    directory = DbDirectory(lambda: UnitOfWork(sessions))
+    heartbeat = settings.heartbeat_seconds
+
+    async def seen(terminal_ids: list[str]) -> None:
+        async with UnitOfWork(sessions) as uow:
+            await presence.record_heartbeats(uow, clock, terminal_ids)
+
+    if settings.fleet == "mqtt":
+        from lianbo.adapters.fleet.mqtt import Broker, MqttFleet
+
+        broker = Broker(
+            settings.mqtt_host, settings.mqtt_port, settings.mqtt_username, settings.mqtt_password
+        )
+        return MqttFleet(broker, directory, seen, clock, heartbeat_seconds=heartbeat)
+    from lianbo.adapters.fleet.hub import WebSocketHub
+
+    return WebSocketHub(directory, seen, clock, heartbeat_seconds=heartbeat)

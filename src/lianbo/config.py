@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("lianbo-data")
     database_url: str | None = None
     fleet: Literal["hub", "mqtt"] = "hub"
+    # The broker when fleet = "mqtt"; lianbo connects as this account (it needs
+    # read/write on lianbo/#). Terminals log in as themselves: docs/fleet-scaling.md.
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)

@@ -101,8 +101,8 @@ class Hub:
         return [m for m in self.received if m["type"] == kind]
 
 
-async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def until(condition: Callable[[], object], within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
@@ -145,7 +145,7 @@ async def test_without_push_the_agent_polls_downloads_and_plays(tmp_path: Path) 
         assert (tmp_path / "media" / SHA_A).read_bytes() == A
         assert screen.status()["push"] == "polling"
         centre.publish(plan(("b", f"http://cdn.example/media/{SHA_B}", B)))
-        await until(lambda: "b" in shown(screen), timeout=3)
+        await until(lambda: "b" in shown(screen), within=3)
         polls = [etag for path, etag in centre.seen if path == "/terminal/v1/manifest"]
         assert polls[0] is None and all(polls[1:])  # then always with If-None-Match
     finally:
@@ -170,7 +170,7 @@ async def test_a_push_message_brings_the_new_manifest_at_once(
         assert centre.count("/terminal/v1/manifest") == fetched
         started = asyncio.get_running_loop().time()
         await fake.connections[-1].send(manifest_changed(centre.version).encode())
-        await until(lambda: "b" in shown(screen), timeout=2)
+        await until(lambda: "b" in shown(screen), within=2)
         assert asyncio.get_running_loop().time() - started < 1.0
     finally:
         screen.stop()
@@ -245,5 +245,3 @@ def test_status_has_the_well_known_keys(tmp_path: Path) -> None:
     status = agent(tmp_path, Centre(Signer()), port=9).status()
     assert set(STATUS_KEYS) <= set(status)
     assert status["manifest_version"] is None and status["rejected"] is None
-
-

@@ -10,13 +10,14 @@ import typer
 from typer.testing import CliRunner
 
 from lianbo.player import identity as store
-from lianbo.player.cli import player_app
+from lianbo.player.cli import player, player_app
 from lianbo.player.identity import Identity
 
-# Registered the way the main CLI does it.
+# Registered the way the main CLI does it (a second command keeps "player"
+# a subcommand, as in ``lianbo``).
 app = typer.Typer()
-app.add_typer(player_app, name="player")
-app.command("version")(lambda: None)  # a second command, so "player" is a subcommand
+app.command("player")(player)
+app.command("version")(lambda: None)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -59,3 +60,11 @@ def test_a_new_server_url_is_stored(tmp_path: Path) -> None:
     code, _ = run("--state-dir", str(tmp_path), "--server", "https://new.example/", "--enrol-only")
     assert code == 0
     assert store.load(tmp_path).server == "https://new.example"
+
+
+def test_the_typer_app_can_be_added_as_a_group_too() -> None:
+    main = typer.Typer()
+    main.add_typer(player_app, name="player")
+    main.command("version")(lambda: None)
+    result = CliRunner().invoke(main, ["player", "--help"])
+    assert result.exit_code == 0 and "--enrol" in result.output

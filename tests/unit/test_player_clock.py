@@ -27,9 +27,7 @@ class SkewedClock:
         return self.true
 
 
-def exchange(
-    estimator: OffsetEstimator, clock: SkewedClock, out: float, back: float
-) -> None:
+def exchange(estimator: OffsetEstimator, clock: SkewedClock, out: float, back: float) -> None:
     """One time request: ``out`` seconds to the server, ``back`` to return."""
     t0 = clock.time()
     server_time = clock.true + out  # the server's clock is the true one

@@ -40,7 +40,9 @@ class ControlCentre:
         return httpx.Response(200, text=self.envelope, headers={"ETag": etag})
 
 
-def fetcher(tmp: Path, centre: ControlCentre, keys: dict[str, str] | None = None) -> ManifestFetcher:
+def fetcher(
+    tmp: Path, centre: ControlCentre, keys: dict[str, str] | None = None
+) -> ManifestFetcher:
     client = httpx.AsyncClient(transport=httpx.MockTransport(centre))
     api = TerminalApi("http://centre.example", "t0ken", client)
     return ManifestFetcher(api, keys or centre.signer.keys, tmp, lambda: NOW)

@@ -71,9 +71,7 @@ async def test_entries_go_out_in_the_protocol_shape(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("status", [404, 405, 503])
-async def test_a_server_without_play_logs_or_down_keeps_them(
-    tmp_path: Path, status: int
-) -> None:
+async def test_a_server_without_play_logs_or_down_keeps_them(tmp_path: Path, status: int) -> None:
     sending = reporter(tmp_path, Centre(status))
     sending.record(entry(1))
     if status >= 500:

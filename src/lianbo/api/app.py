@@ -19,6 +19,7 @@ from lianbo.api.routes import (
     assets,
     audit,
     auth,
+    fleet_ws,
     health,
     media,
     programming,
@@ -54,6 +55,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await container.fleet.start()
         tasks = [asyncio.create_task(job(container)) for job in jobs]
         try:
             yield
@@ -61,6 +63,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await container.fleet.stop()
             await container.close()
 
     app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
@@ -68,6 +71,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
     app.add_middleware(RequestMetrics)
+    fleet_ws.install(app, container.fleet)  # WS /terminal/v1/ws, before routing
     for module in (
         auth,
         users,

@@ -39,7 +39,7 @@ from lianbo.player.identity import Identity
 from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
-from lianbo.protocol.manifest import parse_time
+from lianbo.protocol.manifest import ManifestRejected, parse_time
 from lianbo.protocol.messages import Message
 
 log = logging.getLogger("lianbo.player")
@@ -80,7 +80,6 @@ class Agent:
         self.heartbeat_seconds = config.heartbeat_seconds  # the server may change it
         self.heartbeats = 0  # accepted, for status and tests
         self.restarts = 0
-        self.commands: list[str] = []
         self._stop = asyncio.Event()
         self._restart = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,6 +98,8 @@ class Agent:
         try:
             while not self._stop.is_set():
                 crashed = await self._run_once()
+                if self._stop.is_set():
+                    break
                 if crashed:
                     await self._wait(self._stop, crashes.next_delay())
                 self.restarts += 1
@@ -224,7 +225,7 @@ class Agent:
         exchange = await self.api.heartbeat(self.status())
         self.heartbeats += 1
         reply = exchange.body if isinstance(exchange.body, dict) else {}
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(ManifestRejected):  # no usable server_time: no sample
             server_time = parse_time(reply.get("server_time"), "server_time").timestamp()
             self.clock.estimator.add(exchange.t0, server_time, exchange.t1)
         seconds = reply.get("heartbeat_seconds")
@@ -267,7 +268,6 @@ class Agent:
             log.info("emergency alerts are not handled by this player version")
 
     async def _command(self, command_id: str, name: Any) -> None:
-        self.commands.append(str(name))
         if name == "reload":
             self._force = True
             self._refetch.set()
@@ -285,7 +285,11 @@ class Agent:
             await self.push.send(Message("ack", {"id": command_id}))
 
     async def _screenshot(self) -> None:
-        shot = await self.backend.screenshot(self.clock.now())
+        try:
+            shot = await self.backend.screenshot(self.clock.now())
+        except Exception:  # a backend failure must not take the agent down
+            log.exception("screenshot failed")
+            return
         try:
             verdict = await self.api.screenshot(shot.png, shot.taken_at, shot.stub)
         except (Unreachable, Refused) as error:

@@ -48,7 +48,7 @@ class Exchange:
 @dataclass(frozen=True, slots=True)
 class ManifestReply:
     status: int  # 200 or 304
-    text: str
+    body: bytes  # the envelope exactly as received: verified without re-encoding
     etag: str | None
 
 
@@ -111,7 +111,7 @@ class TerminalApi:
     async def manifest(self, etag: str | None) -> ManifestReply:
         headers = {"If-None-Match": etag} if etag else {}
         response = await self._send("GET", "/terminal/v1/manifest", headers=headers, ok=(304,))
-        return ManifestReply(response.status_code, response.text, response.headers.get("etag"))
+        return ManifestReply(response.status_code, response.content, response.headers.get("etag"))
 
     async def playlog(self, entries: list[PlayLogEntry]) -> bool | None:
         """True when taken, None when the server has no play-log endpoint yet."""

@@ -28,6 +28,7 @@ log = logging.getLogger("lianbo.player")
 CHUNK = 1024 * 1024
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 PART = ".part"
+FAILURES_REPORTED = 8
 
 
 class CacheError(Exception):
@@ -66,12 +67,15 @@ class MediaCache:
         return sum(size for _, size, _ in self._entries())
 
     def stats(self) -> dict[str, object]:
+        """For status reports (kept small: the hub keeps 2 KiB of a status)."""
         entries = self._entries()
+        failures = list(self.failures.items())
         return {
             "bytes": sum(size for _, size, _ in entries),
             "budget": self.budget,
             "files": sum(1 for name, _, _ in entries if not name.endswith(PART)),
-            "failures": dict(self.failures),
+            "failed": len(failures),
+            "failures": dict(failures[:FAILURES_REPORTED]),
         }
 
     async def ensure(self, file: FileRef, sources: list[str], keep: set[str]) -> Path:
@@ -127,8 +131,10 @@ class MediaCache:
         return evicted
 
     def evict_unneeded(self, keep: set[str]) -> list[str]:
-        """Drop partial downloads nobody needs any more (complete files stay
-        until the budget needs their room: a schedule may come back)."""
+        """Drop partial downloads (and failure notes) nobody needs any more;
+        complete files stay until the budget needs their room: a schedule
+        may come back."""
+        self.failures = {sha: why for sha, why in self.failures.items() if sha in keep}
         dropped = []
         for name, _, _ in self._entries():
             if name.endswith(PART) and name.removesuffix(PART) not in keep:

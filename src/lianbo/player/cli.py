@@ -67,6 +67,9 @@ def player(
     if log_level.upper() not in logging.getLevelNamesMapping():
         fail(f"unknown log level {log_level!r}")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    if log_level.upper() != "DEBUG":  # one line per request is for debugging
+        for chatty in ("httpx", "httpcore", "websockets"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     directory = state_dir or store.default_state_dir()
     identity = _identity(directory, server, enrol, backend)
     if enrol_only:

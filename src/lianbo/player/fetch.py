@@ -87,7 +87,7 @@ class ManifestFetcher:
         if reply.status == 304:
             return False
         try:
-            manifest = await self._verify(reply.text)
+            manifest = await self._verify(reply.body)
         except ManifestRejected as error:
             self._refuse(error)
             return False
@@ -99,7 +99,7 @@ class ManifestFetcher:
         log.info("new manifest %s (valid until %s)", manifest.version[:12], manifest.valid_until)
         return True
 
-    async def _verify(self, text: str) -> VerifiedManifest:
+    async def _verify(self, text: bytes) -> VerifiedManifest:
         try:
             return verify(text, self.keys, now=self.now(), audience=self.audience)
         except ManifestRejected as error:

@@ -111,4 +111,3 @@ async def enrol(
         raise EnrolmentFailed(f"cannot reach {api.server}: {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise EnrolmentFailed(f"unexpected enrolment reply: {error}") from None
-

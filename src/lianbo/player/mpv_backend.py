@@ -55,7 +55,7 @@ class MpvBackend:
             fullscreen=self._fullscreen,
             idle="yes",
             force_window="yes",
-            keep_open="yes",
+            keep_open="always",  # never step on by itself: the deadlines decide
             osc=False,
             input_default_bindings=False,
             input_vo_keyboard=False,
@@ -67,9 +67,10 @@ class MpvBackend:
         )
 
     async def show(self, cue: Cue, at: datetime) -> None:
-        if self._prepared == cue and cue.seek_ms == 0:
+        if self._prepared is not None and _same_item(self._prepared, cue) and cue.seek_ms < 500:
             self._prepared = None
             await self._call("command", "playlist-next", "force")
+            await self._call("command", "playlist-clear")  # drop what just ended
             return
         self._prepared = None
         target, options = self._source(cue)
@@ -115,3 +116,14 @@ class MpvBackend:
         if self._mpv is None:
             raise BackendUnavailable("the mpv backend was not started")
         await asyncio.to_thread(getattr(self._mpv, method), *args, **options)
+
+
+def _same_item(prepared: Cue, due: Cue) -> bool:
+    """Whether the cue due now is the one loaded ahead (the deadline wakes us a
+    few milliseconds into it, so seek and deadline differ slightly)."""
+    return (prepared.sha256, prepared.asset_id, prepared.kind, prepared.url) == (
+        due.sha256,
+        due.asset_id,
+        due.kind,
+        due.url,
+    )

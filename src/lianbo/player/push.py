@@ -101,7 +101,6 @@ class PushChannel:
             ping_timeout=20,
         ) as ws:
             self._ws = ws
-            self.link.ok()
             sampler = asyncio.create_task(self._sample_time(ws))
             try:
                 if self.on_connect is not None:
@@ -118,10 +117,13 @@ class PushChannel:
         except MalformedMessage as error:
             log.warning("push message dropped: %s", error)
             return
-        # A server that sends sensible messages is a working channel: only
-        # now is the backoff forgiven (not on a connect that closes at once).
+        # A server that sends sensible messages is a working channel: only now
+        # is the link up and the backoff forgiven — not on a socket accepted
+        # and closed at once (the hub does that to a revoked token).
         self.received += 1
         self.backoff.reset()
+        if self.link.up is not True:
+            self.link.ok()
         if message.type == "time":
             self._time_sample(message)
             return

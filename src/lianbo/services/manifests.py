@@ -70,7 +70,7 @@ async def rebuild(
         base = container.settings.public_url.rstrip("/")
         current = await uow.programming.manifest_versions(set(audiences))
         memo: dict[tuple[tuple[str, int], ...], list[Slot]] = {}
-        rows, changed = [], 0
+        rows, changed = [], {}
         for key, audience in audiences.items():
             body = build(
                 audience,
@@ -84,7 +84,7 @@ async def rebuild(
                 filler=fillers.get(audience.tier.value),
             )
             if current.get(key) != body["version"]:
-                changed += 1
+                changed[key] = body["version"]
             data = canonical_json(body)
             rows.append(
                 {
@@ -101,7 +101,9 @@ async def rebuild(
         await uow.commit()
     for row in rows:
         container.manifest_cache.remember_version(row["audience_key"], row["version"])
-    return Built(len(rows), changed)
+    if changed:  # connected screens of those audiences fetch the new version now
+        await container.fleet.manifest_changed(changed)
+    return Built(len(rows), len(changed))
 
 
 async def audiences_of(uow: UnitOfWork, schedules: list[Schedule]) -> dict[str, Audience]:

@@ -1,0 +1,62 @@
+"""What screens send up the channel, whichever transport carried it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from lianbo.domain.ports import Clock
+from lianbo.protocol.messages import TERMINAL_TYPES, MalformedMessage, Message, decode, time_reply
+
+log = structlog.get_logger()
+
+STATUS_MAX_BYTES = 2048  # what is kept of a status report, per screen
+WARN_EVERY_S = 60.0  # a misbehaving screen is logged once a minute, not per message
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    received_at: float
+    body: dict[str, Any]
+
+
+class Inbox:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._statuses: dict[str, Status] = {}
+        self._warned: dict[str, float] = {}
+
+    def now(self) -> float:
+        return self._clock.now().timestamp()
+
+    def receive(self, terminal_id: str, raw: str | bytes) -> Message | None:
+        """Handle one message from a screen; the reply, if any.
+
+        A malformed message is dropped and logged; the sender stays connected.
+        """
+        try:
+            message = decode(raw, allowed=TERMINAL_TYPES)
+        except MalformedMessage as error:
+            self._warn(terminal_id, str(error))
+            return None
+        if message.type == "time":
+            return time_reply(message.body["t0"], self.now())
+        if message.type == "ack":
+            log.info("command acknowledged", terminal_id=terminal_id, id=message.body["id"])
+        elif message.type == "status":
+            body = message.body if len(raw) <= STATUS_MAX_BYTES else {"truncated": True}
+            self._statuses[terminal_id] = Status(self.now(), body)
+        return None
+
+    def _warn(self, terminal_id: str, error: str) -> None:
+        now = time.monotonic()
+        if now - self._warned.get(terminal_id, -WARN_EVERY_S) >= WARN_EVERY_S:
+            self._warned[terminal_id] = now
+            log.warning("malformed fleet message dropped", terminal_id=terminal_id, error=error)
+
+    def status(self, terminal_id: str) -> Status | None:
+        """The last status report of a screen (kept in memory only)."""
+        return self._statuses.get(terminal_id)

@@ -1,0 +1,193 @@
+"""The fleet channel over any MQTT 3.1.1/5 broker (mosquitto, EMQX, VerneMQ).
+
+lianbo is one client of the broker. It learns who is online from the
+terminals' retained ``status`` topics (``offline`` is their will, so the
+broker reports a dead screen for it), answers ``up`` messages, and
+publishes pushes to terminal and region topics (see ``topics``). A region
+message is one publish: the broker fans it out to every subscriber.
+
+The connection is kept by a background task that reconnects with backoff;
+while the broker is away, pushes are dropped (screens fetch their manifest
+when they reconnect anyway) and counted in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import aiomqtt
+import structlog
+
+from lianbo.adapters.fleet import topics
+from lianbo.adapters.fleet.directory import Directory
+from lianbo.adapters.fleet.inbox import Inbox, Status
+from lianbo.adapters.fleet.presence import PresenceReporter, Seen
+from lianbo.adapters.fleet.registry import Registry
+from lianbo.domain.ports import Clock
+from lianbo.domain.regions import normalise_code
+from lianbo.protocol.messages import Message, manifest_changed
+
+log = structlog.get_logger()
+
+RETRY_MAX_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Broker:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+class MqttFleet:
+    def __init__(
+        self,
+        broker: Broker,
+        directory: Directory,
+        seen: Seen,
+        clock: Clock,
+        *,
+        heartbeat_seconds: float = 30,
+    ) -> None:
+        self._broker = broker
+        self._directory = directory
+        self._inbox = Inbox(clock)
+        self._registry: Registry[str] = Registry()
+        self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
+        self._client: aiomqtt.Client | None = None
+        self._ready = asyncio.Event()
+        self._arriving: set[str] = set()
+        self._arrived = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # lifecycle
+
+    async def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._connection()),
+                asyncio.create_task(self._resolve_arrivals()),
+                asyncio.create_task(self._presence.run()),
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def connected(self) -> None:
+        """Wait until the broker connection is up (wrap in a timeout)."""
+        await self._ready.wait()
+
+    async def _connection(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttError as error:
+                log.warning("MQTT broker unreachable", error=str(error), retry_in=delay)
+            except Exception:
+                log.exception("MQTT session failed", retry_in=delay)
+            finally:
+                delay = 1.0 if self._ready.is_set() else min(delay * 2, RETRY_MAX_S)
+                self._client = None
+                self._ready.clear()
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        b = self._broker
+        async with aiomqtt.Client(
+            b.host, b.port, username=b.username, password=b.password, keepalive=30
+        ) as client:
+            for topic in topics.SERVER_SUBSCRIPTIONS:
+                await client.subscribe(topic)
+            self._client = client
+            self._ready.set()
+            log.info("MQTT broker connected", host=b.host, port=b.port)
+            async for message in client.messages:
+                payload = message.payload
+                if isinstance(payload, bytes | bytearray):
+                    await self._handle(message.topic.value, bytes(payload))
+
+    async def _handle(self, topic: str, payload: bytes) -> None:
+        parsed = topics.parse(topic)
+        if parsed is None:
+            return
+        terminal_id, leaf = parsed
+        if leaf == topics.STATUS:
+            if payload == topics.ONLINE:
+                self._arriving.add(terminal_id)
+                self._arrived.set()
+            else:
+                self._arriving.discard(terminal_id)
+                self._registry.remove(terminal_id)
+        elif leaf == topics.UP and terminal_id in self._registry:
+            reply = self._inbox.receive(terminal_id, payload)
+            if reply is not None:
+                await self._publish(topics.terminal(terminal_id), reply.encode())
+
+    async def _resolve_arrivals(self) -> None:
+        """File terminals that came online (their audience and region from the
+        store, in batches; unknown or retired ids are ignored)."""
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            ids, self._arriving = self._arriving, set()
+            try:
+                peers = await self._directory.by_ids(ids)
+            except Exception:
+                log.exception("fleet look-up failed")
+                self._arriving |= ids
+                await asyncio.sleep(1)
+                self._arrived.set()
+                continue
+            for terminal_id, peer in peers.items():
+                self._registry.add(peer, terminal_id)
+                self._presence.arrived(terminal_id)
+
+    async def _publish(self, topic: str, payload: str) -> bool:
+        client = self._client
+        if client is None:
+            return False
+        try:
+            await client.publish(topic, payload.encode(), qos=0)
+        except aiomqtt.MqttError as error:
+            log.info("MQTT publish failed", topic=topic, error=str(error))
+            return False
+        return True
+
+    async def _publish_many(self, items: list[tuple[str, str]]) -> int:
+        sent = 0
+        for topic, payload in items:
+            sent += await self._publish(topic, payload)
+        if sent < len(items):
+            log.info("MQTT pushes dropped", dropped=len(items) - sent, total=len(items))
+        return sent
+
+    # what the console reads
+
+    def status(self, terminal_id: str) -> Status | None:
+        return self._inbox.status(terminal_id)
+
+    # FleetChannel
+
+    def online(self) -> set[str]:
+        return self._registry.ids()
+
+    async def send(self, terminal_ids: Iterable[str], message: Message) -> int:
+        payload = message.encode()
+        return await self._publish_many([(topics.terminal(t), payload) for t in terminal_ids])
+
+    async def publish_region(self, region_code: str, message: Message) -> None:
+        await self._publish_many([(topics.region(normalise_code(region_code)), message.encode())])
+
+    async def manifest_changed(self, versions: Mapping[str, str]) -> int:
+        items = []
+        for key, version in versions.items():
+            payload = manifest_changed(version).encode()
+            items += [(topics.terminal(t), payload) for t in self._registry.audience(key)]
+        return await self._publish_many(items)

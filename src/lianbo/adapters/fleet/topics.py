@@ -1,0 +1,48 @@
+"""MQTT topic names of the fleet channel (part of the wire contract v1).
+
+    lianbo/t/<terminal_id>/push    server → one terminal (messages.py JSON)
+    lianbo/t/<terminal_id>/up      terminal → server (time, ack, status)
+    lianbo/t/<terminal_id>/status  terminal presence: "online", and "offline"
+                                   as its will; both retained
+    lianbo/r/<code>/push           server → every terminal of a region subtree
+
+Region codes are in short form ("51", "5101", "510107"). A terminal
+subscribes to its own push topic and to the push topic of its region and
+of every ancestor, so one publish to ``lianbo/r/51/push`` reaches the whole
+province and the broker does the fan-out (cell-broadcast style).
+"""
+
+from __future__ import annotations
+
+from lianbo.domain.regions import ancestors
+
+ROOT = "lianbo"
+PUSH = "push"
+UP = "up"
+STATUS = "status"
+ONLINE = b"online"
+OFFLINE = b"offline"
+# What the server subscribes to. With several server processes, "up" becomes
+# a shared subscription ($share/lianbo/...) so one of them answers each message.
+SERVER_SUBSCRIPTIONS = (f"{ROOT}/t/+/{STATUS}", f"{ROOT}/t/+/{UP}")
+
+
+def terminal(terminal_id: str, leaf: str = PUSH) -> str:
+    return f"{ROOT}/t/{terminal_id}/{leaf}"
+
+
+def region(code: str) -> str:
+    return f"{ROOT}/r/{code}/{PUSH}"
+
+
+def subscriptions(terminal_id: str, region_code: str) -> list[str]:
+    """Every topic a terminal listens on."""
+    return [terminal(terminal_id)] + [region(c) for c in [*ancestors(region_code), region_code]]
+
+
+def parse(topic: str) -> tuple[str, str] | None:
+    """(terminal_id, leaf) of a per-terminal topic; None for anything else."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[0] == ROOT and parts[1] == "t" and parts[2]:
+        return parts[2], parts[3]
+    return None

@@ -1,0 +1,6 @@
+"""Geometry for alerts: server-side targeting and jurisdiction checks."""
+
+from lianbo.adapters.geo.index import TerminalIndex, ring_polygon
+from lianbo.adapters.geo.jurisdiction import check_alert_jurisdiction, check_area_jurisdiction
+
+__all__ = ["TerminalIndex", "check_alert_jurisdiction", "check_area_jurisdiction", "ring_polygon"]

@@ -1,0 +1,196 @@
+"""Is the screen showing what it should? Rules over 64-bit pHashes.
+
+A screenshot's pHash is compared by Hamming distance with the expected
+asset's track entries within ``WINDOW_S`` seconds of the expected offset
+(the terminal clock, the capture and the one-per-second track all add
+slack). Thresholds were measured with ``bench/monitoring_core.py`` on
+100,000 different-content pairs from varied synthetic generators and on
+framebuffer-like shots (1080p/720p scaling, JPEG q50, brightness ±30 %, a
+ticker band over the bottom 10 %):
+
+- ``MATCH_MAX = 14``: the same picture after those transformations lies at
+  distance ≤ 10 in > 99.5 % of shots (the ticker band is the worst case);
+  the closest different-content pair was at 19, and each shot is compared
+  with up to five track entries, so 14 keeps a margin on both sides.
+- ``MISMATCH_MIN = 19``: from here on a shot is a mismatch; distances in
+  (``MATCH_MAX``, ``MISMATCH_MIN``) are ``unknown`` (neither alarm nor
+  proof), which camera shots of poor quality land in rather than raising
+  false hijack alarms.
+- ``SAME_MAX = 6``: two screenshots this close show the same picture
+  (JPEG noise between two captures of a still screen stays ≤ 4).
+- ``CHANGED_MIN = 19``: expected content "changed" between two shots when
+  its track entries in between differ by at least the mismatch distance.
+
+Black is measured by the adapter (luma statistics, not the hash: a black
+picture's hash is noise). Black or frozen are reported with ``expected``
+True when the asset itself is black or still there (its QC segments), and
+such verdicts raise no alarm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+WINDOW_S = 2
+MATCH_MAX = 14
+MISMATCH_MIN = 19
+SAME_MAX = 6
+CHANGED_MIN = 19
+
+
+class Verdict(StrEnum):
+    """What a screenshot shows compared with what should be on screen."""
+
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    BLACK = "black"
+    FROZEN = "frozen"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """Measurements of one screenshot: its pHash and whether it is black.
+
+    ``alternates`` are hashes of the same shot with likely overlays (a
+    ticker band) masked; a match with any of them counts.
+    """
+
+    phash: int
+    black: bool = False
+    alternates: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What should be on screen: the asset's track, offset and still runs.
+
+    ``black`` and ``still`` are (start_s, end_s) runs of the asset that are
+    black or frozen by design (its QC segments).
+    """
+
+    track: Sequence[int]
+    offset_s: float
+    black: Sequence[tuple[float, float]] = ()
+    still: Sequence[tuple[float, float]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The verdict plus its evidence.
+
+    ``distance`` is the smallest Hamming distance to the track window and
+    ``at_s`` the offset of that entry; ``expected`` is True when black or
+    frozen is what the content itself shows, so no alarm is due.
+    """
+
+    verdict: Verdict
+    distance: int | None = None
+    at_s: float | None = None
+    expected: bool = False
+
+    @property
+    def alarming(self) -> bool:
+        """True when this verdict is evidence for an alarm."""
+        return (
+            self.verdict is not Verdict.MATCH
+            and not self.expected
+            and (self.verdict is not Verdict.UNKNOWN)
+        )
+
+
+def hamming(a: int, b: int) -> int:
+    """Number of differing bits of two 64-bit hashes."""
+    return (a ^ b).bit_count()
+
+
+def window(track: Sequence[int], offset_s: float, slack_s: float = WINDOW_S) -> range:
+    """Indices of the track entries within ``slack_s`` of ``offset_s``."""
+    if not track:
+        return range(0)
+    centre = min(max(int(offset_s), 0), len(track) - 1)
+    low = max(0, int(offset_s - slack_s))
+    high = min(len(track), int(offset_s + slack_s) + 1)
+    return range(min(low, centre), max(high, centre + 1))
+
+
+def nearest(hashes: Sequence[int], track: Sequence[int], offset_s: float) -> tuple[int, int] | None:
+    """(distance, index) of the closest track entry in the window to any of ``hashes``.
+
+    Ties go to the entry nearest in time.
+    """
+    best: tuple[int, float, int] | None = None
+    for index in window(track, offset_s):
+        distance = min(hamming(phash, track[index]) for phash in hashes)
+        key = (distance, abs(index - offset_s), index)
+        best = key if best is None or key < best else best
+    return None if best is None else (best[0], best[2])
+
+
+def offset_into(item_offset_ms: int, duration_s: float | None) -> float:
+    """Seconds into the asset ``item_offset_ms`` into its playlist item.
+
+    An item longer than its video loops it (the player's behaviour), so the
+    offset wraps at the asset's duration; images (``None``/0) stay at 0.
+    """
+    if not duration_s or duration_s <= 0:
+        return 0.0
+    return (item_offset_ms / 1000) % duration_s
+
+
+def between(track: Sequence[int], start_s: float, end_s: float) -> list[int]:
+    """Track entries from ``start_s`` to ``end_s`` (both included), for ``is_frozen``."""
+    if not track or end_s < start_s:
+        return []
+    low = min(max(int(start_s), 0), len(track) - 1)
+    high = min(max(int(end_s), 0), len(track) - 1)
+    return list(track[low : high + 1])
+
+
+def changed(hashes: Sequence[int]) -> bool:
+    """True when the expected pictures in ``hashes`` are not all the same picture."""
+    return any(hamming(hashes[0], other) >= CHANGED_MIN for other in hashes[1:])
+
+
+def is_frozen(previous: int | None, current: int, expected: Sequence[int]) -> bool:
+    """The screen held its picture while the expected content changed.
+
+    ``expected`` are the track entries between the previous shot and this
+    one (both ends included). A pure function of the three, as the rule is.
+    """
+    return previous is not None and hamming(previous, current) <= SAME_MAX and changed(expected)
+
+
+def _inside(runs: Sequence[tuple[float, float]], offset_s: float) -> bool:
+    return any(start - WINDOW_S <= offset_s < end + WINDOW_S for start, end in runs)
+
+
+def verify(
+    shot: Shot,
+    expected: Expected | None,
+    previous: int | None = None,
+    since: Sequence[int] = (),
+) -> Verification:
+    """Judge ``shot`` against ``expected`` (None: nothing known should play).
+
+    ``previous`` is the terminal's previous screenshot hash and ``since`` the
+    expected track entries from that shot's time to now, for frozen.
+    Order: black, match, frozen, then mismatch / unknown by distance.
+    """
+    if expected is None or not expected.track:
+        if shot.black:
+            return Verification(Verdict.BLACK)
+        return Verification(Verdict.UNKNOWN)
+    if shot.black:
+        return Verification(Verdict.BLACK, expected=_inside(expected.black, expected.offset_s))
+    found = nearest((shot.phash, *shot.alternates), expected.track, expected.offset_s)
+    distance, index = found if found is not None else (64, 0)
+    if distance <= MATCH_MAX:
+        return Verification(Verdict.MATCH, distance, float(index))
+    if is_frozen(previous, shot.phash, since):
+        still = _inside(expected.still, expected.offset_s)
+        return Verification(Verdict.FROZEN, distance, float(index), expected=still)
+    verdict = Verdict.MISMATCH if distance >= MISMATCH_MIN else Verdict.UNKNOWN
+    return Verification(verdict, distance, float(index))

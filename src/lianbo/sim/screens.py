@@ -1,0 +1,235 @@
+"""Virtual screens: a few slots of state and a protocol callback each.
+
+A screen is its own ``asyncio.Protocol`` (reused across reconnects), so a
+connected screen costs no task; it connects from its own 127.0.x.y source
+address, answers pings, records when a push arrived and when the manifest
+it names was fetched, and reconnects with jittered exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lianbo.adapters.fleet import topics
+from lianbo.protocol.messages import clock_offset
+from lianbo.sim import wire
+
+if TYPE_CHECKING:
+    from lianbo.sim.worker import Fleet
+
+RETRY_CAP_S = 4.0
+GAVE_UP = {1008, 4001}  # refused, or replaced: retrying would not help
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    terminal_id: str
+    token: str
+    region: str
+
+
+def source_address(index: int) -> str:
+    """250 screens per loopback address: ephemeral ports never run out."""
+    return f"127.0.{1 + index // 20000}.{1 + (index % 20000) // 250}"
+
+
+class Screen(asyncio.Protocol):
+    """What both transports share: state, message handling, reconnecting."""
+
+    __slots__ = (
+        "alert",
+        "applied_at",
+        "applied_version",
+        "attempts",
+        "buffer",
+        "closed_with",
+        "credential",
+        "etag",
+        "fleet",
+        "hello_at",
+        "offset",
+        "push_at",
+        "push_version",
+        "source",
+        "transport",
+    )
+
+    def __init__(self, fleet: Fleet, credential: Credential, source: str) -> None:
+        self.fleet = fleet
+        self.credential = credential
+        self.source = source
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.attempts = 0
+        self.closed_with: int | None = None
+        self.hello_at = 0.0
+        self.etag: str | None = None
+        self.push_at = self.applied_at = 0.0
+        self.push_version = self.applied_version = ""
+        self.offset: float | None = None
+        self.alert: tuple[str, float] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.transport is not None and self.hello_at > 0
+
+    # connecting
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(
+                lambda: self, self.fleet.host, self.fleet.port, local_addr=(self.source, 0)
+            )
+        except OSError:
+            self.retry()
+
+    def retry(self) -> None:
+        if not self.fleet.running or self.closed_with in GAVE_UP:
+            return
+        self.attempts += 1
+        delay = min(RETRY_CAP_S, 0.25 * 2**self.attempts) * (0.5 + random.random())
+        asyncio.get_running_loop().call_later(delay, self.fleet.reconnect, self)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.buffer = bytearray()
+        self.hello_at = 0.0
+        self.opened()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.hello_at = 0.0
+        self.retry()
+
+    def opened(self) -> None:
+        raise NotImplementedError
+
+    def send(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    # messages
+
+    def on_message(self, raw: bytes) -> None:
+        now = time.time()
+        try:
+            message = json.loads(raw)
+            kind = message["type"]
+        except (ValueError, KeyError, TypeError):
+            self.fleet.counts["malformed"] += 1
+            return
+        if kind == "manifest":
+            self.push_at, self.push_version = now, message["version"]
+            if self.etag == self.push_version:
+                self.applied_at, self.applied_version = now, self.etag
+            else:
+                self.fleet.fetcher.fetch(self)
+        elif kind == "alert":
+            self.alert = (str(message.get("id")), now - float(message.get("sent_at", now)))
+        elif kind == "time":
+            self.offset = clock_offset(message["t0"], message["server_time"], now)
+        elif kind == "hello":
+            self.greeted(now)
+
+    def greeted(self, now: float) -> None:
+        self.hello_at = now
+        self.attempts = 0
+        self.fleet.counts["hellos"] += 1
+        self.send({"type": "time", "t0": now})
+        if self.fleet.fetch_on_hello:
+            self.fleet.fetcher.fetch(self)
+
+    def fetched(self, status: int, etag: str | None) -> None:
+        self.fleet.counts[f"http_{status}"] += 1
+        if etag is not None and status in (200, 304):
+            self.etag = etag
+            if etag == self.push_version and self.applied_version != etag:
+                self.applied_at, self.applied_version = time.time(), etag
+
+
+class WsScreen(Screen):
+    __slots__ = ("upgraded",)
+
+    def opened(self) -> None:
+        self.upgraded = False
+        assert self.transport is not None
+        self.transport.write(
+            wire.handshake(self.fleet.host, self.fleet.path, self.credential.token)
+        )
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.upgraded:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.buffer.startswith(b"HTTP/1.1 101"):
+                self.fleet.counts["rejected"] += 1
+                self.close()
+                return
+            self.upgraded = True
+            del self.buffer[: end + 4]
+        for opcode, payload in wire.server_frames(self.buffer):
+            if opcode == wire.TEXT:
+                self.on_message(payload)
+            elif opcode == wire.PING:
+                self._write(wire.PONG, payload)
+            elif opcode == wire.CLOSE:
+                self.closed_with = int.from_bytes(payload[:2], "big") if payload else 1005
+                self.fleet.counts[f"closed_{self.closed_with}"] += 1
+                self._write(wire.CLOSE, payload[:2])
+                self.close()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._write(wire.TEXT, json.dumps(message).encode())
+
+    def _write(self, opcode: int, payload: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(wire.client_frame(opcode, payload))
+
+
+class MqttScreen(Screen):
+    __slots__ = ()
+
+    def opened(self) -> None:
+        c = self.credential
+        status = topics.terminal(c.terminal_id, topics.STATUS).encode()
+        assert self.transport is not None
+        self.transport.write(
+            wire.connect(
+                c.terminal_id.encode(),
+                c.terminal_id.encode(),
+                c.token.encode(),
+                wire.Will(status, topics.OFFLINE),
+            )
+            + wire.subscribe(1, [t.encode() for t in topics.subscriptions(c.terminal_id, c.region)])
+            + wire.publish(status, topics.ONLINE, retain=True)
+        )
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        for first, body in wire.packets(self.buffer):
+            kind = first >> 4
+            if kind == wire.PUBLISH:
+                self.on_message(wire.published(first, body)[1])
+            elif kind == wire.SUBACK:
+                self.greeted(time.time())
+            elif kind == wire.CONNACK and body[1:2] != b"\x00":
+                self.closed_with = 1008  # not authorised: do not hammer the broker
+                self.fleet.counts["refused"] += 1
+                self.close()
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            topic = topics.terminal(self.credential.terminal_id, topics.UP).encode()
+            self.transport.write(wire.publish(topic, json.dumps(message).encode()))

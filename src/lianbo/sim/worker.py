@@ -1,0 +1,170 @@
+"""One simulator process: a few thousand screens on one event loop.
+
+The coordinator talks to it over a pipe, one request at a time:
+``(command, args)`` in, a picklable answer out (see ``Fleet.answer``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import resource
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from lianbo.sim.fetch import Fetcher
+from lianbo.sim.screens import Credential, MqttScreen, Screen, WsScreen, source_address
+
+WS_PATH = "/terminal/v1/ws"
+CONNECTS_PER_TICK = 200  # staggered start: a burst the server's backlog can take
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    kind: str  # "hub" | "mqtt"
+    host: str  # where the screens connect (server for hub, broker for mqtt)
+    port: int
+    http_host: str  # where manifests are fetched
+    http_port: int
+    credentials: list[Credential]
+    first_index: int  # of this worker's first screen in the whole simulation
+    heartbeat_s: float = 30.0
+    fetch_connections: int = 16
+    fetch_on_hello: bool = True
+
+
+class Fleet:
+    def __init__(self, config: WorkerConfig) -> None:
+        self.host, self.port, self.path = config.host, config.port, WS_PATH
+        self.heartbeat_s = config.heartbeat_s
+        self.fetch_on_hello = config.fetch_on_hello
+        self.running = False
+        self.counts: Counter[str] = Counter()
+        self.fetcher = Fetcher(config.http_host, config.http_port, config.fetch_connections)
+        kind = WsScreen if config.kind == "hub" else MqttScreen
+        self.screens: list[Screen] = [
+            kind(self, c, source_address(config.first_index + i))
+            for i, c in enumerate(config.credentials)
+        ]
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def reconnect(self, screen: Screen) -> None:
+        if self.running:
+            self.spawn(screen.connect())
+
+    async def start(self) -> None:
+        self.running = True
+        self.fetcher.start()
+        self.spawn(self._heartbeats())
+        for i, screen in enumerate(self.screens):
+            self.spawn(screen.connect())
+            if i % CONNECTS_PER_TICK == CONNECTS_PER_TICK - 1:
+                await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self.running = False
+        for screen in self.screens:
+            screen.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.fetcher.stop()
+
+    async def _heartbeats(self) -> None:
+        """Each screen reports a status once per heartbeat interval, spread out."""
+        per_tick = max(1, math.ceil(len(self.screens) / self.heartbeat_s))
+        cycle = itertools.cycle(self.screens)
+        started = time.monotonic()
+        while True:
+            await asyncio.sleep(1)
+            for screen in itertools.islice(cycle, per_tick):
+                if screen.ready:
+                    screen.send({"type": "status", "up_s": int(time.monotonic() - started)})
+
+    def answer(self, command: str, args: tuple[Any, ...]) -> Any:
+        if command == "stats":
+            return self.stats()
+        if command == "ready_since":  # screens greeted at or after a moment
+            return sum(1 for s in self.screens if s.ready and s.hello_at >= args[0])
+        if command == "propagation":  # pushes and fetches after a server-side change
+            since = args[0]
+            pushed = [s for s in self.screens if s.push_at >= since]
+            return {
+                "push": [s.push_at - since for s in pushed],
+                "applied": [
+                    s.applied_at - since
+                    for s in pushed
+                    if s.applied_version == s.push_version and s.applied_at >= since
+                ],
+                "ready": sum(1 for s in self.screens if s.ready),
+            }
+        if command == "alerts":
+            return [s.alert[1] for s in self.screens if s.alert and s.alert[0] == args[0]]
+        raise ValueError(f"unknown command {command!r}")
+
+    def stats(self) -> dict[str, Any]:
+        offsets = [abs(s.offset) for s in self.screens if s.offset is not None]
+        return {
+            "screens": len(self.screens),
+            "ready": sum(1 for s in self.screens if s.ready),
+            "counts": dict(self.counts),
+            "max_abs_clock_offset_s": max(offsets, default=None),
+            "rss_kb": rss_kb(),
+        }
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def raise_open_files() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main(conn: Connection, config: WorkerConfig) -> None:
+    """Process entry point (spawned by the coordinator)."""
+    raise_open_files()
+    try:
+        import uvloop
+
+        uvloop.run(_serve(conn, config))
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        asyncio.run(_serve(conn, config))
+
+
+async def _serve(conn: Connection, config: WorkerConfig) -> None:
+    fleet = Fleet(config)
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            command, args = await loop.run_in_executor(None, conn.recv)
+        except EOFError:  # the coordinator is gone
+            command, args = "stop", ()
+        if command == "start":
+            await fleet.start()
+            conn.send(len(fleet.screens))
+        elif command == "stop":
+            await fleet.stop()
+            conn.send(fleet.stats())
+            return
+        else:
+            try:
+                conn.send(fleet.answer(command, args))
+            except Exception as error:
+                conn.send(error)

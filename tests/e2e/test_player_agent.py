@@ -1,0 +1,226 @@
+"""The player agent against a real ``lianbo serve``: enrol, download, play on
+time, ride out a server crash, and refuse what nobody signed.
+
+The server runs with ``LIANBO_PUBLIC_URL`` pointing at an interceptor — a
+transparent proxy standing for the CDN/network in front of the control
+centre — so the tamper test can turn it hostile. The agent runs in-process
+(its own thread and event loop) with the headless backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lianbo.player import identity as store
+from lianbo.player.agent import Agent, AgentConfig
+from lianbo.player.headless import HeadlessBackend
+from lianbo.protocol.manifest import FileRef
+from tests.e2e.content import headers
+from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS
+from tests.e2e.player_support import (
+    AgentThread,
+    Interceptor,
+    ServerProcess,
+    anchor,
+    approved_image,
+    cli,
+    eventually,
+    playlist,
+    schedule,
+    terminal,
+    unpublish,
+)
+from tests.support.services import free_port
+
+pytestmark = pytest.mark.e2e
+
+ITEM_MS = 1000  # the shortest item the API takes: the tests wait for a few
+
+
+@pytest.fixture(scope="module")
+def interceptor() -> Iterator[Interceptor]:
+    relay = Interceptor()
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+@pytest.fixture(scope="module")
+def centre(interceptor: Interceptor) -> Iterator[ServerProcess]:
+    """A fresh server with heartbeats every second, its media URLs through
+    the interceptor; the test may kill and restart it."""
+    with tempfile.TemporaryDirectory(prefix="lianbo-player-e2e-") as tmp:
+        data_dir = Path(tmp) / "data"
+        cli("init", data_dir=data_dir)
+        admin = ("user", "add", ADMIN[0], "--role", "admin", "--region", "51")
+        cli(*admin, "--password", ADMIN[1], data_dir=data_dir)
+        env = {"LIANBO_PUBLIC_URL": interceptor.url, "LIANBO_HEARTBEAT_SECONDS": "1"}
+        process = ServerProcess(data_dir, free_port(), Path(tmp) / "serve.log", env)
+        interceptor.upstream = process.url
+        process.start()
+        try:
+            # The others through the API: one process, no CLI start-up each.
+            users = [(OPERATOR, "operator", "510107")]
+            users += [(reviewer, "reviewer", "51") for reviewer in REVIEWERS]
+            with process.server.client(headers=headers(process.server, ADMIN)) as api:
+                for (name, password), role, region in users:
+                    body = {"username": name, "password": password, "role": role, "region": region}
+                    made = api.post("/api/v1/users", json=body)
+                    assert made.status_code == 201, made.text
+            yield process
+        finally:
+            process.stop()
+
+
+def enrolled_agent(server_url: str, code: str, state_dir: Path, poll: float = 1.0) -> Agent:
+    """Enrol like ``lianbo player --server URL --enrol CODE`` does, then build the agent."""
+
+    async def enrol() -> store.Identity:
+        async with httpx.AsyncClient() as client:
+            return await store.enrol(server_url, code, client)
+
+    identity = asyncio.run(enrol())
+    store.save(identity, state_dir)
+    config = AgentConfig(
+        state_dir=state_dir,
+        poll_seconds=poll,
+        push_poll_seconds=poll,
+        backoff_base=0.2,
+        backoff_cap=1.5,
+    )
+    return Agent(identity, config, HeadlessBackend(state_dir / "headless.jsonl"))
+
+
+def current_file(agent: Agent, asset_id: str) -> FileRef | None:
+    """The file the agent's current manifest names for ``asset_id``, if any."""
+    manifest = agent.fetcher.current
+    return manifest.file_for(asset_id) if manifest else None
+
+
+def expected_asset(at: datetime, order: list[str]) -> tuple[str, int]:
+    """The simulcast rule from the schedule's own facts: which asset, how far in."""
+    position = ((at - anchor()) // timedelta(milliseconds=1)) % (ITEM_MS * len(order))
+    return order[position // ITEM_MS], position % ITEM_MS
+
+
+def test_agent_plays_on_time_and_rides_out_a_server_crash(
+    centre: ServerProcess, tmp_path: Path
+) -> None:
+    server = centre.server
+    first, second = approved_image(server, "联播-甲.png"), approved_image(server, "联播-乙.png")
+    order = [first["id"], second["id"]]
+    screen = terminal(server, "地标大屏", "outdoor")
+    schedule_id = schedule(
+        server, "整点联播", playlist(server, "联播单", order, ITEM_MS), "outdoor", sync=True
+    )
+    agent = enrolled_agent(server.url, screen["enrolment_code"], tmp_path / "screen")
+    assert agent.identity.terminal_id == screen["id"]
+    with AgentThread(agent) as running:
+        eventually(lambda: len(running.shows()) >= 3)
+        shows = running.shows()
+        # Downloaded, and kept only because the bytes hash to the signed sha256.
+        manifest = agent.fetcher.current
+        assert manifest is not None
+        for file in manifest.files:
+            cached = tmp_path / "screen" / "media" / file.sha256
+            assert hashlib.sha256(cached.read_bytes()).hexdigest() == file.sha256
+        # Every item went on at the moment the simulcast rule says, by its deadline.
+        for show in shows:
+            at = datetime.fromisoformat(show["at"])
+            asset, into = expected_asset(at, order)
+            assert show["asset_id"] == asset and show["schedule_id"] == schedule_id
+            assert show["seek_ms"] == into
+        assert all(show["seek_ms"] < 400 for show in shows[1:]), shows
+
+        centre.kill()
+        eventually(lambda: agent.http_link.up is False)
+        before = len(running.shows())
+        time.sleep(2.5 * ITEM_MS / 1000)
+        assert len(running.shows()) >= before + 2, "the screen stopped with the server"
+
+        beats, fetches = agent.heartbeats, agent.fetcher.fetches
+        centre.start()
+        eventually(lambda: agent.heartbeats > beats and agent.http_link.up is True, timeout=20)
+        eventually(lambda: agent.fetcher.fetches > fetches)
+        assert agent.status()["manifest_version"] == manifest.version
+    # Proof of play waits for a server that takes it (none does yet, or it took it).
+    assert agent.reporter.sent + len(agent.reporter.book.pending) >= 4
+
+
+def test_a_hijacked_network_cannot_put_content_on_the_screen(
+    centre: ServerProcess, interceptor: Interceptor, tmp_path: Path
+) -> None:
+    server = centre.server
+    honest = approved_image(server, "正版.png")
+    screen = terminal(server, "社区大厅", "hall")
+    programme = playlist(server, "社区单", [honest["id"]], ITEM_MS)
+    schedule(server, "社区节目", programme, "hall", sync=False)
+    agent = enrolled_agent(interceptor.url, screen["enrolment_code"], tmp_path / "hall")
+    with AgentThread(agent) as running:
+        eventually(lambda: any(s["asset_id"] == honest["id"] for s in running.shows()))
+        assert agent.status()["push"] == "polling"  # the interceptor relays no WebSocket
+
+        # 1. The CDN serves forged bytes for a new file: refused, never shown.
+        interceptor.forge_media = True
+        fresh = approved_image(server, "新片.png")
+        insert = playlist(server, "插播单", [fresh["id"]], ITEM_MS)
+        later = schedule(server, "插播", insert, "hall", sync=False)
+        forged_file = eventually(lambda: current_file(agent, fresh["id"]))
+        assert forged_file is not None
+        failures = eventually(lambda: agent.status()["cache"]["failures"])
+        assert failures == {forged_file.sha256: "sha256 mismatch"}
+        assert not (tmp_path / "hall" / "media" / forged_file.sha256).exists()
+        assert all(s["asset_id"] != fresh["id"] for s in running.shows())
+        assert agent.status()["showing"] == {"blank": "not cached"}
+
+        # 2. The network rewrites the signed manifest (pointing the screen at
+        # other bytes): refused, the manifest it had plays on.
+        playing = agent.fetcher.current
+        interceptor.forge_manifest = hashlib.sha256(b"evil").hexdigest()
+        unpublish(server, later)
+        rejected = eventually(lambda: agent.status()["rejected"])
+        assert rejected["reason"] == "bad signature"
+        assert agent.fetcher.current is playing
+
+        # 3. A clean network again: the real programme comes back.
+        interceptor.forge_manifest, interceptor.forge_media = None, False
+        eventually(lambda: agent.status()["rejected"] is None)
+        count = len(running.shows())
+        eventually(lambda: len(running.shows()) > count)
+        assert running.shows()[-1]["asset_id"] == honest["id"]
+
+
+def test_the_push_channel_brings_a_publish_to_the_screen_at_once(
+    centre: ServerProcess, tmp_path: Path
+) -> None:
+    """With the server's WebSocket hub, a publish reaches the screen in about
+    a second, although it would not poll for another five minutes."""
+    server = centre.server
+    opening = approved_image(server, "开场.png")
+    screen = terminal(server, "客厅电视", "home")
+    schedule(
+        server, "家庭节目", playlist(server, "家庭单", [opening["id"]], ITEM_MS), "home", sync=False
+    )
+    agent = enrolled_agent(server.url, screen["enrolment_code"], tmp_path / "home", poll=300.0)
+    with AgentThread(agent) as running:
+        eventually(lambda: agent.status()["push"] == "connected", timeout=10)
+        eventually(lambda: any(s["asset_id"] == opening["id"] for s in running.shows()))
+        eventually(lambda: agent.clock.estimator.samples >= 4)  # the hub answers time requests
+        fetches = agent.fetcher.fetches
+        news = approved_image(server, "快讯.png")
+        flash = playlist(server, "快讯单", [news["id"]], ITEM_MS)
+        published = time.monotonic()
+        schedule(server, "快讯", flash, "home", sync=False)
+        eventually(lambda: agent.fetcher.fetches > fetches, timeout=5)
+        assert time.monotonic() - published < 3.0
+        eventually(lambda: any(s["asset_id"] == news["id"] for s in running.shows()))

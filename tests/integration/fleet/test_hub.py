@@ -1,0 +1,142 @@
+"""The built-in hub end to end: a real server, real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from lianbo.domain.roles import Role
+from tests.integration.fleet.conftest import Served
+from tests.support.content import approved_asset
+
+pytestmark = pytest.mark.integration
+
+
+async def next_message(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), within))
+    return message
+
+
+async def closed_code(ws: ClientConnection) -> int | None:
+    with pytest.raises(ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 2)
+    return ws.close_code
+
+
+async def test_a_bad_token_is_closed_with_policy_violation(served: Served) -> None:
+    headers = {"Authorization": "Bearer not-a-token"}
+    async with connect(served.ws_url, additional_headers=headers) as ws:
+        assert await closed_code(ws) == 1008
+    async with connect(f"{served.ws_url}?token=nope") as ws:
+        assert await closed_code(ws) == 1008
+    async with connect(served.ws_url) as ws:
+        assert await closed_code(ws) == 1008
+
+
+async def test_hello_then_time_is_answered_at_once(served: Served) -> None:
+    admin = await served.env.as_role(Role.ADMIN)
+    terminal_id, token = await served.screen(admin)
+    async with connect(f"{served.ws_url}?token={token}") as ws:
+        hello = await next_message(ws)
+        assert hello["type"] == "hello" and hello["terminal_id"] == terminal_id
+        await ws.send(json.dumps({"type": "time", "t0": 1234.5}))
+        reply = await next_message(ws)
+        assert reply["type"] == "time" and reply["t0"] == 1234.5
+        assert abs(reply["server_time"] - served.env.clock.now().timestamp()) < 1e-3
+    headers = {"Authorization": f"Bearer {token}"}
+    async with connect(served.ws_url, additional_headers=headers) as ws:
+        assert (await next_message(ws))["type"] == "hello"
+
+
+async def test_a_malformed_message_is_dropped_and_the_socket_kept(served: Served) -> None:
+    admin = await served.env.as_role(Role.ADMIN)
+    _, token = await served.screen(admin)
+    async with connect(f"{served.ws_url}?token={token}") as ws:
+        await next_message(ws)
+        for bad in ("not json", "[1, 2]", '{"type": "launch"}', '{"type": "time"}', b"\xff\xfe"):
+            await ws.send(bad)
+        await ws.send(json.dumps({"type": "status", "playing": "x"}))
+        await ws.send(json.dumps({"type": "ack", "id": "c1"}))
+        await ws.send(json.dumps({"type": "time", "t0": 1.0}))
+        reply = await next_message(ws)
+        assert reply == {"type": "time", "t0": 1.0, "server_time": reply["server_time"]}
+
+
+async def test_publishing_pushes_the_new_version_to_that_audience_only(served: Served) -> None:
+    env = served.env
+    admin = await env.as_role(Role.ADMIN)
+    operator = await env.as_role(Role.OPERATOR, "51")
+    asset = await approved_asset(env, operator)
+    playlist = await env.client.post(
+        "/api/v1/playlists",
+        json={"name": "晚间", "items": [{"asset_id": asset["id"], "duration_ms": 15000}]},
+        headers=operator,
+    )
+    _, wuhou = await served.screen(admin, region="510107")
+    _, jinjiang = await served.screen(admin, region="510104")
+    now = datetime.now(UTC)
+    schedule = await env.client.post(
+        "/api/v1/schedules",
+        json={
+            "name": "新闻",
+            "playlist_id": playlist.json()["id"],
+            "targets": {"regions": ["510107"]},
+            "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(days=1)).isoformat(),
+            "priority": "local",
+        },
+        headers=operator,
+    )
+    async with (
+        connect(f"{served.ws_url}?token={wuhou}") as reached,
+        connect(f"{served.ws_url}?token={jinjiang}") as other,
+    ):
+        await next_message(reached), await next_message(other)
+        started = time.monotonic()
+        published = await env.client.post(
+            f"/api/v1/schedules/{schedule.json()['id']}/publish", headers=operator
+        )
+        assert published.status_code == 200, published.text
+        push = await next_message(reached, within=1.0)
+        assert time.monotonic() - started < 1.0
+        fetched = await env.client.get(
+            "/terminal/v1/manifest", headers={"Authorization": f"Bearer {wuhou}"}
+        )
+        assert push == {"type": "manifest", "version": fetched.headers["etag"].strip('"')}
+        with pytest.raises(TimeoutError):
+            await next_message(other, within=0.3)
+
+
+async def test_a_second_connection_of_a_terminal_replaces_the_first(served: Served) -> None:
+    admin = await served.env.as_role(Role.ADMIN)
+    terminal_id, token = await served.screen(admin)
+    async with connect(f"{served.ws_url}?token={token}") as first:
+        await next_message(first)
+        async with connect(f"{served.ws_url}?token={token}") as second:
+            await next_message(second)
+            assert await closed_code(first) == 4001
+            assert served.env.container.fleet.online() == {terminal_id}
+    await asyncio.sleep(0.05)
+    assert served.env.container.fleet.online() == set()
+
+
+async def test_a_connected_screen_is_marked_online(served: Served) -> None:
+    env = served.env
+    admin = await env.as_role(Role.ADMIN)
+    terminal_id, token = await served.screen(admin)
+    async with connect(f"{served.ws_url}?token={token}") as ws:
+        await next_message(ws)
+        for _ in range(40):
+            found = await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)
+            if found.json()["status"] == "online":
+                break
+            await asyncio.sleep(0.1)
+        assert found.json()["status"] == "online"
+        assert found.json()["last_seen_at"] is not None

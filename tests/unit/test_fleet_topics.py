@@ -1,0 +1,42 @@
+"""MQTT topic names and mosquitto password entries."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from lianbo.adapters.fleet import mosquitto, topics
+
+
+def test_a_terminal_listens_on_its_topic_and_its_region_chain() -> None:
+    assert topics.subscriptions("t1", "510107") == [
+        "lianbo/t/t1/push",
+        "lianbo/r/51/push",
+        "lianbo/r/5101/push",
+        "lianbo/r/510107/push",
+    ]
+    assert topics.region("51") == "lianbo/r/51/push"
+
+
+def test_per_terminal_topics_parse_back() -> None:
+    assert topics.parse(topics.terminal("abc", topics.UP)) == ("abc", "up")
+    assert topics.parse("lianbo/r/51/push") is None
+    assert topics.parse("lianbo/t//up") is None
+    assert topics.parse("other/t/abc/up") is None
+
+
+def test_password_lines_are_mosquitto_pbkdf2_sha512() -> None:
+    line = mosquitto.password_line("t1", "secret", salt=b"0123456789ab")
+    user, rest = line.split(":", 1)
+    _, kind, iterations, salt, key = rest.split("$")
+    assert user == "t1" and kind == "7" and iterations == "101"
+    assert base64.b64decode(salt) == b"0123456789ab"
+    expected = hashlib.pbkdf2_hmac("sha512", b"secret", b"0123456789ab", 101)
+    assert base64.b64decode(key) == expected
+
+
+def test_the_acl_confines_terminals_to_their_own_topics() -> None:
+    acl = mosquitto.ACL.format(server="lianbo-server")
+    assert "user lianbo-server\ntopic readwrite lianbo/#" in acl
+    assert "pattern read lianbo/t/%u/push" in acl
+    assert "pattern write lianbo/t/%u/up" in acl
