@@ -170,12 +170,16 @@ def _cap_import(repeats: int) -> dict[str, Any]:
     median, worst, parsed = _ms(lambda: parse_cap(document), repeats)
     assert isinstance(parsed, Alert) and len(parsed.infos) == len(LANGUAGES)
     export_ms, _, _ = _ms(lambda: to_cap_xml(parsed), repeats)
+    distinct = to_cap_xml(big_alert(distinct=True))
+    distinct_ms, _, _ = _ms(lambda: parse_cap(distinct), repeats)
     return {
         "cap_bytes": len(document),
         "cap_languages": len(parsed.infos),
         "cap_import_ms": median,
         "cap_import_max_ms": worst,
         "cap_export_ms": export_ms,
+        "cap_distinct_bytes": len(distinct),
+        "cap_import_distinct_polygons_ms": distinct_ms,
     }
 
 

@@ -19,6 +19,7 @@ from lianbo.config import Settings
 from lianbo.domain.errors import DomainError
 from lianbo.domain.users import SYSTEM, parse_role
 from lianbo.logs import configure_logging
+from lianbo.player.cli import player as player_command
 
 app = typer.Typer(
     help="lianbo (联播): broadcast control for networks of UHD screens.", no_args_is_help=True
@@ -211,6 +212,9 @@ def bench(
         raise
     result = module.run(size or module.DEFAULT_SIZE, data_dir, import_rows=import_rows)
     print(json.dumps(result, ensure_ascii=False))
+
+
+app.command("player", help="Run this machine as a screen (enrol once, then play).")(player_command)
 
 
 def main() -> None:

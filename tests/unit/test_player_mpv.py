@@ -109,5 +109,5 @@ def test_without_python_mpv_the_message_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "mpv", None)  # import mpv → ImportError
-    with pytest.raises(BackendUnavailable, match="pip install python-mpv"):
+    with pytest.raises(BackendUnavailable, match=r"pip install mpv"):
         load_mpv()

@@ -296,3 +296,9 @@ def test_position_does_not_drift_over_months() -> None:
     """Integer milliseconds: no float error after a long-running anchor."""
     far = ORIGIN + timedelta(days=400, milliseconds=1234)
     assert position_ms(entry(), 1000, far) == 234
+
+
+def test_an_unreadable_server_time_is_ignored_not_fatal(signer: Signer) -> None:
+    """server_time sits outside the signature: informational only."""
+    text = signer.envelope(manifest_body()).replace(NOW.isoformat(), "yesterday-ish")
+    assert verify(text, signer.keys, now=NOW).server_time is None

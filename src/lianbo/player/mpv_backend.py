@@ -1,6 +1,6 @@
 """The mpv backend: full screen on a real display, through libmpv.
 
-Needs ``python-mpv`` (``pip install 'lianbo[player]'``) and libmpv
+Needs python-mpv (the PyPI package ``mpv``; ``pip install 'lianbo[player]'``) and libmpv
 (``apt install libmpv2``). Files play from the verified cache only. The next
 cue is appended to mpv's playlist ahead of time (``prepare``) and stepped
 to with ``playlist-next``, so consecutive items play gapless; anything else
@@ -35,7 +35,7 @@ def load_mpv() -> Any:
     except (ImportError, OSError) as error:  # OSError: python-mpv without libmpv
         raise BackendUnavailable(
             "the mpv backend needs python-mpv and libmpv "
-            "(pip install python-mpv; apt install libmpv2): "
+            "(pip install mpv, or lianbo[player]; apt install libmpv2): "
             f"{error}"
         ) from None
 

@@ -3,9 +3,9 @@
 The server answers ``GET /terminal/v1/manifest`` with an envelope
 ``{"manifest":<canonical JSON>,"signature":"<b64>","key_id":"…","server_time":"…"}``
 in which the manifest is embedded byte for byte as signed. ``verify`` cuts
-those bytes out of the envelope text and checks the Ed25519 signature over
-them before parsing anything else: re-serialising first would verify our
-own bytes, not the server's.
+those bytes out of the envelope text (``envelope.py``) and checks the
+Ed25519 signature over them before parsing anything else: re-serialising
+first would verify our own bytes, not the server's.
 
 Everything here is pure (standard library and ``cryptography``): the
 player, the simulator and the tests call it with their own clock.
@@ -13,8 +13,6 @@ player, the simulator and the tests call it with their own clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -22,18 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from lianbo.domain.canonical import canonical_json
 from lianbo.protocol import PROTOCOL_VERSION
+from lianbo.protocol.envelope import Envelope, MalformedEnvelope, signature_valid, split
 
 SKEW = timedelta(minutes=5)
 """How far ahead of our clock a manifest's ``valid_from`` may be (clock skew)."""
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_WHITESPACE = frozenset(" \t\n\r")
-_DECODER = json.JSONDecoder()
 
 
 class ManifestRejected(Exception):
@@ -121,21 +115,23 @@ def verify(
     ``keys`` maps key ids to raw 32-byte Ed25519 public keys in base64;
     ``audience``, when given, must equal the manifest's own.
     """
-    text = _text(envelope_text)
-    parts = _top_level(text)
-    raw = parts.get("manifest")
-    if raw is None:
+    try:
+        envelope = split(envelope_text)
+    except MalformedEnvelope as error:
+        raise ManifestRejected("malformed", str(error)) from None
+    if envelope.manifest is None:
         raise ManifestRejected("malformed", "no manifest in the envelope")
-    key_name, signature_b64 = _string(parts.get("key_id")), _string(parts.get("signature"))
-    if not signature_b64 or not key_name:
+    if not envelope.signature or not envelope.key_id:
         raise ManifestRejected("unsigned")
-    if key_name not in keys:
-        raise ManifestRejected("unknown key", key_name)
-    _check_signature(raw.encode("utf-8"), signature_b64, keys[key_name])
-    body = json.loads(raw)
+    if envelope.key_id not in keys:
+        raise ManifestRejected("unknown key", envelope.key_id)
+    data = envelope.manifest.encode("utf-8")
+    if not signature_valid(data, envelope.signature, keys[envelope.key_id]):
+        raise ManifestRejected("bad signature")
+    body = json.loads(envelope.manifest)
     if not isinstance(body, dict):
         raise ManifestRejected("malformed", "the manifest is not an object")
-    return _checked(text, body, key_name, parts.get("server_time"), now, audience)
+    return _checked(envelope.text, body, envelope.key_id, _server_time(envelope), now, audience)
 
 
 def position_ms(entry: Entry, playlist_length_ms: int, now: datetime) -> int:
@@ -174,79 +170,19 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     return moment
 
 
-def _text(envelope: str | bytes) -> str:
-    if isinstance(envelope, str):
-        return envelope
+def _server_time(envelope: Envelope) -> datetime | None:
+    """The server's clock at sending (unsigned, informational: never fatal)."""
     try:
-        return envelope.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ManifestRejected("malformed", "the envelope is not UTF-8") from None
-
-
-def _top_level(text: str) -> dict[str, str]:
-    """The envelope's members as their exact source text, values unparsed."""
-    members: dict[str, str] = {}
-    try:
-        index = _skip(text, 0)
-        if text[index : index + 1] != "{":
-            raise ValueError("not an object")
-        index = _skip(text, index + 1)
-        while text[index : index + 1] != "}":
-            key, index = _DECODER.raw_decode(text, index)
-            index = _skip(text, index)
-            if not isinstance(key, str) or text[index : index + 1] != ":":
-                raise ValueError("expected a key and ':'")
-            start = _skip(text, index + 1)
-            _, end = _DECODER.raw_decode(text, start)
-            if key in members:
-                raise ValueError(f"duplicate member {key!r}")
-            members[key] = text[start:end]
-            index = _skip(text, end)
-            if text[index : index + 1] == ",":
-                index = _skip(text, index + 1)
-            elif text[index : index + 1] != "}":
-                raise ValueError("expected ',' or '}'")
-        if text[index + 1 :].strip():
-            raise ValueError("data after the envelope")
-    except ValueError as error:  # json.JSONDecodeError is a ValueError
-        raise ManifestRejected("malformed", f"envelope: {error}") from None
-    return members
-
-
-def _skip(text: str, index: int) -> int:
-    """The index of the first non-whitespace character at or after ``index``."""
-    while index < len(text) and text[index] in _WHITESPACE:
-        index += 1
-    return index
-
-
-def _string(source: str | None) -> str:
-    """A member's JSON string value ("" when the member is missing or null)."""
-    value = json.loads(source) if source is not None else None
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ManifestRejected("malformed", "signature and key_id are strings")
-    return value
-
-
-def _check_signature(data: bytes, signature_b64: str, public_key_b64: str) -> None:
-    try:
-        signature = base64.b64decode(signature_b64, validate=True)
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
-    except (binascii.Error, ValueError):
-        raise ManifestRejected("bad signature", "not base64 / not an Ed25519 key") from None
-    try:
-        public.verify(signature, data)
-    except InvalidSignature:
-        raise ManifestRejected("bad signature") from None
+        return parse_time(envelope.server_time) if envelope.server_time else None
+    except ManifestRejected:
+        return None
 
 
 def _checked(
     envelope: str,
     body: dict[str, Any],
     key_id: str,
-    server_time: str | None,
+    server_time: datetime | None,
     now: datetime,
     audience: dict[str, Any] | None,
 ) -> VerifiedManifest:
@@ -266,7 +202,6 @@ def _checked(
     if audience is not None and _audience(body.get("audience")) != _audience(audience):
         raise ManifestRejected("audience mismatch", f"{body.get('audience')!r}")
     timeline, playlists, files = _content(body)
-    server = json.loads(server_time) if server_time else None
     return VerifiedManifest(
         envelope=envelope,
         body=body,
@@ -274,7 +209,7 @@ def _checked(
         key_id=key_id,
         valid_from=valid_from,
         valid_until=valid_until,
-        server_time=parse_time(server, "server_time") if isinstance(server, str) else None,
+        server_time=server_time,
         timeline=timeline,
         playlists=playlists,
         files=files,

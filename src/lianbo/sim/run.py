@@ -171,7 +171,9 @@ async def propagate(
             break
         await asyncio.sleep(0.1)
     pushed = [a for p in parts for a in p["push"]]
+    lagging = [x for part in await workers.call("lagging", since) for x in part][:5]
     return {
+        "lagging": lagging,
         "expected": expected,
         "pushed": len(pushed),
         "applied": len(applied),

@@ -13,7 +13,7 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lianbo.adapters.fleet import topics
 from lianbo.protocol.messages import clock_offset
@@ -97,8 +97,7 @@ class Screen(asyncio.Protocol):
         asyncio.get_running_loop().call_later(delay, self.fleet.reconnect, self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         self.buffer = bytearray()
         self.hello_at = 0.0
         self.opened()

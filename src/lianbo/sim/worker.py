@@ -108,6 +108,12 @@ class Fleet:
                 ],
                 "ready": sum(1 for s in self.screens if s.ready),
             }
+        if command == "lagging":  # pushed after ``since`` but not applied (diagnosis)
+            return [
+                (s.credential.terminal_id, s.etag, s.push_version, s.applied_version, s.ready)
+                for s in self.screens
+                if s.push_at >= args[0] and s.applied_version != s.push_version
+            ]
         if command == "alerts":
             return [s.alert[1] for s in self.screens if s.alert and s.alert[0] == args[0]]
         raise ValueError(f"unknown command {command!r}")
