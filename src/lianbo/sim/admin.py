@@ -101,7 +101,8 @@ class Admin:
         )
         await self.call("POST", f"/api/v1/assets/{asset['id']}/submit")
         for level in range(3):  # a reviewer passes one level of an asset at most
-            name, password = f"{self.tag}-reviewer{level}", secrets.token_urlsafe(12)
+            name = f"{self.tag}-reviewer{level}-{secrets.token_hex(3)}"
+            password = secrets.token_urlsafe(12)
             await self.call(
                 "POST",
                 "/api/v1/users",

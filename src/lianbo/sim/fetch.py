@@ -33,6 +33,7 @@ class Fetcher:
         self.connections = connections
         self.queue: asyncio.Queue[Screen] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
+        self.busy = 0
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(self._worker()) for _ in range(self.connections)]
@@ -59,6 +60,7 @@ class Fetcher:
         streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         while True:
             screen = await self.queue.get()
+            self.busy += 1
             for _ in range(3):
                 try:
                     if streams is None:
@@ -77,6 +79,7 @@ class Fetcher:
                     streams = self._drop(streams)
                 screen.fetched(status, etag)
                 break
+            self.busy -= 1
 
     @staticmethod
     async def _exchange(

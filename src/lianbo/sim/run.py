@@ -178,6 +178,7 @@ async def propagate(
         "pushed": len(pushed),
         "applied": len(applied),
         "publish_request_ms": round(publish_s * 1000, 1),
+        "first_push_ms": round(min(pushed) * 1000, 1) if pushed else None,
         "push_ms": percentiles(pushed),
         "applied_ms": percentiles(applied),
     }

@@ -91,14 +91,24 @@ class Will:
 
 
 def connect(
-    client_id: bytes, username: bytes, password: bytes, will: Will | None, keepalive: int = 0
+    client_id: bytes,
+    username: bytes | None = None,
+    password: bytes | None = None,
+    will: Will | None = None,
+    keepalive: int = 0,
 ) -> bytes:
-    flags = 0x80 | 0x40 | 0x02  # username, password, clean session
+    """CONNECT with a clean session (keepalive 0: the broker never pings us)."""
+    flags = 0x02
     payload = _string(client_id)
     if will is not None:
         flags |= 0x04 | (0x20 if will.retain else 0)
         payload += _string(will.topic) + _string(will.payload)
-    payload += _string(username) + _string(password)
+    if username is not None:
+        flags |= 0x80
+        payload += _string(username)
+    if password is not None:
+        flags |= 0x40
+        payload += _string(password)
     header = _string(b"MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive)
     return _packet(0x10, header + payload)
 

@@ -123,6 +123,7 @@ class Fleet:
         return {
             "screens": len(self.screens),
             "ready": sum(1 for s in self.screens if s.ready),
+            "fetching": self.fetcher.queue.qsize() + self.fetcher.busy,
             "counts": dict(self.counts),
             "max_abs_clock_offset_s": max(offsets, default=None),
             "rss_kb": rss_kb(),

@@ -32,6 +32,7 @@ from lianbo.protocol.messages import Message, manifest_changed
 log = structlog.get_logger()
 
 RETRY_MAX_S = 30.0
+PUBLISH_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +162,12 @@ class MqttFleet:
         return True
 
     async def _publish_many(self, items: list[tuple[str, str]]) -> int:
+        """Hand every message to the client at once: each publish waits for its
+        socket write, so awaiting them one by one costs a loop turn apiece."""
         sent = 0
-        for topic, payload in items:
-            sent += await self._publish(topic, payload)
+        for start in range(0, len(items), PUBLISH_BATCH):
+            batch = items[start : start + PUBLISH_BATCH]
+            sent += sum(await asyncio.gather(*(self._publish(t, p) for t, p in batch)))
         if sent < len(items):
             log.info("MQTT pushes dropped", dropped=len(items) - sent, total=len(items))
         return sent
