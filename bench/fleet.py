@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import structlog
 from sqlalchemy import update
 
 from bench import seed
@@ -256,6 +257,7 @@ async def _mqtt_phase(
         Endpoint("127.0.0.1", server.port),
         credentials,
         _processes(n),
+        max_connecting=96,  # mosquitto listens with a backlog of 100
     )
     try:
         await publisher.start()
@@ -343,6 +345,8 @@ def _ratio(ours: float | None, raw: float | None) -> float | None:
 
 def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
     """Seed, serve, simulate, measure; returns the result line."""
+    # stdout carries the one result line: the in-process MQTT client logs to stderr
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-fleet-"))
     settings = Settings(data_dir=data_dir)
     total = size + size // 2

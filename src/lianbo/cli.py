@@ -20,6 +20,7 @@ from lianbo.domain.errors import DomainError
 from lianbo.domain.users import SYSTEM, parse_role
 from lianbo.logs import configure_logging
 from lianbo.player.cli import player as player_command
+from lianbo.sim.cli import sim as sim_command
 
 app = typer.Typer(
     help="lianbo (联播): broadcast control for networks of UHD screens.", no_args_is_help=True
@@ -215,6 +216,7 @@ def bench(
 
 
 app.command("player", help="Run this machine as a screen (enrol once, then play).")(player_command)
+app.command("sim", help="Simulate N screens; measure push propagation.")(sim_command)
 
 
 def main() -> None:

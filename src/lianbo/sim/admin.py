@@ -106,7 +106,13 @@ class Admin:
             await self.call(
                 "POST",
                 "/api/v1/users",
-                json={"username": name, "password": password, "role": "reviewer", "region": region},
+                # Reviewers must see the asset: same jurisdiction as its owner.
+                json={
+                    "username": name,
+                    "password": password,
+                    "role": "reviewer",
+                    "region": asset["region"],
+                },
             )
             async with httpx.AsyncClient(base_url=str(self.client.base_url)) as reviewer:
                 token = await reviewer.post("/api/v1/auth/token", json=_login(name, password))

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
+import httpx
 import typer
 
 from lianbo.sim.admin import AdminError
@@ -56,7 +57,7 @@ def sim(
     )
     try:
         report = asyncio.run(simulate(options))
-    except (AdminError, OSError) as error:
+    except (AdminError, OSError, httpx.HTTPError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(report, ensure_ascii=False))

@@ -72,6 +72,7 @@ class Workers:
         *,
         heartbeat_s: float = 30.0,
         fetch_connections: int = 16,
+        max_connecting: int = 192,
     ) -> None:
         self.count = len(credentials)
         share = math.ceil(len(credentials) / max(1, processes)) or 1
@@ -89,6 +90,7 @@ class Workers:
                 first,
                 heartbeat_s=heartbeat_s,
                 fetch_connections=fetch_connections,
+                max_connecting=max(1, max_connecting * share // max(1, len(credentials))),
             )
             mine, theirs = context.Pipe()
             process = context.Process(target=worker.main, args=(theirs, config), daemon=True)
@@ -252,7 +254,13 @@ async def simulate(options: SimOptions) -> dict[str, Any]:
         target = server if options.fleet == "hub" else Endpoint.parse(options.broker, 1883)
         processes = options.processes or default_processes(len(credentials))
         workers = Workers(
-            options.fleet, target, server, credentials, processes, heartbeat_s=options.heartbeat_s
+            options.fleet,
+            target,
+            server,
+            credentials,
+            processes,
+            heartbeat_s=options.heartbeat_s,
+            max_connecting=192 if options.fleet == "hub" else 96,
         )
         try:
             await workers.start()

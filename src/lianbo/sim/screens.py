@@ -48,6 +48,7 @@ class Screen(asyncio.Protocol):
         "attempts",
         "buffer",
         "closed_with",
+        "connecting",
         "credential",
         "etag",
         "fleet",
@@ -66,6 +67,7 @@ class Screen(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.attempts = 0
+        self.connecting = False
         self.closed_with: int | None = None
         self.hello_at = 0.0
         self.etag: str | None = None
@@ -81,13 +83,24 @@ class Screen(asyncio.Protocol):
     # connecting
 
     async def connect(self) -> None:
+        """Connect, holding one of the fleet's connecting slots until greeted:
+        a burst larger than the server's listen backlog ends in SYN drops
+        and retransmits of seconds (mosquitto listens with a backlog of 100)."""
+        await self.fleet.connecting.acquire()
+        self.connecting = True
         loop = asyncio.get_running_loop()
         try:
             await loop.create_connection(
                 lambda: self, self.fleet.host, self.fleet.port, local_addr=(self.source, 0)
             )
         except OSError:
+            self.done_connecting()
             self.retry()
+
+    def done_connecting(self) -> None:
+        if self.connecting:
+            self.connecting = False
+            self.fleet.connecting.release()
 
     def retry(self) -> None:
         if not self.fleet.running or self.closed_with in GAVE_UP:
@@ -105,6 +118,7 @@ class Screen(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self.hello_at = 0.0
+        self.done_connecting()
         self.retry()
 
     def opened(self) -> None:
@@ -143,10 +157,12 @@ class Screen(asyncio.Protocol):
     def greeted(self, now: float) -> None:
         self.hello_at = now
         self.attempts = 0
+        self.done_connecting()
         self.fleet.counts["hellos"] += 1
         self.send({"type": "time", "t0": now})
-        if self.fleet.fetch_on_hello:
-            self.fleet.fetcher.fetch(self)
+        if self.fleet.fetch_on_hello:  # spread out, as a player should after a reconnect
+            delay = random.random() * self.fleet.fetch_jitter_s
+            asyncio.get_running_loop().call_later(delay, self.fleet.fetcher.fetch, self)
 
     def fetched(self, status: int, etag: str | None) -> None:
         self.fleet.counts[f"http_{status}"] += 1

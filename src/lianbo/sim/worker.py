@@ -21,7 +21,6 @@ from lianbo.sim.fetch import Fetcher
 from lianbo.sim.screens import Credential, MqttScreen, Screen, WsScreen, source_address
 
 WS_PATH = "/terminal/v1/ws"
-CONNECTS_PER_TICK = 200  # staggered start: a burst the server's backlog can take
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +35,8 @@ class WorkerConfig:
     heartbeat_s: float = 30.0
     fetch_connections: int = 16
     fetch_on_hello: bool = True
+    fetch_jitter_s: float = 5.0  # a (re)connected screen checks its manifest within this
+    max_connecting: int = 64  # connection attempts in flight at once
 
 
 class Fleet:
@@ -43,6 +44,8 @@ class Fleet:
         self.host, self.port, self.path = config.host, config.port, WS_PATH
         self.heartbeat_s = config.heartbeat_s
         self.fetch_on_hello = config.fetch_on_hello
+        self.fetch_jitter_s = config.fetch_jitter_s
+        self.connecting = asyncio.Semaphore(config.max_connecting)
         self.running = False
         self.counts: Counter[str] = Counter()
         self.fetcher = Fetcher(config.http_host, config.http_port, config.fetch_connections)
@@ -66,10 +69,8 @@ class Fleet:
         self.running = True
         self.fetcher.start()
         self.spawn(self._heartbeats())
-        for i, screen in enumerate(self.screens):
+        for screen in self.screens:
             self.spawn(screen.connect())
-            if i % CONNECTS_PER_TICK == CONNECTS_PER_TICK - 1:
-                await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         self.running = False

@@ -12,8 +12,8 @@ from lianbo.adapters.media.probe import probe_file
 from lianbo.adapters.media.reference import ebur128_of_file
 from lianbo.domain.media import Analysis, QcReport, Segment
 from lianbo.domain.qc import judge
-from tests.integration.media import factory
 from tests.integration.conftest import Media
+from tests.integration.media import factory
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from lianbo.adapters.media import ocr
 from lianbo.adapters.media.probe import probe_file
 from lianbo.adapters.media.screen import AhoCorasickMatcher, screen_file, screen_text
 from lianbo.domain.screening import SubstringMatcher, normalise
-from tests.integration.media import factory
 from tests.integration.conftest import Media
+from tests.integration.media import factory
 
 pytestmark = pytest.mark.integration
 
