@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from lianbo.adapters.db.repos.assets import UploadRecord
+from lianbo.adapters.db.repos.uploads import UploadRecord
 from lianbo.bootstrap import Container
 from lianbo.domain.assets import clean_name
 from lianbo.domain.errors import Conflict, InvalidInput, NotFound, TooLarge

@@ -9,16 +9,18 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from lianbo.api.deps import ActorDep, ContainerDep, UowDep
-from lianbo.api.routes.common import Limit, Offset
-from lianbo.api.schemas import (
+from lianbo.api.content_schemas import (
     AssetCreate,
     AssetDetailOut,
     AssetOut,
-    Page,
     ReviewRequest,
     ReviewStepOut,
     RevokeRequest,
+)
+from lianbo.api.deps import ActorDep, ContainerDep, UowDep
+from lianbo.api.routes.common import Limit, Offset
+from lianbo.api.schemas import (
+    Page,
 )
 from lianbo.api.streaming import receive_multipart
 from lianbo.domain.errors import InvalidInput

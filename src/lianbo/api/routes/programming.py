@@ -9,14 +9,16 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
-from lianbo.api.routes.common import Limit, Offset
-from lianbo.api.schemas import (
-    Page,
+from lianbo.api.programming_schemas import (
     PlaylistIn,
     PlaylistItemOut,
     PlaylistOut,
     ScheduleIn,
     ScheduleOut,
+)
+from lianbo.api.routes.common import Limit, Offset
+from lianbo.api.schemas import (
+    Page,
 )
 from lianbo.domain.playlists import Playlist
 from lianbo.domain.schedules import Schedule, ScheduleState, Targets, parse_window

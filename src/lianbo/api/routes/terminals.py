@@ -10,6 +10,9 @@ from pydantic import AwareDatetime
 from starlette.datastructures import UploadFile
 
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
+from lianbo.api.programming_schemas import (
+    TimelineEntryOut,
+)
 from lianbo.api.routes.common import Limit, Offset
 from lianbo.api.schemas import (
     ImportedTerminal,
@@ -19,7 +22,6 @@ from lianbo.api.schemas import (
     TerminalCreated,
     TerminalOut,
     TerminalPatch,
-    TimelineEntryOut,
 )
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.targeting import Audience
