@@ -181,12 +181,10 @@ async def _admin(server: Server) -> Admin:
 
 
 async def _drained(workers: Workers, timeout_s: float) -> None:
-    """Until the screens' start-up manifest fetches are done."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if sum(s["fetching"] for s in await workers.call("stats")) == 0:
-            return
-        await asyncio.sleep(0.25)
+    """Until every screen has fetched its manifest once (start-up checks are
+    spread over ``fetch_jitter_s``)."""
+    await asyncio.sleep(workers.fetch_jitter_s)
+    await workers.drained(timeout_s)
 
 
 def _spread(result: dict[str, Any]) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Collection
 from typing import Any
 
 import pytest
 
-from lianbo.adapters.fleet.hub import SUPERSEDED, WebSocketHub
+from lianbo.adapters.fleet.hub import POLICY_VIOLATION, SUPERSEDED, WebSocketHub
 from lianbo.adapters.fleet.registry import Peer
 from lianbo.domain.errors import InvalidInput
 from lianbo.protocol.messages import Message
@@ -89,6 +88,7 @@ async def test_a_manifest_change_reaches_only_its_audiences() -> None:
     hub, links, *_ = make_hub()
     told = await hub.manifest_changed({"aud-a": "v2", "aud-c": "v9", "aud-gone": "v1"})
     assert told == 3
+    await hub.drain()
     assert received(links) == {
         "wuhou-1": [{"type": "manifest", "version": "v2"}],
         "wuhou-2": [{"type": "manifest", "version": "v2"}],
@@ -99,8 +99,10 @@ async def test_a_manifest_change_reaches_only_its_audiences() -> None:
 async def test_a_region_publish_reaches_the_subtree() -> None:
     hub, links, *_ = make_hub()
     await hub.publish_region("510100", Message("alert", {"id": "x"}))  # full form of 5101
+    await hub.drain()
     assert set(received(links)) == {"wuhou-1", "wuhou-2", "jinjiang"}
     await hub.publish_region("51", Message("alert", {"id": "y"}))
+    await hub.drain()
     assert [len(link.sent) for link in links.values()] == [2, 2, 2, 1]
     with pytest.raises(InvalidInput):
         await hub.publish_region("not-a-code", Message("alert", {}))
@@ -110,7 +112,8 @@ async def test_send_reaches_named_terminals_and_survives_a_dead_socket() -> None
     hub, links, *_ = make_hub()
     links["jinjiang"].broken = True
     told = await hub.send(["jinjiang", "mianyang", "offline"], Message("command", {"id": "1"}))
-    assert told == 1
+    assert told == 2  # started on two sockets; one of them fails, which is logged
+    await hub.drain()
     assert received(links) == {"mianyang": [{"type": "command", "id": "1"}]}
 
 
@@ -161,11 +164,12 @@ async def test_a_reconnect_closes_the_older_socket() -> None:
     hub, links, *_ = make_hub()
     newer = FakeLink()
     hub.join(PEERS[0], newer)
-    await asyncio.sleep(0)
+    await hub.drain()
     assert links["wuhou-1"].closed == SUPERSEDED
     hub.leave(PEERS[0], links["wuhou-1"])  # the old socket's handler ends
     assert "wuhou-1" in hub.online()
     await hub.manifest_changed({"aud-a": "v3"})
+    await hub.drain()
     assert newer.sent == [{"type": "manifest", "version": "v3"}]
     hub.leave(PEERS[0], newer)
     assert "wuhou-1" not in hub.online()
@@ -180,6 +184,22 @@ async def test_presence_is_reported_in_batches() -> None:
     assert len(seen.batches) == 1  # nobody new: no statement at all
     await hub._presence.flush(everyone=True)
     assert seen.batches[-1] == sorted(p.terminal_id for p in PEERS)
+
+
+async def test_a_refresh_refiles_edited_screens_and_closes_retired_ones() -> None:
+    hub, links, *_ = make_hub()
+    directory: FakeDirectory = hub._directory  # type: ignore[assignment]
+    moved = Peer("jinjiang", "aud-a", "510107")
+    directory.tokens["token-jinjiang"] = moved
+    del directory.tokens["token-mianyang"]
+    assert await hub.refresh() == 1
+    await hub.drain()
+    assert links["mianyang"].closed == POLICY_VIOLATION
+    assert hub.online() == {"wuhou-1", "wuhou-2", "jinjiang"}
+    await hub.manifest_changed({"aud-a": "v5", "aud-b": "v6"})
+    await hub.drain()
+    assert {t for t, sent in received(links).items() if sent} == {"wuhou-1", "wuhou-2", "jinjiang"}
+    assert links["jinjiang"].sent == [{"type": "manifest", "version": "v5"}]
 
 
 async def test_start_and_stop_run_the_reporter() -> None:

@@ -6,6 +6,8 @@ import base64
 import hashlib
 
 from lianbo.adapters.fleet import mosquitto, topics
+from lianbo.domain.targeting import Audience
+from lianbo.domain.terminals import Tier
 
 
 def test_a_terminal_listens_on_its_topic_and_its_region_chain() -> None:
@@ -16,6 +18,12 @@ def test_a_terminal_listens_on_its_topic_and_its_region_chain() -> None:
         "lianbo/r/510107/push",
     ]
     assert topics.region("51") == "lianbo/r/51/push"
+
+
+def test_audience_topics_use_the_servers_audience_key() -> None:
+    audience = Audience("510107", Tier.OUTDOOR, (), ("landmark",))
+    assert topics.audience_key(audience.as_json()) == audience.key()
+    assert topics.audience(audience.key()) == f"lianbo/a/{audience.key()}/push"
 
 
 def test_per_terminal_topics_parse_back() -> None:
@@ -40,3 +48,4 @@ def test_the_acl_confines_terminals_to_their_own_topics() -> None:
     assert "user lianbo-server\ntopic readwrite lianbo/#" in acl
     assert "pattern read lianbo/t/%u/push" in acl
     assert "pattern write lianbo/t/%u/up" in acl
+    assert "pattern read lianbo/a/+/push" in acl

@@ -65,7 +65,7 @@ class Fetcher:
                 try:
                     if streams is None:
                         streams = await asyncio.open_connection(self.host, self.port)
-                    status, etag, keep = await self._exchange(*streams, self._request(screen))
+                    status, etag, body, keep = await self._exchange(*streams, self._request(screen))
                 except (
                     OSError,
                     asyncio.IncompleteReadError,
@@ -77,23 +77,22 @@ class Fetcher:
                     continue
                 if not keep:
                     streams = self._drop(streams)
-                screen.fetched(status, etag)
+                screen.fetched(status, etag, body)
                 break
             self.busy -= 1
 
     @staticmethod
     async def _exchange(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-    ) -> tuple[int, str | None, bool]:
+    ) -> tuple[int, str | None, bytes, bool]:
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         length = _header(head, b"content-length")
-        if length and status != 304:
-            await reader.readexactly(int(length))
+        body = await reader.readexactly(int(length)) if length and status != 304 else b""
         etag = _header(head, b"etag")
         keep = (_header(head, b"connection") or b"").lower() != b"close"
-        return status, etag.strip(b'"').decode() if etag else None, keep
+        return status, etag.strip(b'"').decode() if etag else None, body, keep
 
     @staticmethod
     def _drop(

@@ -73,9 +73,16 @@ class Workers:
         heartbeat_s: float = 30.0,
         fetch_connections: int = 16,
         max_connecting: int = 192,
+        fetch_on_hello: bool = True,
+        fetch_jitter_s: float | None = None,
     ) -> None:
         self.count = len(credentials)
+        self.fetch_jitter_s = 0.0
         share = math.ceil(len(credentials) / max(1, processes)) or 1
+        # a (re)connected screen checks its manifest at a random moment within
+        # this: about 500 checks a second, what one server process answers
+        jitter = min(30.0, len(credentials) / 500) if fetch_jitter_s is None else fetch_jitter_s
+        self.fetch_jitter_s = jitter
         context = multiprocessing.get_context("spawn")
         self._pipes: list[Connection] = []
         self._processes: list[BaseProcess] = []
@@ -91,6 +98,8 @@ class Workers:
                 heartbeat_s=heartbeat_s,
                 fetch_connections=fetch_connections,
                 max_connecting=max(1, max_connecting * share // max(1, len(credentials))),
+                fetch_on_hello=fetch_on_hello,
+                fetch_jitter_s=jitter,
             )
             mine, theirs = context.Pipe()
             process = context.Process(target=worker.main, args=(theirs, config), daemon=True)
@@ -123,6 +132,15 @@ class Workers:
                 return time.monotonic() - started
             await asyncio.sleep(0.1)
         return math.inf
+
+    async def drained(self, timeout_s: float) -> bool:
+        """Until the screens' pending manifest fetches are done."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if sum(s["fetching"] for s in await self.call("stats")) == 0:
+                return True
+            await asyncio.sleep(0.25)
+        return False
 
     async def stop(self) -> dict[str, Any]:
         stats = await self.call("stop")
@@ -266,6 +284,8 @@ async def simulate(options: SimOptions) -> dict[str, Any]:
             await workers.start()
             connect_s = await workers.wait_ready(len(credentials), options.timeout_s)
             online = await wait_online(admin, len(credentials), options.timeout_s)
+            await asyncio.sleep(workers.fetch_jitter_s)  # every screen has asked once
+            await workers.drained(options.timeout_s)
             rounds = [
                 await propagate(admin, workers, playlist_id, options.region, len(credentials))
                 for _ in range(options.rounds)

@@ -164,7 +164,7 @@ class Screen(asyncio.Protocol):
             delay = random.random() * self.fleet.fetch_jitter_s
             asyncio.get_running_loop().call_later(delay, self.fleet.fetcher.fetch, self)
 
-    def fetched(self, status: int, etag: str | None) -> None:
+    def fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
         self.fleet.counts[f"http_{status}"] += 1
         if etag is not None and status in (200, 304):
             self.etag = etag
@@ -214,11 +214,18 @@ class WsScreen(Screen):
 
 
 class MqttScreen(Screen):
-    __slots__ = ()
+    __slots__ = ("audience",)
+
+    def __init__(self, fleet: Fleet, credential: Credential, source: str) -> None:
+        super().__init__(fleet, credential, source)
+        self.audience: str | None = None  # known once a manifest was fetched
 
     def opened(self) -> None:
         c = self.credential
         status = topics.terminal(c.terminal_id, topics.STATUS).encode()
+        listen = topics.subscriptions(c.terminal_id, c.region)
+        if self.audience is not None:
+            listen.append(topics.audience(self.audience))
         assert self.transport is not None
         self.transport.write(
             wire.connect(
@@ -227,7 +234,7 @@ class MqttScreen(Screen):
                 c.token.encode(),
                 wire.Will(status, topics.OFFLINE),
             )
-            + wire.subscribe(1, [t.encode() for t in topics.subscriptions(c.terminal_id, c.region)])
+            + wire.subscribe(1, [t.encode() for t in listen])
             + wire.publish(status, topics.ONLINE, retain=True)
         )
 
@@ -237,7 +244,7 @@ class MqttScreen(Screen):
             kind = first >> 4
             if kind == wire.PUBLISH:
                 self.on_message(wire.published(first, body)[1])
-            elif kind == wire.SUBACK:
+            elif kind == wire.SUBACK and body[:2] == b"\x00\x01":  # not the audience one
                 self.greeted(time.time())
             elif kind == wire.CONNACK and body[1:2] != b"\x00":
                 self.closed_with = 1008  # not authorised: do not hammer the broker
@@ -248,3 +255,16 @@ class MqttScreen(Screen):
         if self.transport is not None and not self.transport.is_closing():
             topic = topics.terminal(self.credential.terminal_id, topics.UP).encode()
             self.transport.write(wire.publish(topic, json.dumps(message).encode()))
+
+    def fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
+        super().fetched(status, etag, body)
+        if status != 200 or self.transport is None:
+            return
+        try:
+            key = topics.audience_key(json.loads(body)["manifest"]["audience"])
+        except (ValueError, KeyError, TypeError):
+            self.fleet.counts["manifest_unreadable"] += 1
+            return
+        if key != self.audience:  # manifest changes come on the audience's topic
+            self.audience = key
+            self.transport.write(wire.subscribe(2, [topics.audience(key).encode()]))

@@ -126,8 +126,10 @@ async def test_terminal_topics_reach_one_screen_and_presence_follows_status(
         async with env.container.uow() as uow:
             key = await uow.terminals.audience_key_of(a)
         assert key is not None
-        assert await fleet.manifest_changed({key: "v7"}) == 1
-        assert await wuhou.next() == (f"lianbo/t/{a}/push", {"type": "manifest", "version": "v7"})
+        await wuhou.client.subscribe(topics.audience(key))  # known from its manifest
+        assert await fleet.manifest_changed({key: "v7"}) == 1  # one publish for the audience
+        assert await wuhou.next() == (topics.audience(key), {"type": "manifest", "version": "v7"})
+        await jinjiang.nothing()
 
         await wuhou.client.publish(topics.terminal(a, topics.UP), b'{"type":"time","t0":5}')
         _, reply = await wuhou.next()

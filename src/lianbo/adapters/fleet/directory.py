@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.fleet.registry import Peer
+from lianbo.adapters.fleet.registry import Peer, Registry
 from lianbo.domain.terminals import TerminalStatus
 from lianbo.domain.tokens import digest
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+L = TypeVar("L")
 BATCH = 500
 
 
@@ -111,3 +112,22 @@ class DbDirectory:
                 for i, a, r in (await uow.session.execute(query)).all():
                     found[i] = Peer(i, a, r)
         return found
+
+
+async def refresh(registry: Registry[L], directory: Directory) -> list[tuple[Peer, L]]:
+    """Re-file connected terminals whose facts changed (an operator edited
+    the region, tier, tags or groups); forget the ones no longer live and
+    return them (retired: their links are to be closed)."""
+    filed = list(registry)
+    found = await directory.by_ids([peer.terminal_id for peer, _ in filed])
+    gone = []
+    for peer, link in filed:
+        if registry.link(peer.terminal_id) is not link:
+            continue  # reconnected or left while we looked
+        fresh = found.get(peer.terminal_id)
+        if fresh is None:
+            registry.remove(peer.terminal_id, link)
+            gone.append((peer, link))
+        elif fresh != peer:
+            registry.add(fresh, link)
+    return gone

@@ -10,12 +10,12 @@ up the others: each send waits only for its own socket).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable, Mapping
-from typing import Protocol
+from collections.abc import Collection, Coroutine, Iterable, Mapping
+from typing import Any, Protocol
 
 import structlog
 
-from lianbo.adapters.fleet.directory import Directory
+from lianbo.adapters.fleet.directory import Directory, refresh
 from lianbo.adapters.fleet.inbox import Inbox, Status
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Peer, Registry
@@ -45,20 +45,51 @@ class WebSocketHub:
         self._inbox = Inbox(clock)
         self._registry: Registry[Link] = Registry()
         self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
-        self._task: asyncio.Task[None] | None = None
-        self._closing: set[asyncio.Task[None]] = set()
+        self._refresh_every = max(60.0, 2 * heartbeat_seconds)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     # lifecycle
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._presence.run())
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._presence.run()),
+                asyncio.create_task(self._keep_fresh()),
+            ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for pushes and closes still under way."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _keep_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_every)
+            try:
+                await self.refresh()
+            except Exception:  # the store may be busy; next round
+                log.exception("fleet refresh failed")
+
+    async def refresh(self) -> int:
+        """Re-file screens whose targeting facts changed since they connected;
+        close those retired meanwhile. How many were closed."""
+        gone = await refresh(self._registry, self._directory)
+        for _, link in gone:
+            self._later(link.close(POLICY_VIOLATION, "terminal retired"))
+        return len(gone)
 
     # the socket side
 
@@ -69,18 +100,11 @@ class WebSocketHub:
         """File a connected socket; the ``hello`` frame to send it first."""
         previous = self._registry.add(peer, link)
         if previous is not None and previous is not link:
-            task = asyncio.create_task(previous.close(SUPERSEDED, "replaced by a newer connection"))
-            self._closing.add(task)
-            task.add_done_callback(self._closed)
+            self._later(previous.close(SUPERSEDED, "replaced by a newer connection"))
         self._presence.arrived(peer.terminal_id)
         log.debug("terminal connected", terminal_id=peer.terminal_id)
         body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
         return Message("hello", body).encode()
-
-    def _closed(self, task: asyncio.Task[None]) -> None:
-        self._closing.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.debug("closing a superseded socket failed", error=str(task.exception()))
 
     def leave(self, peer: Peer, link: Link) -> None:
         if self._registry.remove(peer.terminal_id, link):
@@ -105,26 +129,30 @@ class WebSocketHub:
         return self._registry.ids()
 
     async def send(self, terminal_ids: Iterable[str], message: Message) -> int:
-        return await self._deliver([(self._registry.links(terminal_ids), message.encode())])
+        return self._deliver([(self._registry.links(terminal_ids), message.encode())])
 
     async def publish_region(self, region_code: str, message: Message) -> None:
-        links = self._registry.within(normalise_code(region_code))
-        await self._deliver([(links, message.encode())])
+        self._deliver([(self._registry.within(normalise_code(region_code)), message.encode())])
 
     async def manifest_changed(self, versions: Mapping[str, str]) -> int:
-        return await self._deliver(
+        return self._deliver(
             [
                 (self._registry.audience(key), manifest_changed(version).encode())
                 for key, version in versions.items()
             ]
         )
 
-    async def _deliver(self, batches: list[tuple[Collection[Link], str]]) -> int:
+    def _deliver(self, batches: list[tuple[Collection[Link], str]]) -> int:
+        """Start every send now and return: the caller (a publish request)
+        never waits for the slowest screen. How many sockets it started on."""
         sends = [link.send_text(frame) for links, frame in batches for link in links]
-        if not sends:
-            return 0
+        if sends:
+            self._later(self._collect(sends))
+        return len(sends)
+
+    @staticmethod
+    async def _collect(sends: list[Coroutine[Any, Any, None]]) -> None:
         results = await asyncio.gather(*sends, return_exceptions=True)
         failed = sum(1 for r in results if isinstance(r, BaseException))
         if failed:
             log.info("fleet push not delivered to some sockets", failed=failed, total=len(sends))
-        return len(sends) - failed

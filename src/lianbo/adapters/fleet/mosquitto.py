@@ -9,7 +9,8 @@ in front instead (mosquitto-go-auth, EMQX or VerneMQ HTTP auth) that checks
 the token against lianbo; see docs/fleet-scaling.md.
 
 The ACL confines each terminal to its own topics (``%u`` is the username)
-and lets it read the region topics; the server account gets ``lianbo/#``.
+and lets it read the region and audience topics; the server account gets
+``lianbo/#``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ pattern read lianbo/t/%u/push
 pattern write lianbo/t/%u/up
 pattern readwrite lianbo/t/%u/status
 pattern read lianbo/r/+/push
+pattern read lianbo/a/+/push
 """
 
 

@@ -2,9 +2,11 @@
 
 lianbo is one client of the broker. It learns who is online from the
 terminals' retained ``status`` topics (``offline`` is their will, so the
-broker reports a dead screen for it), answers ``up`` messages, and
-publishes pushes to terminal and region topics (see ``topics``). A region
-message is one publish: the broker fans it out to every subscriber.
+broker reports a dead screen for it) and from their ``up`` messages (so a
+status lost in a burst heals at the next heartbeat), answers ``up``
+messages, and publishes to terminal, region and audience topics (see
+``topics``). A region message or a manifest change is one publish per
+topic: the broker fans it out, whatever the number of screens.
 
 The connection is kept by a background task that reconnects with backoff;
 while the broker is away, pushes are dropped (screens fetch their manifest
@@ -21,7 +23,7 @@ import aiomqtt
 import structlog
 
 from lianbo.adapters.fleet import topics
-from lianbo.adapters.fleet.directory import Directory
+from lianbo.adapters.fleet.directory import Directory, refresh
 from lianbo.adapters.fleet.inbox import Inbox, Status
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Registry
@@ -58,6 +60,7 @@ class MqttFleet:
         self._inbox = Inbox(clock)
         self._registry: Registry[str] = Registry()
         self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
+        self._refresh_every = max(60.0, 2 * heartbeat_seconds)
         self._client: aiomqtt.Client | None = None
         self._ready = asyncio.Event()
         self._arriving: set[str] = set()
@@ -72,6 +75,7 @@ class MqttFleet:
                 asyncio.create_task(self._connection()),
                 asyncio.create_task(self._resolve_arrivals()),
                 asyncio.create_task(self._presence.run()),
+                asyncio.create_task(self._keep_fresh()),
             ]
 
     async def stop(self) -> None:
@@ -126,7 +130,10 @@ class MqttFleet:
             else:
                 self._arriving.discard(terminal_id)
                 self._registry.remove(terminal_id)
-        elif leaf == topics.UP and terminal_id in self._registry:
+        elif leaf == topics.UP:
+            if terminal_id not in self._registry:
+                self._arriving.add(terminal_id)  # its "online" was lost: it is here
+                self._arrived.set()
             reply = self._inbox.receive(terminal_id, payload)
             if reply is not None:
                 await self._publish(topics.terminal(terminal_id), reply.encode())
@@ -149,6 +156,15 @@ class MqttFleet:
             for terminal_id, peer in peers.items():
                 self._registry.add(peer, terminal_id)
                 self._presence.arrived(terminal_id)
+
+    async def _keep_fresh(self) -> None:
+        """Forget screens retired (or moved) since they came online."""
+        while True:
+            await asyncio.sleep(self._refresh_every)
+            try:
+                await refresh(self._registry, self._directory)
+            except Exception:
+                log.exception("fleet refresh failed")
 
     async def _publish(self, topic: str, payload: str) -> bool:
         client = self._client
@@ -190,8 +206,7 @@ class MqttFleet:
         await self._publish_many([(topics.region(normalise_code(region_code)), message.encode())])
 
     async def manifest_changed(self, versions: Mapping[str, str]) -> int:
-        items = []
-        for key, version in versions.items():
-            payload = manifest_changed(version).encode()
-            items += [(topics.terminal(t), payload) for t in self._registry.audience(key)]
-        return await self._publish_many(items)
+        """One publish per audience topic; the count is of publishes."""
+        return await self._publish_many(
+            [(topics.audience(k), manifest_changed(v).encode()) for k, v in versions.items()]
+        )

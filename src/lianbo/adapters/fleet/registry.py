@@ -65,6 +65,10 @@ class Registry(Generic[L]):
     def ids(self) -> set[str]:
         return set(self._links)
 
+    def link(self, terminal_id: str) -> L | None:
+        found = self._links.get(terminal_id)
+        return found[1] if found else None
+
     def peer(self, terminal_id: str) -> Peer | None:
         found = self._links.get(terminal_id)
         return found[0] if found else None

@@ -5,15 +5,24 @@
     lianbo/t/<terminal_id>/status  terminal presence: "online", and "offline"
                                    as its will; both retained
     lianbo/r/<code>/push           server → every terminal of a region subtree
+    lianbo/a/<audience>/push       server → every terminal of an audience
+                                   (``manifest`` messages)
 
 Region codes are in short form ("51", "5101", "510107"). A terminal
 subscribes to its own push topic and to the push topic of its region and
 of every ancestor, so one publish to ``lianbo/r/51/push`` reaches the whole
-province and the broker does the fan-out (cell-broadcast style).
+province and the broker does the fan-out (cell-broadcast style). Once it
+has a manifest it also subscribes to its audience's topic (the key is
+``audience_key(manifest["audience"])``; resubscribe when it changes), so a
+manifest change is one publish per audience, not one per screen.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+from lianbo.domain.canonical import canonical_json
 from lianbo.domain.regions import ancestors
 
 ROOT = "lianbo"
@@ -33,6 +42,15 @@ def terminal(terminal_id: str, leaf: str = PUSH) -> str:
 
 def region(code: str) -> str:
     return f"{ROOT}/r/{code}/{PUSH}"
+
+
+def audience(key: str) -> str:
+    return f"{ROOT}/a/{key}/{PUSH}"
+
+
+def audience_key(audience_json: dict[str, Any]) -> str:
+    """The server's audience key, computed from a manifest's ``audience``."""
+    return hashlib.sha256(canonical_json(audience_json)).hexdigest()[:32]
 
 
 def subscriptions(terminal_id: str, region_code: str) -> list[str]:

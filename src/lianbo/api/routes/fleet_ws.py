@@ -88,17 +88,15 @@ async def serve(hub: WebSocketHub, scope: Scope, receive: Receive, send: Send) -
     if peer is None:
         await link.close(POLICY_VIOLATION, "unknown or revoked terminal token")
         return
-    hello = hub.join(peer, link)
-    try:
-        await link.send_text(hello)
-        while True:
-            message = await receive()
-            if message["type"] != "websocket.receive":
-                break
-            raw = message.get("text")
-            reply = hub.receive(peer, raw if raw is not None else message.get("bytes") or b"")
+    try:  # from here on this frame lives as long as the socket: keep it small
+        await link.send_text(hub.join(peer, link))
+        while (message := await receive())["type"] == "websocket.receive":
+            text = message.get("text")
+            reply = hub.receive(peer, text if text is not None else message.get("bytes") or b"")
+            del message, text
             if reply is not None:
                 await link.send_text(reply)
+                del reply
     except (OSError, RuntimeError):  # gone mid-send (ClientDisconnected), or closed by the hub
         pass
     finally:
