@@ -50,3 +50,27 @@ async def test_a_bad_or_retired_token_is_refused(env: Env) -> None:
     assert (await env.client.post("/terminal/v1/heartbeat", headers=screen)).status_code == 401
     shown = (await env.client.get(f"/api/v1/terminals/{terminal_id}?", headers=admin)).json()
     assert shown["status"] == "retired"
+
+
+async def test_a_heartbeat_keeps_the_latest_status_report(env: Env) -> None:
+    admin = await env.as_role()
+    terminal_id, screen = await enrolled(env, admin)
+    first = {"manifest_version": "v1", "clock_offset_ms": 12.5, "backend": "headless"}
+    assert (await env.client.post("/terminal/v1/heartbeat", headers=screen, json=first)).is_success
+    env.clock.advance(seconds=30)
+    second = {**first, "manifest_version": "v2"}
+    assert (await env.client.post("/terminal/v1/heartbeat", headers=screen, json=second)).is_success
+    async with env.container.uow() as uow:
+        report = await uow.reports.latest(terminal_id)
+    assert report is not None and report.status == second
+    assert report.reported_at == env.clock.now()
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b"not json", b'"text"', b"{" + b" " * 20000 + b"}"])
+async def test_a_bad_status_report_is_refused_and_stores_nothing(env: Env, body: bytes) -> None:
+    admin = await env.as_role()
+    terminal_id, screen = await enrolled(env, admin)
+    reply = await env.client.post("/terminal/v1/heartbeat", headers=screen, content=body)
+    assert reply.status_code in (400, 413) and "error" in reply.json()
+    async with env.container.uow() as uow:
+        assert await uow.reports.latest(terminal_id) is None

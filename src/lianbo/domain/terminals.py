@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from lianbo.domain.errors import InvalidInput
 
@@ -154,3 +155,12 @@ class TerminalChanges:
     longitude: float | None = None
     tags: tuple[str, ...] | None = None
     groups: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """What a terminal last said about itself (``protocol.reports.STATUS_KEYS``)."""
+
+    terminal_id: str
+    reported_at: datetime
+    status: dict[str, Any]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -19,10 +20,15 @@ from lianbo.domain.terminals import Terminal, TerminalStatus
 log = structlog.get_logger()
 
 
-async def record_heartbeat(uow: UnitOfWork, clock: Clock, terminal: Terminal) -> datetime:
-    """Mark the terminal seen now; returns the server time for the reply."""
+async def record_heartbeat(
+    uow: UnitOfWork, clock: Clock, terminal: Terminal, status: dict[str, Any] | None = None
+) -> datetime:
+    """Mark the terminal seen now and keep its status report; returns the
+    server time for the reply."""
     now = clock.now()
     await uow.terminals.mark_seen([terminal.id], now)
+    if status is not None:
+        await uow.reports.save([(terminal.id, now, status)])
     await uow.commit()
     if terminal.status is not TerminalStatus.ONLINE:
         log.info("terminal online", terminal_id=terminal.id, name=terminal.name)

@@ -326,3 +326,13 @@ class ManifestRow(Base):
     signature: Mapped[str] = mapped_column(String(100))
     key_id: Mapped[str] = mapped_column(String(32))
     built_at: Mapped[datetime]
+
+
+class TerminalReportRow(Base):
+    """The latest status a terminal reported (heartbeat body or push ``status``)."""
+
+    __tablename__ = "terminal_reports"
+
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
+    reported_at: Mapped[datetime]
+    status: Mapped[dict[str, Any]]

@@ -11,6 +11,7 @@ from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
+from lianbo.adapters.db.repos.reports import ReportRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
@@ -32,6 +33,7 @@ class UnitOfWork:
     assets: AssetRepository
     uploads: UploadRepository
     programming: ProgrammingRepository
+    reports: ReportRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -46,6 +48,7 @@ class UnitOfWork:
         self.assets = AssetRepository(self.session)
         self.uploads = UploadRepository(self.session)
         self.programming = ProgrammingRepository(self.session)
+        self.reports = ReportRepository(self.session)
         return self
 
     async def __aexit__(

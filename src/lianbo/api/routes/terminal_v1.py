@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -14,7 +15,7 @@ from lianbo.api.schemas import (
     KeysResponse,
     PublicKeyOut,
 )
-from lianbo.domain.errors import Unauthorized
+from lianbo.domain.errors import InvalidInput, TooLarge, Unauthorized
 from lianbo.domain.targeting import Audience
 from lianbo.domain.tokens import digest
 from lianbo.services import manifests, presence, terminals
@@ -46,9 +47,14 @@ async def keys(container: ContainerDep) -> KeysResponse:
 
 
 @router.post("/heartbeat")
-async def heartbeat(terminal: TerminalDep, container: ContainerDep, uow: UowDep) -> HeartbeatReply:
-    """A screen says it is alive; the reply carries server time and the interval."""
-    now = await presence.record_heartbeat(uow, container.clock, terminal)
+async def heartbeat(
+    request: Request, terminal: TerminalDep, container: ContainerDep, uow: UowDep
+) -> HeartbeatReply:
+    """A screen says it is alive, with an optional status object
+    (``protocol.reports.STATUS_KEYS``); the reply carries server time and
+    the interval."""
+    status = await status_body(request)
+    now = await presence.record_heartbeat(uow, container.clock, terminal, status)
     return HeartbeatReply(server_time=now, heartbeat_seconds=container.settings.heartbeat_seconds)
 
 
@@ -101,3 +107,22 @@ async def _holder(container: ContainerDep, token: str) -> Holder:
     holder = Holder(terminal.id, Audience.of(terminal).key())
     container.manifest_cache.remember_terminal(token_hash, holder)
     return holder
+
+
+MAX_STATUS_BYTES = 16 * 1024
+
+
+async def status_body(request: Request) -> dict[str, Any] | None:
+    """The heartbeat's status object; ``None`` for an empty body."""
+    raw = await request.body()
+    if not raw:
+        return None
+    if len(raw) > MAX_STATUS_BYTES:
+        raise TooLarge(f"a status report is at most {MAX_STATUS_BYTES} bytes")
+    try:
+        status = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("a status report is a JSON object") from None
+    if not isinstance(status, dict):
+        raise InvalidInput("a status report is a JSON object")
+    return status
