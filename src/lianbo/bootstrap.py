@@ -17,6 +17,7 @@ from lianbo.domain.ports import Clock, FleetChannel, SystemClock
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
+from lianbo.services.monitoring import Monitor
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Container:
     limiter: LoginLimiter
     blobs: LocalBlobStore
     fleet: FleetChannel
+    monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -64,6 +66,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=LocalBlobStore(settings.media_dir),
         fleet=_fleet(settings, sessions, clock),
+        monitor=Monitor(settings, clock, lambda: UnitOfWork(sessions)),
     )
 
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from lianbo.bootstrap import Container, bootstrap
+from lianbo.cli_alerts import alert_app
 
 if TYPE_CHECKING:
     from lianbo.api.app import Job
@@ -29,6 +30,7 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(alert_app, name="alert")
 
 console = Console()
 err = Console(stderr=True)

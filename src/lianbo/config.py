@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     login_failures_per_minute: int = Field(default=10, ge=1)
     heartbeat_seconds: int = Field(default=30, ge=1)
     offline_after_missed: int = Field(default=2, ge=1)
+    # Monitoring (docs/monitoring.md); webhooks as JSON: '["https://..."]'
+    alarm_webhooks: list[str] = Field(default_factory=list)
+    playlog_retention_days: int = Field(default=180, ge=1)
+    clock_drift_alarm_ms: int = Field(default=2000, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024**3, ge=1)
     upload_expiry_hours: int = Field(default=24, ge=1)
     loudness_profile: Literal["gy-t-282", "ebu-r128"] = "gy-t-282"
@@ -95,6 +99,14 @@ class Settings(BaseSettings):
     renditions: bool = True
     # Per tier, the playlist a screen plays when nothing is scheduled.
     filler_playlists: dict[str, str] = Field(default_factory=dict)
+    # Emergency alerts (docs/alerts.md): severities of Actual alerts that need a
+    # second issuer's confirmation (never Extreme by default: speed matters), the
+    # severities shown as a banner per tier (takeover otherwise), the CAP sender
+    # of alerts written here, and the expiry given to a CAP alert without one.
+    alert_confirm_severities: list[str] = ["Severe", "Moderate", "Minor", "Unknown"]
+    alert_banner_severities: dict[str, list[str]] = {"home": ["Moderate", "Minor", "Unknown"]}
+    alert_sender: str = "lianbo"
+    alert_default_hours: int = Field(default=24, ge=1)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lianbo.domain.monitoring.verification import (
+    ABOVE,
+    BAND_MATCH_MAX,
+    BAND_MISMATCH_MIN,
+    BELOW,
+    FULL,
     MATCH_MAX,
     MISMATCH_MIN,
     Expected,
     Shot,
+    Tracks,
     Verdict,
     between,
     changed,
+    compared,
     hamming,
     is_frozen,
     nearest,
     offset_into,
+    pack_tracks,
+    read_tracks,
     verify,
     window,
 )
@@ -133,3 +144,126 @@ def test_between_takes_the_entries_spanned_by_two_shots() -> None:
     assert between(TRACK, 4.0, 99.0) == [B, A]
     assert between(TRACK, 3.0, 1.0) == []
     assert between([], 0.0, 1.0) == []
+
+
+# Band crops: the picture above / below a ticker band has its own track.
+
+ABOVE_TRACK = [flip(A, 40), flip(B, 40), flip(C, 40)]
+BELOW_TRACK = [flip(A, 50) ^ (1 << 63), flip(B, 50) ^ (1 << 63), flip(C, 50) ^ (1 << 63)]
+THREE = [A, B, C]
+
+
+def away(value: int, bits: int) -> int:
+    """``value`` with ``bits`` of its high half flipped: that far from it, farther from A and C."""
+    return value ^ (((1 << bits) - 1) << 32)
+
+
+def banded(offset_s: float = 1.0) -> Expected:
+    return Expected(THREE, offset_s, above=ABOVE_TRACK, below=BELOW_TRACK)
+
+
+def test_ticker_over_the_bottom_matches_through_the_above_band_track() -> None:
+    # The full frame is in the grey zone (a ticker moved it), the crop is close.
+    shot = Shot(away(B, 16), above=flip(ABOVE_TRACK[1], BAND_MATCH_MAX), below=0)
+    result = verify(shot, banded())
+    assert result.verdict is Verdict.MATCH
+    assert result.region == ABOVE
+    assert result.distance == BAND_MATCH_MAX
+    assert result.at_s == 1.0
+    assert not result.alarming
+
+
+def test_ticker_over_the_top_matches_through_the_below_band_track() -> None:
+    shot = Shot(away(B, 30), above=0, below=flip(BELOW_TRACK[1], 4))
+    result = verify(shot, banded())
+    assert (result.verdict, result.region, result.distance) == (Verdict.MATCH, BELOW, 4)
+
+
+def test_full_frame_wins_when_it_has_more_room() -> None:
+    shot = Shot(flip(B, 2), above=flip(ABOVE_TRACK[1], 6), below=flip(BELOW_TRACK[1], 6))
+    result = verify(shot, banded())
+    assert (result.verdict, result.region, result.distance) == (Verdict.MATCH, FULL, 2)
+
+
+def test_crop_just_past_its_threshold_is_not_a_match() -> None:
+    shot = Shot(away(B, 16), above=flip(ABOVE_TRACK[1], BAND_MATCH_MAX + 1), below=0)
+    assert verify(shot, banded()).verdict is Verdict.UNKNOWN
+
+
+def test_mismatch_needs_every_region_far() -> None:
+    far = Shot(away(B, 32), above=flip(ABOVE_TRACK[1], 32), below=flip(BELOW_TRACK[1], 32))
+    result = verify(far, Expected([B], 0.0, above=[ABOVE_TRACK[1]], below=[BELOW_TRACK[1]]))
+    assert result.verdict is Verdict.MISMATCH
+    assert result.alarming
+    near_band = Shot(far.phash, above=flip(ABOVE_TRACK[1], BAND_MISMATCH_MIN - 2), below=far.below)
+    expected = Expected([B], 0.0, above=[ABOVE_TRACK[1]], below=[BELOW_TRACK[1]])
+    assert verify(near_band, expected).verdict is Verdict.UNKNOWN
+
+
+def test_old_track_without_crops_compares_the_full_frame_only() -> None:
+    shot = Shot(away(B, 16), above=ABOVE_TRACK[1], below=BELOW_TRACK[1])
+    result = verify(shot, Expected(THREE, 1.0))
+    assert result.verdict is Verdict.UNKNOWN
+    assert result.region == FULL
+
+
+def test_shot_without_crops_compares_the_full_frame_only() -> None:
+    assert verify(Shot(away(B, 16)), banded()).verdict is Verdict.UNKNOWN
+    assert verify(Shot(flip(B, 4)), banded()).verdict is Verdict.MATCH
+
+
+def test_crop_tracks_of_another_length_are_ignored() -> None:
+    shot = Shot(away(B, 16), above=ABOVE_TRACK[1])
+    expected = Expected(THREE, 1.0, above=ABOVE_TRACK[:2], below=BELOW_TRACK)
+    assert verify(shot, expected).verdict is Verdict.UNKNOWN
+
+
+def test_compared_lists_each_region() -> None:
+    shot = Shot(B, above=ABOVE_TRACK[2], below=BELOW_TRACK[0])
+    assert compared(shot, banded()) == [(FULL, 0, 1), (ABOVE, 0, 2), (BELOW, 0, 0)]
+
+
+# Stored tracks: version 2 carries three planes, version 1 the full frame only.
+
+
+def planes(*values: int) -> bytes:
+    return b"".join(v.to_bytes(8, "big") for v in values)
+
+
+def test_tracks_round_trip_through_the_stored_form() -> None:
+    blob = pack_tracks(planes(A, B), planes(B, C), planes(C, A))
+    assert len(blob) % 8 == 4
+    assert read_tracks(blob) == Tracks((A, B), (B, C), (C, A))
+    assert read_tracks(blob).seconds == 2
+
+
+def test_a_track_stored_before_band_crops_still_reads() -> None:
+    tracks = read_tracks(planes(A, B, C))
+    assert tracks == Tracks((A, B, C))
+    assert tracks.above == tracks.below == ()
+
+
+def test_empty_and_damaged_tracks_read_as_nothing_known() -> None:
+    assert read_tracks(b"") == Tracks(())
+    damaged = pack_tracks(planes(A, B), planes(B, C), planes(C, A))[8:]
+    assert read_tracks(damaged) == Tracks(())
+    assert verify(Shot(A), Expected.stored(damaged, 0.0)).verdict is Verdict.UNKNOWN
+
+
+def test_pack_refuses_planes_of_unequal_length() -> None:
+    with pytest.raises(ValueError):
+        pack_tracks(planes(A, B), planes(B), planes(C, A))
+    with pytest.raises(ValueError):
+        pack_tracks(b"\x00" * 7, b"\x00" * 7, b"\x00" * 7)
+
+
+def test_expected_from_a_stored_blob_uses_every_plane() -> None:
+    blob = pack_tracks(planes(*THREE), planes(*ABOVE_TRACK), planes(*BELOW_TRACK))
+    expected = Expected.stored(blob, 1.0, black=[(0.0, 1.0)])
+    assert list(expected.track) == THREE
+    assert list(expected.above) == ABOVE_TRACK and list(expected.below) == BELOW_TRACK
+    assert expected.black == [(0.0, 1.0)]
+    shot = Shot(away(B, 16), above=flip(ABOVE_TRACK[1], 2))
+    assert verify(shot, expected).verdict is Verdict.MATCH
+    old = Expected.stored(planes(*THREE), 1.0)
+    assert old.above == () and verify(shot, old).verdict is Verdict.UNKNOWN

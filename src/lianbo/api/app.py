@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -16,14 +15,18 @@ from lianbo.api.errors import install_error_handlers
 from lianbo.api.fastpath import ManifestFastPath
 from lianbo.api.metrics import RequestMetrics
 from lianbo.api.routes import (
+    alerts,
     assets,
     audit,
     auth,
     fleet_ws,
     health,
     media,
+    monitoring,
     programming,
     regions,
+    terminal_alerts,
+    terminal_reports,
     terminal_v1,
     terminals,
     uploads,
@@ -31,8 +34,10 @@ from lianbo.api.routes import (
 )
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
-from lianbo.services import manifests, presence
+from lianbo.services import manifests
+from lianbo.services.alerts import run_expiry
 from lianbo.services.ingest import run_worker
+from lianbo.services.monitoring import run as monitoring_job
 
 log = structlog.get_logger()
 
@@ -51,7 +56,7 @@ def create_app(
     sweeper always does); they are cancelled at shutdown.
     """
     container = container or bootstrap(settings or Settings())
-    jobs = (_sweep_offline, run_worker, _refresh_manifests, *background)
+    jobs = (_sweep_offline, run_worker, _refresh_manifests, run_expiry, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,8 +89,13 @@ def create_app(
         uploads,
         media,
         programming,
+        alerts,
+        terminal_alerts,
+        monitoring,
+        terminal_reports,
     ):
         app.include_router(module.router)
+    app.include_router(alerts.feed_router)
     from lianbo.web import console
 
     console.mount(app)
@@ -93,9 +103,8 @@ def create_app(
 
 
 async def _sweep_offline(container: Container) -> None:
-    hold_off = timedelta(seconds=container.settings.offline_hold_off_seconds)
-    every = max(1.0, container.settings.heartbeat_seconds / 3)
-    await presence.watch(container.uow, container.clock, hold_off, every)
+    # Heartbeat batches, offline alarms, play-log retention, webhooks.
+    await monitoring_job(container)
 
 
 async def _refresh_manifests(container: Container) -> None:

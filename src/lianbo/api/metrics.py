@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS_REGISTRY = CollectorRegistry()
@@ -53,3 +54,33 @@ class RequestMetrics:
             template = getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(template).observe(time.perf_counter() - started)
+
+
+def monitoring_metrics(
+    counters: Any, notifier: Any, open_alarms: list[tuple[str, str, int]]
+) -> bytes:
+    """Monitoring figures in Prometheus text: open alarms by type and severity,
+    ingest counters (heartbeats, play-log rows, screenshots by verdict) and
+    webhook deliveries. ``counters`` is ``services.monitoring.Counters``."""
+    registry = CollectorRegistry()
+    alarms = Gauge(
+        "lianbo_alarms_open", "Alarms not yet resolved", ["type", "severity"], registry=registry
+    )
+    for kind, severity, count in open_alarms:
+        alarms.labels(type=kind, severity=severity).set(count)
+    totals = (
+        ("lianbo_heartbeats_ingested", "Heartbeats accepted", counters.heartbeats),
+        ("lianbo_heartbeats_rate_limited", "Heartbeats refused (429)", counters.heartbeats_limited),
+        ("lianbo_playlog_rows_ingested", "Play-log rows stored", counters.playlog_rows),
+        ("lianbo_playlog_rows_rejected", "Play-log rows rejected", counters.playlog_rejected),
+        ("lianbo_webhooks_delivered", "Alarm webhooks delivered", notifier.delivered),
+        ("lianbo_webhooks_failed", "Alarm webhook attempts that failed", notifier.failed),
+    )
+    for name, text, value in totals:
+        Counter(name, text, registry=registry).inc(value)
+    shots = Counter(
+        "lianbo_screenshots_verified", "Screenshots verified", ["verdict"], registry=registry
+    )
+    for verdict, count in counters.verdicts.items():
+        shots.labels(verdict=verdict).inc(count)
+    return generate_latest(registry)

@@ -178,6 +178,9 @@ class EnrolResponse(BaseModel):
     terminal_id: str
     token: str
     keys: list[PublicKeyOut]
+    # The targeting facts (region, tier, groups, tags) the terminal's manifests
+    # carry: a player refuses a manifest made for another audience.
+    audience: dict[str, object]
 
 
 class KeysResponse(BaseModel):
@@ -187,6 +190,7 @@ class KeysResponse(BaseModel):
 class HeartbeatReply(BaseModel):
     server_time: datetime
     heartbeat_seconds: int
+    audience: dict[str, object]  # current, so an edited terminal's player follows
 
 
 class AuditOut(BaseModel):

@@ -25,16 +25,23 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_CONTENT = "manage_content"  # upload, edit, submit for review
     REVIEW_CONTENT = "review_content"  # pass or fail a review level, revoke
+    MONITOR = "monitor"  # acknowledge and resolve alarms
+    ISSUE_ALERTS = "issue_alerts"  # issue, confirm and cancel emergency alerts
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.OPERATOR: frozenset(
-        {Permission.MANAGE_TERMINALS, Permission.MANAGE_REGIONS, Permission.MANAGE_CONTENT}
+        {
+            Permission.MANAGE_TERMINALS,
+            Permission.MANAGE_REGIONS,
+            Permission.MANAGE_CONTENT,
+            Permission.MONITOR,
+        }
     ),
     Role.REVIEWER: frozenset({Permission.REVIEW_CONTENT}),
-    Role.ISSUER: frozenset(),
-    Role.MONITOR: frozenset(),
+    Role.ISSUER: frozenset({Permission.ISSUE_ALERTS}),
+    Role.MONITOR: frozenset({Permission.MONITOR}),
     Role.VIEWER: frozenset(),
 }
 

@@ -10,7 +10,11 @@ Tasks, all in one event loop:
 - **downloads** — fetches the files a new manifest needs, soonest first
   (``downloads.py``);
 - **push** (optional) — the WebSocket: ``manifest`` triggers a fetch at once,
-  ``command`` runs ``reload`` / ``screenshot`` / ``restart``.
+  ``command`` runs ``reload`` / ``screenshot`` / ``restart``, ``alert`` /
+  ``alert-cancel`` go to the alert desk;
+- **alerts** — the alert list (start-up, every (re)connect, every poll),
+  alert acks (kept until delivered), alert audio (``alert_sync.py``,
+  ``alert_acks.py``; the decisions are in ``alerts.py``).
 
 A task that dies of a bug restarts the whole loop (after a backoff delay)
 instead of leaving a screen half alive.
@@ -29,6 +33,9 @@ from typing import Any
 import httpx
 
 from lianbo.player import identity as identity_store
+from lianbo.player.alert_acks import AckBook, AckSender
+from lianbo.player.alert_sync import AlertSync
+from lianbo.player.alerts import AlertDesk
 from lianbo.player.api import Refused, TerminalApi, Unreachable, websocket_url
 from lianbo.player.backoff import Backoff, Link
 from lianbo.player.cache import MediaCache
@@ -39,6 +46,7 @@ from lianbo.player.identity import Identity
 from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
+from lianbo.player.schedule import needed
 from lianbo.protocol.manifest import ManifestRejected, parse_time
 from lianbo.protocol.messages import Message
 
@@ -85,6 +93,16 @@ class Agent:
         self._loop: asyncio.AbstractEventLoop | None = None
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self._book = PlayLogBook(config.state_dir / "playlog.jsonl")
+        self.acks = AckBook(config.state_dir / "alert-acks.jsonl")
+        self.alerts = AlertDesk(
+            config.state_dir,
+            lambda: self.identity.keys,
+            self.clock.now,
+            self.acks.add,
+            refresh_keys=self._refresh_keys,
+            on_change=self._alerts_changed,
+            monotonic=self.clock.clock.monotonic,
+        )
         self.client = httpx.AsyncClient(transport=transport)  # closed when run() ends
         self._setup()
 
@@ -129,6 +147,7 @@ class Agent:
             "push": "connected" if self.push and self.push.connected else "polling",
             "backend": self.backend.name,
             "playlog_pending": len(self._book.pending),
+            "alerts": self.alerts.status(),
         }
 
     def _setup(self) -> None:
@@ -145,7 +164,18 @@ class Agent:
         )
         self.cache = MediaCache(config.state_dir / "media", config.cache_bytes, self.client)
         self.reporter = HttpReporter(self._book, self.api)
-        self.player = Player(self.backend, self.cache, self.clock, self.reporter.record)
+        self.player = Player(
+            self.backend, self.cache, self.clock, self.reporter.record, alerts=self.alerts
+        )
+        self.ack_sender = AckSender(self.acks, self.api, self._backoff())
+        self.alert_sync = AlertSync(
+            self.alerts,
+            self.api,
+            self.cache,
+            self._files_needed,
+            self._backoff(),
+            self._mono,
+        )
         self.downloads = Downloader(
             self.cache,
             lambda: self.fetcher.current,
@@ -176,6 +206,7 @@ class Agent:
         self.player.update(self.fetcher.load_saved())
         self.downloads.wake()
         jobs = [self.player.run(), self._sync(), self.downloads.run()]
+        jobs += [self.alert_sync.run(), self.alert_sync.audio(), self.ack_sender.run()]
         if self.push is not None:
             jobs.append(self.push.run())
         tasks: list[asyncio.Task[Any]] = [asyncio.create_task(job) for job in jobs]
@@ -217,7 +248,8 @@ class Agent:
                 await self._wait(self._refetch, backoff.next_delay())
                 continue
             backoff.reset()
-            self.http_link.ok()
+            if self.http_link.ok():
+                self.alert_sync.wake()  # back after an outage: what went out meanwhile?
             wait = min(heartbeat_due, poll_due, playlog_due) - self._mono()
             await self._wait(self._refetch, wait)
 
@@ -238,6 +270,7 @@ class Agent:
     async def _fetch(self) -> None:
         force, self._force = self._force, False
         self._refetch.clear()
+        self.alert_sync.wake()  # every poll asks for the alert list too
         if await self.fetcher.fetch(force=force):
             self.player.update(self.fetcher.current)
             self.downloads.wake()
@@ -254,6 +287,7 @@ class Agent:
     async def _on_push_connect(self) -> None:
         # Messages sent while we were away are lost: look for ourselves.
         self._refetch.set()
+        self.alert_sync.wake()
         assert self.push is not None
         await self.push.send(Message("status", self.status()))
 
@@ -265,7 +299,7 @@ class Agent:
         elif message.type == "command":
             await self._command(str(message.body.get("id", "")), message.body.get("command"))
         elif message.type in ("alert", "alert-cancel"):
-            log.info("emergency alerts are not handled by this player version")
+            await self.alerts.receive({"type": message.type, **message.body})
 
     async def _command(self, command_id: str, name: Any) -> None:
         if name == "reload":
@@ -297,6 +331,25 @@ class Agent:
             return
         if verdict is None:
             log.info("the server takes no screenshots yet")
+
+    # -- alerts --------------------------------------------------------------
+
+    def _alerts_changed(self) -> None:
+        if hasattr(self, "player"):  # not while the desk loads, before the first round
+            self.player.poke()
+            self.alert_sync.changed()
+
+    async def _refresh_keys(self) -> dict[str, str]:
+        """A notice signed with a key we do not know: ask for the current keys."""
+        fresh = await self.api.keys()
+        if fresh != self.identity.keys:
+            self.fetcher.keys = dict(fresh)
+            self._new_keys(fresh)
+        return fresh
+
+    def _files_needed(self) -> set[str]:
+        manifest = self.fetcher.current
+        return needed(manifest) if manifest is not None else set()
 
     # -- helpers -------------------------------------------------------------
 

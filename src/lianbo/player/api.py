@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -129,6 +130,25 @@ class TerminalApi:
             optional=True,
         )
         return None if response is None else response.json()
+
+    async def alerts(self) -> dict[str, Any] | None:
+        """``{terminal, alerts}``: this screen's facts and the active notices
+        for it; None when the server has no alerts endpoint yet."""
+        response = await self._send("GET", "/terminal/v1/alerts", optional=True)
+        if response is None:
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            raise Refused(response.status_code, "the alerts reply is not JSON") from None
+        if not isinstance(data, dict):
+            raise Refused(response.status_code, "the alerts reply is not a JSON object")
+        return data
+
+    async def alert_ack(self, alert_id: str, body: dict[str, Any]) -> None:
+        """Report one delivery state of an alert (Refused when the server says no)."""
+        path = f"/terminal/v1/alerts/{quote(alert_id, safe='')}/ack"
+        await self._send("POST", path, json=body)
 
     async def _send(
         self,

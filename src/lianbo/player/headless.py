@@ -1,7 +1,11 @@
 """The headless backend: records what it would show, and when.
 
 Each call becomes one JSON line in a log file (and an entry in ``events``):
-``{"at": <server time>, "event": "show"|"blank", ...}``. Tests, the fleet
+``{"at": <server time>, "event": "show"|"blank"|"alert"|"alert-audio"|"alert-end", ...}``.
+An ``alert`` line says what the screen would show (mode, colour, texts,
+the exercise mark) and which attention sound it would play (``tone``:
+``"attention"``, the verified audio resource's path, or null when the
+alert is resumed after a restart). Tests, the fleet
 simulator and a screen-less test rig read it to see what a real screen would
 have shown. Its screenshots are stand-ins — a small PNG in a colour taken
 from the sha256 on screen (black when blank) — and say so (``stub``).
@@ -17,9 +21,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lianbo.player.playback import Cue, Screenshot
+from lianbo.player.playback import EXERCISE_MARK, AlertCue, Cue, Screenshot
 
 EVENTS_KEPT = 10_000
+ALERT_RGB = {  # GB/T warning colours, for stand-in screenshots of a takeover
+    "red": b"\xe6\x00\x12",
+    "orange": b"\xf3\x98\x00",
+    "yellow": b"\xff\xf1\x00",
+    "blue": b"\x00\x68\xb7",
+}
 
 
 class HeadlessBackend:
@@ -29,6 +39,7 @@ class HeadlessBackend:
         self.log_path = log_path
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENTS_KEPT)
         self.current: Cue | None = None
+        self.alert: AlertCue | None = None
 
     async def start(self) -> None:
         if self.log_path is not None:
@@ -60,13 +71,50 @@ class HeadlessBackend:
         self.current = None
         self._record({"at": at.isoformat(), "event": "blank", "reason": reason})
 
+    async def show_alert(self, alert: AlertCue, at: datetime) -> None:
+        self.alert = alert
+        tone = None if alert.resumed else str(alert.audio) if alert.audio else "attention"
+        self._record(
+            {
+                "at": at.isoformat(),
+                "event": "alert",
+                "alert_id": alert.id,
+                "revision": alert.revision,
+                "mode": alert.mode,
+                "level": alert.level,
+                "colour": alert.colour,
+                "event_name": alert.event,
+                "headline": alert.headline,
+                "description": alert.description,
+                "instruction": alert.instruction,
+                "language": alert.language,
+                "mark": EXERCISE_MARK if alert.exercise else None,
+                "expires": alert.expires.isoformat() if alert.expires else None,
+                "resumed": alert.resumed,
+                "tone": tone,
+            }
+        )
+
+    async def alert_audio(self, alert: AlertCue, at: datetime) -> None:
+        self.alert = alert
+        audio = str(alert.audio) if alert.audio else None
+        event = {"at": at.isoformat(), "event": "alert-audio", "alert_id": alert.id, "audio": audio}
+        self._record(event)
+
+    async def end_alert(self, alert: AlertCue, at: datetime) -> None:
+        self.alert = None
+        self._record({"at": at.isoformat(), "event": "alert-end", "alert_id": alert.id})
+
     async def screenshot(self, at: datetime) -> Screenshot:
         sha = self.current.sha256 if self.current and self.current.sha256 else None
         colour = bytes.fromhex(sha[:6]) if sha else b"\x00\x00\x00"
+        if self.alert is not None and self.alert.mode == "takeover":
+            colour = ALERT_RGB.get(self.alert.colour, ALERT_RGB["red"])
         return Screenshot(solid_png(16, 9, colour), at, stub=True)
 
     async def close(self) -> None:
         self.current = None
+        self.alert = None
 
     def _record(self, event: dict[str, Any]) -> None:
         self.events.append(event)

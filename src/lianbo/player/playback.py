@@ -10,6 +10,11 @@ An item whose file is not cached (still downloading, or refused for a bad
 sha256) is not shown: the screen goes blank for that item rather than show
 bytes nobody signed for, and joins the playlist where it stands once the
 file is there.
+
+An emergency alert pre-empts all of it (``AlertSource``): a ``takeover``
+alert ends the item on screen (its play log closes) and takes the whole
+screen; a ``banner`` alert goes over the programme, which plays on. When
+the alert ends, the programme comes back exactly where the timeline says.
 """
 
 from __future__ import annotations
@@ -52,6 +57,34 @@ class Cue:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertCue:
+    """An emergency alert to put on screen (see ``player/alerts.py``)."""
+
+    id: str
+    revision: int
+    mode: str  # "takeover" | "banner"
+    level: int  # 1 (I, red) .. 4 (IV, blue)
+    colour: str
+    event: str
+    headline: str
+    description: str
+    instruction: str
+    language: str  # the language the texts are in
+    exercise: bool  # show the "演练 EXERCISE" mark
+    expires: datetime | None
+    resumed: bool = False  # shown before (a restart): no attention tone again
+    audio: Path | None = None  # a verified audio resource, played instead of the tone
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What makes a different picture (``resumed`` and ``audio`` do not)."""
+        return (self.id, self.revision, self.mode)
+
+
+EXERCISE_MARK = "演练 EXERCISE"
+
+
+@dataclass(frozen=True, slots=True)
 class Screenshot:
     png: bytes
     taken_at: datetime
@@ -75,7 +108,33 @@ class Backend(Protocol):
 
     async def screenshot(self, at: datetime) -> Screenshot: ...
 
+    async def show_alert(self, alert: AlertCue, at: datetime) -> None:
+        """Put ``alert`` on screen (over everything, or as a banner) with its tone."""
+        ...
+
+    async def alert_audio(self, alert: AlertCue, at: datetime) -> None:
+        """The alert's own audio (``alert.audio``) arrived: play it."""
+        ...
+
+    async def end_alert(self, alert: AlertCue, at: datetime) -> None:
+        """Take ``alert`` off the screen."""
+        ...
+
     async def close(self) -> None: ...
+
+
+class AlertSource(Protocol):
+    """Which alert belongs on screen (``player/alerts.AlertDesk``)."""
+
+    def current(self, now: datetime) -> AlertCue | None: ...
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """When ``current`` may change by itself (an alert expires)."""
+        ...
+
+    def shown(self, alert: AlertCue, at: datetime) -> None:
+        """``alert`` went on screen (ack ``displayed`` the first time)."""
+        ...
 
 
 class MediaLookup(Protocol):
@@ -93,11 +152,14 @@ class Player:
         media: MediaLookup,
         clock: ServerClock,
         record: Callable[[PlayLogEntry], None],
+        alerts: AlertSource | None = None,
     ) -> None:
         self.backend = backend
         self.media = media
         self.clock = clock
         self.record = record
+        self.alerts = alerts
+        self.alert: AlertCue | None = None  # on screen now
         self.manifest: VerifiedManifest | None = None
         self.changed = asyncio.Event()
         self._key: tuple[object, ...] | None = None
@@ -117,21 +179,59 @@ class Player:
     async def run(self) -> None:
         while True:
             slot = await self.step()
-            await self._sleep_until(slot.until)
+            await self._sleep_until(self._deadline(slot))
 
     async def step(self) -> Slot:
         """Put on screen what belongs there now; the slot says until when."""
         self.changed.clear()
         now = self.clock.now()
         slot = slot_at(self.manifest, now)
-        await self._apply(slot, now)
+        alert = self.alerts.current(now) if self.alerts is not None else None
+        ending = self.alert is not None and (alert is None or alert.key != self.alert.key)
+        if ending and self.alert is not None:
+            await self.backend.end_alert(self.alert, now)
+            self.alert = None
+        if alert is not None and alert.mode == "takeover":
+            self._taken_over(alert, now)
+        else:
+            await self._apply(slot, now)
+        if alert is not None:
+            await self._show_alert(alert, now)
         return slot
+
+    def _taken_over(self, alert: AlertCue, now: datetime) -> None:
+        """The alert has the whole screen: the item on it has ended."""
+        key = ("alert", *alert.key)
+        if key != self._key:
+            self._end(now)
+            self._key, self._blank_reason = key, None
+
+    async def _show_alert(self, alert: AlertCue, now: datetime) -> None:
+        if self.alert is None:
+            self.alert = alert
+            await self.backend.show_alert(alert, now)
+            assert self.alerts is not None
+            self.alerts.shown(alert, now)
+        elif alert.audio is not None and alert.audio != self.alert.audio:
+            self.alert = alert
+            await self.backend.alert_audio(alert, now)
+
+    def _deadline(self, slot: Slot) -> datetime | None:
+        """The slot's end, or sooner when an alert may end by itself."""
+        if self.alerts is None:
+            return slot.until
+        change = self.alerts.next_change(self.clock.now())
+        if change is None or (slot.until is not None and slot.until <= change):
+            return slot.until
+        return change
 
     async def finish(self) -> None:
         """Log what is on screen as ended now (the player is stopping)."""
         self._end(self.clock.now())
 
     def showing(self) -> dict[str, Any] | None:
+        if self.alert is not None and self.alert.mode == "takeover":
+            return {"alert": self.alert.id}
         cue, since = self._on_screen, self._since
         if cue is None or since is None:
             return {"blank": self._blank_reason} if self._blank_reason else None

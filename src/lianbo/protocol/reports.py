@@ -23,6 +23,7 @@ STATUS_KEYS = (
     "clock_offset_ms",  # server clock minus the terminal's, estimated
     "push",  # "connected" | "polling"
     "backend",  # "headless" | "mpv"
+    "alerts",  # [{id, state}]: emergency alerts on this screen, newest first
 )
 
 

@@ -1,59 +1,162 @@
 """Whether a screen is there: heartbeats in, online/offline out.
 
 Like Home Assistant's update coordinator, a transition is logged once when a
-screen goes down and once when it comes back, never on every heartbeat.
+screen goes down and once when it comes back, never on every heartbeat; each
+transition is also stored (``presence_log``) for uptime reports.
+
+Heartbeats are ingested in batches: the route admits a heartbeat (rate
+limit), queues it in the ``HeartbeatBatcher`` and answers at once; the
+monitor's flusher writes a batch every ``FLUSH_S`` seconds (or as soon as
+``MAX_BATCH`` are waiting) in one transaction: one ``UPDATE`` for last-seen,
+one ``INSERT`` of transitions, one replace of status reports.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
+from lianbo.adapters.db.repos.monitoring import ScreenFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.ports import Clock
-from lianbo.domain.terminals import Terminal, TerminalStatus
+from lianbo.domain.terminals import Terminal
 
 log = structlog.get_logger()
+
+FLUSH_S = 0.5
+MAX_BATCH = 5000  # stays under the bound-parameter limits of SQLite and asyncpg
+MIN_INTERVAL_S = 2.0  # a terminal may send one heartbeat per this many seconds ...
+BURST = 3  # ... after a burst of this many (a reconnect sends a few at once)
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One heartbeat as received: who, when (server time), what it said."""
+
+    terminal_id: str
+    at: datetime
+    status: dict[str, Any] | None = None
+
+
+@dataclass
+class RateLimiter:
+    """Token bucket per terminal: ``burst`` at once, then one per ``interval_s``.
+
+    A flood from one terminal is refused (429) instead of being stored a
+    thousand times; a well-behaved player (one per 30 s) never notices.
+    """
+
+    interval_s: float = MIN_INTERVAL_S
+    burst: int = BURST
+    _buckets: dict[str, tuple[float, datetime]] = field(default_factory=dict)
+
+    def admit(self, terminal_id: str, now: datetime) -> bool:
+        tokens, since = self._buckets.get(terminal_id, (float(self.burst), now))
+        refill = max(0.0, (now - since).total_seconds()) / self.interval_s
+        tokens = min(float(self.burst), tokens + refill)
+        if tokens < 1.0:
+            self._buckets[terminal_id] = (tokens, now)
+            return False
+        self._buckets[terminal_id] = (tokens - 1.0, now)
+        return True
+
+    def retry_after(self) -> int:
+        return max(1, round(self.interval_s))
+
+
+class HeartbeatBatcher:
+    """Heartbeats waiting for the next flush."""
+
+    def __init__(self, max_items: int = MAX_BATCH) -> None:
+        self.max_items = max_items
+        self.pending: list[Beat] = []
+        self.full = asyncio.Event()
+
+    def add(self, beat: Beat) -> None:
+        self.pending.append(beat)
+        if len(self.pending) >= self.max_items:
+            self.full.set()
+
+    def take(self) -> list[Beat]:
+        """Everything waiting (at most ``max_items``), oldest first."""
+        batch, self.pending = self.pending[: self.max_items], self.pending[self.max_items :]
+        if len(self.pending) < self.max_items:
+            self.full.clear()
+        return batch
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What a batch changed: screens back online, and facts of every sender."""
+
+    came_back: list[ScreenFacts]
+    screens: dict[str, ScreenFacts]
+
+
+async def ingest(uow: UnitOfWork, beats: Sequence[Beat]) -> Ingested:
+    """Write a batch of heartbeats in one transaction."""
+    ids = list(dict.fromkeys(b.terminal_id for b in beats))
+    if not ids:
+        return Ingested([], {})
+    screens = await uow.monitoring.screens(ids)
+    latest = max(b.at for b in beats)
+    await uow.terminals.mark_seen(ids, latest)
+    came_back = [s for s in screens.values() if s.status in ("offline", "pending")]
+    await uow.monitoring.add_transitions(
+        [(s.id, s.region, s.tier, "online", latest) for s in came_back]
+    )
+    await uow.reports.save([(b.terminal_id, b.at, b.status) for b in beats if b.status is not None])
+    await uow.commit()
+    for screen in came_back:
+        log.info("terminal online", terminal_id=screen.id, name=screen.name)
+    return Ingested(came_back, screens)
 
 
 async def record_heartbeat(
     uow: UnitOfWork, clock: Clock, terminal: Terminal, status: dict[str, Any] | None = None
 ) -> datetime:
-    """Mark the terminal seen now and keep its status report; returns the
-    server time for the reply."""
+    """Mark the terminal seen now and keep its status report (unbatched);
+    returns the server time for the reply."""
     now = clock.now()
-    await uow.terminals.mark_seen([terminal.id], now)
-    if status is not None:
-        await uow.reports.save([(terminal.id, now, status)])
-    await uow.commit()
-    if terminal.status is not TerminalStatus.ONLINE:
-        log.info("terminal online", terminal_id=terminal.id, name=terminal.name)
+    await ingest(uow, [Beat(terminal.id, now, status)])
     return now
 
 
 async def record_heartbeats(uow: UnitOfWork, clock: Clock, terminal_ids: list[str]) -> None:
-    """Many heartbeats in one statement (simulators, batched ingest)."""
-    await uow.terminals.mark_seen(terminal_ids, clock.now())
-    await uow.commit()
+    """Many heartbeats without status in one transaction (push channel presence)."""
+    now = clock.now()
+    await ingest(uow, [Beat(t, now) for t in terminal_ids])
 
 
-async def sweep_offline(uow: UnitOfWork, clock: Clock, hold_off: timedelta) -> list[str]:
-    """Mark online terminals unseen for ``hold_off`` as offline; returns their ids."""
-    gone = await uow.terminals.mark_unseen_offline(clock.now() - hold_off)
+async def sweep(uow: UnitOfWork, clock: Clock, hold_off: timedelta) -> list[ScreenFacts]:
+    """Mark online terminals unseen for ``hold_off`` as offline; their facts."""
+    now = clock.now()
+    gone = await uow.terminals.mark_unseen_offline(now - hold_off)
+    screens = await uow.monitoring.screens(gone) if gone else {}
+    await uow.monitoring.add_transitions(
+        [(s.id, s.region, s.tier, "offline", now) for s in screens.values()]
+    )
     await uow.commit()
     for terminal_id in gone:
         log.info("terminal offline", terminal_id=terminal_id)
-    return gone
+    return [screens[t] for t in gone if t in screens]
+
+
+async def sweep_offline(uow: UnitOfWork, clock: Clock, hold_off: timedelta) -> list[str]:
+    """``sweep`` answering ids only."""
+    return [s.id for s in await sweep(uow, clock, hold_off)]
 
 
 async def watch(
     uows: Callable[[], UnitOfWork], clock: Clock, hold_off: timedelta, every: float
 ) -> None:
-    """Sweep for silent screens forever (a background task of the server)."""
+    """Sweep for silent screens forever (without alarms; the server runs
+    ``services.monitoring.run`` instead)."""
     while True:
         try:
             async with uows() as uow:
@@ -61,3 +164,67 @@ async def watch(
         except Exception:  # a failed sweep must not end the loop
             log.exception("offline sweep failed")
         await asyncio.sleep(every)
+
+
+# ------------------------------------------------------------------ uptime
+
+STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+MAX_BUCKETS = 1000
+
+
+def _intervals(
+    transitions: Sequence[tuple[str, datetime]], end: datetime
+) -> list[tuple[datetime, datetime, bool]]:
+    """(start, end, online) runs of one terminal from its transitions."""
+    runs = []
+    for (state, at), following in zip(transitions, [*transitions[1:], None], strict=True):
+        until = following[1] if following is not None else end
+        runs.append((at, until, state == "online"))
+    return runs
+
+
+def _overlap(a: datetime, b: datetime, c: datetime, d: datetime) -> float:
+    return max(0.0, (min(b, d) - max(a, c)).total_seconds())
+
+
+def uptime_series(
+    transitions: Sequence[tuple[str, str, str, str, datetime]],
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    key_of: Callable[[str, str], str],
+) -> list[dict[str, Any]]:
+    """Uptime per (group, bucket): online seconds over known seconds.
+
+    A screen's state is known from its first stored transition on; before
+    that it counts for nothing (neither up nor down).
+    """
+    per_terminal: dict[str, list[tuple[str, datetime]]] = {}
+    groups: dict[str, str] = {}
+    for terminal_id, region, tier, state, at in transitions:
+        per_terminal.setdefault(terminal_id, []).append((state, at))
+        groups[terminal_id] = key_of(region, tier)
+    buckets = []
+    moment = start
+    while moment < end:
+        buckets.append((moment, min(end, moment + step)))
+        moment += step
+    totals: dict[tuple[str, int], list[float]] = {}
+    for terminal_id, runs in per_terminal.items():
+        for run_start, run_end, online in _intervals(runs, end):
+            for index, (low, high) in enumerate(buckets):
+                seconds = _overlap(run_start, run_end, low, high)
+                if seconds:
+                    cell = totals.setdefault((groups[terminal_id], index), [0.0, 0.0])
+                    cell[1] += seconds
+                    cell[0] += seconds if online else 0.0
+    return [
+        {
+            "key": key,
+            "at": buckets[index][0].isoformat(),
+            "uptime": round(up / known, 4) if known else None,
+            "online_s": round(up, 1),
+            "known_s": round(known, 1),
+        }
+        for (key, index), (up, known) in sorted(totals.items())
+    ]

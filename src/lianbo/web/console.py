@@ -17,13 +17,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lianbo.domain.errors import DomainError
 from lianbo.web.forms import status_of
 from lianbo.web.pages import (
+    alarms,
+    alert_detail,
+    alerts,
     asset_detail,
     audit,
     auth,
     dashboard,
     library,
+    monitoring,
+    play,
     playlists,
     regions,
+    reports,
     review_queue,
     schedule_detail,
     schedules,
@@ -77,7 +83,9 @@ def mount(app: FastAPI) -> None:
     # The library's fixed paths (/assets/grid, /assets/uploads) before /assets/{id}.
     content = (library, upload, asset_detail, review_queue)
     programme = (playlists, schedules, schedule_detail, what_plays)
-    for module in (*pages, *content, *programme):
+    # /alerts/new before /alerts/{id}.
+    safety = (alerts, alert_detail, monitoring, alarms, reports)
+    for module in (*pages, *content, *programme, *safety, play):  # /play: a screen, no login
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

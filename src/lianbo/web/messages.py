@@ -5,7 +5,10 @@ Keys are ``section.what``; ``{name}`` fields are filled by ``t(key, name=...)``.
 
 from __future__ import annotations
 
+from lianbo.web.messages_alerts import ALERTS
 from lianbo.web.messages_content import CONTENT
+from lianbo.web.messages_fleet import FLEET
+from lianbo.web.messages_monitoring import MONITORING
 from lianbo.web.messages_programme import PROGRAMME
 
 M = dict[str, dict[str, str]]
@@ -294,4 +297,7 @@ _MORE_PAGES = {
     ),
 }
 
-MESSAGES: M = _pairs({**_LAYOUT, **_VOCABULARY, **_PAGES, **_MORE_PAGES, **CONTENT, **PROGRAMME})
+MESSAGES: M = _pairs(
+    {**_LAYOUT, **_VOCABULARY, **_PAGES, **_MORE_PAGES, **CONTENT, **PROGRAMME, **FLEET}
+    | {**ALERTS, **MONITORING}
+)

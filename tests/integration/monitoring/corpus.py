@@ -15,8 +15,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from lianbo.adapters.media.hashes import phash_frame
-from lianbo.adapters.media.screenshots import phash_above_band
+from lianbo.adapters.media.tracks import frame_picture, picture_hashes
 
 HD = (1920, 1080)
 _WORDS = [
@@ -112,18 +111,17 @@ def picture(index: int, size: tuple[int, int] = HD) -> Image.Image:
     return GENERATORS[index % len(GENERATORS)](rng, size)
 
 
-def track_hash(image: Image.Image) -> int:
-    """The pHash the analyser stores for this picture as a video frame."""
+def track_hashes(image: Image.Image) -> tuple[int, int, int]:
+    """The (full, above-band, below-band) pHashes the analyser stores for this picture
+    as a video frame."""
     rgb = av.VideoFrame.from_ndarray(np.asarray(image.convert("RGB")), format="rgb24")
-    frame = rgb.reformat(format="yuv420p")
-    return int.from_bytes(phash_frame(frame), "big")
+    full, above, below = picture_hashes(frame_picture(rgb.reformat(format="yuv420p")))
+    return int.from_bytes(full, "big"), int.from_bytes(above, "big"), int.from_bytes(below, "big")
 
 
-def track_hash_above_band(image: Image.Image) -> int:
-    """The above-band hash a band-free track would store for this picture."""
-    gray = image.convert("L")
-    small = gray.resize((256, round(gray.height * 256 / gray.width)), Image.Resampling.BILINEAR)
-    return int.from_bytes(phash_above_band(small), "big")
+def track_hash(image: Image.Image) -> int:
+    """The full-frame pHash the analyser stores for this picture as a video frame."""
+    return track_hashes(image)[0]
 
 
 def jpeg(image: Image.Image, quality: int = 50) -> bytes:
@@ -133,30 +131,48 @@ def jpeg(image: Image.Image, quality: int = 50) -> bytes:
     return out.getvalue()
 
 
-def ticker(image: Image.Image, text: str = "TICKER  BREAKING NEWS  天气预报") -> Image.Image:
-    """``image`` with a ticker band over its bottom 10 %."""
+TICKER_TEXT = "TICKER  BREAKING NEWS  天气预报"
+BOTTOM, TOP = "bottom", "top"
+
+
+def ticker(
+    image: Image.Image, text: str = TICKER_TEXT, at: str = BOTTOM, scrolled: int = 0
+) -> Image.Image:
+    """``image`` with a ticker band over its bottom (or top) 10 %.
+
+    ``scrolled`` moves the text left by that many pixels, as a running
+    ticker does between two captures.
+    """
     out = image.copy()
     w, h = out.size
+    top = h - h // 10 if at == BOTTOM else 0
     draw = ImageDraw.Draw(out)
-    draw.rectangle((0, h - h // 10, w, h), fill=(20, 30, 120))
-    draw.text(
-        (w // 20, h - h // 12), text, fill=(255, 255, 255), font=ImageFont.load_default(h // 18)
-    )
+    draw.rectangle((0, top, w, top + h // 10), fill=(20, 30, 120))
+    font = ImageFont.load_default(h // 18)
+    draw.text((w // 20 - scrolled, top + h // 10 - h // 12), text, fill=(255, 255, 255), font=font)
     return out
 
 
-def framebuffer(image: Image.Image, width: int, brightness: float, band: bool) -> bytes:
-    """A framebuffer-like capture: scaled, brightness changed, ticker, JPEG q50."""
+def framebuffer(
+    image: Image.Image, width: int, brightness: float, band: bool | str, quality: int = 50
+) -> bytes:
+    """A framebuffer-like capture: scaled, brightness changed, ticker, JPEG q50.
+
+    ``band``: False / "" for none, True or ``BOTTOM`` for a bottom ticker,
+    ``TOP`` for one at the top.
+    """
     shot = image.resize((width, width * 9 // 16), Image.Resampling.BILINEAR)
     shot = ImageEnhance.Brightness(shot).enhance(brightness)
-    return jpeg(ticker(shot) if band else shot)
+    if band:
+        shot = ticker(shot, at=TOP if band == TOP else BOTTOM)
+    return jpeg(shot, quality)
 
 
-SHOT_KINDS = tuple(
+SHOT_KINDS: tuple[tuple[int, float, str], ...] = tuple(
     (width, brightness, band)
     for width in (1920, 1280)
     for brightness in (0.7, 1.0, 1.3)
-    for band in (False, True)
+    for band in ("", BOTTOM, TOP)
 )
 
 

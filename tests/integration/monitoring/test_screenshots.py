@@ -9,9 +9,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lianbo.adapters.media.analyse import analyse
+from lianbo.adapters.media.hashes import unpack_track
+from lianbo.adapters.media.probe import probe_file
 from lianbo.adapters.media.screenshots import MAX_BYTES, measure_photo, measure_screenshot
 from lianbo.domain.errors import InvalidInput
-from lianbo.domain.monitoring.verification import Expected, Verdict, verify
+from lianbo.domain.monitoring.verification import (
+    ABOVE,
+    BELOW,
+    Expected,
+    Verdict,
+    read_tracks,
+    verify,
+)
 from tests.integration.media.writers import write_png_bomb
 from tests.integration.monitoring import corpus
 from tests.integration.monitoring.conftest import SECONDS, Clip
@@ -19,6 +29,13 @@ from tests.integration.monitoring.conftest import SECONDS, Clip
 pytestmark = pytest.mark.integration
 
 OFFSET = 0.5  # shots are taken half a second into each scene
+TICKER_KINDS = [k for k in corpus.SHOT_KINDS if k[2]]
+
+
+@pytest.fixture(scope="module")
+def stored(scene_clip: Clip) -> bytes:
+    """The clip's pHash track as the analyser stores it with the asset."""
+    return analyse(scene_clip.path, probe_file(scene_clip.path)).phash_track
 
 
 def judge(clip: Clip, data: bytes, second: int) -> Verdict:
@@ -26,8 +43,25 @@ def judge(clip: Clip, data: bytes, second: int) -> Verdict:
     return verify(shot, Expected(clip.track, second + OFFSET)).verdict
 
 
-def test_track_has_one_hash_per_second(scene_clip: Clip) -> None:
-    assert len(scene_clip.track) == SECONDS
+def judged(blob: bytes, data: bytes, second: float) -> Verdict:
+    """The verdict on ``data`` against a stored track, ``second`` into the clip."""
+    return verify(measure_screenshot(data).shot, Expected.stored(blob, second)).verdict
+
+
+def test_track_has_one_hash_per_second(scene_clip: Clip, stored: bytes) -> None:
+    tracks = read_tracks(stored)
+    assert tracks.seconds == len(tracks.above) == len(tracks.below) == SECONDS
+    assert list(tracks.full) == unpack_track(stored) == scene_clip.track
+    assert tracks.above != tracks.full and tracks.below != tracks.full
+
+
+def test_an_image_gets_all_three_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "slide.png"
+    corpus.picture(3).save(path)
+    tracks = read_tracks(analyse(path, probe_file(path)).phash_track)
+    assert tracks.seconds == len(tracks.above) == len(tracks.below) == 1
+    shot = corpus.framebuffer(corpus.picture(3), 1280, 1.0, corpus.BOTTOM)
+    assert judged(analyse(path, probe_file(path)).phash_track, shot, 0.0) is Verdict.MATCH
 
 
 @pytest.mark.parametrize("kind", [k for k in corpus.SHOT_KINDS if not k[2]], ids=str)
@@ -38,14 +72,65 @@ def test_framebuffer_shots_of_the_expected_scene_match(
         assert judge(scene_clip, corpus.framebuffer(scene, *kind), second) is Verdict.MATCH
 
 
-@pytest.mark.parametrize("kind", [k for k in corpus.SHOT_KINDS if k[2]], ids=str)
-def test_shots_with_a_ticker_band_never_raise_an_alarm(
-    scene_clip: Clip, kind: tuple[int, float, bool]
+@pytest.mark.parametrize("kind", TICKER_KINDS, ids=str)
+def test_shots_with_a_ticker_over_a_tenth_of_the_frame_match(
+    stored: bytes, scene_clip: Clip, kind: tuple[int, float, str]
 ) -> None:
-    """A ticker moves a shot into the grey zone at worst (see the bench for recall)."""
+    """A ticker band over the bottom or top 10 % (scaled, re-lit, JPEG q50) matches."""
     for second, scene in enumerate(scene_clip.scenes):
-        verdict = judge(scene_clip, corpus.framebuffer(scene, *kind), second)
-        assert verdict in (Verdict.MATCH, Verdict.UNKNOWN)
+        data = corpus.framebuffer(scene, *kind)
+        result = verify(measure_screenshot(data).shot, Expected.stored(stored, second + OFFSET))
+        assert result.verdict is Verdict.MATCH, (second, result)
+        assert result.at_s == second
+
+
+def test_a_ticker_is_matched_through_the_band_free_picture(stored: bytes, scene_clip: Clip) -> None:
+    """Scene 0 with a bottom ticker is 12 bits off in full: only the crop proves it."""
+    expected = Expected.stored(stored, OFFSET)
+    for band, region in ((corpus.BOTTOM, ABOVE), (corpus.TOP, BELOW)):
+        shot = measure_screenshot(corpus.framebuffer(scene_clip.scenes[0], 1920, 1.0, band)).shot
+        result = verify(shot, expected)
+        assert (result.verdict, result.region) == (Verdict.MATCH, region)
+    shot = measure_screenshot(corpus.framebuffer(scene_clip.scenes[0], 1920, 1.0, "bottom")).shot
+    assert verify(shot, Expected(scene_clip.track, OFFSET)).verdict is not Verdict.MATCH
+
+
+@pytest.mark.parametrize("index", range(100, 112))
+@pytest.mark.parametrize("band", [corpus.BOTTOM, corpus.TOP])
+def test_other_content_with_the_same_ticker_is_a_mismatch(
+    stored: bytes, index: int, band: str
+) -> None:
+    data = corpus.framebuffer(corpus.picture(index), 1920, 1.0, band)
+    assert judged(stored, data, 2 + OFFSET) is Verdict.MISMATCH
+
+
+def test_the_ticker_alone_does_not_make_two_scenes_match(stored: bytes) -> None:
+    """Each second of the clip against every other scene, both with the same ticker."""
+    tracks = read_tracks(stored)
+    for second in range(SECONDS):
+        expected = Expected(
+            [tracks.full[second]],
+            0.0,
+            above=[tracks.above[second]],
+            below=[tracks.below[second]],
+        )
+        for other in set(range(SECONDS)) - {second}:
+            for band in (corpus.BOTTOM, corpus.TOP):
+                data = corpus.framebuffer(corpus.picture(other), 1280, 1.0, band)
+                verdict = verify(measure_screenshot(data).shot, expected).verdict
+                assert verdict is Verdict.MISMATCH, (second, other, band)
+
+
+def test_ticker_over_old_full_frame_track_never_raises_an_alarm(
+    scene_clip: Clip, stored: bytes
+) -> None:
+    """A track stored before band crops (full frame only) still verifies, crops unused."""
+    old = b"".join(h.to_bytes(8, "big") for h in read_tracks(stored).full)
+    for second, scene in enumerate(scene_clip.scenes):
+        plain = corpus.framebuffer(scene, 1280, 1.0, "")
+        assert judged(old, plain, second + OFFSET) is Verdict.MATCH
+        ticker = corpus.framebuffer(scene, 1280, 1.0, corpus.BOTTOM)
+        assert judged(old, ticker, second + OFFSET) in (Verdict.MATCH, Verdict.UNKNOWN)
 
 
 def test_png_screenshot_matches(scene_clip: Clip) -> None:

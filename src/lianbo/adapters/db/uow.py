@@ -7,8 +7,11 @@ from types import TracebackType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lianbo.adapters.db.repos.alerts import AlertRepository
+from lianbo.adapters.db.repos.alarms import AlarmRepository
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.monitoring import MonitoringRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.reports import ReportRepository
@@ -34,6 +37,9 @@ class UnitOfWork:
     uploads: UploadRepository
     programming: ProgrammingRepository
     reports: ReportRepository
+    monitoring: MonitoringRepository
+    alarms: AlarmRepository
+    alerts: AlertRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -49,6 +55,9 @@ class UnitOfWork:
         self.uploads = UploadRepository(self.session)
         self.programming = ProgrammingRepository(self.session)
         self.reports = ReportRepository(self.session)
+        self.monitoring = MonitoringRepository(self.session)
+        self.alarms = AlarmRepository(self.session)
+        self.alerts = AlertRepository(self.session)
         return self
 
     async def __aexit__(

@@ -120,6 +120,9 @@ class WebSocketHub:
     def status(self, terminal_id: str) -> Status | None:
         return self._inbox.status(terminal_id)
 
+    def acked(self, terminal_id: str, command_id: str) -> float | None:
+        return self._inbox.acked(terminal_id, command_id)
+
     def connected(self) -> int:
         return len(self._registry)
 

@@ -14,6 +14,7 @@ from lianbo.protocol.messages import TERMINAL_TYPES, MalformedMessage, Message, 
 log = structlog.get_logger()
 
 STATUS_MAX_BYTES = 2048  # what is kept of a status report, per screen
+ACKS_KEPT = 10_000  # command acknowledgements remembered (oldest forgotten first)
 WARN_EVERY_S = 60.0  # a misbehaving screen is logged once a minute, not per message
 
 
@@ -27,6 +28,7 @@ class Inbox:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._statuses: dict[str, Status] = {}
+        self._acks: dict[tuple[str, str], float] = {}  # (terminal, command id) -> when
         self._warned: dict[str, float] = {}
 
     def now(self) -> float:
@@ -45,7 +47,7 @@ class Inbox:
         if message.type == "time":
             return time_reply(message.body["t0"], self.now())
         if message.type == "ack":
-            log.info("command acknowledged", terminal_id=terminal_id, id=message.body["id"])
+            self._ack(terminal_id, message.body["id"])
         elif message.type == "status":
             body = message.body if len(raw) <= STATUS_MAX_BYTES else {"truncated": True}
             self._statuses[terminal_id] = Status(self.now(), body)
@@ -57,6 +59,17 @@ class Inbox:
             self._warned[terminal_id] = now
             log.warning("malformed fleet message dropped", terminal_id=terminal_id, error=error)
 
+    def _ack(self, terminal_id: str, command_id: str) -> None:
+        log.info("command acknowledged", terminal_id=terminal_id, id=command_id)
+        self._acks[(terminal_id, command_id[:64])] = self.now()
+        if len(self._acks) > ACKS_KEPT:  # dicts keep insertion order: drop the oldest
+            del self._acks[next(iter(self._acks))]
+
     def status(self, terminal_id: str) -> Status | None:
         """The last status report of a screen (kept in memory only)."""
         return self._statuses.get(terminal_id)
+
+    def acked(self, terminal_id: str, command_id: str) -> float | None:
+        """When ``terminal_id`` acknowledged ``command_id`` (epoch s), if it did
+        while connected to this process (kept in memory only)."""
+        return self._acks.get((terminal_id, command_id))

@@ -193,6 +193,9 @@ class MqttFleet:
     def status(self, terminal_id: str) -> Status | None:
         return self._inbox.status(terminal_id)
 
+    def acked(self, terminal_id: str, command_id: str) -> float | None:
+        return self._inbox.acked(terminal_id, command_id)
+
     # FleetChannel
 
     def online(self) -> set[str]:

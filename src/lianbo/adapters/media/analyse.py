@@ -27,9 +27,8 @@ from av.video.frame import VideoFrame
 
 from lianbo.adapters.media.detect import check_file, load_image, opened_container
 from lianbo.adapters.media.errors import MediaDecodeError
-from lianbo.adapters.media.hashes import phash_bytes
 from lianbo.adapters.media.probe import main_audio, main_video
-from lianbo.adapters.media.tracks import AudioTrack, VideoTrack
+from lianbo.adapters.media.tracks import AudioTrack, HashTrack, VideoTrack, work_picture
 from lianbo.domain.media import Analysis, AssetKind, Probe
 
 Progress = Callable[[float], None]
@@ -45,10 +44,11 @@ def analyse(path: Path, probe: Probe, *, progress: Progress | None = None) -> An
     Raises ``MediaDecodeError`` (with the partial analysis) for damaged media.
     """
     if probe.kind is AssetKind.IMAGE:
-        track = phash_bytes(load_image(path))
+        track = HashTrack()
+        track.add(work_picture(load_image(path)))
         if progress:
             progress(1.0)
-        return Analysis(phash_track=track, proxy="image")
+        return Analysis(phash_track=track.stored(), proxy="image")
     check_file(path)
     started = time.perf_counter()
     with opened_container(path) as container:
@@ -140,7 +140,7 @@ class _Pass:
             loudness_lkfs=_rounded(meter.integrated() if meter else None),
             true_peak_dbtp=_rounded(meter.true_peak_dbtp() if meter else None),
             loudness_range_lu=_rounded(meter.loudness_range() if meter else None),
-            phash_track=bytes(self.video.hashes) if self.video else b"",
+            phash_track=self.video.hashes.stored() if self.video else b"",
             decode_fps=round(self.video.frames / wall_s, 2) if self.video and wall_s else None,
             speed_x=round(self.position() / wall_s, 3) if wall_s else None,
             proxy=self.video.proxy.describe() if self.video else None,

@@ -13,6 +13,8 @@ import numpy as np
 from av.video.frame import VideoFrame
 from PIL import Image
 
+from lianbo.domain.monitoring.verification import read_tracks
+
 HASH_BYTES = 8
 _WORK_WIDTH = 256
 
@@ -30,5 +32,5 @@ def phash_frame(frame: VideoFrame) -> bytes:
 
 
 def unpack_track(track: bytes) -> list[int]:
-    """A pHash track as one 64-bit integer per second."""
-    return [int.from_bytes(track[i : i + HASH_BYTES], "big") for i in range(0, len(track), 8)]
+    """The full-frame pHash track as one 64-bit integer per second (any stored version)."""
+    return list(read_tracks(track).full)

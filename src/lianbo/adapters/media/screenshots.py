@@ -1,8 +1,9 @@
 """Measure a screenshot for monitoring: pHash, black; camera shots registered.
 
 Screenshots are hashed the way ``tracks.py`` hashes frames: a gray copy
-``_WORK_WIDTH`` (256) px wide, then ``phash_bytes`` (imagehash, 32×32
-DCT). JPEG is decoded with Pillow's ``draft()`` at a reduced scale (the
+``WORK_WIDTH`` (256) px wide, then ``tracks.picture_hashes`` (imagehash,
+32×32 DCT) of the full picture and of the picture above / below a ticker
+band. JPEG is decoded with Pillow's ``draft()`` at a reduced scale (the
 decoder's own 1/2…1/8 DCT scaling), so a 1080p JPEG costs a 480×270 decode
 — that is what makes ≥ 200 verifications/s possible on two cores.
 
@@ -28,16 +29,16 @@ from PIL import Image, UnidentifiedImageError
 
 from lianbo.adapters.media.detect import refuse
 from lianbo.adapters.media.hashes import phash_bytes
+from lianbo.adapters.media.tracks import BAND as BAND  # re-exported: the band size
+from lianbo.adapters.media.tracks import WORK_WIDTH, band_rows, picture_hashes
 from lianbo.domain.monitoring.verification import Shot
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 48 MP camera photo; UHD is 8.3 MP
 FORMATS = ("JPEG", "PNG", "WEBP")
-_WORK_WIDTH = 256  # as hashes.phash_frame
 _BLACK_LEVEL = 0.10 * 255  # as qc / FFmpeg blackdetect: 10 % above black ...
 _BLACK_FRACTION = 0.98  # ... for 98 % of the pixels
 _REGISTERED = (640, 360)  # a registered camera shot, before hashing
-BAND = 0.12  # bottom fraction a ticker may cover (10 % plus margin)
 
 Point = tuple[float, float]
 
@@ -46,8 +47,8 @@ Point = tuple[float, float]
 class Measured:
     """A screenshot's ``Shot`` plus luma statistics for evidence.
 
-    ``above_band`` is the pHash of the picture above the ticker band, for a
-    future band-free track (see ``phash_above_band``).
+    ``above_band`` is the pHash of the picture above the bottom ticker band
+    (also ``shot.above``; kept for callers written before ``Shot`` had it).
     """
 
     shot: Shot
@@ -89,32 +90,29 @@ def _gray(image: Image.Image, width: int) -> Image.Image:
 
 
 def _measure(gray: Image.Image, width: int, height: int) -> Measured:
-    work_h = max(1, round(gray.height * _WORK_WIDTH / max(gray.width, 1)))
-    small = gray.resize((_WORK_WIDTH, work_h), Image.Resampling.BILINEAR)
+    work_h = max(1, round(gray.height * WORK_WIDTH / max(gray.width, 1)))
+    small = gray.resize((WORK_WIDTH, work_h), Image.Resampling.BILINEAR)
     luma = np.asarray(small)
     black = int(np.count_nonzero(luma <= _BLACK_LEVEL)) >= _BLACK_FRACTION * luma.size
-    phash = int.from_bytes(phash_bytes(small), "big")
+    phash, above, below = (int.from_bytes(h, "big") for h in picture_hashes(small))
     filled = int.from_bytes(phash_bytes(Image.fromarray(_fill_band(luma))), "big")
-    above = int.from_bytes(phash_above_band(small), "big")
-    return Measured(Shot(phash, black, (filled,)), float(luma.mean()), width, height, above)
+    shot = Shot(phash, black, (filled,), above, below)
+    return Measured(shot, float(luma.mean()), width, height, above)
 
 
 def phash_above_band(gray: Image.Image) -> bytes:
-    """pHash of ``gray`` without its bottom ``BAND`` (where tickers run).
-
-    Measured here for screenshots; an asset track of the same hash per
-    second would make ticker overlays harmless (see ``bench/monitoring_core.py``).
-    """
-    return phash_bytes(gray.crop((0, 0, gray.width, round(gray.height * (1 - BAND)))))
+    """pHash of ``gray`` (a ``WORK_WIDTH`` wide gray copy) without its bottom ``BAND``."""
+    return picture_hashes(gray)[1]
 
 
 def _fill_band(luma: np.ndarray) -> np.ndarray:
     """``luma`` with its bottom ``BAND`` replaced by a mirror of the rows above.
 
     A ticker band hides the content there; a mirror keeps the low
-    frequencies pHash looks at close to the hidden original.
+    frequencies pHash looks at close to the hidden original (for tracks
+    stored before band crops, which hold the full frame only).
     """
-    band = max(1, round(luma.shape[0] * BAND))
+    band = band_rows(luma.shape[0])
     out = luma.copy()
     out[-band:] = luma[-2 * band : -band][::-1]
     return out
@@ -124,7 +122,7 @@ def measure_screenshot(data: bytes) -> Measured:
     """pHash and black of a framebuffer screenshot (JPEG/PNG/WEBP bytes)."""
     with open_screenshot(data) as image:
         size = image.size
-        gray = _gray(image, _WORK_WIDTH)
+        gray = _gray(image, WORK_WIDTH)
     return _measure(gray, *size)
 
 

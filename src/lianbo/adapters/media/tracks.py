@@ -1,4 +1,11 @@
-"""Per-stream measurements fed frame by frame during the one decoding pass."""
+"""Per-stream measurements fed frame by frame during the one decoding pass.
+
+The pHash track holds, per second, three hashes of one small gray picture
+(``picture_hashes``): the full frame, the frame without its bottom
+``BAND`` and without its top ``BAND``, where tickers run. Screenshots are
+measured with the same function (``screenshots.py``), so the two sides
+cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,72 @@ from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
+from PIL import Image
 
-from lianbo.adapters.media.hashes import phash_frame
+from lianbo.adapters.media.hashes import phash_bytes
 from lianbo.adapters.media.loudness import LoudnessMeter
 from lianbo.adapters.media.proxy import LumaProxy, difference, is_black
 from lianbo.adapters.media.segments import RunTracker
 from lianbo.domain import qc
 from lianbo.domain.media import Segment
+from lianbo.domain.monitoring.verification import pack_tracks
 
 _SILENCE_AMPLITUDE = 10 ** (qc.SILENCE_DBFS / 20)
 _HASH_EARLY_S = 1e-3  # a frame stamped 0.999 s starts second 1 (rounded timestamps)
+WORK_WIDTH = 256  # the gray picture every pHash is taken of (as hashes.phash_frame)
+BAND = 0.12  # fraction of the height a ticker may cover (10 % plus margin)
+
+
+def band_rows(height: int) -> int:
+    """Rows of a ``height``-row picture that a ticker band may cover."""
+    return max(1, round(height * BAND))
+
+
+def picture_hashes(gray: Image.Image) -> tuple[bytes, bytes, bytes]:
+    """pHashes of ``gray``: the full picture, without its bottom band, without its top band.
+
+    ``gray`` is the ``WORK_WIDTH`` wide gray copy (``work_picture``,
+    ``frame_picture``); a band-free crop's hash stays close when a ticker
+    covers that band, which moves the full hash by 12–20 bits.
+    """
+    band = band_rows(gray.height)
+    above = gray.crop((0, 0, gray.width, gray.height - band))
+    below = gray.crop((0, band, gray.width, gray.height))
+    return phash_bytes(gray), phash_bytes(above), phash_bytes(below)
+
+
+def work_picture(image: Image.Image) -> Image.Image:
+    """The ``WORK_WIDTH`` wide gray copy of a picture (images, screenshots)."""
+    gray = image.convert("L")
+    height = max(1, round(gray.height * WORK_WIDTH / max(gray.width, 1)))
+    return gray.resize((WORK_WIDTH, height), Image.Resampling.BILINEAR)
+
+
+def frame_picture(frame: VideoFrame) -> Image.Image:
+    """The ``WORK_WIDTH`` wide gray copy of a video frame (swscale: cheap even at UHD)."""
+    height = max(1, round(frame.height * WORK_WIDTH / max(frame.width, 1)))
+    small = frame.reformat(width=WORK_WIDTH, height=height, format="gray")
+    return Image.fromarray(np.ascontiguousarray(small.to_ndarray()))
+
+
+class HashTrack:
+    """The three pHash planes, one entry per second, in their stored form."""
+
+    def __init__(self) -> None:
+        self.planes = (bytearray(), bytearray(), bytearray())
+
+    def __len__(self) -> int:
+        """Seconds hashed so far."""
+        return len(self.planes[0]) // 8
+
+    def add(self, gray: Image.Image) -> None:
+        """Append one second's hashes of ``gray``."""
+        for plane, hashed in zip(self.planes, picture_hashes(gray), strict=True):
+            plane += hashed
+
+    def stored(self) -> bytes:
+        """The track as stored with the asset (``verification.read_tracks`` reads it)."""
+        return pack_tracks(*(bytes(plane) for plane in self.planes)) if len(self) else b""
 
 
 class VideoTrack:
@@ -31,7 +94,7 @@ class VideoTrack:
         self.origin_s = origin_s
         self.black = RunTracker(qc.BLACK_MIN_S)
         self.frozen = RunTracker(qc.FREEZE_MIN_S)
-        self.hashes = bytearray()
+        self.hashes = HashTrack()
         self.frames = 0
         self.end_s = 0.0
         self._previous: tuple[np.ndarray, float] | None = None
@@ -48,8 +111,10 @@ class VideoTrack:
                 self.frozen.on(previous_s)  # the held picture began with that frame
             else:
                 self.frozen.off(now)
-        while now >= len(self.hashes) // 8 - _HASH_EARLY_S:
-            self.hashes += phash_frame(frame)  # repeated when a frame spans seconds
+        if now >= len(self.hashes) - _HASH_EARLY_S:
+            picture = frame_picture(frame)
+            while now >= len(self.hashes) - _HASH_EARLY_S:
+                self.hashes.add(picture)  # repeated when a frame spans seconds
         self._previous = (luma, now)
         self.frames += 1
         self.end_s = max(self.end_s, now + self.frame_s)

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import text
 
 from lianbo.api.deps import ContainerDep, UowDep
-from lianbo.api.metrics import REQUESTS_REGISTRY
+from lianbo.api.metrics import REQUESTS_REGISTRY, monitoring_metrics
 
 router = APIRouter(tags=["health"])
 
@@ -37,5 +37,7 @@ async def metrics(container: ContainerDep, uow: UowDep) -> PlainTextResponse:
         terminals.labels(tier=tier, status=status).set(count)
     audit_seq, _ = await uow.audit.head()
     Gauge("lianbo_audit_entries", "Entries in the audit chain", registry=registry).set(audit_seq)
-    body = generate_latest(registry) + generate_latest(REQUESTS_REGISTRY)
+    monitor = container.monitor  # online counts above; alarms and ingest here
+    watched = monitoring_metrics(monitor.counters, monitor.notifier, await uow.alarms.open_counts())
+    body = generate_latest(registry) + watched + generate_latest(REQUESTS_REGISTRY)
     return PlainTextResponse(body.decode(), media_type="text/plain; version=0.0.4")

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from lianbo.api.deps import ContainerDep, TerminalDep, UowDep, bearer_token
+from lianbo.api.deps import ContainerDep, UowDep, bearer_token
 from lianbo.api.schemas import (
     EnrolRequest,
     EnrolResponse,
@@ -18,7 +18,7 @@ from lianbo.api.schemas import (
 from lianbo.domain.errors import InvalidInput, TooLarge, Unauthorized
 from lianbo.domain.targeting import Audience
 from lianbo.domain.tokens import digest
-from lianbo.services import manifests, presence, terminals
+from lianbo.services import manifests, terminals
 from lianbo.services.manifest_cache import Holder
 
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
@@ -28,10 +28,13 @@ router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> EnrolResponse:
     """Exchange a one-time enrolment code for the terminal's token."""
     done = await terminals.enrol(uow, container.clock, container.keys, body.code)
+    terminal = await uow.terminals.get(done.terminal_id)
+    assert terminal is not None  # enrol just checked it exists
     return EnrolResponse(
         terminal_id=done.terminal_id,
         token=done.token,
         keys=[PublicKeyOut(key_id=k.key_id, public_key=k.public_key) for k in done.keys],
+        audience=Audience.of(terminal).as_json(),
     )
 
 
@@ -47,15 +50,18 @@ async def keys(container: ContainerDep) -> KeysResponse:
 
 
 @router.post("/heartbeat")
-async def heartbeat(
-    request: Request, terminal: TerminalDep, container: ContainerDep, uow: UowDep
-) -> HeartbeatReply:
+async def heartbeat(request: Request, container: ContainerDep) -> HeartbeatReply:
     """A screen says it is alive, with an optional status object
     (``protocol.reports.STATUS_KEYS``); the reply carries server time and
-    the interval."""
+    the interval. Stored in batches (``services.monitoring``); 429 on a flood."""
+    caller = await container.monitor.caller(container, bearer_token(request))
     status = await status_body(request)
-    now = await presence.record_heartbeat(uow, container.clock, terminal, status)
-    return HeartbeatReply(server_time=now, heartbeat_seconds=container.settings.heartbeat_seconds)
+    now = await container.monitor.heartbeat(caller.screen.id, status)
+    return HeartbeatReply(
+        server_time=now,
+        heartbeat_seconds=container.settings.heartbeat_seconds,
+        audience=caller.audience,
+    )
 
 
 @router.get("/manifest")

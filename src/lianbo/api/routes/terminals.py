@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 from starlette.datastructures import UploadFile
 
+from lianbo.api.command_schemas import CommandIn, CommandOut
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.programming_schemas import (
     TimelineEntryOut,
@@ -32,7 +33,7 @@ from lianbo.domain.terminals import (
     TerminalStatus,
     Tier,
 )
-from lianbo.services import manifests, terminals
+from lianbo.services import commands, manifests, terminals
 from lianbo.services.terminals import IssuedCode
 
 router = APIRouter(prefix="/api/v1/terminals", tags=["terminals"])
@@ -168,6 +169,19 @@ async def reissue_code(
 ) -> TerminalCreated:
     """A fresh one-time enrolment code; earlier unused codes stop working."""
     return created_out(await terminals.reissue_code(uow, container.clock, actor, terminal_id))
+
+
+@router.post("/{terminal_id}/commands", status_code=202)
+async def send_command(
+    terminal_id: str, body: CommandIn, actor: ActorDep, container: ContainerDep, uow: UowDep
+) -> CommandOut:
+    """Push ``screenshot``, ``reload`` or ``restart`` to the screen (audited).
+    Accepted, not done: ``delivered`` says the screen was connected; it
+    acknowledges on the fleet channel once carried out."""
+    sent = await commands.send_command(
+        uow, container.fleet, container.clock, actor, terminal_id, body.command
+    )
+    return CommandOut.of(sent)
 
 
 @router.get("/{terminal_id}/timeline")

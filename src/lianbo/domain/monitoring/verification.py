@@ -47,6 +47,15 @@ MATCH_MAX = 10
 MISMATCH_MIN = 22
 SAME_MAX = 6
 CHANGED_MIN = 19
+BAND_MATCH_MAX = 10
+BAND_MISMATCH_MIN = 22
+
+FULL, ABOVE, BELOW = "full", "above", "below"
+HASH_BYTES = 8
+# Stored track, version 2: the full-frame, above-band and below-band planes
+# (8 bytes per second each) then this 4-byte trailer; its length is 4 mod 8,
+# a version 1 track (full frame only, 8 bytes per second) is 0 mod 8.
+_TRAILER = b"PHB\x03"
 
 
 class Verdict(StrEnum):
@@ -64,12 +73,16 @@ class Shot:
     """Measurements of one screenshot: its pHash and whether it is black.
 
     ``alternates`` are hashes of the same shot with likely overlays (a
-    ticker band) masked; a match with any of them counts.
+    ticker band) masked; a match with any of them counts. ``above`` and
+    ``below`` are the pHashes of the picture without its bottom / top band
+    (``Tracks``), None when not measured.
     """
 
     phash: int
     black: bool = False
     alternates: tuple[int, ...] = ()
+    above: int | None = None
+    below: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +97,20 @@ class Expected:
     offset_s: float
     black: Sequence[tuple[float, float]] = ()
     still: Sequence[tuple[float, float]] = ()
+    above: Sequence[int] = ()
+    below: Sequence[int] = ()
+
+    @classmethod
+    def stored(
+        cls,
+        blob: bytes,
+        offset_s: float,
+        black: Sequence[tuple[float, float]] = (),
+        still: Sequence[tuple[float, float]] = (),
+    ) -> Expected:
+        """What should be on screen, from an asset's stored track ``blob`` (any version)."""
+        tracks = read_tracks(blob)
+        return cls(tracks.full, offset_s, black, still, tracks.above, tracks.below)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +118,17 @@ class Verification:
     """The verdict plus its evidence.
 
     ``distance`` is the smallest Hamming distance to the track window and
-    ``at_s`` the offset of that entry; ``expected`` is True when black or
-    frozen is what the content itself shows, so no alarm is due.
+    ``at_s`` the offset of that entry; ``region`` says which picture gave
+    that distance (``full``, or ``above`` / ``below`` a band); ``expected``
+    is True when black or frozen is what the content itself shows, so no
+    alarm is due.
     """
 
     verdict: Verdict
     distance: int | None = None
     at_s: float | None = None
     expected: bool = False
+    region: str = FULL
 
     @property
     def alarming(self) -> bool:
@@ -108,6 +138,56 @@ class Verification:
             and not self.expected
             and (self.verdict is not Verdict.UNKNOWN)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Tracks:
+    """An asset's pHash tracks, one hash per second of content.
+
+    ``above`` hashes the picture without its bottom band, ``below`` without
+    its top band (where tickers run); both are empty for tracks stored
+    before they existed, and then only the full frame is compared.
+    """
+
+    full: tuple[int, ...]
+    above: tuple[int, ...] = ()
+    below: tuple[int, ...] = ()
+
+    @property
+    def seconds(self) -> int:
+        """Seconds of content the tracks cover."""
+        return len(self.full)
+
+
+def _unpack(plane: bytes) -> tuple[int, ...]:
+    return tuple(
+        int.from_bytes(plane[i : i + HASH_BYTES], "big")
+        for i in range(0, len(plane) - HASH_BYTES + 1, HASH_BYTES)
+    )
+
+
+def pack_tracks(full: bytes, above: bytes, below: bytes) -> bytes:
+    """The stored form of three equally long planes of 8-byte hashes."""
+    if not len(full) == len(above) == len(below) or len(full) % HASH_BYTES:
+        raise ValueError("pHash planes must be equally long, 8 bytes per hash")
+    return full + above + below + _TRAILER
+
+
+def read_tracks(blob: bytes) -> Tracks:
+    """The tracks in a stored ``blob``: version 2 (three planes) or 1 (full frame only).
+
+    A damaged version 2 blob (planes of unequal length) reads as empty,
+    which verification answers with ``unknown``, never with a verdict.
+    """
+    if len(blob) % HASH_BYTES != len(_TRAILER) or not blob.endswith(_TRAILER):
+        return Tracks(_unpack(blob))
+    body = blob[: -len(_TRAILER)]
+    planes = _TRAILER[-1]
+    if len(body) % (planes * HASH_BYTES):
+        return Tracks(())
+    size = len(body) // planes
+    full, above, below = (body[i * size : (i + 1) * size] for i in range(planes))
+    return Tracks(_unpack(full), _unpack(above), _unpack(below))
 
 
 def hamming(a: int, b: int) -> int:
@@ -176,6 +256,42 @@ def _inside(runs: Sequence[tuple[float, float]], offset_s: float) -> bool:
     return any(start - WINDOW_S <= offset_s < end + WINDOW_S for start, end in runs)
 
 
+Compared = tuple[str, int, int]  # (region, distance, track index)
+
+
+def compared(shot: Shot, expected: Expected) -> list[Compared]:
+    """(region, distance, index) of every comparison the shot and track allow.
+
+    The full frame (with alternates) is always compared; the pictures above
+    and below a ticker band when both the shot and the track have them.
+    """
+    found = nearest((shot.phash, *shot.alternates), expected.track, expected.offset_s)
+    results: list[Compared] = [(FULL, *(found if found is not None else (64, 0)))]
+    for region, hashed, track in (
+        (ABOVE, shot.above, expected.above),
+        (BELOW, shot.below, expected.below),
+    ):
+        if hashed is None or len(track) != len(expected.track):
+            continue  # a track stored before band crops, or a shot without them
+        cropped = nearest((hashed,), track, expected.offset_s)
+        if cropped is not None:
+            results.append((region, *cropped))
+    return results
+
+
+def _match_max(region: str) -> int:
+    return MATCH_MAX if region == FULL else BAND_MATCH_MAX
+
+
+def _mismatch_min(region: str) -> int:
+    return MISMATCH_MIN if region == FULL else BAND_MISMATCH_MIN
+
+
+def _best(results: Sequence[Compared]) -> Compared:
+    """The comparison with the most room under its own match threshold (full wins ties)."""
+    return max(results, key=lambda r: (_match_max(r[0]) - r[1], r[0] == FULL))
+
+
 def verify(
     shot: Shot,
     expected: Expected | None,
@@ -186,7 +302,10 @@ def verify(
 
     ``previous`` is the terminal's previous screenshot hash and ``since`` the
     expected track entries from that shot's time to now, for frozen.
-    Order: black, match, frozen, then mismatch / unknown by distance.
+    Order: black, match, frozen, then mismatch / unknown by distance. The
+    full frame and, where stored, the pictures above / below a ticker band
+    are compared; the closest (by each one's threshold) decides, so a
+    mismatch means every region is far from the expected content.
     """
     if expected is None or not expected.track:
         if shot.black:
@@ -194,12 +313,13 @@ def verify(
         return Verification(Verdict.UNKNOWN)
     if shot.black:
         return Verification(Verdict.BLACK, expected=_inside(expected.black, expected.offset_s))
-    found = nearest((shot.phash, *shot.alternates), expected.track, expected.offset_s)
-    distance, index = found if found is not None else (64, 0)
-    if distance <= MATCH_MAX:
-        return Verification(Verdict.MATCH, distance, float(index))
+    results = compared(shot, expected)
+    region, distance, index = _best(results)
+    at = float(index)
+    if distance <= _match_max(region):
+        return Verification(Verdict.MATCH, distance, at, region=region)
     if is_frozen(previous, shot.phash, since):
         still = _inside(expected.still, expected.offset_s)
-        return Verification(Verdict.FROZEN, distance, float(index), expected=still)
-    verdict = Verdict.MISMATCH if distance >= MISMATCH_MIN else Verdict.UNKNOWN
-    return Verification(verdict, distance, float(index))
+        return Verification(Verdict.FROZEN, distance, at, expected=still, region=region)
+    far = all(d >= _mismatch_min(r) for r, d, _ in results)
+    return Verification(Verdict.MISMATCH if far else Verdict.UNKNOWN, distance, at, region=region)

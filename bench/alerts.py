@@ -1,0 +1,149 @@
+"""Benchmark ``alerts``: an alert end to end against a real ``lianbo serve``.
+
+N simulated screens (``lianbo.sim`` workers, seeded straight into the store
+with tokens, spread over 20 counties of Sichuan) hold WebSockets to the
+built-in hub. One Extreme alert for the whole province (no confirmation) is
+issued over the API; measured:
+
+- ``issue_request_ms``: the ``POST /api/v1/alerts`` round trip: checks,
+  signing, targeting, N delivery rows, commit, the region publishes;
+- ``push_ms``: per screen, push received minus the server's publish stamp
+  (``sent_at`` in the push; same host, same clock);
+- ``issue_to_last_receipt_ms_max``: an upper bound from the request's start
+  to the last screen's receipt (request time + slowest push);
+- the terminal path a reconnecting screen takes (``GET /terminal/v1/alerts``)
+  and the delivery board read (``GET /api/v1/alerts/{id}``) with N rows;
+- ack throughput: each screen's ``displayed`` ack posted over HTTP (the
+  simulated screens count pushes but do not ack themselves), then the
+  board must count all N displayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.fleet import _seed  # the fleet benchmark's seeding: enrolled screens with tokens
+from bench.server import served
+from lianbo.config import Settings
+from lianbo.sim.run import Endpoint, Workers, default_processes, percentiles
+from lianbo.sim.screens import Credential
+
+DEFAULT_SIZE = 2_000
+ACK_CONCURRENCY = 32
+
+
+def _note(what: str) -> None:
+    print(f"[alerts {time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
+
+
+def _alert_body() -> dict[str, Any]:
+    return {
+        "severity": "Extreme",
+        "event": "地震",
+        "headline": "地震预警（基准测试）",
+        "description": "预计30秒后有强烈震感。",
+        "instruction": "请立即就近避险。",
+        "area": {"regions": ["51"]},
+        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+
+
+async def _timed(call: Any) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = await call
+    return (time.perf_counter() - started) * 1000, response
+
+
+async def _receipts(
+    workers: Workers, alert_id: str, expected: int, timeout_s: float
+) -> list[float]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        latencies = [x for part in await workers.call("alerts", alert_id) for x in part]
+        if len(latencies) >= expected or time.monotonic() > deadline:
+            return latencies
+        await asyncio.sleep(0.05)
+
+
+async def _acks(base: str, alert_id: str, credentials: list[Credential]) -> float:
+    """Post every screen's ``displayed`` ack; acks per second."""
+    gate = asyncio.Semaphore(ACK_CONCURRENCY)
+    limits = httpx.Limits(max_connections=ACK_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+
+        async def one(c: Credential) -> None:
+            async with gate:
+                response = await client.post(
+                    f"/terminal/v1/alerts/{alert_id}/ack",
+                    json={"state": "displayed", "at": datetime.now(UTC).isoformat()},
+                    headers={"Authorization": f"Bearer {c.token}"},
+                )
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(c) for c in credentials))
+        return len(credentials) / (time.perf_counter() - started)
+
+
+async def _measure(
+    base: str, port: int, token: str, credentials: list[Credential]
+) -> dict[str, Any]:
+    n = len(credentials)
+    endpoint = Endpoint("127.0.0.1", port)
+    workers = Workers(
+        "hub", endpoint, endpoint, credentials, default_processes(n), fetch_on_hello=False
+    )
+    admin = {"Authorization": f"Bearer {token}"}
+    try:
+        await workers.start()
+        connect_s = await workers.wait_ready(n, 120)
+        _note(f"{n} screens connected in {connect_s:.1f} s")
+        async with httpx.AsyncClient(base_url=base, timeout=120, headers=admin) as client:
+            issue_ms, response = await _timed(client.post("/api/v1/alerts", json=_alert_body()))
+            response.raise_for_status()
+            alert = response.json()
+            latencies = await _receipts(workers, alert["id"], n, max(30.0, n / 100))
+            _note(f"{len(latencies)}/{n} screens received the push")
+            screen = {"Authorization": f"Bearer {credentials[0].token}"}
+            fetch_ms, fetched = await _timed(client.get("/terminal/v1/alerts", headers=screen))
+            fetched.raise_for_status()
+            board_ms, _ = await _timed(client.get(f"/api/v1/alerts/{alert['id']}"))
+            acks_per_s = await _acks(base, alert["id"], credentials)
+            counts = (await client.get(f"/api/v1/alerts/{alert['id']}")).json()["counts"]
+    finally:
+        client_counts = (await workers.stop())["counts"]
+    push = percentiles(latencies)
+    return {
+        "terminals": n,
+        "connect_s": round(connect_s, 2),
+        "targeted": alert["targeted"],
+        "topics": len(alert["topics"]),
+        "issue_request_ms": round(issue_ms, 1),
+        "received": len(latencies),
+        "push_ms": push,
+        "issue_to_last_receipt_ms_max": round(issue_ms + (push["max"] or 0), 1),
+        "terminal_fetch_ms": round(fetch_ms, 1),
+        "board_read_ms": round(board_ms, 1),
+        "acks_per_s": round(acks_per_s, 1),
+        "displayed_counted": counts["displayed"],
+        "client_counts": client_counts,
+    }
+
+
+def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
+    """Seed, serve, connect N screens, issue one alert; the result line."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-alerts-"))
+    credentials = asyncio.run(_seed(Settings(data_dir=data_dir), size))
+    _note(f"seeded {size} screens in {data_dir}")
+    with served(data_dir, login_failures_per_minute="1000") as server:
+        result = asyncio.run(_measure(server.base, server.port, server.admin_token(), credentials))
+    return {"bench": "alerts", "size": size, **result, "cpus": os.cpu_count()}

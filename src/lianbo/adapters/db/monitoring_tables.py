@@ -1,0 +1,107 @@
+"""Monitoring tables: play logs and their hourly rollups, presence
+transitions, the latest screenshot per screen, alarms.
+
+Kept apart from ``tables.py`` (same ``Base``, so one metadata and one
+migration chain). Terminal ids are not foreign keys here: proof of play and
+alarms are records that outlive a retired screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianbo.adapters.db.tables import Base
+
+
+class PlayLogRow(Base):
+    """One proof-of-play entry as a terminal reported it (as-run log)."""
+
+    __tablename__ = "play_log"
+    __table_args__ = (Index("ix_play_log_terminal_started", "terminal_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    asset_id: Mapped[str | None] = mapped_column(String(32))
+    schedule_id: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    verdict: Mapped[str] = mapped_column(String(12))  # ok | unauthorised
+
+
+class PlayRollupRow(Base):
+    """Plays and seconds on air per hour, region, tier and asset (reports)."""
+
+    __tablename__ = "play_rollups"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(8), primary_key=True)
+    asset_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # asset id or sha256
+    plays: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PresenceRow(Base):
+    """A screen went down (``offline``) or came back (``online``) at ``at``."""
+
+    __tablename__ = "presence_log"
+    __table_args__ = (Index("ix_presence_log_region_at", "region_code", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    terminal_id: Mapped[str] = mapped_column(String(32), index=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    tier: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime]
+
+
+class ScreenshotRow(Base):
+    """The latest screenshot of each screen and its verdict (monitoring wall)."""
+
+    __tablename__ = "terminal_screenshots"
+
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(12))
+    verdict: Mapped[str] = mapped_column(String(12))
+    distance: Mapped[int | None] = mapped_column(Integer)
+    phash: Mapped[str] = mapped_column(String(16))  # hex: 64 bits do not fit a signed BIGINT
+    expected: Mapped[dict[str, Any] | None]
+
+
+class AlarmRow(Base):
+    """An alarm and its lifecycle; ``count`` is how often the condition was seen."""
+
+    __tablename__ = "alarms"
+    __table_args__ = (
+        Index("ix_alarms_state_region", "state", "region_code", "opened_at"),
+        Index("ix_alarms_terminal_type", "terminal_id", "type", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[str] = mapped_column(String(24))
+    severity: Mapped[str] = mapped_column(String(12))
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(12))
+    tier: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(14))
+    opened_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]]
+    count: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,1 @@
+"""Notifications out of lianbo (alarm webhooks)."""

@@ -1,0 +1,315 @@
+"""Alarms: observations in, stored alarms and webhook events out.
+
+``AlarmDesk`` keeps this process's ``AlarmBook`` (the pure reducer in
+``domain/monitoring/alarms.py``: dedup per terminal and type, flap
+suppression, auto-resolve) and writes what it decides to the ``alarms``
+table. Observations that change nothing (the usual case) touch no database.
+The book is rebuilt from the stored live alarms on first use, so a restart
+keeps open alarms open; condition trackers start afresh. One server process
+owns the book (the embedded default); see docs/monitoring.md for more.
+
+Acknowledge and resolve are control acts: permission ``MONITOR``, inside the
+caller's jurisdiction, audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from lianbo.adapters.db.repos.alarms import AlarmFilter, StoredAlarm
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.notify.webhooks import WebhookNotifier
+from lianbo.domain.errors import Conflict, Forbidden, NotFound
+from lianbo.domain.monitoring import alarms as rules
+from lianbo.domain.monitoring.alarms import (
+    Alarm,
+    AlarmBook,
+    AlarmEvent,
+    AlarmState,
+    AlarmType,
+    Observation,
+    Severity,
+)
+from lianbo.domain.ports import Clock
+from lianbo.domain.roles import Permission
+from lianbo.domain.users import Actor
+from lianbo.services import audit
+
+Key = tuple[str, AlarmType]
+
+
+def alarm_json(alarm: StoredAlarm) -> dict[str, Any]:
+    """An alarm as the API and webhooks show it."""
+    return {
+        "id": alarm.id,
+        "type": alarm.type,
+        "severity": alarm.severity,
+        "terminal_id": alarm.terminal_id,
+        "region": alarm.region,
+        "tier": alarm.tier,
+        "state": alarm.state,
+        "opened_at": alarm.opened_at.isoformat(),
+        "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
+        "acknowledged_by": alarm.acknowledged_by,
+        "resolved_at": alarm.resolved_at.isoformat() if alarm.resolved_at else None,
+        "resolved_by": alarm.resolved_by,
+        "evidence": alarm.evidence,
+        "count": alarm.count,
+    }
+
+
+def _json_safe(evidence: Mapping[str, object]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool | None | list | dict) else str(v)
+        for k, v in evidence.items()
+    }
+
+
+def _domain(stored: StoredAlarm) -> Alarm:
+    return Alarm(
+        stored.terminal_id,
+        AlarmType(stored.type),
+        Severity(stored.severity),
+        AlarmState(stored.state),
+        stored.opened_at,
+        stored.evidence,
+        stored.acknowledged_at,
+    )
+
+
+class AlarmDesk:
+    """The live alarm book of this process and where its decisions go."""
+
+    def __init__(
+        self, uows: Callable[[], UnitOfWork], clock: Clock, notifier: WebhookNotifier
+    ) -> None:
+        self.uows = uows
+        self.clock = clock
+        self.notifier = notifier
+        self.book = AlarmBook()
+        self.ids: dict[Key, str] = {}
+        self._loaded = False
+        self._lock = asyncio.Lock()
+
+    def live(self, terminal_id: str, kind: AlarmType) -> bool:
+        """True when an alarm of ``kind`` is open or acknowledged on the terminal."""
+        return (terminal_id, kind) in self.ids
+
+    async def _load(self) -> None:
+        if self._loaded:
+            return
+        async with self.uows() as uow:
+            stored = await uow.alarms.live()
+        self.book = AlarmBook({(a.terminal_id, AlarmType(a.type)): _domain(a) for a in stored})
+        self.ids = {(a.terminal_id, AlarmType(a.type)): a.id for a in stored}
+        self._loaded = True
+
+    async def observe(
+        self, observations: Sequence[Observation], regions: Mapping[str, str]
+    ) -> list[StoredAlarm]:
+        """Apply observations (``regions``: terminal id → region code); the
+        alarms opened or resolved by them, already stored and notified."""
+        if not observations:
+            return []
+        async with self._lock:
+            await self._load()
+            now = self.clock.now()
+            book, ids = self.book, dict(self.ids)
+            changes: list[tuple[AlarmEvent, str]] = []
+            seen: Counter[str] = Counter()
+            for observation in observations:
+                book, events = rules.observe(book, observation, now)
+                key: Key = (observation.terminal_id, observation.kind)
+                for event in events:
+                    if event.name == "opened":
+                        ids[key] = uuid.uuid4().hex
+                        changes.append((event, ids[key]))
+                    elif key in ids:
+                        changes.append((event, ids.pop(key)))
+                if not events and observation.active and key in ids:
+                    seen[ids[key]] += 1
+            if not changes and not seen:
+                self.book = book
+                return []
+            done = await self._store(changes, seen, regions, now)
+            self.book, self.ids = book, ids
+        for alarm in done:
+            self.notifier.notify({"event": _event_name(alarm), "alarm": alarm_json(alarm)})
+        return done
+
+    async def _store(
+        self,
+        changes: list[tuple[AlarmEvent, str]],
+        seen: Mapping[str, int],
+        regions: Mapping[str, str],
+        now: datetime,
+    ) -> list[StoredAlarm]:
+        done: list[StoredAlarm] = []
+        async with self.uows() as uow:
+            for event, alarm_id in changes:
+                alarm = event.alarm
+                if event.name == "opened":
+                    stored = StoredAlarm(
+                        id=alarm_id,
+                        type=alarm.kind.value,
+                        severity=alarm.severity.value,
+                        terminal_id=alarm.terminal_id,
+                        region=regions.get(alarm.terminal_id, ""),
+                        tier=_tier_of(alarm),
+                        state=AlarmState.OPEN.value,
+                        opened_at=alarm.opened_at,
+                        evidence=_json_safe(alarm.evidence),
+                        count=1,
+                    )
+                    await uow.alarms.add(stored)
+                    done.append(stored)
+                else:
+                    await uow.alarms.set(
+                        alarm_id, state="resolved", resolved_at=now, resolved_by="system"
+                    )
+                    after = await uow.alarms.get(alarm_id)
+                    if after is not None:
+                        done.append(after)
+            await uow.alarms.bump(seen)
+            await uow.commit()
+        return done
+
+    async def acknowledged(self, alarm: StoredAlarm) -> None:
+        """Keep the book in step with a stored acknowledgement."""
+        async with self._lock:
+            await self._load()
+            key: Key = (alarm.terminal_id, AlarmType(alarm.type))
+            if self.ids.get(key) == alarm.id:
+                self.book, _ = rules.acknowledge(self.book, key, self.clock.now())
+
+    async def resolved(self, alarm: StoredAlarm) -> None:
+        """Keep the book in step with a resolve by hand."""
+        async with self._lock:
+            await self._load()
+            key: Key = (alarm.terminal_id, AlarmType(alarm.type))
+            if self.ids.get(key) == alarm.id:
+                self.book, _ = rules.resolve(self.book, key, self.clock.now())
+                del self.ids[key]
+
+
+def _tier_of(alarm: Alarm) -> str:
+    """The tier the severity was chosen for (evidence carries it when known)."""
+    tier = alarm.evidence.get("tier")
+    return str(tier) if tier else ""
+
+
+def _event_name(alarm: StoredAlarm) -> str:
+    return {"open": "opened", "acknowledged": "acknowledged"}.get(alarm.state, "resolved")
+
+
+def observation(
+    terminal_id: str,
+    kind: AlarmType,
+    active: bool,
+    tier: str,
+    evidence: Mapping[str, object] | None = None,
+) -> Observation:
+    """An observation that records the tier in its evidence (stored with the alarm)."""
+    return Observation(terminal_id, kind, active, tier, {"tier": tier, **(evidence or {})})
+
+
+def with_evidence(found: Observation, **extra: object) -> Observation:
+    return replace(found, evidence={**found.evidence, "tier": found.tier, **extra})
+
+
+# ------------------------------------------------------------------ the API
+
+
+async def search(
+    uow: UnitOfWork, actor: Actor, where: AlarmFilter, *, limit: int, offset: int
+) -> tuple[list[StoredAlarm], int]:
+    """Alarms inside the caller's jurisdiction, newest first."""
+    scoped = replace(where, within=actor.jurisdiction)
+    return await uow.alarms.search(scoped, limit=limit, offset=offset)
+
+
+async def get(uow: UnitOfWork, actor: Actor, alarm_id: str) -> StoredAlarm:
+    alarm = await uow.alarms.get(alarm_id)
+    if alarm is None:
+        raise NotFound("alarm not found")
+    actor.require_within(alarm.region, "alarm")
+    return alarm
+
+
+async def acknowledge(
+    uow: UnitOfWork, clock: Clock, desk: AlarmDesk, actor: Actor, alarm_id: str
+) -> StoredAlarm:
+    """A monitor has seen the alarm (open → acknowledged); audited."""
+    alarm = await _controlled(uow, actor, alarm_id)
+    if alarm.state != AlarmState.OPEN.value:
+        raise Conflict(f"the alarm is {alarm.state}, not open")
+    now = clock.now()
+    await uow.alarms.set(
+        alarm_id,
+        state=AlarmState.ACKNOWLEDGED.value,
+        acknowledged_at=now,
+        acknowledged_by=actor.username,
+    )
+    after = replace(
+        alarm,
+        state=AlarmState.ACKNOWLEDGED.value,
+        acknowledged_at=now,
+        acknowledged_by=actor.username,
+    )
+    await audit.record(
+        uow,
+        clock,
+        actor,
+        "alarm.acknowledge",
+        ("alarm", alarm_id),
+        region=alarm.region,
+        before=alarm.facts(),
+        after=after.facts(),
+    )
+    await uow.commit()
+    await desk.acknowledged(after)
+    desk.notifier.notify({"event": "acknowledged", "alarm": alarm_json(after)})
+    return after
+
+
+async def resolve(
+    uow: UnitOfWork, clock: Clock, desk: AlarmDesk, actor: Actor, alarm_id: str
+) -> StoredAlarm:
+    """Close the alarm by hand; a condition still present opens a new one later."""
+    alarm = await _controlled(uow, actor, alarm_id)
+    if alarm.state == AlarmState.RESOLVED.value:
+        raise Conflict("the alarm is already resolved")
+    now = clock.now()
+    await uow.alarms.set(
+        alarm_id, state=AlarmState.RESOLVED.value, resolved_at=now, resolved_by=actor.username
+    )
+    after = replace(
+        alarm, state=AlarmState.RESOLVED.value, resolved_at=now, resolved_by=actor.username
+    )
+    await audit.record(
+        uow,
+        clock,
+        actor,
+        "alarm.resolve",
+        ("alarm", alarm_id),
+        region=alarm.region,
+        before=alarm.facts(),
+        after=after.facts(),
+    )
+    await uow.commit()
+    await desk.resolved(after)
+    desk.notifier.notify({"event": "resolved", "alarm": alarm_json(after)})
+    return after
+
+
+async def _controlled(uow: UnitOfWork, actor: Actor, alarm_id: str) -> StoredAlarm:
+    alarm = await get(uow, actor, alarm_id)
+    if not actor.can(Permission.MONITOR):
+        raise Forbidden("acknowledging or resolving alarms needs the monitor role")
+    return alarm

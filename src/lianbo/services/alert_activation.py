@@ -1,0 +1,108 @@
+"""Putting an alert on air, and taking it off: inside the caller's transaction
+the notice is signed and the delivery rows written; the pushes (one per
+region topic) go out after the commit (``publish``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import structlog
+
+from lianbo.adapters.db.repos.alerts import ACTIVE, CANCELLED, PENDING, SUPERSEDED, StoredAlert
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.bootstrap import Container
+from lianbo.domain.alerting.model import Alert, Area, MsgType
+from lianbo.domain.regions import full_form
+from lianbo.services import alert_notice as notices
+from lianbo.services.alert_targets import target
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """One push to send after the commit: a signed notice to some topics."""
+
+    kind: str  # "alert" | "alert-cancel"
+    alert_id: str
+    topics: tuple[str, ...]
+    signed: notices.Signed
+
+
+async def publish(container: Container, publications: Sequence[Publication]) -> None:
+    """One publish per region topic (the hub or broker fans out)."""
+    for p in publications:
+        message = p.signed.push(p.kind, p.alert_id, time.time())
+        for topic in p.topics:
+            await container.fleet.publish_region(topic, message)
+        log.info("alert published", kind=p.kind, alert_id=p.alert_id, topics=len(p.topics))
+
+
+def _areas(alert: Alert, region: str) -> list[Area]:
+    """The alert's areas; without any, the issuer's whole jurisdiction."""
+    areas = notices.distinct_areas(alert)
+    return areas or [Area("jurisdiction", geocodes=(("GB/T2260", full_form(region)),))]
+
+
+async def activate(
+    container: Container, uow: UnitOfWork, stored: StoredAlert, alert: Alert
+) -> tuple[StoredAlert, Publication]:
+    """Sign, target, write delivery rows, mark active; the push to send."""
+    now = container.clock.now()
+    if alert.msg_type is MsgType.UPDATE:
+        for ref_id in await uow.alerts.references(stored.id):
+            ref = await uow.alerts.get(ref_id)
+            if ref is not None and ref.state in (ACTIVE, PENDING):
+                await uow.alerts.change(
+                    ref_id, state=SUPERSEDED, superseded_by=stored.id, ended_at=now
+                )
+    areas = _areas(alert, stored.region)
+    screens = await uow.alerts.screens(stored.region)
+    targets = target(screens, areas)
+    notice = notices.alert_notice(
+        alert_id=stored.id,
+        revision=stored.revision,
+        replaces=stored.replaces,
+        alert=alert,
+        expires=stored.expires,
+        settings=container.settings,
+    )
+    if not notices.distinct_areas(alert):
+        notice["area"] = {"regions": [stored.region], "polygons": [], "circles": []}
+    signed = notices.sign(container.keys.signer(), notice)
+    await uow.alerts.add_deliveries(stored.id, targets.screens, now)
+    values = {
+        "state": ACTIVE,
+        "notice": signed.notice,
+        "signature": signed.signature,
+        "key_id": signed.key_id,
+        "targeted": len(targets.screens),
+        "topics": targets.topics,
+        "activated_at": now,
+        "area": notice["area"],
+    }
+    await uow.alerts.change(stored.id, **values)
+    active = replace(stored, **values)
+    return active, Publication("alert", stored.id, tuple(targets.topics), signed)
+
+
+async def cancel_one(
+    container: Container, uow: UnitOfWork, stored: StoredAlert
+) -> list[Publication]:
+    """Mark one alert cancelled and sign its cancel notice; a push to its
+    topics when it was on air (a pending one never went out)."""
+    now = container.clock.now()
+    signed = notices.sign(container.keys.signer(), notices.cancel_notice(stored.id, now))
+    await uow.alerts.change(
+        stored.id,
+        state=CANCELLED,
+        ended_at=now,
+        cancel_notice=signed.notice,
+        cancel_signature=signed.signature,
+        cancel_key_id=signed.key_id,
+    )
+    if stored.state != ACTIVE:
+        return []
+    return [Publication("alert-cancel", stored.id, tuple(stored.topics), signed)]

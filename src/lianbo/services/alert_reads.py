@@ -1,0 +1,109 @@
+"""Reading alerts back: lists, the delivery board, CAP export, the feed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lianbo.adapters.cap import atom_feed, parse_cap
+from lianbo.adapters.db.repos.alerts import ACTIVE, RANK, STATES, Delivery, StoredAlert
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.bootstrap import Container
+from lianbo.domain.errors import InvalidInput
+from lianbo.domain.users import Actor
+from lianbo.services.alerts import visible
+
+STATES_FILTER = STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """An alert with its delivery counts and sent→displayed latency."""
+
+    alert: StoredAlert
+    counts: dict[str, int]
+    latency_ms: dict[str, float | None]
+    references: list[str]
+
+
+def percentiles_ms(seconds: Sequence[float]) -> dict[str, float | None]:
+    """p50, p99 and max in milliseconds (nearest rank)."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"p50": None, "p99": None, "max": None}
+
+    def rank(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, math.ceil(p * len(ordered)) - 1)] * 1000, 1)
+
+    return {"p50": rank(0.5), "p99": rank(0.99), "max": rank(1.0)}
+
+
+async def list_alerts(
+    uow: UnitOfWork, actor: Actor, state: str | None, *, limit: int, offset: int
+) -> tuple[list[StoredAlert], int]:
+    """Alerts issued in the caller's jurisdiction, newest first."""
+    if state is not None and state not in STATES_FILTER:
+        raise InvalidInput(f"state must be one of {', '.join(STATES_FILTER)}", field="state")
+    return await uow.alerts.search(actor.jurisdiction, state, limit=limit, offset=offset)
+
+
+async def board(uow: UnitOfWork, actor: Actor, alert_id: str) -> Board:
+    alert = await visible(uow, actor, alert_id)
+    counts = await uow.alerts.counts(alert_id)
+    latencies = await uow.alerts.display_latencies(alert_id)
+    references = await uow.alerts.references(alert_id)
+    return Board(alert, counts, percentiles_ms(latencies), references)
+
+
+async def deliveries(
+    uow: UnitOfWork,
+    actor: Actor,
+    alert_id: str,
+    states: list[str],
+    *,
+    tier: str | None,
+    region: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Delivery], int]:
+    """One alert's delivery rows (e.g. ``state=sent&state=received``: the
+    screens not yet displaying)."""
+    await visible(uow, actor, alert_id)
+    for state in states:
+        if state not in RANK:
+            raise InvalidInput(f"state must be one of {', '.join(RANK)}", field="state")
+    return await uow.alerts.deliveries(
+        alert_id, states or None, tier=tier, region=region, limit=limit, offset=offset
+    )
+
+
+async def progress(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, Any]:
+    """Delivery states counted by tier and by region code."""
+    await visible(uow, actor, alert_id)
+    by_tier: dict[str, dict[str, int]] = {}
+    by_region: dict[str, dict[str, int]] = {}
+    for tier, region, state, n in await uow.alerts.progress(alert_id):
+        for bucket, key in ((by_tier, tier), (by_region, region)):
+            counts = bucket.setdefault(key, {"total": 0})
+            counts[state] = counts.get(state, 0) + n
+            counts["total"] += n
+    return {"alert_id": alert_id, "by_tier": by_tier, "by_region": by_region}
+
+
+async def cap_xml(uow: UnitOfWork, actor: Actor, alert_id: str) -> bytes:
+    """The CAP 1.2 document as received (imported) or written (JSON)."""
+    return (await visible(uow, actor, alert_id)).cap_xml.encode("utf-8")
+
+
+async def feed(container: Container, url: str, cap_url: Callable[[str], str]) -> bytes:
+    """Atom feed of the active Actual alerts, newest first (public)."""
+    now = container.clock.now()
+    async with container.uow() as uow:
+        active = [a for a in await uow.alerts.active(now) if a.status == "Actual"]
+    active = [a for a in active if a.state == ACTIVE]
+    active.sort(key=lambda a: a.sent, reverse=True)
+    links = {(a.sender, a.identifier): cap_url(a.id) for a in active}
+    documents = [parse_cap(a.cap_xml) for a in active]
+    return atom_feed(documents, url, cap_url=lambda d: links[(d.sender, d.identifier)], now=now)

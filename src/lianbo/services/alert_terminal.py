@@ -1,0 +1,134 @@
+"""The terminal's side of alerts: what it must show now, and its acks.
+
+``GET /terminal/v1/alerts`` is the guaranteed-delivery path: a player calls
+it on every (re)connect and when polling, and gets every active alert whose
+area covers it (and the cancel notice of anything cancelled it may still
+show). A terminal that was offline, or enrolled after the alert went out,
+gets its delivery row there and then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lianbo.adapters.db.repos.alerts import Screen, StoredAlert
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.bootstrap import Container
+from lianbo.domain.alerting.geofence import in_any_area
+from lianbo.domain.errors import InvalidInput, NotFound
+from lianbo.domain.regions import is_within
+from lianbo.domain.terminals import Terminal
+from lianbo.protocol.alerts import ACK_STATES, FALLBACK_LANGUAGE
+from lianbo.services import alert_notice as notices
+
+REASON_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    alert_id: str
+    state: str
+    changed: bool
+
+
+def covers(alert: StoredAlert, terminal: Terminal) -> bool:
+    """Does the alert's area reach this terminal (the device-side rule)?"""
+    if not is_within(terminal.region, alert.region):
+        return False
+    areas = notices.areas_from_json(alert.area)
+    return in_any_area(terminal.latitude, terminal.longitude, areas, terminal.region)
+
+
+def _screen(terminal: Terminal) -> Screen:
+    return Screen(
+        terminal.id,
+        terminal.tier.value,
+        terminal.region,
+        terminal.latitude,
+        terminal.longitude,
+    )
+
+
+def terminal_facts(terminal: Terminal) -> dict[str, Any]:
+    return {
+        "id": terminal.id,
+        "tier": terminal.tier.value,
+        "region": terminal.region,
+        "latitude": terminal.latitude,
+        "longitude": terminal.longitude,
+        "language": FALLBACK_LANGUAGE,
+    }
+
+
+async def for_terminal(
+    container: Container, uow: UnitOfWork, terminal: Terminal
+) -> list[dict[str, Any]]:
+    """Push bodies (with ``type``) of what this terminal must show or clear."""
+    now = container.clock.now()
+    active = await uow.alerts.active(now)
+    delivered = await uow.alerts.delivered_ids(terminal.id, [a.id for a in active])
+    found: list[dict[str, Any]] = []
+    for alert in active:
+        if alert.id not in delivered:
+            if not covers(alert, terminal):
+                continue
+            await uow.alerts.add_deliveries(alert.id, [_screen(terminal)], now)
+        assert alert.notice and alert.signature and alert.key_id
+        found.append(
+            notices.stored_push("alert", alert.id, alert.notice, alert.signature, alert.key_id)
+        )
+    for alert in await uow.alerts.cancelled_for(terminal.id, now):
+        if alert.cancel_notice and alert.cancel_signature and alert.cancel_key_id:
+            found.append(
+                notices.stored_push(
+                    "alert-cancel",
+                    alert.id,
+                    alert.cancel_notice,
+                    alert.cancel_signature,
+                    alert.cancel_key_id,
+                )
+            )
+    await uow.commit()
+    return found
+
+
+def check_state(state: object) -> str:
+    if not isinstance(state, str) or state not in ACK_STATES:
+        raise InvalidInput(f"state must be one of {', '.join(ACK_STATES)}", field="state")
+    return state
+
+
+async def ack(
+    container: Container,
+    uow: UnitOfWork,
+    terminal: Terminal,
+    alert_id: str,
+    state: str,
+    reason: str | None,
+    at: datetime | None = None,
+) -> Acked:
+    """Record how far the alert got on this screen (never backwards).
+
+    Timestamps are the server's: a screen's clock may be off. ``at`` (the
+    screen's own time) is accepted for the contract but not trusted."""
+    del at
+    check_state(state)
+    alert = await uow.alerts.get(alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    delivery = await uow.alerts.delivery(alert_id, terminal.id)
+    now = container.clock.now()
+    if delivery is None:
+        heard = any(terminal.region.startswith(t) for t in alert.topics)
+        if not covers(alert, terminal):
+            if heard and state in ("outside-area", "received", "verified", "failed"):
+                # The region topic reached a screen the area does not: nothing to track.
+                return Acked(alert_id, state, False)
+            raise NotFound(f"alert {alert_id} is not for this terminal")
+        await uow.alerts.add_deliveries(alert_id, [_screen(terminal)], now)
+    changed = await uow.alerts.advance(alert_id, terminal.id, state, reason, now)
+    await uow.commit()
+    current = await uow.alerts.delivery(alert_id, terminal.id)
+    return Acked(alert_id, current.state if current else state, changed)

@@ -1,0 +1,392 @@
+"""Issuing, confirming and cancelling emergency alerts (docs/alerts.md).
+
+Every alert, written in JSON or imported as CAP XML, is a CAP 1.2 message
+(``domain.alerting.model.Alert``) and goes the same way: permission, dedup
+on (sender, identifier, sent), expiry, jurisdiction, references, then either
+``pending-confirmation`` (two-person rule) or activation: sign the notice,
+pick the screens, write their delivery rows, commit, publish once per
+region topic. Pushes go out only after the commit, so a screen that fetches
+``GET /terminal/v1/alerts`` on the push finds the alert there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import structlog
+
+from lianbo.adapters.cap import parse_cap, to_cap_xml
+from lianbo.adapters.db.repos.alerts import (
+    ACTIVE,
+    CANCELLED,
+    PENDING,
+    RECORDED,
+    DuplicateAlert,
+    StoredAlert,
+)
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.geo import check_alert_jurisdiction
+from lianbo.bootstrap import Container
+from lianbo.domain.alerting.model import Alert, MsgType, Reference, Status
+from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from lianbo.domain.roles import Permission
+from lianbo.domain.users import Actor
+from lianbo.services import alert_notice as notices
+from lianbo.services import audit
+from lianbo.services.alert_activation import Publication, activate, cancel_one, publish
+from lianbo.services.alert_compose import AlertDraft, compose
+from lianbo.services.alert_targets import jurisdiction_shape
+
+log = structlog.get_logger()
+
+LIVE = ("pending", "online", "offline")
+NOT_DISSEMINATED = (MsgType.CANCEL, MsgType.ACK, MsgType.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    alert: StoredAlert
+    created: bool
+
+
+def require_issuer(actor: Actor) -> None:
+    if not actor.can(Permission.ISSUE_ALERTS):
+        raise Forbidden("issuing alerts needs the issuer or admin role")
+
+
+def effective_expires(alert: Alert, default_hours: int) -> datetime:
+    """When the alert ends: its latest info expiry, else ``default_hours``
+    after it was sent."""
+    found = [i.expires for i in alert.infos if i.expires is not None]
+    return max(found) if found else alert.sent + timedelta(hours=default_hours)
+
+
+def _expired_path(alert: Alert, now: datetime) -> str | None:
+    """The element that says the alert is over, when every info has ended."""
+    ends = [(n, i.expires) for n, i in enumerate(alert.infos, 1) if i.expires is not None]
+    if ends and all(end <= now for _, end in ends):
+        return f"alert/info[{ends[0][0]}]/expires"
+    return None
+
+
+def _needs_confirmation(container: Container, alert: Alert) -> bool:
+    if alert.status is not Status.ACTUAL or alert.msg_type in NOT_DISSEMINATED:
+        return False
+    severity = notices.severity_of(alert).value
+    return severity in container.settings.alert_confirm_severities
+
+
+def _initial_state(container: Container, alert: Alert) -> str:
+    if alert.status is Status.DRAFT or alert.msg_type in NOT_DISSEMINATED:
+        return RECORDED
+    return PENDING if _needs_confirmation(container, alert) else ACTIVE
+
+
+async def _check_jurisdiction(uow: UnitOfWork, alert: Alert, jurisdiction: str) -> None:
+    screens = await uow.alerts.screens(jurisdiction, LIVE)
+    check_alert_jurisdiction(alert, jurisdiction, jurisdiction_shape(screens))
+
+
+async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[StoredAlert]:
+    """The stored alerts an Update or Cancel names; 409 for one we never had."""
+    if alert.msg_type not in (MsgType.UPDATE, MsgType.CANCEL):
+        return []
+    found = []
+    for n, ref in enumerate(alert.references, 1):
+        stored = await uow.alerts.by_key(*ref.key)
+        if stored is None:
+            raise Conflict(
+                f"reference {n} names an unknown alert: {ref.sender},{ref.identifier},"
+                f"{ref.sent.isoformat()}",
+                field="alert/references",
+            )
+        if not actor.sees(stored.region):
+            raise Forbidden(
+                f"reference {n} names an alert outside jurisdiction {actor.jurisdiction}",
+                field="alert/references",
+            )
+        found.append(stored)
+    return found
+
+
+def _chain(referenced: list[StoredAlert]) -> tuple[int, list[str]]:
+    """Revision and the ids an Update replaces (what they replaced, too, so a
+    screen that missed a step still clears it)."""
+    replaces: dict[str, None] = {}
+    for ref in referenced:
+        replaces[ref.id] = None
+        replaces.update(dict.fromkeys(ref.replaces))
+    return max((r.revision for r in referenced), default=0) + 1, list(replaces)
+
+
+def _stored(
+    container: Container,
+    actor: Actor,
+    alert: Alert,
+    cap_xml: str,
+    referenced: list[StoredAlert],
+    now: datetime,
+) -> StoredAlert:
+    severity = notices.severity_of(alert)
+    revision, replaces = _chain(referenced) if alert.msg_type is MsgType.UPDATE else (1, [])
+    return StoredAlert(
+        id=uuid.uuid4().hex,
+        sender=alert.sender,
+        identifier=alert.identifier,
+        sent=alert.sent,
+        status=alert.status.value,
+        msg_type=alert.msg_type.value,
+        severity=severity.value,
+        level=notices.level_of(severity)[0] if severity.value != "Unknown" else None,
+        event=notices.event_of(alert)[:255],
+        area=notices.area_json(alert),
+        texts=notices.texts_of(alert),
+        onset=notices.onset_of(alert),
+        expires=effective_expires(alert, container.settings.alert_default_hours),
+        state=_initial_state(container, alert),
+        issuer=actor.username,
+        issuer_id=actor.user_id,
+        confirmed_by=None,
+        region=actor.jurisdiction,
+        revision=revision,
+        replaces=replaces,
+        topics=[],
+        targeted=0,
+        notice=None,
+        signature=None,
+        key_id=None,
+        cancel_notice=None,
+        cancel_signature=None,
+        cancel_key_id=None,
+        cap_xml=cap_xml,
+        created_at=now,
+        activated_at=None,
+        ended_at=None,
+        superseded_by=None,
+    )
+
+
+async def issue(
+    container: Container, uow: UnitOfWork, actor: Actor, alert: Alert, cap_xml: str | None = None
+) -> Issued:
+    """Take one CAP message; the same message twice is the same alert."""
+    require_issuer(actor)
+    validate_alert(alert)
+    existing = await uow.alerts.by_key(*alert.key)
+    if existing is not None and actor.sees(existing.region):
+        return Issued(existing, False)
+    now = container.clock.now()
+    if alert.msg_type is not MsgType.CANCEL and alert.status is not Status.DRAFT:
+        path = _expired_path(alert, now)
+        if path is not None:
+            raise Unprocessable(f"{path}: the alert expired before it arrived", field=path)
+    await _check_jurisdiction(uow, alert, actor.jurisdiction)
+    referenced = await _referenced(uow, actor, alert)
+    xml = cap_xml if cap_xml is not None else to_cap_xml(alert).decode("utf-8")
+    stored = _stored(container, actor, alert, xml, referenced, now)
+    try:
+        return await _record(container, uow, actor, alert, stored, referenced)
+    except DuplicateAlert:
+        async with container.uow() as fresh:
+            again = await fresh.alerts.by_key(*alert.key)
+        if again is None:
+            raise
+        return Issued(again, False)
+
+
+async def _record(
+    container: Container,
+    uow: UnitOfWork,
+    actor: Actor,
+    alert: Alert,
+    stored: StoredAlert,
+    referenced: list[StoredAlert],
+) -> Issued:
+    await uow.alerts.add(stored)
+    await uow.alerts.add_references(stored.id, [r.id for r in referenced])
+    publications: list[Publication] = []
+    if alert.msg_type is MsgType.CANCEL:
+        for ref in referenced:
+            if ref.state in (ACTIVE, PENDING):
+                publications += await cancel_one(container, uow, ref)
+    result = stored
+    if stored.state == ACTIVE:
+        result, publication = await activate(container, uow, stored, alert)
+        publications.append(publication)
+    await audit.record(
+        uow,
+        container.clock,
+        actor,
+        "alert.issue",
+        ("alert", stored.id),
+        region=stored.region,
+        after=_facts(result),
+    )
+    await uow.commit()
+    await publish(container, publications)
+    return Issued(result, True)
+
+
+def _facts(alert: StoredAlert) -> dict[str, object]:
+    return {
+        "identifier": alert.identifier,
+        "sender": alert.sender,
+        "status": alert.status,
+        "msg_type": alert.msg_type,
+        "severity": alert.severity,
+        "state": alert.state,
+        "targeted": alert.targeted,
+        "replaces": alert.replaces,
+    }
+
+
+async def issue_cap(container: Container, uow: UnitOfWork, actor: Actor, data: bytes) -> Issued:
+    """Import a CAP 1.2 document (kept byte for byte for export)."""
+    require_issuer(actor)
+    alert = parse_cap(data)
+    return await issue(container, uow, actor, alert, data.decode("utf-8"))
+
+
+_JSON_FIELDS = (
+    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/geocode\[(\d+)\]"), "area.regions[{}]"),
+    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/polygon\[(\d+)\]"), "area.polygons[{}]"),
+    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/circle\[(\d+)\]"), "area.circles[{}]"),
+)
+
+
+def json_field(path: str | None) -> str | None:
+    """A CAP element path as the JSON field it came from (0-based)."""
+    if path is None:
+        return None
+    for pattern, form in _JSON_FIELDS:
+        match = pattern.fullmatch(path)
+        if match:
+            return form.format(int(match.group(1)) - 1)
+    if re.fullmatch(r"alert/info\[\d+\]/expires", path):
+        return "expires_at"
+    if re.fullmatch(r"alert/info\[\d+\]/onset", path):
+        return "onset_at"
+    return path
+
+
+async def issue_json(
+    container: Container,
+    uow: UnitOfWork,
+    actor: Actor,
+    draft: AlertDraft,
+    replaces: list[str],
+) -> Issued:
+    """An alert written in the JSON API; ``replaces`` makes it an Update."""
+    require_issuer(actor)
+    references = []
+    for n, alert_id in enumerate(replaces):
+        old = await uow.alerts.get(alert_id)
+        if old is None or not actor.sees(old.region):
+            raise Conflict(f"replaces an unknown alert: {alert_id}", field=f"replaces[{n}]")
+        references.append(Reference(old.sender, old.identifier, old.sent))
+    alert = compose(
+        draft,
+        identifier=uuid.uuid4().hex,
+        sender=container.settings.alert_sender,
+        sent=container.clock.now(),
+        references=tuple(references),
+    )
+    try:
+        return await issue(container, uow, actor, alert)
+    except DomainError as error:
+        error.field = json_field(error.field)
+        raise
+
+
+async def visible(uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
+    """The alert, or 404 when absent or outside the caller's jurisdiction."""
+    stored = await uow.alerts.get(alert_id)
+    if stored is None or not actor.sees(stored.region):
+        raise NotFound(f"no alert {alert_id}")
+    return stored
+
+
+async def confirm(
+    container: Container, uow: UnitOfWork, actor: Actor, alert_id: str
+) -> StoredAlert:
+    """The second issuer's confirmation: the alert goes out now."""
+    require_issuer(actor)
+    stored = await visible(uow, actor, alert_id)
+    if stored.state != PENDING:
+        raise Conflict(f"alert {alert_id} is {stored.state}, not waiting for confirmation")
+    if stored.issuer_id == actor.user_id:
+        raise Forbidden("a second issuer must confirm: you issued this alert")
+    if stored.expires <= container.clock.now():
+        raise Unprocessable("the alert has expired", field="expires")
+    alert = parse_cap(stored.cap_xml)
+    await _check_jurisdiction(uow, alert, actor.jurisdiction)
+    publications: list[Publication] = []
+    for ref_id in await uow.alerts.references(stored.id):
+        ref = await uow.alerts.get(ref_id)
+        if ref is not None and alert.msg_type is MsgType.CANCEL and ref.state == ACTIVE:
+            publications += await cancel_one(container, uow, ref)
+    confirmed = replace(stored, confirmed_by=actor.username)
+    await uow.alerts.change(stored.id, confirmed_by=actor.username)
+    result, publication = await activate(container, uow, confirmed, alert)
+    await audit.record(
+        uow,
+        container.clock,
+        actor,
+        "alert.confirm",
+        ("alert", stored.id),
+        region=stored.region,
+        before={"state": PENDING},
+        after=_facts(result),
+    )
+    await uow.commit()
+    await publish(container, [*publications, publication])
+    return result
+
+
+async def cancel(container: Container, uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
+    """Take an active (or pending) alert off every screen."""
+    require_issuer(actor)
+    stored = await visible(uow, actor, alert_id)
+    if stored.state not in (ACTIVE, PENDING):
+        raise Conflict(f"alert {alert_id} is {stored.state}; only an active alert can be cancelled")
+    publications = await cancel_one(container, uow, stored)
+    await audit.record(
+        uow,
+        container.clock,
+        actor,
+        "alert.cancel",
+        ("alert", stored.id),
+        region=stored.region,
+        before={"state": stored.state},
+        after={"state": CANCELLED},
+    )
+    await uow.commit()
+    await publish(container, publications)
+    result = await uow.alerts.get(alert_id)
+    assert result is not None
+    return result
+
+
+async def expire_due(container: Container) -> list[str]:
+    """Mark alerts whose time is up; screens end them by ``expires`` themselves."""
+    async with container.uow() as uow:
+        ids = await uow.alerts.expire(container.clock.now())
+        await uow.commit()
+    if ids:
+        log.info("alerts expired", count=len(ids))
+    return ids
+
+
+async def run_expiry(container: Container, every_s: float = 5.0) -> None:
+    """Background job: expire alerts every few seconds while the server runs."""
+    while True:
+        try:
+            await expire_due(container)
+        except Exception:  # one failed sweep must not end the job
+            log.exception("alert expiry sweep failed")
+        await asyncio.sleep(every_s)

@@ -1,0 +1,346 @@
+"""Safe-broadcast monitoring (安全播出监测) at run time: the ``Monitor``.
+
+One ``Monitor`` per server process (``container.monitor``) holds what
+monitoring keeps in memory: the heartbeat batcher and rate limiter, the
+alarm desk (alarm book + webhook queue), short-lived caches of terminal
+facts and programmes, and ingest counters for ``/metrics``. ``run`` is the
+server's background job: it flushes heartbeats every ``FLUSH_S``, sweeps for
+silent screens every second (offline alarms), enforces play-log retention
+hourly and delivers webhooks.
+
+Without ``run`` (a CLI command, tests without a server lifespan) heartbeats
+are written one by one as they come, so nothing waits for a flusher that
+does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from lianbo.adapters.db.repos.monitoring import ScreenFacts, TrackFacts
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.notify.webhooks import WebhookNotifier
+from lianbo.config import Settings
+from lianbo.domain.errors import RateLimited, Unauthorized
+from lianbo.domain.monitoring.alarms import AlarmType, Observation
+from lianbo.domain.ports import Clock
+from lianbo.domain.targeting import Audience
+from lianbo.domain.tokens import digest
+from lianbo.services import playlog, presence, programme, screenshots
+from lianbo.services.alarms import AlarmDesk, observation
+from lianbo.services.manifest_cache import Holder
+from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
+
+if TYPE_CHECKING:
+    from lianbo.bootstrap import Container
+
+log = structlog.get_logger()
+
+FACTS_TTL_S = 30.0
+PROGRAMME_TTL_S = 5.0
+SWEEP_S = 1.0
+RETENTION_EVERY_S = 3600.0
+STORAGE_FULL = "storage full"  # the player cache's reason (player/cache.py)
+
+
+@dataclass
+class Counters:
+    """Ingest counters since start (Prometheus counters)."""
+
+    heartbeats: int = 0
+    heartbeats_limited: int = 0
+    playlog_rows: int = 0
+    playlog_rejected: int = 0
+    screenshots: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A terminal behind a token, with what monitoring labels records with."""
+
+    screen: ScreenFacts
+    audience_key: str
+    audience: dict[str, Any]  # the heartbeat reply carries it (player audience check)
+
+
+class Monitor:
+    """Monitoring state of one server process (see the module docstring)."""
+
+    def __init__(self, settings: Settings, clock: Clock, uows: Callable[[], UnitOfWork]) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.uows = uows
+        self.notifier = WebhookNotifier(settings.alarm_webhooks)
+        self.desk = AlarmDesk(uows, clock, self.notifier)
+        self.batcher = HeartbeatBatcher()
+        self.limiter = RateLimiter(
+            interval_s=min(presence.MIN_INTERVAL_S, settings.heartbeat_seconds / 2)
+        )
+        self.counters = Counters()
+        self.batching = False
+        self._facts: dict[str, tuple[ScreenFacts, dict[str, Any], float]] = {}
+        self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
+        self._tracks: dict[str, TrackFacts | None] = {}
+
+    @property
+    def hold_off(self) -> timedelta:
+        return timedelta(seconds=self.settings.offline_hold_off_seconds)
+
+    # -------------------------------------------------------------- heartbeats
+
+    async def heartbeat(self, terminal_id: str, status: dict[str, Any] | None) -> datetime:
+        """Admit one heartbeat (429 when flooding); queued or written at once."""
+        now = self.clock.now()
+        if not self.limiter.admit(terminal_id, now):
+            self.counters.heartbeats_limited += 1
+            raise RateLimited(
+                "too many heartbeats from this terminal", retry_after=self.limiter.retry_after()
+            )
+        self.counters.heartbeats += 1
+        beat = Beat(terminal_id, now, status)
+        if self.batching:
+            self.batcher.add(beat)
+        else:
+            await self.ingest([beat])
+        return now
+
+    async def flush(self) -> int:
+        """Write what the batcher holds; how many heartbeats."""
+        beats = self.batcher.take()
+        if beats:
+            await self.ingest(beats)
+        return len(beats)
+
+    async def ingest(self, beats: Sequence[Beat]) -> None:
+        async with self.uows() as uow:
+            done = await presence.ingest(uow, beats)
+        found: list[Observation] = []
+        for screen in done.screens.values():
+            if self.desk.live(screen.id, AlarmType.OFFLINE):
+                found.append(observation(screen.id, AlarmType.OFFLINE, False, screen.tier))
+        for beat in beats:
+            sender = done.screens.get(beat.terminal_id)
+            if sender is not None and beat.status is not None:
+                found += self._status_observations(sender, beat.status)
+        await self.desk.observe(found, {s.id: s.region for s in done.screens.values()})
+
+    def _status_observations(
+        self, screen: ScreenFacts, status: dict[str, Any]
+    ) -> list[Observation]:
+        found = []
+        offset = status.get("clock_offset_ms")
+        if isinstance(offset, int | float) and not isinstance(offset, bool):
+            drift = abs(offset) > self.settings.clock_drift_alarm_ms
+            found.append(
+                observation(
+                    screen.id,
+                    AlarmType.CLOCK_DRIFT,
+                    drift,
+                    screen.tier,
+                    {"clock_offset_ms": offset},
+                )
+            )
+        cache = status.get("cache")
+        if isinstance(cache, dict):
+            failures = cache.get("failures")
+            full = isinstance(failures, dict) and STORAGE_FULL in failures.values()
+            used, budget = cache.get("bytes"), cache.get("budget")
+            if isinstance(used, int) and isinstance(budget, int) and budget > 0:
+                full = full or used > budget
+            evidence = {"bytes": used, "budget": budget}
+            found.append(observation(screen.id, AlarmType.STORAGE_LOW, full, screen.tier, evidence))
+        return found
+
+    async def sweep(self) -> list[str]:
+        """Mark silent screens offline and open their ``offline`` alarms."""
+        async with self.uows() as uow:
+            gone = await presence.sweep(uow, self.clock, self.hold_off)
+        found = [
+            observation(
+                s.id, AlarmType.OFFLINE, True, s.tier, {"hold_off_s": self.hold_off.total_seconds()}
+            )
+            for s in gone
+        ]
+        await self.desk.observe(found, {s.id: s.region for s in gone})
+        return [s.id for s in gone]
+
+    # ------------------------------------------------------------- who calls
+
+    async def caller(self, container: Container, token: str | None) -> Caller:
+        """The terminal behind a terminal token (cached like the manifest fast path)."""
+        if not token:
+            raise Unauthorized("missing terminal token")
+        token_hash = digest(token)
+        holder = container.manifest_cache.terminal(token_hash)
+        if holder is None:
+            async with self.uows() as uow:
+                terminal = await uow.terminals.by_token_hash(token_hash)
+            if terminal is None:
+                raise Unauthorized("unknown or revoked terminal token")
+            holder = Holder(terminal.id, Audience.of(terminal).key())
+            container.manifest_cache.remember_terminal(token_hash, holder)
+        screen, audience = await self.screen(holder.terminal_id)
+        return Caller(screen, holder.audience_key, audience)
+
+    async def screen(self, terminal_id: str) -> tuple[ScreenFacts, dict[str, Any]]:
+        """A terminal's facts and audience (cached for ``FACTS_TTL_S``)."""
+        cached = self._facts.get(terminal_id)
+        if cached is not None and cached[2] > time.monotonic():
+            return cached[0], cached[1]
+        async with self.uows() as uow:
+            terminal = await uow.terminals.get(terminal_id)
+        if terminal is None or terminal.status.value == "retired":
+            raise Unauthorized("unknown or revoked terminal token")
+        screen = ScreenFacts(
+            terminal.id, terminal.name, terminal.tier.value, terminal.region, terminal.status.value
+        )
+        audience = Audience.of(terminal).as_json()
+        self._facts[terminal_id] = (screen, audience, time.monotonic() + FACTS_TTL_S)
+        return screen, audience
+
+    async def programme(
+        self, container: Container, audience_key: str
+    ) -> programme.Programme | None:
+        """The audience's programme (built now if no manifest was yet, as the
+        manifest route does; cached for ``PROGRAMME_TTL_S``)."""
+        cached = self._programmes.get(audience_key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        async with self.uows() as uow:
+            found = await programme.load(uow, audience_key)
+        if found is None:
+            from lianbo.services import manifests  # imports bootstrap, which imports us
+
+            await manifests.rebuild(container, {audience_key})
+            async with self.uows() as uow:
+                found = await programme.load(uow, audience_key)
+        self._programmes[audience_key] = (found, time.monotonic() + PROGRAMME_TTL_S)
+        return found
+
+    async def track(self, asset_id: str) -> TrackFacts | None:
+        """An asset's track (cached: a track never changes once analysed)."""
+        if asset_id in self._tracks:
+            return self._tracks[asset_id]
+        async with self.uows() as uow:
+            found = await uow.monitoring.track(asset_id)
+        if found is not None and found.track:
+            self._tracks[asset_id] = found
+        return found
+
+    # ----------------------------------------------------- play logs, shots
+
+    async def playlog(
+        self, container: Container, caller: Caller, entries: list[Any]
+    ) -> playlog.Outcome:
+        """Check, store and roll up a batch; alarms from what it showed."""
+        now = self.clock.now()
+        plan = await self.programme(container, caller.audience_key)
+        async with self.uows() as uow:
+            outcome = await playlog.ingest(uow, caller.screen, plan, entries, now)
+        self.counters.playlog_rows += outcome.accepted
+        self.counters.playlog_rejected += len(outcome.rejected)
+        await self.desk.observe(outcome.observations, {caller.screen.id: caller.screen.region})
+        return outcome
+
+    async def screenshot(
+        self,
+        container: Container,
+        caller: Caller,
+        data: bytes,
+        taken_at: datetime,
+        source: str,
+        *,
+        stub: bool = False,
+    ) -> dict[str, Any]:
+        """Verify one screenshot; the verdict and what was expected."""
+        now = self.clock.now()
+        media_type = screenshots.check_upload(data, taken_at, source, now)
+        plan = await self.programme(container, caller.audience_key)
+        showing = plan.showing(taken_at) if plan is not None else None
+        track = await self.track(showing.asset_id) if showing is not None else None
+        async with self.uows() as uow:
+            previous = await uow.monitoring.screenshot(caller.screen.id)
+            judged = await screenshots.judge(
+                uow,
+                container.blobs,
+                caller.screen,
+                plan,
+                track,
+                previous,
+                (data, media_type, taken_at, source),
+                now,
+                stub=stub,
+            )
+        self.counters.screenshots += 1
+        verdict = judged.result.verdict.value
+        self.counters.verdicts[verdict] = self.counters.verdicts.get(verdict, 0) + 1
+        opened = await self.desk.observe(
+            judged.observations, {caller.screen.id: caller.screen.region}
+        )
+        return {
+            "verdict": verdict,
+            "distance": judged.result.distance,
+            "expected": judged.expected,
+            "sha256": judged.screenshot.sha256,
+            "alarms": [a.id for a in opened if a.state == "open"],
+        }
+
+    # ------------------------------------------------------------ retention
+
+    async def enforce_retention(self) -> int:
+        cutoff = self.clock.now() - timedelta(days=self.settings.playlog_retention_days)
+        async with self.uows() as uow:
+            gone = await uow.monitoring.forget_plays(cutoff)
+            await uow.commit()
+        if gone:
+            log.info("play log rows past retention deleted", rows=gone)
+        return gone
+
+
+async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
+    while True:
+        try:
+            await work()
+        except Exception:  # one failed round must not end the loop
+            log.exception(f"{what} failed")
+        await asyncio.sleep(seconds)
+
+
+async def _flusher(monitor: Monitor) -> None:
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(monitor.batcher.full.wait(), presence.FLUSH_S)
+        try:
+            await monitor.flush()
+        except Exception:  # keep flushing; the batch is lost, the screens beat again
+            log.exception("heartbeat flush failed")
+
+
+async def run(container: Container) -> None:
+    """The monitoring background job of the server (see the module docstring)."""
+    monitor = container.monitor
+    monitor.batching = True
+    tasks = [
+        asyncio.create_task(_flusher(monitor)),
+        asyncio.create_task(_every(SWEEP_S, monitor.sweep, "offline sweep")),
+        asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
+        asyncio.create_task(monitor.notifier.run()),
+    ]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        monitor.batching = False
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(monitor.flush())

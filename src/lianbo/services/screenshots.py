@@ -1,0 +1,157 @@
+"""Screenshot verification: is the screen showing what it should?
+
+A terminal posts a JPEG or PNG (framebuffer or camera). We check it is one
+by its bytes (not its name), hash it (``adapters/media/screenshots``), find
+what the terminal's manifest says was on screen at ``taken_at`` (asset and
+offset, simulcast arithmetic included), and judge it against that asset's
+pHash track (``domain/monitoring/verification``): match, mismatch, black,
+frozen or unknown. The verdict feeds the alarm book (two mismatches in a row
+→ critical ``content-mismatch``); the shot is kept in the blob store as the
+terminal's latest (monitoring wall) and as alarm evidence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from lianbo.adapters.blobs import LocalBlobStore
+from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot, TrackFacts
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.media.screenshots import measure_screenshot
+from lianbo.domain.errors import InvalidInput, TooLarge
+from lianbo.domain.monitoring.alarms import Observation
+from lianbo.domain.monitoring.screens import observations
+from lianbo.domain.monitoring.verification import (
+    Expected,
+    Verdict,
+    Verification,
+    between,
+    offset_into,
+    verify,
+)
+from lianbo.services.alarms import with_evidence
+from lianbo.services.programme import Programme
+
+MAX_BYTES = 8 * 1024 * 1024
+FUTURE_SLACK = timedelta(seconds=120)
+MAX_AGE = timedelta(hours=24)
+SOURCES = ("framebuffer", "camera")
+_JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
+
+
+def media_type_of(data: bytes) -> str:
+    """``image/jpeg`` or ``image/png`` by the file's signature, else InvalidInput."""
+    if data.startswith(_JPEG):
+        return "image/jpeg"
+    if data.startswith(_PNG):
+        return "image/png"
+    raise InvalidInput("a screenshot is a JPEG or PNG image", field="file")
+
+
+def check_upload(data: bytes, taken_at: datetime, source: str, now: datetime) -> str:
+    """Refuse what cannot be a screenshot; returns its media type."""
+    if len(data) > MAX_BYTES:
+        raise TooLarge(f"a screenshot is at most {MAX_BYTES} bytes", field="file")
+    media_type = media_type_of(data)
+    if taken_at.tzinfo is None:
+        raise InvalidInput("taken_at needs a UTC offset", field="taken_at")
+    if taken_at > now + FUTURE_SLACK or taken_at < now - MAX_AGE:
+        raise InvalidInput("taken_at is in the future or more than a day ago", field="taken_at")
+    if source not in SOURCES:
+        raise InvalidInput(f"source is one of {', '.join(SOURCES)}", field="source")
+    return media_type
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A verification with what was expected, and the observations it makes."""
+
+    result: Verification
+    expected: dict[str, Any] | None
+    observations: list[Observation]
+    screenshot: Screenshot
+
+
+def expected_of(
+    programme: Programme | None, track: TrackFacts | None, taken_at: datetime
+) -> tuple[Expected | None, dict[str, Any] | None]:
+    """The ``Expected`` for the verification and its evidence form."""
+    showing = programme.showing(taken_at) if programme is not None else None
+    if showing is None or track is None or track.asset_id != showing.asset_id:
+        return None, None
+    at_s = offset_into(showing.item_offset_ms, track.duration_s)
+    evidence = {
+        "asset_id": showing.asset_id,
+        "at_s": round(at_s, 3),
+        "schedule_id": showing.schedule_id,
+    }
+    if not track.track:
+        return None, evidence
+    # Any stored track version: the full frame, plus above/below-band planes when analysed.
+    expected = Expected.stored(track.track, at_s, track.black, track.still)
+    return expected, evidence
+
+
+def store(blobs: LocalBlobStore, data: bytes) -> str:
+    """Keep the shot in the blob store; its sha256."""
+    temp = blobs.temp_path()
+    temp.write_bytes(data)
+    return blobs.adopt(temp).sha256
+
+
+async def judge(
+    uow: UnitOfWork,
+    blobs: LocalBlobStore,
+    screen: ScreenFacts,
+    programme: Programme | None,
+    track: TrackFacts | None,
+    previous: Screenshot | None,
+    upload: tuple[bytes, str, datetime, str],
+    now: datetime,
+    *,
+    stub: bool = False,
+) -> Judged:
+    """Measure, verify, store one screenshot (the caller feeds the alarms).
+
+    A ``stub`` (a headless player's stand-in picture, not read from a
+    screen) is kept for the wall but proves nothing: verdict ``unknown``.
+    """
+    data, media_type, taken_at, source = upload
+    measured = await asyncio.to_thread(measure_screenshot, data)
+    expected, evidence = expected_of(programme, track, taken_at)
+    last, since = _previous(previous, evidence, expected)
+    result = Verification(Verdict.UNKNOWN) if stub else verify(measured.shot, expected, last, since)
+    sha256 = await asyncio.to_thread(store, blobs, data)
+    shot = Screenshot(
+        screen.id,
+        sha256,
+        media_type,
+        taken_at,
+        now,
+        source,
+        result.verdict.value,
+        result.distance,
+        measured.shot.phash,
+        evidence,
+    )
+    await uow.monitoring.put_screenshot(shot)
+    await uow.commit()
+    extra = {"screenshot": sha256, "expected": evidence, "distance": result.distance}
+    made = [] if stub else observations(result, screen.id, screen.tier)
+    found = [with_evidence(o, **extra) for o in made]
+    return Judged(result, evidence, found, shot)
+
+
+def _previous(
+    previous: Screenshot | None, evidence: dict[str, Any] | None, expected: Expected | None
+) -> tuple[int | None, list[int]]:
+    """The previous shot's hash and the expected track since then (for frozen)."""
+    if previous is None or evidence is None or expected is None or previous.expected is None:
+        return None, []
+    if previous.expected.get("asset_id") != evidence["asset_id"]:
+        return None, []
+    start = float(previous.expected.get("at_s") or 0.0)
+    return previous.phash, between(expected.track, start, expected.offset_s)

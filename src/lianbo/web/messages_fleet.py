@@ -1,0 +1,63 @@
+"""Console strings for the fleet: a terminal's live state and commands."""
+
+from __future__ import annotations
+
+FLEET: dict[str, tuple[str, str]] = {
+    "live.title": ("实时状态", "Live state"),
+    "live.refresh": ("每 5 秒刷新", "refreshed every 5 s"),
+    "live.online": ("在线状态", "Online"),
+    "live.connected": ("推送通道已连接", "push channel connected"),
+    "live.not_connected": ("未连接推送通道", "not on the push channel"),
+    "live.last_heartbeat": ("最后心跳", "Last heartbeat"),
+    "live.reported": ("状态报告 {at}", "status reported {at}"),
+    "live.showing": ("正在播放", "Showing"),
+    "live.since": ("自 {at} 起", "since {at}"),
+    "live.blank": ("黑屏：{reason}", "Blank: {reason}"),
+    "live.manifest": ("节目清单版本", "Manifest version"),
+    "live.valid_until": ("有效至 {at}", "valid until {at}"),
+    "live.no_manifest": ("尚无有效清单", "no valid manifest yet"),
+    "live.rejected": ("被拒收的清单", "Refused manifest"),
+    "live.cache": ("媒体缓存", "Media cache"),
+    "live.cache_use": (
+        "已用 {used} / 预算 {budget} · {files} 个文件",
+        "{used} of {budget} · {files} files",
+    ),
+    "live.cache_failed": ("{count} 个文件下载失败", "{count} files failed"),
+    "live.clock_offset": ("时钟偏差", "Clock offset"),
+    "live.push": ("推送方式", "Push channel"),
+    "live.push.connected": ("已连接（实时推送）", "connected (push)"),
+    "live.push.polling": ("轮询", "polling"),
+    "live.backend": ("播放后端", "Backend"),
+    "rejected.unsigned": ("未签名", "unsigned"),
+    "rejected.unknown_key": ("未知签名密钥", "unknown signing key"),
+    "rejected.bad_signature": ("签名错误", "bad signature"),
+    "rejected.version_mismatch": ("版本与内容不符", "version mismatch"),
+    "rejected.expired": ("已过期", "expired"),
+    "rejected.not_yet_valid": ("尚未生效", "not yet valid"),
+    "rejected.audience_mismatch": ("不是发给本终端的清单", "made for another audience"),
+    "rejected.malformed": ("格式错误", "malformed"),
+    "command.title": ("远程指令", "Commands"),
+    "command.help": (
+        "指令经推送通道即时送达在线终端；终端执行后回执。",
+        "Commands reach a connected screen at once over the push channel; "
+        "the screen acknowledges once done.",
+    ),
+    "command.read_only": ("您的角色不能向终端发送指令。", "Your role cannot send commands."),
+    "command.screenshot": ("截屏", "Screenshot"),
+    "command.reload": ("重新加载", "Reload"),
+    "command.restart": ("重启播放器", "Restart player"),
+    "command.restart_confirm": (
+        "重启播放器会中断当前播放几秒钟，确定吗？",
+        "Restarting the player interrupts playback for a few seconds. Continue?",
+    ),
+    "command.delivered": ("“{command}”已于 {at} 送达终端。", "{command} delivered at {at}."),
+    "command.not_delivered": (
+        "“{command}”已记录，但终端当前未连接推送通道，未能送达。",
+        "{command} recorded, but the screen is not connected: not delivered.",
+    ),
+    "command.recent": ("最近的指令", "Recent commands"),
+    "command.sent_at": ("发送时间", "Sent"),
+    "command.command": ("指令", "Command"),
+    "command.acked": ("回执", "Acknowledged"),
+    "command.not_acked": ("未回执", "not yet"),
+}

@@ -1,0 +1,257 @@
+"""Emergency alerts (应急广播): the list, the composer and its live preview."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.api.deps import ContainerDep, UowDep
+from lianbo.domain.alerting.model import Severity, Status, Urgency
+from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
+from lianbo.services import regions as region_service
+from lianbo.web import charts
+from lianbo.web.forms import FormErrors, collect, form_text, page_number, status_of
+from lianbo.web.pages import alert_area, alert_calls
+from lianbo.web.pages.alert_area import Screen
+from lianbo.web.render import LOCAL_ZONE, render
+from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
+
+router = APIRouter(include_in_schema=False)
+
+SEVERITIES = (Severity.EXTREME, Severity.SEVERE, Severity.MODERATE, Severity.MINOR)
+STATUSES = (Status.ACTUAL, Status.EXERCISE, Status.TEST)
+URGENCIES = (Urgency.IMMEDIATE, Urgency.EXPECTED, Urgency.FUTURE)
+# Languages a second text block may be written in (Sichuan: Tibetan, Yi).
+TRANSLATION_LANGUAGES = ("en", "bo", "ii")
+TEXT_FIELDS = ("event", "headline", "description", "instruction")
+PAGE_SIZE = 50
+DEFAULT_HOURS = 2
+
+
+@router.get("/alerts")
+async def alert_list(request: Request, console: ConsoleDep, uow: UowDep) -> Response:
+    """Alerts inside the jurisdiction, newest first."""
+    page = page_number(request.query_params.get("page"))
+    items, total = await alert_calls.list_alerts(
+        uow, console.actor, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(
+        request,
+        "alerts.html",
+        {
+            "section": "alerts",
+            "alerts": items,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "prev_url": f"/alerts?page={page - 1}" if page > 1 else "",
+            "next_url": f"/alerts?page={page + 1}" if page < pages else "",
+            "can_issue": alert_calls.can_issue(console.actor),
+        },
+    )
+
+
+@router.get("/alerts/new")
+async def composer(
+    request: Request, console: ConsoleDep, uow: UowDep, container: ContainerDep
+) -> Response:
+    """The empty composer; only issuers may open it."""
+    _require_issuer(console)
+    expires = container.clock.now() + timedelta(hours=DEFAULT_HOURS)
+    values = {
+        "severity": Severity.SEVERE.value,
+        "status": Status.ACTUAL.value,
+        "urgency": Urgency.IMMEDIATE.value,
+        "expires_at": expires.astimezone(LOCAL_ZONE).strftime("%Y-%m-%dT%H:%M"),
+        "tr_language": "en",
+        "regions": [],
+    }
+    return await _composer(request, uow, console, values, FormErrors())
+
+
+@router.post("/alerts/preview")
+async def preview(request: Request, console: PostConsoleDep, uow: UowDep) -> Response:
+    """The targeted screens for the area as it stands (HTMX, on every change)."""
+    _require_issuer(console)
+    form = await request.form()
+    text = await form_text(request)
+    screens = await alert_area.screens_within(uow, console.actor.jurisdiction)
+    context: dict[str, Any] = {"problem": None, "part_kind": "", "part_number": "", "empty": False}
+    try:
+        area = alert_area.read_area(text, [str(v) for v in form.getlist("region")])
+    except InvalidInput as problem:
+        context["problem"] = problem.message
+        return render(request, "alerts_preview.html", {**context, "map": None, "dots": []})
+    result = alert_area.preview(console.actor, area, screens)
+    if result.refused is not None:
+        kind, number = alert_area.part_name(result.refused.field)
+        context.update(problem=result.refused.message, part_kind=kind, part_number=number)
+    context["empty"] = area.empty
+    map_view = _map(screens)
+    dots = _dots(result.targeted, map_view) if map_view else []
+    # A refusal is still a 200: HTMX swaps only 2xx answers, and the issuer
+    # must see which part of the area is outside while drawing.
+    return render(
+        request,
+        "alerts_preview.html",
+        {**context, "preview": result, "map": map_view, "dots": dots},
+    )
+
+
+@router.post("/alerts/new")
+async def issue(
+    request: Request, console: PostConsoleDep, uow: UowDep, container: ContainerDep
+) -> Response:
+    """Issue the alert; mistakes come back next to their fields."""
+    _require_issuer(console)
+    form = await request.form()
+    text = await form_text(request)
+    values: dict[str, Any] = {k: v.strip() for k, v in text.items()}
+    values["regions"] = [str(v) for v in form.getlist("region")]
+    errors = FormErrors()
+    body = _body(values, errors)
+    if body is not None and not errors:
+        try:
+            alert_id = await alert_calls.issue(uow, container, console.actor, body)
+        except DomainError as problem:
+            errors.add(_form_error(problem))
+            status = status_of(problem)
+        else:
+            return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+    else:
+        status = 400
+    return await _composer(request, uow, console, values, errors, status=status)
+
+
+def _form_error(problem: DomainError) -> DomainError:
+    """Errors from the service name API fields; point them at form fields."""
+    known = {"severity", "event", "headline", "description", "status", "expires_at"}
+    name = (problem.field or "").split(".")[-1].split("/")[0]
+    if name in known:
+        return type(problem)(problem.message, field=name)
+    if problem.field and ("area" in problem.field or "polygon" in problem.field):
+        return type(problem)(_outside_text(problem), field="area")
+    return type(problem)(problem.message)
+
+
+def _outside_text(problem: DomainError) -> str:
+    kind, number = alert_area.part_name(problem.field)
+    return f"{problem.message} ({kind} {number})".strip() if kind else problem.message
+
+
+def _body(values: dict[str, Any], errors: FormErrors) -> dict[str, Any] | None:
+    """The JSON API body (DESIGN.md alert sketch) from the form."""
+    if values.get("severity") not in {s.value for s in SEVERITIES}:
+        errors.add(InvalidInput("choose a warning level", field="severity"))
+    for name in ("event", "headline"):
+        if not values.get(name):
+            errors.add(InvalidInput(f"{name} must not be empty", field=name))
+    area = collect(errors, lambda: alert_area.read_area(values, values["regions"]))
+    if area is not None and area.empty:
+        errors.add(InvalidInput("choose regions or draw an area on the map", field="area"))
+    expires = collect(errors, lambda: _local_time(values.get("expires_at", "")))
+    if errors or area is None or expires is None:
+        return None
+    status = _one_of(values.get("status"), STATUSES)
+    urgency = _one_of(values.get("urgency"), URGENCIES)
+    body: dict[str, Any] = {
+        "status": status,
+        "severity": values["severity"],
+        "urgency": urgency,
+        "certainty": "Observed",
+        "event": values["event"],
+        "headline": values["headline"],
+        "description": values.get("description") or values["headline"],
+        "instruction": values.get("instruction") or None,
+        "language": "zh-CN",
+        "area": area.as_json(),
+        "expires_at": expires.isoformat(),
+    }
+    language = values.get("tr_language", "")
+    if values.get("tr_headline") and language in TRANSLATION_LANGUAGES:
+        body["translations"] = {
+            language: {
+                "headline": values["tr_headline"],
+                "description": values.get("tr_description") or values["tr_headline"],
+                "instruction": values.get("tr_instruction") or None,
+            }
+        }
+    return body
+
+
+def _one_of(raw: Any, choices: tuple[Status, ...] | tuple[Urgency, ...]) -> str:
+    """The chosen value when it is offered, else the first (the default)."""
+    offered = [c.value for c in choices]
+    return str(raw) if raw in offered else offered[0]
+
+
+def _local_time(raw: str) -> datetime:
+    """A ``datetime-local`` value, read as Beijing time."""
+    try:
+        return datetime.fromisoformat(raw.strip()).replace(tzinfo=LOCAL_ZONE)
+    except ValueError:
+        raise InvalidInput("expiry is not a date and time", field="expires_at") from None
+
+
+def _require_issuer(console: Console) -> None:
+    if not alert_calls.can_issue(console.actor):
+        raise Forbidden("only alert issuers may compose alerts")
+
+
+async def _composer(
+    request: Request,
+    uow: UnitOfWork,
+    console: Console,
+    values: dict[str, Any],
+    errors: FormErrors,
+    *,
+    status: int = 200,
+) -> Response:
+    screens = await alert_area.screens_within(uow, console.actor.jurisdiction)
+    top = await region_service.children(uow, console.actor, None)
+    choices = list(top)
+    for node in top:
+        if node.has_children:
+            choices += await region_service.children(uow, console.actor, node.region.code)
+    map_view = _map(screens)
+    if map_view is not None:
+        points = ((s.name, s.tier, s.lat, s.lon) for s in screens)
+        map_view["dots"] = charts.dots(points, map_view["projection"], list(alert_area.TIERS))
+    values.setdefault("polygons", "")
+    values.setdefault("circles", "")
+    for name in (*TEXT_FIELDS, "region_codes", "tr_headline", "tr_description", "tr_instruction"):
+        values.setdefault(name, "")
+    return render(
+        request,
+        "alerts_new.html",
+        {
+            "section": "alerts-new",
+            "values": values,
+            "errors": errors,
+            "severities": [s.value for s in SEVERITIES],
+            "statuses": [s.value for s in STATUSES],
+            "urgencies": [u.value for u in URGENCIES],
+            "translation_languages": TRANSLATION_LANGUAGES,
+            "region_choices": choices,
+            "map": map_view,
+        },
+        status=status,
+    )
+
+
+def _map(screens: list[Screen]) -> dict[str, Any] | None:
+    projection = alert_area.projection(screens)
+    if projection is None:
+        return None
+    meridians, parallels = charts.grid(projection)
+    return {"projection": projection, "meridians": meridians, "parallels": parallels, "dots": []}
+
+
+def _dots(screens: list[Screen], map_view: dict[str, Any]) -> list[charts.Dot]:
+    points = ((s.name, "targeted", s.lat, s.lon) for s in screens)
+    return charts.dots(points, map_view["projection"], ["targeted"])

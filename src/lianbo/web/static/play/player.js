@@ -1,0 +1,447 @@
+// One screen in a browser: the same loop as the Python agent (player/agent.py)
+// — fetch and verify the manifest, download and hash its files, play the
+// timeline on deadlines, heartbeat with the status object, send play logs,
+// listen on the push channel, and show emergency alerts over everything.
+
+import { Refused, TerminalApi, Unreachable, keysOf } from './api.js';
+import { AlertDesk } from './alerts.js';
+import { Backoff, ServerClock } from './clock.js';
+import { ManifestRejected, verify } from './manifest.js';
+import { MediaStore } from './media.js';
+import { PushChannel } from './push.js';
+import { filesByAirTime, slotAt } from './schedule.js';
+import { Screen } from './screen.js';
+import * as store from './store.js';
+import { iso, parseTime } from './timeparse.js';
+
+const MAX_SLEEP_MS = 10000;
+const PLAYLOG_BATCH_MAX = 500;
+const UNACCEPTABLE = new Set([400, 413, 422]);
+const FILE_KINDS = new Set(['video', 'image', 'audio']);
+
+/** A promise-based "wake me early" signal for the loops. */
+class Signal {
+  constructor() {
+    this.set = false;
+    this.waiters = [];
+  }
+
+  fire() {
+    this.set = true;
+    this.waiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  /** Resolve after `ms` or when fired, whichever comes first (clears it). */
+  wait(ms) {
+    if (this.set) {
+      this.set = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, ms));
+      this.waiters.push(() => { clearTimeout(timer); resolve(); });
+    }).then(() => { this.set = false; });
+  }
+}
+
+export class Player {
+  constructor(identity, { texts, language, pollSeconds = 30, pushPollSeconds = 300, playlogSeconds = 60 }) {
+    this.identity = identity;
+    this.config = { pollSeconds, pushPollSeconds, playlogSeconds };
+    this.api = new TerminalApi(identity.token);
+    this.clock = new ServerClock();
+    this.media = new MediaStore();
+    this.screen = new Screen(document.getElementById('stage'), texts);
+    this.heartbeatSeconds = 30;
+    this.manifest = null;
+    this.rejection = null;
+    this.httpUp = null;
+    this.heartbeats = 0;
+    this.fetches = 0;
+    this.applied = []; // [{version, at}] when each manifest was accepted (epoch ms)
+    this.playlog = store.loadPlaylog();
+    this.onScreen = null; // {cue, since}
+    this.blankReason = 'starting';
+    this.slotKey = null;
+    this.refetch = new Signal();
+    this.retryRefused = new Backoff(2, 60);
+    this.forceFetch = false;
+    this.changed = new Signal();
+    this.filesChanged = new Signal();
+    this.desk = new AlertDesk({
+      api: this.api,
+      keys: () => this.identity.keys,
+      clock: this.clock,
+      texts,
+      language,
+      media: this.media,
+      onChange: () => this.reportSoon(),
+    });
+    this.push = new PushChannel(identity.token, this.clock, (m) => this.onPush(m), {
+      onConnect: () => this.onPushConnect(),
+    });
+  }
+
+  async start() {
+    await this.media.open();
+    await this.loadSaved();
+    this.playLoop();
+    this.downloadLoop();
+    this.syncLoop();
+    this.alertsFetch();
+    this.push.start();
+  }
+
+  // -- the manifest ------------------------------------------------------
+
+  async loadSaved() {
+    const text = store.loadEnvelope();
+    if (!text) return;
+    try {
+      this.accept(await this.verify(text));
+    } catch (error) {
+      if (!(error instanceof ManifestRejected)) throw error;
+      console.warn('stored manifest not used:', error.message);
+    }
+  }
+
+  verify(text) {
+    return verify(text, this.identity.keys, { now: this.clock.now(), audience: this.identity.audience });
+  }
+
+  async fetchManifest() {
+    const force = this.forceFetch;
+    this.forceFetch = false;
+    const etag = this.manifest && !force ? `"${this.manifest.version}"` : null;
+    const reply = await this.api.manifest(etag);
+    this.fetches += 1;
+    if (reply.status === 304) return;
+    let manifest;
+    try {
+      if (reply.text === null) throw new ManifestRejected('malformed', 'the envelope is not UTF-8');
+      manifest = await this.verifyRotating(reply.text);
+    } catch (error) {
+      if (!(error instanceof ManifestRejected)) throw error;
+      this.refuse(error);
+      return;
+    }
+    const wasRejected = this.rejection !== null;
+    this.rejection = null;
+    if (this.manifest && manifest.version === this.manifest.version) {
+      if (wasRejected) this.reportSoon();
+      return;
+    }
+    this.accept(manifest);
+    store.saveEnvelope(manifest.envelope);
+    this.reportSoon();
+  }
+
+  /** A key the screen has not seen: ask the server for its keys once. */
+  async verifyRotating(text) {
+    try {
+      return await this.verify(text);
+    } catch (error) {
+      if (!(error instanceof ManifestRejected) || error.reason !== 'unknown key') throw error;
+    }
+    const fresh = await this.api.keys();
+    if (JSON.stringify(fresh) === JSON.stringify(this.identity.keys)) {
+      throw new ManifestRejected('unknown key', "not among the server's keys");
+    }
+    this.identity = { ...this.identity, keys: fresh };
+    store.saveIdentity(this.identity);
+    return this.verify(text);
+  }
+
+  accept(manifest) {
+    this.manifest = manifest;
+    this.applied.push({ version: manifest.version, at: Date.now() });
+    this.changed.fire();
+    this.filesChanged.fire();
+  }
+
+  refuse(error) {
+    const previous = this.rejection;
+    this.rejection = { reason: error.reason, detail: error.detail, at: iso(this.clock.now()) };
+    if (!previous || previous.reason !== error.reason || previous.detail !== error.detail) {
+      console.warn('manifest refused, keeping the previous one:', error.message);
+      this.reportSoon();
+    }
+  }
+
+  // -- playing -----------------------------------------------------------
+
+  async playLoop() {
+    for (;;) {
+      let until = null;
+      try {
+        until = await this.step();
+      } catch (error) {
+        console.error('play step failed', error);
+      }
+      const delay = until === null ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, until - this.clock.now());
+      await this.changed.wait(delay);
+    }
+  }
+
+  async step() {
+    const now = this.clock.now();
+    const slot = slotAt(this.manifest, now);
+    const cue = slot.item ? this.cueOf(slot) : null;
+    const key = slot.item && !cue ? `not cached ${slot.key}` : (slot.key || slot.reason);
+    if (key === this.slotKey) return slot.until;
+    this.endShowing(now);
+    this.slotKey = key;
+    if (!cue) {
+      this.blankReason = slot.item ? 'not cached' : slot.reason;
+      this.screen.blank(this.blankReason);
+      return slot.until;
+    }
+    this.onScreen = { cue, since: now };
+    this.blankReason = null;
+    await this.screen.show(cue);
+    return slot.until;
+  }
+
+  cueOf(slot) {
+    const { item, entry, file } = slot;
+    let src = null;
+    if (FILE_KINDS.has(item.kind)) {
+      src = file ? this.media.urlOf(file.sha256) : null;
+      if (!src) return null; // not verified yet: blank rather than unsigned bytes
+    }
+    return {
+      assetId: item.assetId,
+      kind: item.kind,
+      fit: item.fit,
+      seekMs: slot.offsetMs,
+      durationMs: item.durationMs,
+      until: slot.until,
+      scheduleId: entry.scheduleId,
+      sha256: file ? file.sha256 : null,
+      src,
+      text: item.text,
+      url: item.url,
+    };
+  }
+
+  endShowing(now) {
+    const shown = this.onScreen;
+    this.onScreen = null;
+    if (shown && shown.cue.sha256 && now > shown.since) {
+      this.playlog.push({
+        sha256: shown.cue.sha256,
+        schedule_id: shown.cue.scheduleId,
+        started_at: iso(shown.since),
+        ended_at: iso(now),
+      });
+      store.savePlaylog(this.playlog);
+    }
+  }
+
+  showing() {
+    const shown = this.onScreen;
+    if (!shown) return this.blankReason ? { blank: this.blankReason } : null;
+    return {
+      asset_id: shown.cue.assetId,
+      sha256: shown.cue.sha256,
+      schedule_id: shown.cue.scheduleId,
+      since: iso(shown.since),
+    };
+  }
+
+  // -- downloads ---------------------------------------------------------
+
+  async downloadLoop() {
+    const backoff = new Backoff(1, 60);
+    for (;;) {
+      await this.filesChanged.wait(MAX_SLEEP_MS * 6);
+      const failed = await this.downloadPass();
+      if (failed && !this.filesChanged.set) {
+        await this.filesChanged.wait(backoff.nextDelay() * 1000);
+        this.filesChanged.fire();
+      } else if (!failed) {
+        backoff.reset();
+      }
+    }
+  }
+
+  async downloadPass() {
+    const manifest = this.manifest;
+    if (!manifest) return false;
+    await this.media.evictUnneeded(new Set(manifest.files.map((f) => f.sha256)));
+    let failed = false;
+    for (const file of filesByAirTime(manifest, this.clock.now())) {
+      if (this.filesChanged.set) break; // a newer manifest: start over in its order
+      if (this.media.has(file.sha256)) continue;
+      const sources = [file.url, `/media/${file.sha256}`].filter(Boolean);
+      if (await this.media.ensure(file, [...new Set(sources)])) this.changed.fire();
+      else failed = true;
+    }
+    if (failed) this.reportSoon();
+    return failed;
+  }
+
+  // -- the control centre over HTTP --------------------------------------
+
+  async syncLoop() {
+    let heartbeatDue = 0;
+    let pollDue = 0;
+    let playlogDue = performance.now() + this.config.playlogSeconds * 1000;
+    const backoff = new Backoff(1, 60);
+    for (;;) {
+      try {
+        if (performance.now() >= heartbeatDue) {
+          await this.heartbeat();
+          heartbeatDue = performance.now() + this.heartbeatSeconds * 1000;
+        }
+        if (this.refetch.set || performance.now() >= pollDue) {
+          this.refetch.set = false;
+          await this.fetchManifest();
+          pollDue = performance.now() + this.pollInterval() * 1000;
+        }
+        if (performance.now() >= playlogDue) {
+          await this.flushPlaylog();
+          playlogDue = performance.now() + this.config.playlogSeconds * 1000;
+        }
+      } catch (error) {
+        if (!(error instanceof Unreachable || error instanceof Refused)) console.error(error);
+        this.httpUp = false;
+        heartbeatDue = 0;
+        pollDue = 0;
+        await this.refetch.wait(backoff.nextDelay() * 1000);
+        continue;
+      }
+      backoff.reset();
+      this.httpUp = true;
+      await this.refetch.wait(Math.min(heartbeatDue, pollDue, playlogDue) - performance.now());
+    }
+  }
+
+  pollInterval() {
+    // A refused manifest may be a passing attack on the network: ask again
+    // soon (backing off) rather than at the next routine poll.
+    if (this.rejection) return Math.max(1, this.retryRefused.nextDelay());
+    this.retryRefused.reset();
+    return this.push.connected ? this.config.pushPollSeconds : this.config.pollSeconds;
+  }
+
+  async heartbeat() {
+    const exchange = await this.api.heartbeat(this.status());
+    this.heartbeats += 1;
+    const reply = exchange.body && typeof exchange.body === 'object' ? exchange.body : {};
+    const serverTime = parseTime(reply.server_time);
+    if (serverTime !== null) this.clock.add(exchange.t0, serverTime / 1000, exchange.t1);
+    const seconds = reply.heartbeat_seconds;
+    if (typeof seconds === 'number' && seconds >= 1 && seconds <= 3600) this.heartbeatSeconds = seconds;
+    if (reply.audience && typeof reply.audience === 'object'
+        && JSON.stringify(reply.audience) !== JSON.stringify(this.identity.audience)) {
+      this.identity = { ...this.identity, audience: reply.audience };
+      store.saveIdentity(this.identity);
+    }
+  }
+
+  async flushPlaylog() {
+    while (this.playlog.length) {
+      const batch = this.playlog.slice(0, PLAYLOG_BATCH_MAX);
+      try {
+        if ((await this.api.playlog(batch)) === null) return; // not on this server yet: keep
+      } catch (error) {
+        if (!(error instanceof Refused) || !UNACCEPTABLE.has(error.status)) throw error;
+      }
+      this.playlog.splice(0, batch.length);
+      store.savePlaylog(this.playlog);
+    }
+  }
+
+  /** Tell the control centre about a change now (push when up, else at once over HTTP). */
+  reportSoon() {
+    clearTimeout(this.reportTimer);
+    this.reportTimer = setTimeout(() => {
+      if (this.push.send({ type: 'status', ...this.status() })) return;
+      this.api.heartbeat(this.status()).then(() => { this.heartbeats += 1; }, () => {});
+    }, 50);
+  }
+
+  status() {
+    const manifest = this.manifest;
+    return {
+      terminal_id: this.identity.terminalId,
+      manifest_version: manifest ? manifest.version : null,
+      manifest_valid_until: manifest ? iso(manifest.validUntil) : null,
+      rejected: this.rejection,
+      showing: this.showing(),
+      cache: this.media.stats(),
+      clock_offset_ms: Math.round(this.clock.offset * 10000) / 10,
+      push: this.push.connected ? 'connected' : 'polling',
+      backend: 'web',
+      playlog_pending: this.playlog.length,
+      alerts: this.desk.state().showing.map((a) => a.id),
+      user_agent: navigator.userAgent.slice(0, 200),
+    };
+  }
+
+  // -- push and alerts ---------------------------------------------------
+
+  onPushConnect() {
+    // Messages sent while we were away are lost: look for ourselves.
+    this.refetch.fire();
+    this.alertsFetch();
+    this.push.send({ type: 'status', ...this.status() });
+  }
+
+  async onPush(message) {
+    if (message.type === 'manifest') {
+      if (!this.manifest || message.version !== this.manifest.version) this.refetch.fire();
+    } else if (message.type === 'alert' || message.type === 'alert-cancel') {
+      await this.desk.handle(message);
+    } else if (message.type === 'command') {
+      this.command(String(message.id ?? ''), message.command);
+    }
+  }
+
+  command(id, name) {
+    if (name === 'reload') {
+      this.forceFetch = true;
+      this.refetch.fire();
+      this.filesChanged.fire();
+    } else if (name === 'restart') {
+      setTimeout(() => location.reload(), 200);
+    } else if (name !== 'screenshot') { // a page cannot read its own pixels
+      console.warn('unknown command ignored:', name);
+      return;
+    }
+    this.push.send({ type: 'ack', id });
+  }
+
+  /** The active notices for this screen (on load and on every reconnect). */
+  async alertsFetch() {
+    try {
+      const answer = await this.api.alerts();
+      if (!answer) return; // a server without the alerts endpoint yet
+      this.desk.setTerminal(answer.terminal);
+      for (const body of answer.alerts || []) await this.desk.handle(body);
+    } catch (error) {
+      console.warn('active alerts not fetched:', error.message);
+    }
+  }
+
+  /** Read-only state for people debugging a screen, and for tests. */
+  state() {
+    return {
+      terminalId: this.identity.terminalId,
+      status: this.status(),
+      manifest: this.manifest ? {
+        version: this.manifest.version, validUntil: iso(this.manifest.validUntil),
+        files: this.manifest.files.map((f) => ({ assetId: f.assetId, sha256: f.sha256 })),
+      } : null,
+      applied: [...this.applied],
+      fetches: this.fetches,
+      heartbeats: this.heartbeats,
+      httpUp: this.httpUp,
+      push: { connected: this.push.connected, connects: this.push.connects, lastClose: this.push.lastClose },
+      alerts: this.desk.state(),
+    };
+  }
+}
+
+export { keysOf };
