@@ -44,38 +44,48 @@ from bench.server import Server, served
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.bootstrap import bootstrap
 from lianbo.config import Settings
+from lianbo.domain.monitoring.alarms import AlarmType
 from lianbo.domain.roles import Role
 from lianbo.domain.tokens import digest
 from lianbo.domain.users import SYSTEM
 from lianbo.services import users
+from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
 
 DEFAULT_SIZE = 10_000  # terminals (each with its own token)
 COUNTY = "510107"
 SECONDS = 5.0
+_OFFLINE = AlarmType.OFFLINE
 
 
 # ------------------------------------------------------------------- setup
 
+REVIEWERS = ("b-reviewer-1", "b-reviewer-2", "b-reviewer-3")
+
 
 async def _seed(settings: Settings, size: int) -> list[tuple[str, str]]:
-    """Terminals in one county with tokens, plus users; (terminal id, token)."""
+    """Terminals in one county, each with a token, plus users; (terminal id, token)."""
     container = bootstrap(settings)
     await initialise(container)
     await seed.admin(container)
     made = await seed.terminals(container, size, [COUNTY])
     tokens = [(t.id, secrets.token_urlsafe(24)) for t in made]
     async with container.uow() as uow:
-        for role in (Role.OPERATOR, Role.REVIEWER, Role.REVIEWER, Role.REVIEWER):
+        for name, role in [("b-operator", Role.OPERATOR), *((r, Role.REVIEWER) for r in REVIEWERS)]:
             await users.create_user(
-                uow, container.clock, SYSTEM, username=f"b-{role.value}-{secrets.token_hex(3)}",
-                password=seed.PASSWORD, role=role, region="51",
+                uow,
+                container.clock,
+                SYSTEM,
+                username=name,
+                password=seed.PASSWORD,
+                role=role,
+                region="51",
             )
         for terminal_id, token in tokens:
             await uow.session.execute(
                 update(TerminalRow)
                 .where(TerminalRow.id == terminal_id)
-                .values(token_hash=digest(token), status="online", last_seen_at=datetime.now(UTC))
+                .values(token_hash=digest(token), status="offline")
             )
         await uow.commit()
     await container.close()
@@ -90,16 +100,15 @@ def _login(server: Server, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-def _programme(server: Server, settings: Settings, picture: bytes) -> str:
-    """Upload, approve and schedule one 1080p picture; its sha256 once analysed."""
-    names = asyncio.run(_usernames(settings))
-    operator = _login(server, names["operator"])
+def _programme(server: Server, picture: bytes) -> dict[str, Any]:
+    """Upload, approve and schedule one 1080p picture on the county; the asset."""
+    operator = _login(server, "b-operator")
     with httpx.Client(base_url=server.base, timeout=60) as client:
-        asset = client.post(
+        asset: dict[str, Any] = client.post(
             "/api/v1/assets", files={"file": ("bench.png", picture, "image/png")}, headers=operator
         ).json()
         client.post(f"/api/v1/assets/{asset['id']}/submit", headers=operator)
-        for reviewer in names["reviewers"]:
+        for reviewer in REVIEWERS:
             client.post(
                 f"/api/v1/assets/{asset['id']}/review",
                 json={"decision": "approve"},
@@ -114,29 +123,293 @@ def _programme(server: Server, settings: Settings, picture: bytes) -> str:
         schedule = client.post(
             "/api/v1/schedules",
             json={
-                "name": "bench", "playlist_id": listed["id"], "targets": {"regions": [COUNTY]},
+                "name": "bench",
+                "playlist_id": listed["id"],
+                "targets": {"regions": [COUNTY]},
                 "starts_at": (now - timedelta(hours=2)).isoformat(),
-                "ends_at": (now + timedelta(days=2)).isoformat(), "priority": "local",
+                "ends_at": (now + timedelta(days=2)).isoformat(),
+                "priority": "local",
             },
             headers=operator,
         ).json()
         client.post(f"/api/v1/schedules/{schedule['id']}/publish", headers=operator)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # the server's QC worker computes the track
+        while time.monotonic() < deadline:  # the server's QC worker analyses it
             state = client.get(f"/api/v1/assets/{asset['id']}", headers=operator).json()
             if state.get("qc_status") not in ("pending", "running"):
                 break
             time.sleep(0.5)
-    return str(asset["sha256"])
+    return asset
 
 
-async def _usernames(settings: Settings) -> dict[str, Any]:
-    container = bootstrap(settings)
-    async with container.uow() as uow:
-        found, _ = await uow.users.search(limit=100, offset=0) if hasattr(uow.users, "search") else ([], 0)
-    await container.close()
-    names = [u.username for u in found]
+# --------------------------------------------------------- load generators
+
+
+def _request(port: int, path: str, token: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _connection(
+    port: int, requests: list[bytes], deadline: float, counts: dict[int, int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    try:
+        index = 0
+        while time.perf_counter() < deadline:
+            writer.write(requests[index % len(requests)])
+            index += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            counts[status] = counts.get(status, 0) + 1
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    await reader.readexactly(int(line[15:]))
+    finally:
+        writer.close()
+
+
+def _hammer(port: int, requests: list[bytes], connections: int, seconds: float) -> dict[int, int]:
+    """One load process: ``connections`` keep-alive clients sharing ``requests``."""
+
+    async def main() -> dict[int, int]:
+        counts: dict[int, int] = {}
+        deadline = time.perf_counter() + seconds
+        share = max(1, len(requests) // connections)
+        await asyncio.gather(
+            *(
+                _connection(
+                    port, requests[i * share : (i + 1) * share] or requests, deadline, counts
+                )
+                for i in range(connections)
+            )
+        )
+        return counts
+
+    return asyncio.run(main())
+
+
+def _load(
+    port: int, requests: list[bytes], processes: int, connections: int, seconds: float
+) -> tuple[float, dict[int, int]]:
+    """Requests spread over ``processes``; (seconds taken, answers by status)."""
+    chunks = [requests[i::processes] for i in range(processes)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results = pool.starmap(_hammer, [(port, c, connections, seconds) for c in chunks])
+    total: dict[int, int] = {}
+    for counts in results:
+        for status, n in counts.items():
+            total[status] = total.get(status, 0) + n
+    return time.perf_counter() - started, total
+
+
+def _heartbeats(
+    port: int, tokens: list[tuple[str, str]], options: dict[str, Any]
+) -> dict[str, Any]:
+    body = json.dumps({"push": "polling", "backend": "headless", "clock_offset_ms": 3.5}).encode()
+    requests = [_request(port, "/terminal/v1/heartbeat", t, body) for _, t in tokens]
+    seconds = float(options.get("seconds", SECONDS))
+    _, counts = _load(
+        port, requests, int(options.get("clients", 2)), int(options.get("connections", 32)), seconds
+    )
     return {
-        "operator": next(n for n in names if n.startswith("b-operator")),
-        "reviewers": [n for n in names if n.startswith("b-reviewer")],
+        "heartbeats_per_s": round(counts.get(200, 0) / seconds, 1),
+        "heartbeats_rate_limited_per_s": round(counts.get(429, 0) / seconds, 1),
+        "heartbeat_answers": {str(k): v for k, v in sorted(counts.items())},
     }
+
+
+def _playlog(
+    port: int, tokens: list[tuple[str, str]], sha256: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    batch = int(options.get("batch", 500))
+    entries = [
+        {
+            "sha256": sha256,
+            "schedule_id": None,
+            "started_at": (now - timedelta(seconds=10 * (k + 1))).isoformat(),
+            "ended_at": (now - timedelta(seconds=10 * k)).isoformat(),
+        }
+        for k in range(batch)
+    ]
+    body = json.dumps({"entries": entries}).encode()
+    requests = [_request(port, "/terminal/v1/playlog", t, body) for _, t in tokens[:200]]
+    seconds = float(options.get("seconds", SECONDS))
+    _, counts = _load(port, requests, int(options.get("clients", 2)), 4, seconds)
+    return {
+        "playlog_rows_per_s": round(counts.get(200, 0) * batch / seconds, 1),
+        "playlog_batch": batch,
+        "playlog_answers": {str(k): v for k, v in sorted(counts.items())},
+    }
+
+
+async def _shots(
+    base: str, tokens: list[tuple[str, str]], shot: bytes, seconds: float, concurrency: int
+) -> dict[str, int]:
+    verdicts: dict[str, int] = {}
+    deadline = time.perf_counter() + seconds
+
+    async def worker(token: str) -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            while time.perf_counter() < deadline:
+                answer = await client.post(
+                    "/terminal/v1/screenshot",
+                    files={"file": ("s.jpg", shot, "image/jpeg")},
+                    data={"taken_at": datetime.now(UTC).isoformat()},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                key = answer.json().get("verdict", str(answer.status_code))
+                verdicts[key] = verdicts.get(key, 0) + 1
+
+    await asyncio.gather(*(worker(t) for _, t in tokens[:concurrency]))
+    return verdicts
+
+
+def _shot_worker(
+    base: str, tokens: list[tuple[str, str]], shot: bytes, seconds: float
+) -> dict[str, int]:
+    return asyncio.run(_shots(base, tokens, shot, seconds, 8))
+
+
+def _screenshots(
+    server: Server, tokens: list[tuple[str, str]], shot: bytes, options: dict[str, Any]
+) -> dict[str, Any]:
+    seconds = float(options.get("seconds", SECONDS))
+    processes = int(options.get("clients", 2))
+    chunks = [tokens[i : i + 8] for i in range(0, 8 * processes, 8)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results = pool.starmap(_shot_worker, [(server.base, c, shot, seconds) for c in chunks])
+    verdicts: dict[str, int] = {}
+    for found in results:
+        for verdict, n in found.items():
+            verdicts[verdict] = verdicts.get(verdict, 0) + n
+    verified = sum(n for v, n in verdicts.items() if not v.isdigit())
+    return {
+        "screenshot_verifications_per_s": round(verified / seconds, 1),
+        "screenshot_verdicts": verdicts,
+    }
+
+
+# ----------------------------------------------------- latency (fake clock)
+
+HEARTBEAT_S = 30
+SHOT_EVERY_S = 5
+
+
+async def _offline_latency(env: Any, tokens: list[tuple[str, str]], trials: int) -> list[float]:
+    """Seconds from a screen going dark to its offline alarm, per trial."""
+    client, clock, monitor = env
+    rng = random.Random(7)
+    deaths = {tid: HEARTBEAT_S * 2 + rng.uniform(0, HEARTBEAT_S) for tid, _ in tokens[:trials]}
+    start = clock.now()
+    alarms: dict[str, float] = {}
+    elapsed = 0.0
+    while len(alarms) < len(deaths) and elapsed < 10 * HEARTBEAT_S:
+        if elapsed % HEARTBEAT_S == 0:  # every living screen beats on the half minute
+            for terminal_id, token in tokens[:trials]:
+                if elapsed < deaths[terminal_id]:
+                    await client.post(
+                        "/terminal/v1/heartbeat", headers={"Authorization": f"Bearer {token}"}
+                    )
+        await monitor.sweep()
+        for terminal_id in deaths:
+            if terminal_id not in alarms and monitor.desk.live(terminal_id, _OFFLINE):
+                alarms[terminal_id] = elapsed - deaths[terminal_id]
+        clock.current = start + timedelta(seconds=elapsed + SWEEP_S)
+        elapsed += SWEEP_S
+    return list(alarms.values())
+
+
+async def _mismatch_latency(
+    env: Any, tokens: list[tuple[str, str]], good: bytes, bad: bytes, trials: int
+) -> list[float]:
+    """Seconds from a hijack beginning to the content-mismatch alarm, per trial."""
+    client, clock, _ = env
+    rng = random.Random(11)
+    found = []
+    for _, token in tokens[:trials]:
+        hijack = 2 * SHOT_EVERY_S + rng.uniform(0, SHOT_EVERY_S)
+        start = clock.now()
+        for shot in range(12):
+            at = shot * SHOT_EVERY_S
+            clock.current = start + timedelta(seconds=at)
+            answer = await client.post(
+                "/terminal/v1/screenshot",
+                files={"file": ("s.jpg", bad if at >= hijack else good, "image/jpeg")},
+                data={"taken_at": clock.now().isoformat()},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if answer.json().get("alarms"):
+                found.append(at - hijack)
+                break
+        clock.current = start + timedelta(minutes=10)
+    return found
+
+
+async def _latencies(
+    settings: Settings, tokens: list[tuple[str, str]], good: bytes, bad: bytes, trials: int
+) -> dict[str, Any]:
+    from tests.support.clock import FakeClock
+
+    from lianbo.api.app import create_app
+
+    clock = FakeClock()
+    container = bootstrap(settings, clock=clock)
+    app = create_app(container=container)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        env = (client, clock, container.monitor)
+        offline = await _offline_latency(env, tokens[-trials:], trials)
+        mismatch = await _mismatch_latency(env, tokens[:trials], good, bad, trials)
+    await container.close()
+    interval = HEARTBEAT_S
+    return {
+        "offline_alarm_latency_max_s": round(max(offline), 2) if offline else None,
+        "offline_alarm_latency_mean_s": round(sum(offline) / len(offline), 2) if offline else None,
+        "offline_alarm_latency_max_intervals": round(max(offline) / interval, 3)
+        if offline
+        else None,
+        "offline_trials": len(offline),
+        "content_mismatch_alarm_latency_max_s": round(max(mismatch), 2) if mismatch else None,
+        "content_mismatch_alarm_latency_mean_s": round(sum(mismatch) / len(mismatch), 2)
+        if mismatch
+        else None,
+        "content_mismatch_trials": len(mismatch),
+        "screenshot_interval_s": SHOT_EVERY_S,
+    }
+
+
+# --------------------------------------------------------------------- run
+
+
+def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, Any]:
+    """Measure; see the module docstring. Options: ``seconds`` per throughput
+    run, ``clients`` (load processes), ``connections`` per process, ``batch``
+    (play-log rows per request), ``trials`` (latency runs)."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-monitoring-"))
+    settings = Settings(data_dir=data_dir)
+    tokens = asyncio.run(_seed(settings, size))
+    picture = corpus.picture(0)
+    png = io.BytesIO()
+    picture.save(png, "PNG")
+    good = corpus.jpeg(picture, 80)
+    bad = corpus.jpeg(corpus.picture(1), 80)
+    figures: dict[str, Any] = {"terminals": size}
+    with served(data_dir) as server:
+        asset = _programme(server, png.getvalue())
+        figures |= _heartbeats(server.port, tokens, options)
+        figures |= _playlog(server.port, tokens, str(asset["sha256"]), options)
+        figures |= _screenshots(server, tokens, good, options)
+    trials = int(options.get("trials", 10))
+    figures |= asyncio.run(_latencies(settings, tokens, good, bad, min(trials, len(tokens) // 2)))
+    figures |= {
+        "sweep_s": SWEEP_S,
+        "hold_off_s": settings.offline_hold_off_seconds,
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu",
+    }
+    return figures

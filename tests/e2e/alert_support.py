@@ -4,9 +4,13 @@ pages need, enrolled screens at known positions, and map clicks by lat/lon."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
 
 from tests.e2e.content import headers
 from tests.e2e.helpers import ADMIN, Server
@@ -72,3 +76,33 @@ def map_point(
         [box, lat, lon],
     )
     return found[0], found[1]
+
+
+def csrf(client: httpx.Client) -> str:
+    return hashlib.sha256(("csrf:" + client.cookies["lianbo_session"]).encode()).hexdigest()
+
+
+def unapproved_play(server: Server, screen: Screen) -> None:
+    """The screen reports a file with a sha256 nobody ever uploaded."""
+    now = datetime.now(UTC)
+    entry = {
+        "sha256": uuid.uuid4().hex * 2,
+        "started_at": (now - timedelta(seconds=30)).isoformat(),
+        "ended_at": (now - timedelta(seconds=5)).isoformat(),
+    }
+    answer = httpx.post(
+        f"{server.url}/terminal/v1/playlog",
+        json={"entries": [entry]},
+        headers={"Authorization": f"Bearer {screen.token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["unauthorised"], answer.text
+
+
+def alarm_of(server: Server, screen: Screen) -> dict[str, Any]:
+    with server.client(headers=headers(server, ADMIN)) as api:
+        found = api.get("/api/v1/alarms", params={"terminal_id": screen.id}).json()["items"]
+    assert found, "no alarm was raised"
+    alarm: dict[str, Any] = found[0]
+    return alarm

@@ -3,7 +3,6 @@ who may open them, CSRF, jurisdiction, and what bad input gets."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.alert_support import add_township, add_user, enrolled_screen
+from tests.e2e.alert_support import add_township, add_user, csrf, enrolled_screen
 from tests.e2e.content import unique
 from tests.e2e.helpers import Server
 
@@ -29,10 +28,6 @@ def signed_in(server: Server, user: tuple[str, str]) -> Iterator[httpx.Client]:
         answer = client.post("/login", data={"username": user[0], "password": user[1]})
         assert answer.status_code == 303, answer.text
         yield client
-
-
-def csrf(client: httpx.Client) -> str:
-    return hashlib.sha256(("csrf:" + client.cookies["lianbo_session"]).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +94,7 @@ def test_preview_names_the_part_outside_the_jurisdiction(
 ) -> None:
     with signed_in(server, people["first"]) as client:
         inside = client.post("/alerts/preview", data=form(client))
-        assert 'data-preview-total>4<' in inside.text.replace(" ", "")
+        assert "data-preview-total>4<" in inside.text.replace(" ", "")
         region = client.post("/alerts/preview", data=form(client, region=AWAY))
         assert f"region {AWAY} is outside" in region.text
         assert "data-preview-error" in region.text
@@ -169,13 +164,17 @@ def test_two_person_rule_and_jurisdiction_on_the_alert_page(
         location = issued(first)
         page = first.get(location)
         assert "data-waiting" in page.text and "data-confirm-alert" not in page.text
-        assert first.post(f"{location}/confirm", data={"csrf_token": csrf(first)}).status_code == 403
+        assert (
+            first.post(f"{location}/confirm", data={"csrf_token": csrf(first)}).status_code == 403
+        )
     with signed_in(server, people["away"]) as away:
         assert away.get(location).status_code == 404
         assert away.post(f"{location}/cancel", data={"csrf_token": csrf(away)}).status_code == 404
     with signed_in(server, people["viewer"]) as viewer:
         assert viewer.get(location).status_code == 200
-        assert viewer.post(f"{location}/confirm", data={"csrf_token": csrf(viewer)}).status_code == 403
+        assert (
+            viewer.post(f"{location}/confirm", data={"csrf_token": csrf(viewer)}).status_code == 403
+        )
     with signed_in(server, people["second"]) as second:
         assert "data-confirm-alert" in second.get(f"{location}/board").text
         assert second.post(f"{location}/confirm").status_code == 403  # no CSRF token
@@ -186,5 +185,7 @@ def test_two_person_rule_and_jurisdiction_on_the_alert_page(
         assert again.status_code == 409
         cancel = second.post(f"{location}/cancel", data={"csrf_token": csrf(second)})
         assert cancel.status_code == 303
-        assert second.post(f"{location}/cancel", data={"csrf_token": csrf(second)}).status_code == 409
+        assert (
+            second.post(f"{location}/cancel", data={"csrf_token": csrf(second)}).status_code == 409
+        )
         assert second.get("/alerts/no-such-alert").status_code == 404

@@ -9,16 +9,20 @@ approved (``unauthorised-content``).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.alert_support import Screen, add_township, add_user, enrolled_screen
+from tests.e2e.alert_support import (
+    Screen,
+    add_township,
+    add_user,
+    alarm_of,
+    enrolled_screen,
+    unapproved_play,
+)
 from tests.e2e.content import headers, unique
 from tests.e2e.helpers import ADMIN, Server, screenshot, sign_in
 
@@ -43,32 +47,6 @@ def watched(server: Server) -> Iterator[Watched]:
         for tier, lat, lon in SCREENS
     ]
     yield Watched(add_user(server, "monitor", TOWN), add_user(server, "viewer", TOWN), screens)
-
-
-def unapproved_play(server: Server, screen: Screen) -> None:
-    """The screen reports a file with a sha256 nobody ever uploaded."""
-    now = datetime.now(UTC)
-    entry = {
-        "sha256": uuid.uuid4().hex * 2,
-        "started_at": (now - timedelta(seconds=30)).isoformat(),
-        "ended_at": (now - timedelta(seconds=5)).isoformat(),
-    }
-    answer = httpx.post(
-        f"{server.url}/terminal/v1/playlog",
-        json={"entries": [entry]},
-        headers={"Authorization": f"Bearer {screen.token}"},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["unauthorised"], answer.text
-
-
-def alarm_of(server: Server, screen: Screen) -> dict[str, Any]:
-    with server.client(headers=headers(server, ADMIN)) as api:
-        found = api.get("/api/v1/alarms", params={"terminal_id": screen.id}).json()["items"]
-    assert found, "no alarm was raised"
-    alarm: dict[str, Any] = found[0]
-    return alarm
 
 
 def audit_actions(server: Server, alarm_id: str) -> list[tuple[str, str]]:

@@ -346,8 +346,7 @@ def cap_document(identifier: str, sent: datetime) -> str:
         "<urgency>Expected</urgency><severity>Minor</severity><certainty>Likely</certainty>"
         f"<expires>{expires}</expires><headline>大风蓝色预警</headline>"
         "<description>预计阵风7级。</description><instruction>请收好阳台物品。</instruction>"
-        "<area><areaDesc>成华区</areaDesc>"
-        "<geocode><valueName>GB/T2260</valueName><value>510108</value></geocode>"
+        "<area><areaDesc>武侯区</areaDesc>"
         "<geocode><valueName>GB/T2260</valueName><value>510107</value></geocode>"
         "</area></info></alert>"
     )
@@ -373,18 +372,20 @@ def test_an_alert_takes_over_within_2s_is_counted_displayed_and_cancel_brings_ba
     with AgentThread(agent) as running:
         eventually(lambda: agent.status()["push"] == "connected", timeout=10)
         eventually(lambda: any(s["asset_id"] == programme["asset_id"] for s in running.shows()))
-        sent = time.monotonic()
+        asked = time.monotonic()
         alert = issue(server, status="Exercise")
+        answered = time.monotonic()
         eventually(lambda: displays(running, alert["id"]), timeout=5, every=0.02)
-        took = time.monotonic() - sent
-        assert took < DEADLINE, f"takeover {took:.2f} s after the send"
+        took = time.monotonic() - answered
+        assert took < DEADLINE, f"takeover {took:.2f} s after the send ({answered - asked:.2f} s)"
         shown = displays(running, alert["id"])[0]
         assert (shown["mode"], shown["colour"], shown["level"]) == ("takeover", "red", 1)
         assert shown["headline"] == "地震预警" and shown["instruction"] == "请立即就近避险。"
         assert shown["mark"] == "演练 EXERCISE" and shown["tone"] == "attention"
-        assert agent.status()["showing"] == {"alert": alert["id"]}
-        counted = eventually(lambda: board(server, alert["id"])["counts"]["displayed"] == 1)
-        assert counted
+        assert agent.status()["showing"]["alert"] == alert["id"]
+        eventually(lambda: board(server, alert["id"])["counts"]["displayed"] == 1)
+        latency = board(server, alert["id"])["latency_ms"]  # the server's sent → displayed
+        assert latency["max"] is not None and latency["max"] < DEADLINE * 1000, latency
         row = of_terminal(agent, deliveries(server, alert["id"]))
         assert row["state"] == "displayed" and row["received_at"] and row["verified_at"]
 
@@ -426,7 +427,8 @@ def test_a_screen_cut_off_when_the_alert_went_out_gets_it_within_2s_of_reconnect
     with AgentThread(again) as running:
         took = timed(lambda: displays(running, second["id"]), timeout=5)
         assert took < DEADLINE + 1.0, f"{took:.2f} s after power-up"  # + start-up itself
-        assert displays(running, alert["id"]) == []
+        # (the same headless log: the first run's display is the only one)
+        assert len(displays(running, alert["id"])) == 1
     cancel(server, alert["id"])
     cancel(server, second["id"])
 

@@ -25,6 +25,7 @@ from lianbo.domain.monitoring.verification import (
     offset_into,
     pack_tracks,
     read_tracks,
+    same_picture,
     verify,
     window,
 )
@@ -267,3 +268,23 @@ def test_expected_from_a_stored_blob_uses_every_plane() -> None:
     assert verify(shot, expected).verdict is Verdict.MATCH
     old = Expected.stored(planes(*THREE), 1.0)
     assert old.above == () and verify(shot, old).verdict is Verdict.UNKNOWN
+
+
+def test_same_picture_looks_past_a_running_ticker() -> None:
+    held = Shot(A, above=B, below=C)
+    scrolled = Shot(flip(A, 18), above=flip(B, 2), below=flip(C, 20))
+    assert same_picture(held, scrolled)
+    assert not same_picture(held.phash, scrolled.phash)  # the full frame alone differs
+    assert not same_picture(held, Shot(flip(A, 18), above=flip(B, 8)))
+    assert same_picture(held, flip(A, 2)) and same_picture(A, Shot(flip(A, 2)))
+
+
+def test_frozen_under_a_ticker_when_the_previous_shot_is_given_whole() -> None:
+    track = [C] * 5 + [B] * 5
+    previous = Shot(A, above=flip(A, 40))
+    current = Shot(away(A, 18), above=flip(A, 41))
+    assert verify(current, Expected(track, 8.0), previous=previous, since=[C, B]).verdict is (
+        Verdict.FROZEN
+    )
+    by_hash = verify(current, Expected(track, 8.0), previous=A, since=[C, B])
+    assert by_hash.verdict is Verdict.MISMATCH

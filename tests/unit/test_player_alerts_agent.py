@@ -5,6 +5,7 @@ book that keeps acks until the server has them."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 from collections.abc import AsyncIterator
@@ -95,7 +96,7 @@ async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings
         shown_alert = alerts_on(screen)[0]
         assert shown_alert["mode"] == "takeover" and shown_alert["mark"] == "演练 EXERCISE"
         assert screen.status()["alerts"] == [{"id": "A1", "state": "displayed"}]
-        assert screen.status()["showing"] == {"alert": "A1"}
+        assert screen.status()["showing"]["alert"] == "A1"
         before = len(shown(screen))
         await push(fake, cancel(centre.signer, "A1"))
         await until(lambda: centre.states("A1")[-1:] == ["cancelled"])
@@ -200,6 +201,40 @@ async def test_a_restart_does_not_show_an_alert_as_new(
     finally:
         second.stop()
         await running
+
+
+async def test_the_alert_audio_is_played_only_once_its_sha256_matched(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    fake, port = hub
+    centre = AlertCentre(Signer())
+    voice, forged = b"ID3 spoken warning" * 50, b"ID3 other words!!!" * 50
+    good_sha, bad_sha = hashlib.sha256(voice).hexdigest(), hashlib.sha256(b"x").hexdigest()
+    centre.media[good_sha], centre.media[bad_sha] = voice, forged  # same size, wrong bytes
+
+    def audio(sha: str) -> dict[str, Any]:
+        url = f"http://cdn.example/media/{sha}"
+        return {"mime_type": "audio/mpeg", "url": url, "sha256": sha, "size": len(voice)}
+
+    screen = agent(tmp_path, centre, port, push_poll_seconds=300)
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: fake.connections and centre.count("/terminal/v1/alerts") >= 1)
+        await push(fake, signed(centre.signer, fresh("FORGED-AUDIO", resources=[audio(bad_sha)])))
+        await until(lambda: centre.states("FORGED-AUDIO")[-1:] == ["displayed"])
+        await until(lambda: screen.cache.failures.get(bad_sha) == "sha256 mismatch")
+        await push(fake, cancel(centre.signer, "FORGED-AUDIO"))
+        await push(fake, signed(centre.signer, fresh("VOICE", resources=[audio(good_sha)])))
+        await until(lambda: any(e["event"] == "alert-audio" for e in alerts_on(screen)))
+    finally:
+        screen.stop()
+        await running
+    events = alerts_on(screen)
+    assert [e["tone"] for e in events if e["event"] == "alert"] == ["attention", "attention"]
+    played = [e for e in events if e["event"] == "alert-audio"]
+    assert [(e["alert_id"], e["audio"]) for e in played] == [
+        ("VOICE", str(tmp_path / "media" / good_sha))
+    ]
 
 
 # -- the ack book ------------------------------------------------------------

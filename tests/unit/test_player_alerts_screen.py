@@ -84,7 +84,7 @@ async def test_a_takeover_pre_empts_the_programme_which_resumes_where_the_timeli
     assert board.shown_at == [("A1", START + 1000 * MS)]
     # The item it pre-empted is logged as ended when the alert came.
     assert logged == [PlayLogEntry(SHA_A, logged[0].schedule_id, START + 100 * MS, clock.at)]
-    assert playing.showing() == {"alert": "A1"}
+    assert playing.showing() == {"alert": "A1", "since": clock.at.isoformat()}
     recorded = backend.events[-1]
     assert recorded["mode"] == "takeover" and recorded["colour"] == "red"
     assert recorded["headline"] == "地震预警" and recorded["tone"] == "attention"
@@ -95,8 +95,8 @@ async def test_a_takeover_pre_empts_the_programme_which_resumes_where_the_timeli
     assert slot.until == START + 5000 * MS
     assert playing._deadline(slot) == ALERT.expires  # wakes when the alert ends
     assert events(backend)[-1] == ("alert", "A1")
-    clock.at = ALERT.expires
     assert ALERT.expires is not None
+    clock.at = ALERT.expires
     await playing.step()
     assert events(backend)[-2:] == [("alert-end", "A1"), ("show", "b")]
     assert backend.events[-1]["seek_ms"] == 1500  # b began at 2.0 s: 1.5 s into it

@@ -160,6 +160,7 @@ class Player:
         self.record = record
         self.alerts = alerts
         self.alert: AlertCue | None = None  # on screen now
+        self._alert_since: datetime | None = None
         self.manifest: VerifiedManifest | None = None
         self.changed = asyncio.Event()
         self._key: tuple[object, ...] | None = None
@@ -208,7 +209,7 @@ class Player:
 
     async def _show_alert(self, alert: AlertCue, now: datetime) -> None:
         if self.alert is None:
-            self.alert = alert
+            self.alert, self._alert_since = alert, now
             await self.backend.show_alert(alert, now)
             assert self.alerts is not None
             self.alerts.shown(alert, now)
@@ -231,7 +232,8 @@ class Player:
 
     def showing(self) -> dict[str, Any] | None:
         if self.alert is not None and self.alert.mode == "takeover":
-            return {"alert": self.alert.id}
+            since = self._alert_since.isoformat() if self._alert_since else None
+            return {"alert": self.alert.id, "since": since}
         cue, since = self._on_screen, self._since
         if cue is None or since is None:
             return {"blank": self._blank_reason} if self._blank_reason else None

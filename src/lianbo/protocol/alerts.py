@@ -5,6 +5,10 @@ Server → terminal (fleet channel, and ``GET /terminal/v1/alerts``)::
     {"type": "alert", "notice": "<canonical JSON>", "signature": "<b64>", "key_id": "…"}
     {"type": "alert-cancel", "notice": "<canonical JSON>", "signature": "…", "key_id": "…"}
 
+The server also puts ``"id"`` (the alert id) and ``"sent_at"`` (its epoch
+seconds at publish) beside the notice, for routing and latency measurement;
+they are not signed, so a player acts on the verified notice alone.
+
 ``notice`` is a JSON *string* holding the signed bytes, so a player (Python
 or the browser's WebCrypto) verifies exactly what the server signed without
 re-serialising. An alert notice::

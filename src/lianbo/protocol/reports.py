@@ -18,7 +18,7 @@ STATUS_KEYS = (
     "manifest_version",  # the version being played, or null
     "manifest_valid_until",
     "rejected",  # the last refused manifest: {reason, detail, at} or null
-    "showing",  # {asset_id, sha256, schedule_id, since} or null
+    "showing",  # {asset_id, sha256, schedule_id, since}, {alert, since} (a takeover) or null
     "cache",  # {bytes, budget, files, failures: {sha256: reason}}
     "clock_offset_ms",  # server clock minus the terminal's, estimated
     "push",  # "connected" | "polling"

@@ -115,12 +115,12 @@ async def ack(
     screen's own time) is accepted for the contract but not trusted."""
     del at
     check_state(state)
-    alert = await uow.alerts.get(alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
     delivery = await uow.alerts.delivery(alert_id, terminal.id)
     now = container.clock.now()
-    if delivery is None:
+    if delivery is None:  # not targeted when issued: late, or only on its topic
+        alert = await uow.alerts.get(alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}")
         heard = any(terminal.region.startswith(t) for t in alert.topics)
         if not covers(alert, terminal):
             if heard and state in ("outside-area", "received", "verified", "failed"):
@@ -130,5 +130,5 @@ async def ack(
         await uow.alerts.add_deliveries(alert_id, [_screen(terminal)], now)
     changed = await uow.alerts.advance(alert_id, terminal.id, state, reason, now)
     await uow.commit()
-    current = await uow.alerts.delivery(alert_id, terminal.id)
-    return Acked(alert_id, current.state if current else state, changed)
+    current = state if changed or delivery is None else delivery.state
+    return Acked(alert_id, current, changed)

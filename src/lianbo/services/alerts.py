@@ -15,7 +15,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
@@ -24,7 +24,6 @@ from lianbo.adapters.db.repos.alerts import (
     ACTIVE,
     CANCELLED,
     PENDING,
-    RECORDED,
     DuplicateAlert,
     StoredAlert,
 )
@@ -36,7 +35,7 @@ from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
-from lianbo.services import alert_notice as notices
+from lianbo.services import alert_records as records
 from lianbo.services import audit
 from lianbo.services.alert_activation import Publication, activate, cancel_one, publish
 from lianbo.services.alert_compose import AlertDraft, compose
@@ -45,7 +44,6 @@ from lianbo.services.alert_targets import jurisdiction_shape
 log = structlog.get_logger()
 
 LIVE = ("pending", "online", "offline")
-NOT_DISSEMINATED = (MsgType.CANCEL, MsgType.ACK, MsgType.ERROR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,32 +57,12 @@ def require_issuer(actor: Actor) -> None:
         raise Forbidden("issuing alerts needs the issuer or admin role")
 
 
-def effective_expires(alert: Alert, default_hours: int) -> datetime:
-    """When the alert ends: its latest info expiry, else ``default_hours``
-    after it was sent."""
-    found = [i.expires for i in alert.infos if i.expires is not None]
-    return max(found) if found else alert.sent + timedelta(hours=default_hours)
-
-
 def _expired_path(alert: Alert, now: datetime) -> str | None:
     """The element that says the alert is over, when every info has ended."""
     ends = [(n, i.expires) for n, i in enumerate(alert.infos, 1) if i.expires is not None]
     if ends and all(end <= now for _, end in ends):
         return f"alert/info[{ends[0][0]}]/expires"
     return None
-
-
-def _needs_confirmation(container: Container, alert: Alert) -> bool:
-    if alert.status is not Status.ACTUAL or alert.msg_type in NOT_DISSEMINATED:
-        return False
-    severity = notices.severity_of(alert).value
-    return severity in container.settings.alert_confirm_severities
-
-
-def _initial_state(container: Container, alert: Alert) -> str:
-    if alert.status is Status.DRAFT or alert.msg_type in NOT_DISSEMINATED:
-        return RECORDED
-    return PENDING if _needs_confirmation(container, alert) else ACTIVE
 
 
 async def _check_jurisdiction(uow: UnitOfWork, alert: Alert, jurisdiction: str) -> None:
@@ -114,63 +92,6 @@ async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[Store
     return found
 
 
-def _chain(referenced: list[StoredAlert]) -> tuple[int, list[str]]:
-    """Revision and the ids an Update replaces (what they replaced, too, so a
-    screen that missed a step still clears it)."""
-    replaces: dict[str, None] = {}
-    for ref in referenced:
-        replaces[ref.id] = None
-        replaces.update(dict.fromkeys(ref.replaces))
-    return max((r.revision for r in referenced), default=0) + 1, list(replaces)
-
-
-def _stored(
-    container: Container,
-    actor: Actor,
-    alert: Alert,
-    cap_xml: str,
-    referenced: list[StoredAlert],
-    now: datetime,
-) -> StoredAlert:
-    severity = notices.severity_of(alert)
-    revision, replaces = _chain(referenced) if alert.msg_type is MsgType.UPDATE else (1, [])
-    return StoredAlert(
-        id=uuid.uuid4().hex,
-        sender=alert.sender,
-        identifier=alert.identifier,
-        sent=alert.sent,
-        status=alert.status.value,
-        msg_type=alert.msg_type.value,
-        severity=severity.value,
-        level=notices.level_of(severity)[0] if severity.value != "Unknown" else None,
-        event=notices.event_of(alert)[:255],
-        area=notices.area_json(alert),
-        texts=notices.texts_of(alert),
-        onset=notices.onset_of(alert),
-        expires=effective_expires(alert, container.settings.alert_default_hours),
-        state=_initial_state(container, alert),
-        issuer=actor.username,
-        issuer_id=actor.user_id,
-        confirmed_by=None,
-        region=actor.jurisdiction,
-        revision=revision,
-        replaces=replaces,
-        topics=[],
-        targeted=0,
-        notice=None,
-        signature=None,
-        key_id=None,
-        cancel_notice=None,
-        cancel_signature=None,
-        cancel_key_id=None,
-        cap_xml=cap_xml,
-        created_at=now,
-        activated_at=None,
-        ended_at=None,
-        superseded_by=None,
-    )
-
-
 async def issue(
     container: Container, uow: UnitOfWork, actor: Actor, alert: Alert, cap_xml: str | None = None
 ) -> Issued:
@@ -178,7 +99,9 @@ async def issue(
     require_issuer(actor)
     validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
-    if existing is not None and actor.sees(existing.region):
+    if existing is not None:
+        if not actor.sees(existing.region):
+            raise Conflict("this message was already issued in another jurisdiction")
         return Issued(existing, False)
     now = container.clock.now()
     if alert.msg_type is not MsgType.CANCEL and alert.status is not Status.DRAFT:
@@ -188,7 +111,7 @@ async def issue(
     await _check_jurisdiction(uow, alert, actor.jurisdiction)
     referenced = await _referenced(uow, actor, alert)
     xml = cap_xml if cap_xml is not None else to_cap_xml(alert).decode("utf-8")
-    stored = _stored(container, actor, alert, xml, referenced, now)
+    stored = records.new_record(container, actor, alert, xml, referenced, now)
     try:
         return await _record(container, uow, actor, alert, stored, referenced)
     except DuplicateAlert:
@@ -225,24 +148,11 @@ async def _record(
         "alert.issue",
         ("alert", stored.id),
         region=stored.region,
-        after=_facts(result),
+        after=records.facts(result),
     )
     await uow.commit()
     await publish(container, publications)
     return Issued(result, True)
-
-
-def _facts(alert: StoredAlert) -> dict[str, object]:
-    return {
-        "identifier": alert.identifier,
-        "sender": alert.sender,
-        "status": alert.status,
-        "msg_type": alert.msg_type,
-        "severity": alert.severity,
-        "state": alert.state,
-        "targeted": alert.targeted,
-        "replaces": alert.replaces,
-    }
 
 
 async def issue_cap(container: Container, uow: UnitOfWork, actor: Actor, data: bytes) -> Issued:
@@ -341,7 +251,7 @@ async def confirm(
         ("alert", stored.id),
         region=stored.region,
         before={"state": PENDING},
-        after=_facts(result),
+        after=records.facts(result),
     )
     await uow.commit()
     await publish(container, [*publications, publication])

@@ -143,6 +143,10 @@ ALERTS: dict[str, tuple[str, str]] = {
     "alerts.board.missing": ("尚未显示的屏幕", "Screens not yet displaying"),
     "alerts.board.more": ("另有 {count} 块", "{count} more"),
     "alerts.board.all_shown": ("所有目标屏幕均已显示。", "Every targeted screen displays it."),
+    "alerts.board.after_confirmation": (
+        "复核通过后才会下发到屏幕。",
+        "Nothing is sent to screens until a second issuer confirms.",
+    ),
     "alerts.board.no_screens": ("没有目标屏幕。", "No targeted screens."),
     "alerts.board.live": ("每秒刷新", "Live, every second"),
 }

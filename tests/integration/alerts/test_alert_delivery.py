@@ -3,12 +3,14 @@ board by tier and region, expiry, CAP export and the Atom feed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lianbo.adapters.cap import parse_cap
+from lianbo.adapters.db.repos.alerts import DuplicateAlert
 from lianbo.domain.roles import Role
 from lianbo.services.alerts import expire_due
 from tests.integration.alerts.samples import SAMPLES
@@ -203,3 +205,15 @@ async def test_the_atom_feed_lists_active_actual_alerts(env: Env) -> None:
     assert text.count("<entry>") == 1 and "公开预警" in text
     assert f"/api/v1/alerts/{live['id']}/cap" in text
     assert "urn:oasis:names:tc:emergency:cap:1.2" in text
+
+
+async def test_a_second_insert_of_the_same_message_is_a_duplicate(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    alert = await issue(env, admin)
+    async with env.container.uow() as uow:
+        stored = await uow.alerts.get(alert["id"])
+    assert stored is not None
+    async with env.container.uow() as uow:
+        with pytest.raises(DuplicateAlert):
+            await uow.alerts.add(replace(stored, id="another"))

@@ -270,3 +270,27 @@ async def test_cancel_takes_the_alert_off_and_is_audited(env: Env) -> None:
     for action in ("alert.issue", "alert.cancel"):
         audit = await env.client.get("/api/v1/audit", params={"action": action}, headers=admin)
         assert audit.json()["total"] == 1, action
+
+
+async def test_bad_json_areas_name_the_field(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    open_ring = [[30.5, 103.9], [30.5, 104.2], [30.8, 104.2], [30.8, 103.9]]
+    cases = (
+        ({"polygons": [open_ring]}, 422, "area.polygons[0]"),
+        ({"regions": ["5101", "abc"]}, 400, "area.regions[1]"),
+        (
+            {"circles": [{"lat": 30.6, "lon": 104.0, "radius_km": -1}]},
+            422,
+            "area.circles.0.radius_km",
+        ),
+    )
+    for area, status, field in cases:
+        response = await env.client.post(
+            "/api/v1/alerts", json=alert_body(area=area), headers=admin
+        )
+        assert response.status_code == status, (area, response.text)
+        assert response.json()["error"]["field"] == field
+    naive = alert_body(expires_at="2026-07-10T20:00:00")
+    response = await env.client.post("/api/v1/alerts", json=naive, headers=admin)
+    assert response.status_code == 422 and response.json()["error"]["field"] == "expires_at"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,8 @@ async def set_track(env: Env, asset_id: str, track: list[int]) -> None:
 async def clip_asset(
     env: Env, operator: dict[str, str], path: Path, track: list[int]
 ) -> dict[str, Any]:
-    asset = await uploaded(env, operator, path.read_bytes(), "scenes.mp4")
+    data = await asyncio.to_thread(path.read_bytes)
+    asset = await uploaded(env, operator, data, "scenes.mp4")
     await set_track(env, asset["id"], track)
     return asset
 

@@ -188,7 +188,7 @@ async def test_a_bad_play_log_is_refused_and_stores_nothing(
 
 async def test_a_play_log_speaks_only_for_its_own_terminal(env: Env) -> None:
     admin = await env.as_role()
-    terminal_id, headers = await screen(env, admin)
+    _, headers = await screen(env, admin)
     other_id, _ = await screen(env, admin)
     answer = await env.client.post(
         "/terminal/v1/playlog", json={"terminal_id": other_id, "entries": []}, headers=headers

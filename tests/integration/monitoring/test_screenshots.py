@@ -169,6 +169,18 @@ def test_screen_stuck_on_an_old_scene_is_frozen(scene_clip: Clip) -> None:
     assert result.alarming
 
 
+def test_screen_stuck_under_a_running_ticker_is_frozen(scene_clip: Clip, stored: bytes) -> None:
+    """The ticker scrolled between the two shots; the picture above it did not change."""
+    held = scene_clip.scenes[0].resize((1280, 720), Image.Resampling.BILINEAR)
+    previous = measure_screenshot(corpus.jpeg(corpus.ticker(held, scrolled=0))).shot
+    current = measure_screenshot(corpus.jpeg(corpus.ticker(held, scrolled=400))).shot
+    expected = Expected.stored(stored, 4.5)
+    since = scene_clip.track[0:5]
+    result = verify(current, expected, previous=previous, since=since)
+    assert result.verdict is Verdict.FROZEN
+    assert result.alarming
+
+
 def test_camera_photo_with_screen_quad_matches(scene_clip: Clip) -> None:
     rng = np.random.default_rng(5)
     for second, scene in enumerate(scene_clip.scenes):

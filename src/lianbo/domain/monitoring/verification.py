@@ -3,32 +3,42 @@
 A screenshot's pHash is compared by Hamming distance with the expected
 asset's track entries within ``WINDOW_S`` seconds of the expected offset
 (the terminal clock, the capture and the one-per-second track all add
-slack). Thresholds were measured with ``bench/monitoring_core.py``
-(318 synthetic contents from four generators, 3,816 framebuffer-like shots:
-1080p/720p, brightness 0.7/1.0/1.3, with and without a ticker band over the
-bottom 10 %, JPEG q50; 100,806 different-content pairs):
+slack). A ticker running over the picture moves the full-frame hash by
+12–32 bits, so the track also holds, per second, the hash of the picture
+without its bottom band and without its top band (12 % of the height,
+``Tracks``); the screenshot's matching crops are compared with those, and
+the region with the most room under its threshold decides. Tracks stored
+before the crops existed hold the full frame only and are compared as
+before. Thresholds were measured with ``bench/monitoring_core.py`` (318
+synthetic contents from four generators, 5,724 framebuffer-like shots:
+1080p/720p, brightness 0.7/1.0/1.3, no ticker / a ticker band over the
+bottom 10 % / over the top 10 %, JPEG q50; 100,806 different-content pairs):
 
-- ``MATCH_MAX = 10``: the closest different-content pair was at 12 (pHash
-  distances are even: the median splits the 64 bits 32/32), so 10 is the
-  largest threshold with zero false matches. Recall there: 99.4 % without
-  a ticker, 82.7 % with one (a band over 10 % of the picture moves the
-  full-frame hash by 12–20 bits; see below). Excluded from the zero: text
-  slides of one layout (plain background, lines at the same places) share
-  their pHash whatever the words — 11 of 6,162 such pairs matched. pHash
-  cannot tell them apart; a slide hijack of the same layout is not seen.
-- ``MISMATCH_MIN = 22``: 99.0 % of (shot, other content) pairs are at 22 or
-  more, and 0.58 % of shots of the right content (ticker plus clipping
-  brightness) are; distances in between are ``unknown`` (no alarm, no
-  proof), and the content-mismatch alarm wants two mismatches in a row.
+- ``MATCH_MAX = 10`` (full frame) and ``BAND_MATCH_MAX = 10`` (crops): the
+  closest different-content pair was at 12 in both (pHash distances are
+  even: the median splits the 64 bits 32/32), so 10 is the largest
+  threshold with zero false matches. Recall there: 99.5 % without a ticker,
+  99.4 % with one at the bottom, 99.3 % at the top (full frame only: 99.4,
+  82.7 and 45.5 %). The misses are four near-flat contents whose hash is
+  noise. Excluded from the zero: text slides of one layout (plain
+  background, lines at the same places) share their pHash whatever the
+  words — 19 of 6,162 such pairs matched (11 with the full frame alone).
+  pHash cannot tell them apart; a slide hijack of the same layout is not
+  seen, nor is a hijack confined to a 12 % band (text screening covers
+  tickers).
+- ``MISMATCH_MIN = 22`` (full frame) and ``BAND_MISMATCH_MIN = 18``
+  (crops): mismatch needs every compared region at or past its threshold.
+  Shots of the right content never have both crops past 12 (apart from the
+  four flat contents, 0.5 % of shots, which are past everything); 99.1 %
+  of (shot, other content) pairs are mismatches. Distances in between are
+  ``unknown`` (no alarm, no proof), and the content-mismatch alarm wants
+  two mismatches in a row.
 - ``SAME_MAX = 6``: two screenshots this close show the same picture
-  (JPEG noise between two captures of a still screen stays ≤ 4).
+  (JPEG noise between two captures of a still screen stays ≤ 4); with whole
+  ``Shot``s the band-free pictures count too (``same_picture``).
 - ``CHANGED_MIN = 19``: expected content "changed" between two shots when
   its track entries in between differ by that much (content-to-content
   distances are ≥ 12, nearly all ≥ 20).
-
-A ticker-proof track needs the analyser to store, per second, the hash of
-the picture above the band too (``screenshots.phash_above_band``): the
-bench measures 99.3 % recall with it, the closest different pair at 14.
 
 Black is measured by the adapter (luma statistics, not the hash: a black
 picture's hash is noise). Black or frozen are reported with ``expected``
@@ -48,7 +58,7 @@ MISMATCH_MIN = 22
 SAME_MAX = 6
 CHANGED_MIN = 19
 BAND_MATCH_MAX = 10
-BAND_MISMATCH_MIN = 22
+BAND_MISMATCH_MIN = 18
 
 FULL, ABOVE, BELOW = "full", "above", "below"
 HASH_BYTES = 8
@@ -243,13 +253,35 @@ def changed(hashes: Sequence[int]) -> bool:
     return any(hamming(hashes[0], other) >= CHANGED_MIN for other in hashes[1:])
 
 
-def is_frozen(previous: int | None, current: int, expected: Sequence[int]) -> bool:
+def same_picture(previous: int | Shot, current: int | Shot) -> bool:
+    """Two screenshots show the same picture (JPEG noise apart).
+
+    With two ``Shot``s the band-free pictures count too: a ticker running
+    over a held picture moves the full-frame hash by up to 18 bits between
+    two captures, the picture above / below it by none.
+    """
+    if isinstance(previous, Shot) and isinstance(current, Shot):
+        pairs = [(previous.phash, current.phash)]
+        pairs += [
+            (a, b)
+            for a, b in ((previous.above, current.above), (previous.below, current.below))
+            if a is not None and b is not None
+        ]
+        return any(hamming(a, b) <= SAME_MAX for a, b in pairs)
+    first = previous.phash if isinstance(previous, Shot) else previous
+    second = current.phash if isinstance(current, Shot) else current
+    return hamming(first, second) <= SAME_MAX
+
+
+def is_frozen(previous: int | Shot | None, current: int | Shot, expected: Sequence[int]) -> bool:
     """The screen held its picture while the expected content changed.
 
-    ``expected`` are the track entries between the previous shot and this
-    one (both ends included). A pure function of the three, as the rule is.
+    ``previous`` and ``current`` are the two shots (or their full-frame
+    hashes); ``expected`` are the track entries between the previous shot
+    and this one (both ends included). A pure function of the three, as the
+    rule is.
     """
-    return previous is not None and hamming(previous, current) <= SAME_MAX and changed(expected)
+    return previous is not None and same_picture(previous, current) and changed(expected)
 
 
 def _inside(runs: Sequence[tuple[float, float]], offset_s: float) -> bool:
@@ -295,13 +327,15 @@ def _best(results: Sequence[Compared]) -> Compared:
 def verify(
     shot: Shot,
     expected: Expected | None,
-    previous: int | None = None,
+    previous: int | Shot | None = None,
     since: Sequence[int] = (),
 ) -> Verification:
     """Judge ``shot`` against ``expected`` (None: nothing known should play).
 
-    ``previous`` is the terminal's previous screenshot hash and ``since`` the
-    expected track entries from that shot's time to now, for frozen.
+    ``previous`` is the terminal's previous screenshot (its ``Shot``, or just
+    its full-frame hash: then a running ticker can hide a frozen screen) and
+    ``since`` the expected track entries from that shot's time to now, for
+    frozen.
     Order: black, match, frozen, then mismatch / unknown by distance. The
     full frame and, where stored, the pictures above / below a ticker band
     are compared; the closest (by each one's threshold) decides, so a
@@ -318,7 +352,7 @@ def verify(
     at = float(index)
     if distance <= _match_max(region):
         return Verification(Verdict.MATCH, distance, at, region=region)
-    if is_frozen(previous, shot.phash, since):
+    if is_frozen(previous, shot, since):
         still = _inside(expected.still, expected.offset_s)
         return Verification(Verdict.FROZEN, distance, at, expected=still, region=region)
     far = all(d >= _mismatch_min(r) for r, d, _ in results)

@@ -90,7 +90,7 @@ def read_area(form: Mapping[str, Any], ticked: Sequence[str]) -> AreaForm:
     """The area fields of a posted form; InvalidInput naming the bad one."""
     typed = split_labels(str(form.get("region_codes", "")))
     regions: list[str] = []
-    for raw in (*ticked, *typed):
+    for raw in (*(t for t in ticked if t.strip()), *typed):
         code = normalise_code(raw, field="region_codes")
         if code not in regions:
             regions.append(code)

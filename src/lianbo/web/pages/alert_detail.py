@@ -95,12 +95,14 @@ async def board_context(uow: UnitOfWork, console: Console, alert_id: str) -> dic
     }
 
 
-def _texts(alert: StoredAlert) -> list[dict[str, Any]]:
-    """The alert's text per language, zh-CN first."""
-    texts = alert.texts or {}
-    items = texts.items() if isinstance(texts, dict) else []
-    found = [
-        {"language": str(lang), **(value if isinstance(value, dict) else {"headline": value})}
-        for lang, value in items
-    ]
+def _texts(alert: StoredAlert) -> list[dict[str, str]]:
+    """The alert's text per language, zh-CN first (missing parts empty)."""
+    texts = alert.texts if isinstance(alert.texts, dict) else {}
+    found = []
+    for language, value in texts.items():
+        parts = value if isinstance(value, dict) else {"headline": value}
+        found.append(
+            {"language": str(language)}
+            | {k: str(parts.get(k) or "") for k in ("headline", "description", "instruction")}
+        )
     return sorted(found, key=lambda t: (not t["language"].startswith("zh"), t["language"]))

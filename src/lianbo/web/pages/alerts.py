@@ -28,6 +28,8 @@ URGENCIES = (Urgency.IMMEDIATE, Urgency.EXPECTED, Urgency.FUTURE)
 # Languages a second text block may be written in (Sichuan: Tibetan, Yi).
 TRANSLATION_LANGUAGES = ("en", "bo", "ii")
 TEXT_FIELDS = ("event", "headline", "description", "instruction")
+FORM_FIELDS = ("severity", "status", "urgency", "expires_at", *TEXT_FIELDS)
+AREA_FIELDS = ("region_codes", "polygons", "circles")
 PAGE_SIZE = 50
 DEFAULT_HOURS = 2
 
@@ -128,15 +130,21 @@ async def issue(
     return await _composer(request, uow, console, values, errors, status=status)
 
 
-def _form_error(problem: DomainError) -> DomainError:
-    """Errors from the service name API fields; point them at form fields."""
-    known = {"severity", "event", "headline", "description", "status", "expires_at"}
-    name = (problem.field or "").split(".")[-1].split("/")[0]
-    if name in known:
-        return type(problem)(problem.message, field=name)
-    if problem.field and ("area" in problem.field or "polygon" in problem.field):
-        return type(problem)(_outside_text(problem), field="area")
-    return type(problem)(problem.message)
+def _form_error(problem: DomainError) -> InvalidInput:
+    """The service names API fields or CAP element paths; point at form fields.
+
+    Only the message and the field move: the page answers with the original
+    error's status (403 for jurisdiction, 422 for an expired alert ...).
+    """
+    path = problem.field or ""
+    name = path.split(".")[-1].split("/")[-1].split("[")[0]
+    if name in FORM_FIELDS:
+        return InvalidInput(problem.message, field=name)
+    if name == "expires":
+        return InvalidInput(problem.message, field="expires_at")
+    if "area" in path or name in ("polygon", "circle", "geocode", "regions"):
+        return InvalidInput(_outside_text(problem), field="area")
+    return InvalidInput(problem.message)
 
 
 def _outside_text(problem: DomainError) -> str:
@@ -222,9 +230,10 @@ async def _composer(
     if map_view is not None:
         points = ((s.name, s.tier, s.lat, s.lon) for s in screens)
         map_view["dots"] = charts.dots(points, map_view["projection"], list(alert_area.TIERS))
-    values.setdefault("polygons", "")
-    values.setdefault("circles", "")
-    for name in (*TEXT_FIELDS, "region_codes", "tr_headline", "tr_description", "tr_instruction"):
+    # A hand-made POST may leave any field out; the form shows it empty.
+    values.setdefault("tr_language", TRANSLATION_LANGUAGES[0])
+    values.setdefault("regions", [])
+    for name in (*FORM_FIELDS, *AREA_FIELDS, "tr_headline", "tr_description", "tr_instruction"):
         values.setdefault(name, "")
     return render(
         request,

@@ -19,7 +19,8 @@ const PLAYLOG_BATCH_MAX = 500;
 const UNACCEPTABLE = new Set([400, 413, 422]);
 const FILE_KINDS = new Set(['video', 'image', 'audio']);
 
-/** A promise-based "wake me early" signal for the loops. */
+/** "Something changed": loops sleep on it and wake early when it fires.
+ * Only the consumer clears it, so a wake-up is never lost. */
 class Signal {
   constructor() {
     this.set = false;
@@ -28,19 +29,20 @@ class Signal {
 
   fire() {
     this.set = true;
-    this.waiters.splice(0).forEach((resolve) => resolve());
+    this.waiters.splice(0).forEach((wake) => wake());
   }
 
-  /** Resolve after `ms` or when fired, whichever comes first (clears it). */
+  clear() {
+    this.set = false;
+  }
+
+  /** Resolve after `ms`, or at once when fired (now or already). */
   wait(ms) {
-    if (this.set) {
-      this.set = false;
-      return Promise.resolve();
-    }
+    if (this.set) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, Math.max(0, ms));
       this.waiters.push(() => { clearTimeout(timer); resolve(); });
-    }).then(() => { this.set = false; });
+    });
   }
 }
 
@@ -59,6 +61,7 @@ export class Player {
     this.heartbeats = 0;
     this.fetches = 0;
     this.applied = []; // [{version, at}] when each manifest was accepted (epoch ms)
+    this.pushLog = []; // the last push messages: [{type, version, at}]
     this.playlog = store.loadPlaylog();
     this.onScreen = null; // {cue, since}
     this.blankReason = 'starting';
@@ -184,6 +187,7 @@ export class Player {
   }
 
   async step() {
+    this.changed.clear();
     const now = this.clock.now();
     const slot = slotAt(this.manifest, now);
     const cue = slot.item ? this.cueOf(slot) : null;
@@ -255,6 +259,7 @@ export class Player {
     const backoff = new Backoff(1, 60);
     for (;;) {
       await this.filesChanged.wait(MAX_SLEEP_MS * 6);
+      this.filesChanged.clear();
       const failed = await this.downloadPass();
       if (failed && !this.filesChanged.set) {
         await this.filesChanged.wait(backoff.nextDelay() * 1000);
@@ -295,7 +300,7 @@ export class Player {
           heartbeatDue = performance.now() + this.heartbeatSeconds * 1000;
         }
         if (this.refetch.set || performance.now() >= pollDue) {
-          this.refetch.set = false;
+          this.refetch.clear();
           await this.fetchManifest();
           pollDue = performance.now() + this.pollInterval() * 1000;
         }
@@ -307,7 +312,8 @@ export class Player {
         if (!(error instanceof Unreachable || error instanceof Refused)) console.error(error);
         this.httpUp = false;
         heartbeatDue = 0;
-        pollDue = 0;
+        pollDue = 0; // when it answers again: both at once
+        this.refetch.clear(); // (the retry fetches anyway; a push may still wake it)
         await this.refetch.wait(backoff.nextDelay() * 1000);
         continue;
       }
@@ -390,6 +396,8 @@ export class Player {
   }
 
   async onPush(message) {
+    this.pushLog.push({ type: message.type, version: message.version ?? null, at: Date.now() });
+    if (this.pushLog.length > 20) this.pushLog.shift();
     if (message.type === 'manifest') {
       if (!this.manifest || message.version !== this.manifest.version) this.refetch.fire();
     } else if (message.type === 'alert' || message.type === 'alert-cancel') {
@@ -435,6 +443,7 @@ export class Player {
         files: this.manifest.files.map((f) => ({ assetId: f.assetId, sha256: f.sha256 })),
       } : null,
       applied: [...this.applied],
+      pushLog: [...this.pushLog],
       fetches: this.fetches,
       heartbeats: this.heartbeats,
       httpUp: this.httpUp,
