@@ -52,7 +52,7 @@ from lianbo.services import users
 from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
 
-DEFAULT_SIZE = 10_000  # terminals (each with its own token)
+DEFAULT_SIZE = 20_000  # terminals, each with its own token (the rate limit allows 0.5/s each)
 COUNTY = "510107"
 SECONDS = 5.0
 _OFFLINE = AlarmType.OFFLINE
@@ -154,12 +154,13 @@ def _request(port: int, path: str, token: str, body: bytes) -> bytes:
 
 
 async def _connection(
-    port: int, requests: list[bytes], deadline: float, counts: dict[int, int]
+    port: int, requests: list[bytes], deadline: float, counts: dict[int, int], once: bool
 ) -> None:
+    """Send ``requests`` in turn until ``deadline`` (or each once, ``once``)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
     try:
         index = 0
-        while time.perf_counter() < deadline:
+        while (index < len(requests)) if once else (time.perf_counter() < deadline):
             writer.write(requests[index % len(requests)])
             index += 1
             head = await reader.readuntil(b"\r\n\r\n")
@@ -172,20 +173,17 @@ async def _connection(
         writer.close()
 
 
-def _hammer(port: int, requests: list[bytes], connections: int, seconds: float) -> dict[int, int]:
+def _hammer(
+    port: int, requests: list[bytes], connections: int, seconds: float, once: bool
+) -> dict[int, int]:
     """One load process: ``connections`` keep-alive clients sharing ``requests``."""
 
     async def main() -> dict[int, int]:
         counts: dict[int, int] = {}
         deadline = time.perf_counter() + seconds
-        share = max(1, len(requests) // connections)
+        shares = [requests[i::connections] for i in range(connections)]
         await asyncio.gather(
-            *(
-                _connection(
-                    port, requests[i * share : (i + 1) * share] or requests, deadline, counts
-                )
-                for i in range(connections)
-            )
+            *(_connection(port, share, deadline, counts, once) for share in shares if share)
         )
         return counts
 
@@ -193,13 +191,19 @@ def _hammer(port: int, requests: list[bytes], connections: int, seconds: float) 
 
 
 def _load(
-    port: int, requests: list[bytes], processes: int, connections: int, seconds: float
+    port: int,
+    requests: list[bytes],
+    processes: int,
+    connections: int,
+    seconds: float,
+    once: bool = False,
 ) -> tuple[float, dict[int, int]]:
-    """Requests spread over ``processes``; (seconds taken, answers by status)."""
+    """Requests spread over ``processes``; (seconds taken, answers by status).
+    ``once``: each request sent once (a warm-up), whatever ``seconds``."""
     chunks = [requests[i::processes] for i in range(processes)]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.starmap(_hammer, [(port, c, connections, seconds) for c in chunks])
+        results = pool.starmap(_hammer, [(port, c, connections, seconds, once) for c in chunks])
     total: dict[int, int] = {}
     for counts in results:
         for status, n in counts.items():
@@ -213,9 +217,11 @@ def _heartbeats(
     body = json.dumps({"push": "polling", "backend": "headless", "clock_offset_ms": 3.5}).encode()
     requests = [_request(port, "/terminal/v1/heartbeat", t, body) for _, t in tokens]
     seconds = float(options.get("seconds", SECONDS))
-    _, counts = _load(
-        port, requests, int(options.get("clients", 2)), int(options.get("connections", 32)), seconds
-    )
+    clients, connections = int(options.get("clients", 2)), int(options.get("connections", 32))
+    # Warm-up: one beat per screen, as in a fleet already running (the token
+    # and terminal caches know every screen that beat in the last minute).
+    _load(port, requests, clients, connections, 0.0, once=True)
+    _, counts = _load(port, requests, clients, connections, seconds)
     return {
         "heartbeats_per_s": round(counts.get(200, 0) / seconds, 1),
         "heartbeats_rate_limited_per_s": round(counts.get(429, 0) / seconds, 1),

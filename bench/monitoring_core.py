@@ -58,7 +58,8 @@ def _hashes(picture: Any) -> list[tuple[int, int, int, int]]:
     shots = []
     for kind in corpus.SHOT_KINDS:
         shot = measure_screenshot(corpus.framebuffer(picture, *kind)).shot
-        shots.append((shot.phash, *shot.alternates[:1], shot.above or 0, shot.below or 0))
+        filled = shot.alternates[0] if shot.alternates else shot.phash
+        shots.append((shot.phash, filled, shot.above or 0, shot.below or 0))
     return shots
 
 
@@ -112,11 +113,15 @@ class Distances:
             cross[np.arange(n), np.arange(n)] = 64
             self.cross[column] = cross
 
-    def full(self, which: dict[int, np.ndarray], alternates: bool = True) -> np.ndarray:
-        return np.minimum(which[FULL], which[FILLED]) if alternates else which[FULL]
+    def full(self, which: dict[int, np.ndarray]) -> np.ndarray:
+        """The full frame's distance: the shot's hash or its alternate, the closer."""
+        closer: np.ndarray = np.minimum(which[FULL], which[FILLED])
+        return closer
 
     def band(self, which: dict[int, np.ndarray]) -> np.ndarray:
-        return np.minimum(which[ABOVE], which[BELOW])
+        """The band-free crops' distance: above or below, the closer."""
+        closer: np.ndarray = np.minimum(which[ABOVE], which[BELOW])
+        return closer
 
     def matched(self, which: dict[int, np.ndarray], full_max: int, band_max: int) -> np.ndarray:
         """Where ``verify`` says match: any region within its threshold."""
@@ -150,8 +155,7 @@ def _accuracy(made: list[Any]) -> dict[str, Any]:
     full_other = int((np.maximum(d.full(d.cross), other)).min())
     band_other = int((np.maximum(d.band(d.cross), other)).min())
     chosen_full, chosen_band = full_other - 1, band_other - 1
-    false = d.matched(d.cross, rules.MATCH_MAX, rules.BAND_MATCH_MAX).any(axis=2)
-    np.fill_diagonal(false, False)
+    false = d.matched(d.cross, rules.MATCH_MAX, rules.BAND_MATCH_MAX).any(axis=2)  # diagonal: 64
     same = d.matched(d.same, rules.MATCH_MAX, rules.BAND_MATCH_MAX)
     old_same = d.full(d.same) <= rules.MATCH_MAX
     off = ~np.eye(n, dtype=bool)[:, :, None]

@@ -3,7 +3,8 @@ report, and a command button reaching a screen connected to the hub.
 
 The screen is played by hand: its heartbeat carries a status report as the
 player agent writes it (``protocol.reports.STATUS_KEYS``), and a raw
-WebSocket client stands in for its push channel.
+WebSocket client stands in for its push channel. The console's own rules
+for commands (CSRF, role, bad input) are checked over plain HTTP.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.content import approve, terminal, unique, upload
-from tests.e2e.helpers import OPERATOR, Server, screenshot, sign_in
+from tests.e2e.helpers import OPERATOR, REVIEWERS, Server, screenshot, sign_in
+from tests.e2e.test_console_http import csrf_of, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -107,3 +109,30 @@ def test_live_state_and_a_screenshot_command_reaching_the_screen(page: Any, serv
         acked = page.locator(f"[data-command='{command['id']}'] [data-acked]")
         expect(acked).to_have_text(re.compile(r"^\s*\d\d:\d\d:\d\d\s*$"), timeout=12_000)
         screenshot(page, "terminal-command-acked")
+
+
+def test_console_commands_check_csrf_role_and_input(server: Server) -> None:
+    screen = terminal(server, unique("春熙路大屏"), REGION)
+    path = f"/terminals/{screen['id']}/command"
+    with signed_in(server, OPERATOR) as operator:
+        assert operator.post(path, data={"command": "reload"}).status_code == 403  # no CSRF
+        csrf = {"X-CSRF-Token": csrf_of(operator)}
+        htmx = csrf | {"HX-Request": "true"}
+        sent = operator.post(path, data={"command": "reload"}, headers=htmx)
+        assert sent.status_code == 200 and 'data-command-result="offline"' in sent.text
+        bad = operator.post(path, data={"command": "format-disk"}, headers=htmx)
+        assert bad.status_code == 200 and 'data-command-result="error"' in bad.text
+        page = operator.post(path, data={"command": "format-disk"}, headers=csrf)
+        assert page.status_code == 400 and 'data-command-result="error"' in page.text
+        live = operator.get(f"/terminals/{screen['id']}/live")
+        assert live.status_code == 200 and "data-commands" in live.text  # the reload is listed
+        assert operator.get("/terminals/no-such-screen/live").status_code == 404
+    with signed_in(server, REVIEWERS[0]) as reviewer:
+        page = reviewer.get(f"/terminals/{screen['id']}")
+        assert page.status_code == 200 and "data-command-button" not in page.text
+        refused = reviewer.post(
+            path,
+            data={"command": "reload"},
+            headers={"X-CSRF-Token": csrf_of(reviewer), "HX-Request": "true"},
+        )
+        assert 'data-command-result="error"' in refused.text

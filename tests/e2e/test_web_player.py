@@ -15,6 +15,7 @@ service worker handles.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import sqlite3
 import tempfile
@@ -30,7 +31,11 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lianbo.adapters.keys import KeyRing
+from lianbo.domain.alerting.geodesy import geodesic_distance_m
+from lianbo.domain.alerting.geofence import in_circle, in_polygon
+from lianbo.domain.alerting.model import Circle
 from lianbo.domain.canonical import canonical_json
+from lianbo.protocol.manifest import ManifestRejected, verify
 from lianbo.web.pages.play import PLAY_MESSAGES
 from tests.e2e.content import headers, today_at
 from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS, Server, screenshot
@@ -251,9 +256,8 @@ def test_enrol_play_and_apply_a_pushed_change_within_a_second(
     screenshot(screen, "web-player-playing")
 
     # The server has the screen's status report.
-    report = eventually(lambda: stored_report(server, terminal["id"]))
     eventually(lambda: (stored_report(server, terminal["id"]) or {}).get("showing"))
-    assert report["backend"] == "web"
+    assert (stored_report(server, terminal["id"]) or {})["backend"] == "web"
 
     # A later schedule for the same screens wins: its image must be on screen
     # within a second of the operator publishing it (push, fetch, verify,
@@ -270,11 +274,14 @@ def test_enrol_play_and_apply_a_pushed_change_within_a_second(
     pushes = state(screen)["pushLog"]
     pushed_ms = next(p["at"] for p in pushes if p["type"] == "manifest" and p["at"] >= started_ms)
     applied = (shown_ms - pushed_ms) / 1000
+    pushed, shown = (pushed_ms - started_ms) / 1000, (shown_ms - started_ms) / 1000
     phases = (
-        f"publish request {published:.3f} s, push received at +{(pushed_ms - started_ms) / 1000:.3f}"
-        f" s, on screen at +{(shown_ms - started_ms) / 1000:.3f} s"
+        f"publish request {published:.3f} s, push received at +{pushed:.3f} s,"
+        f" on screen at +{shown:.3f} s"
     )
-    print(f"pushed change on screen {applied:.3f} s after the push; {elapsed:.3f} s in all ({phases})")
+    print(
+        f"pushed change on screen {applied:.3f} s after the push; {elapsed:.3f} s in all ({phases})"
+    )
     # The screen's part — push, fetch, verify, download, hash, decode, show —
     # within a second; the whole including the server's publish (slower when
     # this 2-core machine is shared) within a bound that catches regressions.
@@ -318,9 +325,11 @@ def test_a_tampered_manifest_is_refused_and_reported(screen: Any, centre: Server
     status = state(screen)["status"]
     assert status["manifest_version"] == playing  # the last valid one plays on
     assert screen.locator("#stage").get_attribute("data-asset-id") == honest["id"]
-    report = eventually(
-        lambda: (stored_report(server, terminal["id"]) or {}).get("rejected"), timeout=10
-    )
+
+    def refusal_reported() -> Any:
+        return (stored_report(server, terminal["id"]) or {}).get("rejected")
+
+    report = eventually(refusal_reported, timeout=10)
     assert report["reason"] == "bad signature"
 
     # An honest network again: the new programme is accepted and shown.
@@ -366,6 +375,66 @@ def test_a_file_with_the_wrong_sha256_is_never_shown(screen: Any, centre: Server
     screen.unroute("**/media/*")
     wait_on_stage(screen, fresh["id"], timeout=20_000)  # retried with backoff, then verified
     assert state(screen)["status"]["cache"]["failures"] == {}
+
+
+def test_a_screen_switched_on_during_an_outage_plays_from_its_cache(
+    browser: Any, centre: ServerProcess
+) -> None:
+    """The service worker keeps the page, Cache Storage the verified files and
+    localStorage the signed manifest: offline, a reload still plays."""
+    server = centre.server
+    tag = f"web-{uuid.uuid4().hex[:6]}"
+    image, schedule_id = programme(server, tag, "离线")
+    publish(server, schedule_id)
+    terminal = tagged_terminal(server, tag)
+    context = browser.new_context(base_url=centre.url, viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        enrol(page, terminal["enrolment_code"])
+        wait_on_stage(page, image["id"])
+        page.wait_for_function("() => Boolean(navigator.serviceWorker.controller)")
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_selector("body[data-state=playing]", state="attached")
+        wait_on_stage(page, image["id"])
+        assert page.locator("#stage img").get_attribute("src").startswith("blob:")
+        eventually(lambda: state(page)["httpUp"] is False)
+        assert state(page)["status"]["push"] == "polling"
+        context.set_offline(False)
+        eventually(lambda: state(page)["httpUp"] is True, timeout=70)
+    finally:
+        context.close()
+
+
+def test_commands_reach_the_screen_and_a_retired_screen_says_so(
+    screen: Any, centre: ServerProcess
+) -> None:
+    server = centre.server
+    tag = f"web-{uuid.uuid4().hex[:6]}"
+    image, schedule_id = programme(server, tag, "指令")
+    publish(server, schedule_id)
+    terminal = tagged_terminal(server, tag)
+    enrol(screen, terminal["enrolment_code"])
+    wait_on_stage(screen, image["id"])
+    eventually(lambda: state(screen)["push"]["connected"])
+
+    # reload: a fetch without If-None-Match, at once.
+    fetches = state(screen)["fetches"]
+    with server.client(headers=headers(server, OPERATOR)) as api:
+        sent = api.post(f"/api/v1/terminals/{terminal['id']}/commands", json={"command": "reload"})
+    assert sent.status_code == 202, sent.text
+    eventually(lambda: state(screen)["fetches"] > fetches)
+    assert any(p["type"] == "command" for p in state(screen)["pushLog"])
+
+    # Retired: the token is refused; the screen says so and plays its signed cache on.
+    with server.client(headers=headers(server, OPERATOR)) as api:
+        retired = api.post(f"/api/v1/terminals/{terminal['id']}/retire")
+    assert retired.status_code == 200, retired.text
+    notice = screen.locator("#notice")
+    notice.wait_for(state="visible", timeout=15_000)
+    assert notice.inner_text() == PLAY_MESSAGES["play.token_refused"]["zh-CN"]
+    assert screen.locator("#stage").get_attribute("data-asset-id") == image["id"]
 
 
 def test_an_unknown_code_is_refused_in_the_form(screen: Any) -> None:
@@ -627,8 +696,154 @@ def test_an_alert_issued_on_the_server_takes_over_and_cancel_removes_it(
     takeover = screen.locator("#takeover")
     takeover.wait_for(state="visible", timeout=5_000)
     assert takeover.locator(".alert-headline").inner_text() == body["headline"]
+    assert takeover.get_attribute("data-colour") == "red"
+
+    # The screen's acks reach the delivery board.
+    def counts() -> dict[str, Any]:
+        with server.client(headers=headers(server, ADMIN)) as api:
+            found: dict[str, Any] = api.get(f"/api/v1/alerts/{alert_id}").json()["counts"]
+        return found
+
+    eventually(lambda: counts()["displayed"] >= 1)
     with server.client(headers=headers(server, ADMIN)) as api:
         cancelled = api.post(f"/api/v1/alerts/{alert_id}/cancel")
     assert cancelled.status_code in (200, 202), cancelled.text
     takeover.wait_for(state="hidden", timeout=5_000)
     assert screen.locator("#stage").get_attribute("data-asset-id") == image["id"]
+
+
+# -- the browser's verifier agrees with protocol/manifest.py -----------------------
+
+
+def envelope_of(server: Server, body: dict[str, Any], *, reversion: bool = True) -> str:
+    """``body`` signed with the centre's key, in the server's envelope form."""
+    if reversion:
+        unversioned = {k: v for k, v in body.items() if k != "version"}
+        body = {**body, "version": hashlib.sha256(canonical_json(unversioned)).hexdigest()}
+    signer = KeyRing(server.data_dir / "keys").signer()
+    data = canonical_json(body)
+    return (
+        f'{{"manifest":{data.decode("utf-8")},"signature":"{signer.sign(data)}",'
+        f'"key_id":"{signer.key_id}","server_time":"{datetime.now(UTC).isoformat()}"}}'
+    )
+
+
+def tampered_envelopes(server: Server, body: dict[str, Any]) -> dict[str, str]:
+    """Envelopes each refused for one reason (and two that are fine)."""
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    good = envelope_of(server, body)
+    bad_file = {"asset_id": "x", "sha256": "../../etc/passwd", "size": 1, "url": ""}
+    envelope = json.loads(good)
+    flipped = bytearray(base64.b64decode(envelope["signature"]))
+    flipped[10] ^= 0x40
+    return {
+        "ok": good,
+        "ok with text and a float": envelope_of(
+            server, {**body, "note": '联播 ✓ "q"', "ratio": 1.0}
+        ),
+        "expired": envelope_of(server, {**body, "valid_until": past}),
+        "not yet valid": envelope_of(server, {**body, "valid_from": future}),
+        "version mismatch": envelope_of(server, {**body, "version": "0" * 64}, reversion=False),
+        "unsupported protocol": envelope_of(server, {**body, "protocol": 2}),
+        "malformed file": envelope_of(server, {**body, "files": [bad_file]}),
+        "unsigned": good.replace(f'"signature":"{envelope["signature"]}"', '"signature":""'),
+        "unknown key": good.replace(envelope["key_id"], "0123456789abcdef"),
+        "bad signature": good.replace(
+            envelope["signature"], base64.b64encode(bytes(flipped)).decode()
+        ),
+        "not json": good[:-1],
+        "duplicate member": good[:-1] + ',"key_id":"again"}',
+    }
+
+
+def test_the_browser_refuses_what_the_python_player_refuses(
+    screen: Any, centre: ServerProcess
+) -> None:
+    server = centre.server
+    terminal = tagged_terminal(server, f"web-{uuid.uuid4().hex[:6]}")
+    with server.client() as client:
+        enrolled = client.post("/terminal/v1/enrol", json={"code": terminal["enrolment_code"]})
+        assert enrolled.status_code == 200, enrolled.text
+        token = enrolled.json()["token"]
+        served = client.get("/terminal/v1/manifest", headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200, served.text
+    keys = {k["key_id"]: k["public_key"] for k in enrolled.json()["keys"]}
+    body = json.loads(served.text)["manifest"]
+    envelopes = tampered_envelopes(server, body)
+    audience = body["audience"]
+    other = {**audience, "tier": "outdoor" if audience["tier"] != "outdoor" else "home"}
+    cases = [(name, text, audience) for name, text in envelopes.items()]
+    cases.append(("audience mismatch", envelopes["ok"], other))
+    cases.append(("served as is", served.text, audience))
+
+    now = datetime.now(UTC)
+    expected = {}
+    for name, text, wanted in cases:
+        try:
+            verify(text, keys, now=now, audience=wanted)
+            expected[name] = "ok"
+        except ManifestRejected as error:
+            expected[name] = error.reason
+    screen.goto("/play")
+    verdicts = screen.evaluate(
+        """async ([cases, keys]) => {
+            const { verify } = await import('/static/play/manifest.js');
+            const out = {};
+            for (const [name, text, audience] of cases) {
+                try {
+                    await verify(text, keys, { now: Date.now(), audience });
+                    out[name] = 'ok';
+                } catch (error) {
+                    out[name] = error.reason || `${error.name}: ${error.message}`;
+                }
+            }
+            return out;
+        }""",
+        [cases, keys],
+    )
+    assert verdicts == expected
+    assert expected["ok with text and a float"] == "ok" and expected["served as is"] == "ok"
+    assert {n: r for n, r in expected.items() if not n.startswith(("ok", "served"))} == {
+        "expired": "expired",
+        "not yet valid": "not yet valid",
+        "version mismatch": "version mismatch",
+        "unsupported protocol": "unsupported protocol",
+        "malformed file": "malformed",
+        "unsigned": "unsigned",
+        "unknown key": "unknown key",
+        "bad signature": "bad signature",
+        "not json": "malformed",
+        "duplicate member": "malformed",
+        "audience mismatch": "audience mismatch",
+    }
+
+
+def test_the_browser_geofence_agrees_with_the_domain(screen: Any) -> None:
+    """Circles (Vincenty on WGS-84) and polygons (edges inside) give the
+    same answers in the browser as in domain/alerting/geofence.py."""
+    ring = ((30.0, 104.0), (30.0, 104.2), (30.2, 104.2), (30.2, 104.0), (30.0, 104.0))
+    points = [(30.1, 104.1), (30.0, 104.1), (30.25, 104.1), (30.2, 104.2), (29.99, 104.0)]
+    circle = Circle(30.64, 104.04, 12.5)
+    near = [(30.64, 104.04), (30.75, 104.04), (30.76, 104.04), (30.64, 104.17), (39.9, 116.4)]
+    expected: dict[str, list[Any]] = {
+        "polygon": [in_polygon(lat, lon, ring) for lat, lon in points],
+        "circle": [in_circle(lat, lon, circle) for lat, lon in near],
+        "metres": [round(geodesic_distance_m(30.64, 104.04, lat, lon), 3) for lat, lon in near],
+    }
+    screen.goto("/play")
+    got = screen.evaluate(
+        """async ([ring, points, circle, near]) => {
+            const g = await import('/static/play/geofence.js');
+            return {
+                polygon: points.map(([lat, lon]) => g.inPolygon(lat, lon, ring)),
+                circle: near.map(([lat, lon]) => g.inCircle(lat, lon, circle)),
+                metres: near.map(([lat, lon]) =>
+                    Math.round(g.geodesicDistanceM(30.64, 104.04, lat, lon) * 1000) / 1000),
+            };
+        }""",
+        [ring, points, {"lat": 30.64, "lon": 104.04, "radius_km": 12.5}, near],
+    )
+    assert got == expected
+    assert expected["polygon"] == [True, True, False, True, False]
+    assert expected["circle"][:2] == [True, True] and expected["circle"][-1] is False

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from lianbo import __version__
 from lianbo.api.errors import install_error_handlers
 from lianbo.api.fastpath import ManifestFastPath
+from lianbo.api.heartbeat_fastpath import HeartbeatFastPath
 from lianbo.api.metrics import RequestMetrics
 from lianbo.api.routes import (
     alerts,
@@ -75,6 +76,7 @@ def create_app(
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
+    app.add_middleware(HeartbeatFastPath, container=container)
     app.add_middleware(RequestMetrics)
     fleet_ws.install(app, container.fleet)  # WS /terminal/v1/ws, before routing
     for module in (

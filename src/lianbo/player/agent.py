@@ -223,6 +223,8 @@ class Agent:
         await self.player.finish()
         with contextlib.suppress(Unreachable, Refused, TimeoutError):
             await asyncio.wait_for(self.reporter.flush(), timeout=2.0)
+        with contextlib.suppress(Unreachable, TimeoutError):  # the rest wait on disk
+            await asyncio.wait_for(self.ack_sender.flush(), timeout=1.0)
         return bool(crashed)
 
     # -- the control centre over HTTP ----------------------------------------

@@ -8,7 +8,8 @@ retry with jittered backoff; a ``wake`` (a reconnect) cuts the wait short.
 
 An alert's audio resource is downloaded into the media cache and used only
 once its sha256 matched; until then (or if it never does) the screen plays
-its own attention tone.
+its own attention tone. A failed download is tried again after a backoff
+delay; bytes that do not match are never tried again.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class AlertSync:
         self.due = asyncio.Event()
         self.audio_due = asyncio.Event()
         self.unsupported = False  # the server has no alerts endpoint (404)
+        self.audio_backoff = Backoff(backoff.base, backoff.cap)
         self._audio_failed: set[str] = set()
         self.due.set()  # at start-up
 
@@ -103,9 +105,14 @@ class AlertSync:
         try:
             path = await self.cache.ensure(file, [url, self.api.media_url(sha256)], self.keep())
         except CacheError as error:
+            if error.reason == "download failed":  # the network: try again later
+                delay = self.audio_backoff.next_delay()
+                asyncio.get_running_loop().call_later(delay, self.audio_due.set)
+                return
             log.warning("alert %s audio not used (%s): the attention tone plays", alert_id, error)
-            self._audio_failed.add(alert_id)
+            self._audio_failed.add(alert_id)  # wrong bytes stay wrong
             return
+        self.audio_backoff.reset()
         self.desk.audio_ready(alert_id, path)
 
     @staticmethod

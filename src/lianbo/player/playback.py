@@ -232,8 +232,8 @@ class Player:
 
     def showing(self) -> dict[str, Any] | None:
         if self.alert is not None and self.alert.mode == "takeover":
-            since = self._alert_since.isoformat() if self._alert_since else None
-            return {"alert": self.alert.id, "since": since}
+            began = self._alert_since.isoformat() if self._alert_since else None
+            return {"alert": self.alert.id, "since": began}
         cue, since = self._on_screen, self._since
         if cue is None or since is None:
             return {"blank": self._blank_reason} if self._blank_reason else None

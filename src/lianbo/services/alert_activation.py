@@ -46,18 +46,31 @@ def _areas(alert: Alert, region: str) -> list[Area]:
     return areas or [Area("jurisdiction", geocodes=(("GB/T2260", full_form(region)),))]
 
 
+async def _supersede(
+    container: Container, uow: UnitOfWork, stored: StoredAlert
+) -> list[Publication]:
+    """End what an Update references. Screens inside the new area replace the
+    old alert (the notice lists it in ``replaces``); screens the new area no
+    longer reaches get a cancel for it, published after the Update."""
+    pushes = []
+    for ref_id in await uow.alerts.references(stored.id):
+        ref = await uow.alerts.get(ref_id)
+        if ref is None or ref.state not in (ACTIVE, PENDING):
+            continue
+        pushes += await cancel_one(container, uow, ref, SUPERSEDED)
+        await uow.alerts.change(ref_id, superseded_by=stored.id)
+    return pushes
+
+
 async def activate(
     container: Container, uow: UnitOfWork, stored: StoredAlert, alert: Alert
-) -> tuple[StoredAlert, Publication]:
-    """Sign, target, write delivery rows, mark active; the push to send."""
+) -> tuple[StoredAlert, list[Publication]]:
+    """Sign, target, write delivery rows, mark active; the pushes to send
+    (the alert first, then cancels of what it supersedes)."""
     now = container.clock.now()
+    superseded = []
     if alert.msg_type is MsgType.UPDATE:
-        for ref_id in await uow.alerts.references(stored.id):
-            ref = await uow.alerts.get(ref_id)
-            if ref is not None and ref.state in (ACTIVE, PENDING):
-                await uow.alerts.change(
-                    ref_id, state=SUPERSEDED, superseded_by=stored.id, ended_at=now
-                )
+        superseded = await _supersede(container, uow, stored)
     areas = _areas(alert, stored.region)
     screens = await uow.alerts.screens(stored.region)
     targets = target(screens, areas)
@@ -85,19 +98,21 @@ async def activate(
     }
     await uow.alerts.change(stored.id, **values)
     active = replace(stored, **values)
-    return active, Publication("alert", stored.id, tuple(targets.topics), signed)
+    main = Publication("alert", stored.id, tuple(targets.topics), signed)
+    return active, [main, *superseded]
 
 
 async def cancel_one(
-    container: Container, uow: UnitOfWork, stored: StoredAlert
+    container: Container, uow: UnitOfWork, stored: StoredAlert, state: str = CANCELLED
 ) -> list[Publication]:
-    """Mark one alert cancelled and sign its cancel notice; a push to its
-    topics when it was on air (a pending one never went out)."""
+    """End one alert (``cancelled``, or ``superseded`` by an Update) and sign
+    its cancel notice; a push to its topics when it was on air (a pending
+    one never went out)."""
     now = container.clock.now()
     signed = notices.sign(container.keys.signer(), notices.cancel_notice(stored.id, now))
     await uow.alerts.change(
         stored.id,
-        state=CANCELLED,
+        state=state,
         ended_at=now,
         cancel_notice=signed.notice,
         cancel_signature=signed.signature,

@@ -30,7 +30,7 @@ from lianbo.adapters.db.repos.alerts import (
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.geo import check_alert_jurisdiction
 from lianbo.bootstrap import Container
-from lianbo.domain.alerting.model import Alert, MsgType, Reference, Status
+from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
 from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from lianbo.domain.roles import Permission
@@ -66,8 +66,12 @@ def _expired_path(alert: Alert, now: datetime) -> str | None:
 
 
 async def _check_jurisdiction(uow: UnitOfWork, alert: Alert, jurisdiction: str) -> None:
-    screens = await uow.alerts.screens(jurisdiction, LIVE)
-    check_alert_jurisdiction(alert, jurisdiction, jurisdiction_shape(screens))
+    """Region codes by prefix; polygons and circles against the hull of the
+    issuer's screens (loaded only when the area has any)."""
+    shape = None
+    if any(area.polygons or area.circles for area in alert.areas()):
+        shape = jurisdiction_shape(await uow.alerts.screens(jurisdiction, LIVE))
+    check_alert_jurisdiction(alert, jurisdiction, shape)
 
 
 async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[StoredAlert]:
@@ -139,8 +143,8 @@ async def _record(
                 publications += await cancel_one(container, uow, ref)
     result = stored
     if stored.state == ACTIVE:
-        result, publication = await activate(container, uow, stored, alert)
-        publications.append(publication)
+        result, pushes = await activate(container, uow, stored, alert)
+        publications += pushes
     await audit.record(
         uow,
         container.clock,
@@ -235,14 +239,9 @@ async def confirm(
         raise Unprocessable("the alert has expired", field="expires")
     alert = parse_cap(stored.cap_xml)
     await _check_jurisdiction(uow, alert, actor.jurisdiction)
-    publications: list[Publication] = []
-    for ref_id in await uow.alerts.references(stored.id):
-        ref = await uow.alerts.get(ref_id)
-        if ref is not None and alert.msg_type is MsgType.CANCEL and ref.state == ACTIVE:
-            publications += await cancel_one(container, uow, ref)
     confirmed = replace(stored, confirmed_by=actor.username)
     await uow.alerts.change(stored.id, confirmed_by=actor.username)
-    result, publication = await activate(container, uow, confirmed, alert)
+    result, pushes = await activate(container, uow, confirmed, alert)
     await audit.record(
         uow,
         container.clock,
@@ -254,7 +253,7 @@ async def confirm(
         after=records.facts(result),
     )
     await uow.commit()
-    await publish(container, [*publications, publication])
+    await publish(container, pushes)
     return result
 
 
@@ -265,6 +264,7 @@ async def cancel(container: Container, uow: UnitOfWork, actor: Actor, alert_id: 
     if stored.state not in (ACTIVE, PENDING):
         raise Conflict(f"alert {alert_id} is {stored.state}; only an active alert can be cancelled")
     publications = await cancel_one(container, uow, stored)
+    message = await _cancel_message(container, uow, actor, stored)
     await audit.record(
         uow,
         container.clock,
@@ -273,13 +273,40 @@ async def cancel(container: Container, uow: UnitOfWork, actor: Actor, alert_id: 
         ("alert", stored.id),
         region=stored.region,
         before={"state": stored.state},
-        after={"state": CANCELLED},
+        after={"state": CANCELLED, "cancel_message": message.id},
     )
     await uow.commit()
     await publish(container, publications)
     result = await uow.alerts.get(alert_id)
     assert result is not None
     return result
+
+
+async def _cancel_message(
+    container: Container, uow: UnitOfWork, actor: Actor, stored: StoredAlert
+) -> StoredAlert:
+    """The CAP Cancel a console or API cancel stands for, kept (and exported)
+    like an imported one, so other systems can follow the chain."""
+    now = container.clock.now()
+    original = parse_cap(stored.cap_xml)  # its "sent" as written, offset and all
+    message = Alert(
+        identifier=uuid.uuid4().hex,
+        sender=container.settings.alert_sender,
+        sent=now.replace(microsecond=0),
+        status=Status(stored.status),
+        msg_type=MsgType.CANCEL,
+        scope=Scope.PUBLIC,
+        note=f"cancelled by {actor.username}",
+        references=(Reference(stored.sender, stored.identifier, original.sent),),
+    )
+    validate_alert(message)
+    xml = to_cap_xml(message).decode("utf-8")
+    record = replace(
+        records.new_record(container, actor, message, xml, [stored], now), region=stored.region
+    )
+    await uow.alerts.add(record)
+    await uow.alerts.add_references(record.id, [stored.id])
+    return record
 
 
 async def expire_due(container: Container) -> list[str]:

@@ -33,6 +33,7 @@ from lianbo.domain.errors import RateLimited, Unauthorized
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.ports import Clock
 from lianbo.domain.targeting import Audience
+from lianbo.domain.terminals import Terminal
 from lianbo.domain.tokens import digest
 from lianbo.services import playlog, presence, programme, screenshots
 from lianbo.services.alarms import AlarmDesk, observation
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-FACTS_TTL_S = 30.0
+FACTS_TTL_S = 300.0  # name, tier, region: labels only (who may call is the token cache's job)
 PROGRAMME_TTL_S = 5.0
 SWEEP_S = 1.0
 RETENTION_EVERY_S = 3600.0
@@ -188,8 +189,17 @@ class Monitor:
                 raise Unauthorized("unknown or revoked terminal token")
             holder = Holder(terminal.id, Audience.of(terminal).key())
             container.manifest_cache.remember_terminal(token_hash, holder)
+            self._remember(terminal)
         screen, audience = await self.screen(holder.terminal_id)
         return Caller(screen, holder.audience_key, audience)
+
+    def cached_caller(self, container: Container, token_hash: str) -> Caller | None:
+        """The caller when both caches know it (the heartbeat fast path), else None."""
+        holder = container.manifest_cache.terminal(token_hash)
+        cached = self._facts.get(holder.terminal_id) if holder is not None else None
+        if holder is None or cached is None or cached[2] <= time.monotonic():
+            return None
+        return Caller(cached[0], holder.audience_key, cached[1])
 
     async def screen(self, terminal_id: str) -> tuple[ScreenFacts, dict[str, Any]]:
         """A terminal's facts and audience (cached for ``FACTS_TTL_S``)."""
@@ -200,11 +210,14 @@ class Monitor:
             terminal = await uow.terminals.get(terminal_id)
         if terminal is None or terminal.status.value == "retired":
             raise Unauthorized("unknown or revoked terminal token")
+        return self._remember(terminal)
+
+    def _remember(self, terminal: Terminal) -> tuple[ScreenFacts, dict[str, Any]]:
         screen = ScreenFacts(
             terminal.id, terminal.name, terminal.tier.value, terminal.region, terminal.status.value
         )
         audience = Audience.of(terminal).as_json()
-        self._facts[terminal_id] = (screen, audience, time.monotonic() + FACTS_TTL_S)
+        self._facts[terminal.id] = (screen, audience, time.monotonic() + FACTS_TTL_S)
         return screen, audience
 
     async def programme(

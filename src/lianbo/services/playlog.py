@@ -111,8 +111,17 @@ def judge(
     approved = {s for s, (_, ok) in content.items() if ok}
     known = set(content)
 
+    memo: dict[int, dict[str, set[str | None]]] = {}
+
     def allowed(moment: datetime) -> dict[str, set[str | None]]:
-        return programme.allowed(moment) if programme is not None else {}
+        # A batch's rows fall in a few timeline entries: work each out once.
+        entry = programme.entry_at(moment) if programme is not None else None
+        if entry is None or programme is None:
+            return {}
+        key = id(entry)
+        if key not in memo:
+            memo[key] = programme.allowed(moment)
+        return memo[key]
 
     kept: list[tuple[int, PlayRow, PlayCheck, str]] = []
     rejected: list[dict[str, Any]] = []

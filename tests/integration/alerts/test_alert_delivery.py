@@ -7,10 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from lianbo.adapters.cap import parse_cap
 from lianbo.adapters.db.repos.alerts import DuplicateAlert
+from lianbo.api.app import create_app
+from lianbo.bootstrap import bootstrap
 from lianbo.domain.roles import Role
 from lianbo.services.alerts import expire_due
 from tests.integration.alerts.samples import SAMPLES
@@ -217,3 +220,35 @@ async def test_a_second_insert_of_the_same_message_is_a_duplicate(env: Env) -> N
     async with env.container.uow() as uow:
         with pytest.raises(DuplicateAlert):
             await uow.alerts.add(replace(stored, id="another"))
+
+
+async def test_an_update_that_narrows_the_area_clears_the_screens_it_leaves(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    _, stays = await screen(env, admin, region="510104")
+    _, leaves = await screen(env, admin, region="510107")
+    first = await issue(env, admin, area={"regions": ["5101"]})
+    update = await issue(env, admin, area={"regions": ["510104"]}, replaces=[first["id"]])
+    assert update["msg_type"] == "Update" and update["replaces"] == [first["id"]]
+    kept = {(p["type"], p["id"]) for p in await fetch(env, stays)}
+    assert ("alert", update["id"]) in kept and ("alert", first["id"]) not in kept
+    assert [(p["type"], p["id"]) for p in await fetch(env, leaves)] == [
+        ("alert-cancel", first["id"])
+    ]
+    board = (await env.client.get(f"/api/v1/alerts/{first['id']}", headers=admin)).json()
+    assert board["state"] == "superseded" and board["superseded_by"] == update["id"]
+
+
+async def test_an_active_alert_survives_a_server_restart(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    _, terminal = await screen(env, admin, region="510104")
+    alert = await issue(env, admin)
+    restarted = bootstrap(env.container.settings, clock=env.clock)
+    transport = httpx.ASGITransport(app=create_app(container=restarted))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as client:
+            response = await client.get("/terminal/v1/alerts", headers=terminal)
+            assert [p["id"] for p in response.json()["alerts"]] == [alert["id"]]
+    finally:
+        await restarted.close()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from lianbo.adapters.cap import parse_cap
 from lianbo.domain.roles import Role
 from lianbo.protocol.alerts import verify_notice
 from tests.integration.alerts import samples
@@ -267,6 +268,11 @@ async def test_cancel_takes_the_alert_off_and_is_audited(env: Env) -> None:
     assert ack.status_code == 200
     assert await fetch(env, terminal) == []
     assert (await env.client.post(url, headers=admin)).status_code == 409
+    kept = await env.client.get("/api/v1/alerts", params={"state": "recorded"}, headers=admin)
+    [message] = kept.json()["items"]
+    assert message["msg_type"] == "Cancel"
+    cap = await env.client.get(f"/api/v1/alerts/{message['id']}/cap", headers=admin)
+    assert parse_cap(cap.content).references[0].identifier == alert["identifier"]
     for action in ("alert.issue", "alert.cancel"):
         audit = await env.client.get("/api/v1/audit", params={"action": action}, headers=admin)
         assert audit.json()["total"] == 1, action

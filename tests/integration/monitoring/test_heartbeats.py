@@ -138,3 +138,20 @@ async def test_alarms_are_filtered_by_jurisdiction(env: Env) -> None:
     assert len(await alarms_of(env, inside, state="open", type="offline")) == 1
     bad = await env.client.get("/api/v1/alarms", params={"state": "sleeping"}, headers=inside)
     assert bad.status_code in (400, 422)
+
+
+@pytest.mark.parametrize("body", [b"[1]", b"not json", b"{" + b" " * 20000 + b"}"])
+async def test_a_known_screen_with_a_bad_status_gets_the_routes_answer(
+    env: Env, body: bytes
+) -> None:
+    admin = await env.as_role()
+    terminal_id, headers = await screen(env, admin)
+    assert (await env.client.post("/terminal/v1/heartbeat", headers=headers)).status_code == 200
+    env.clock.advance(seconds=30)  # caches warm: the fast path sees this one first
+    reply = await env.client.post("/terminal/v1/heartbeat", headers=headers, content=body)
+    assert reply.status_code in (400, 413) and "error" in reply.json()
+    good = await env.client.post("/terminal/v1/heartbeat", headers=headers, json={"push": "x"})
+    assert good.status_code == 200 and good.json()["audience"]["region"] == "510107"
+    async with env.container.uow() as uow:
+        report = await uow.reports.latest(terminal_id)
+    assert report is not None and report.status == {"push": "x"}

@@ -4,6 +4,7 @@ proof of play, unauthorised content (player code, in-process server)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,14 +29,18 @@ pytestmark = pytest.mark.integration
 BASE = "http://lianbo.test"
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
+async def eventually(check: Callable[[], Any]) -> Any:
+    """Await ``check()`` until it answers something truthy (30 s at most)."""
+    async with asyncio.timeout(30):
+        for _ in itertools.count():
+            if found := await check():
+                return found
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+async def beats(agent: Agent) -> bool:
+    return agent.heartbeats >= 1
 
 
 class Player:
@@ -89,7 +94,7 @@ async def test_headless_player_offline_recovered_and_unauthorised(env: Env, tmp_
         return items
 
     agent = player.start()
-    await eventually(lambda: asyncio.sleep(0, agent.heartbeats >= 1))
+    await eventually(lambda: beats(agent))
     await eventually(plays)  # proof of play from the player's own log
     await player.stop()
     assert await alarms() == []  # it played what it was told
@@ -99,7 +104,7 @@ async def test_headless_player_offline_recovered_and_unauthorised(env: Env, tmp_
     assert [(a["type"], a["state"]) for a in await alarms()] == [("offline", "open")]
 
     agent = player.start()  # back
-    await eventually(lambda: asyncio.sleep(0, agent.heartbeats >= 1))
+    await eventually(lambda: beats(agent))
     shown = (await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)).json()
     assert shown["status"] == "online"
     await player.stop()

@@ -30,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from lianbo.adapters.media.detect import refuse
 from lianbo.adapters.media.hashes import phash_bytes
 from lianbo.adapters.media.tracks import BAND as BAND  # re-exported: the band size
-from lianbo.adapters.media.tracks import WORK_WIDTH, band_rows, picture_hashes
+from lianbo.adapters.media.tracks import WORK_WIDTH, band_rows, picture_hashes, work_picture
 from lianbo.domain.monitoring.verification import Shot
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -90,8 +90,7 @@ def _gray(image: Image.Image, width: int) -> Image.Image:
 
 
 def _measure(gray: Image.Image, width: int, height: int) -> Measured:
-    work_h = max(1, round(gray.height * WORK_WIDTH / max(gray.width, 1)))
-    small = gray.resize((WORK_WIDTH, work_h), Image.Resampling.BILINEAR)
+    small = work_picture(gray)
     luma = np.asarray(small)
     black = int(np.count_nonzero(luma <= _BLACK_LEVEL)) >= _BLACK_FRACTION * luma.size
     phash, above, below = (int.from_bytes(h, "big") for h in picture_hashes(small))

@@ -41,7 +41,7 @@ def picture_hashes(gray: Image.Image) -> tuple[bytes, bytes, bytes]:
 
     ``gray`` is the ``WORK_WIDTH`` wide gray copy (``work_picture``,
     ``frame_picture``); a band-free crop's hash stays close when a ticker
-    covers that band, which moves the full hash by 12–20 bits.
+    covers that band, which moves the full hash by 12–32 bits.
     """
     band = band_rows(gray.height)
     above = gray.crop((0, 0, gray.width, gray.height - band))

@@ -67,12 +67,21 @@ async def _search(
     return found[offset : offset + limit], total
 
 
+async def _has_expected_frame(uow: UnitOfWork, evidence: dict[str, Any]) -> bool:
+    """Whether the evidence names an asset we still have (so its frame can show)."""
+    wanted = evidence.get("expected") if evidence.get("screenshot") else None
+    if not isinstance(wanted, dict) or not wanted.get("asset_id"):
+        return False
+    return await uow.assets.get(str(wanted["asset_id"])) is not None
+
+
 async def list_context(uow: UnitOfWork, actor: Actor, request: Request) -> dict[str, Any]:
     """One page of alarms with terminal names and region names."""
     chosen = _filters(request.query_params)
     page = page_number(request.query_params.get("page"))
     found, total = await _search(uow, actor, chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     screens = await uow.monitoring.screens([a.terminal_id for a in found])
+    expected = {a.id for a in found if await _has_expected_frame(uow, a.evidence)}
     pages = max(1, -(-total // PAGE_SIZE))
     kept = {k: v for k, v in chosen.items() if v}
     return {
@@ -81,6 +90,7 @@ async def list_context(uow: UnitOfWork, actor: Actor, request: Request) -> dict[
         "filters": chosen,
         "query": urlencode(kept),
         "screens": screens,
+        "expected": expected,
         "names": await region_names(uow, (a.region for a in found)),
         "page": page,
         "pages": pages,

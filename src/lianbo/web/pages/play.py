@@ -52,6 +52,12 @@ PLAY_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This browser cannot check signatures (it needs HTTPS and Ed25519 "
         "WebCrypto), so it will not play.",
     },
+    "play.token_refused": {
+        "zh-CN": "控制中心拒绝了此屏幕的令牌（可能已被吊销），正在播放缓存的节目。"
+        "如需重新登记，请清除本网站的数据。",
+        "en": "The control centre refused this screen's token (revoked?); playing from "
+        "the cache. To enrol again, clear this site's data.",
+    },
     "play.fullscreen": {"zh-CN": "全屏", "en": "Full screen"},
     "play.waiting": {"zh-CN": "等待节目…", "en": "Waiting for the programme…"},
     "play.exercise": {"zh-CN": "演练 EXERCISE", "en": "演练 EXERCISE"},
@@ -104,4 +110,3 @@ async def service_worker() -> Response:
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/play"},
     )
-

@@ -212,15 +212,17 @@ class AlertRepository:
         return [_alert(r) for r in rows.all()]
 
     async def cancelled_for(self, terminal_id: str, now: datetime) -> list[StoredAlert]:
-        """Cancelled alerts, not yet expired, that this terminal was sent and
-        has not acked as cancelled: it may still be showing them."""
+        """Cancelled or superseded alerts, not yet expired, that this terminal
+        was sent and has not acked as cancelled: it may still be showing them
+        (an Update's area may no longer reach it)."""
         rows = await self.session.scalars(
             select(AlertRow)
             .join(DeliveryRow, DeliveryRow.alert_id == AlertRow.id)
             .where(
                 DeliveryRow.terminal_id == terminal_id,
                 DeliveryRow.state != "cancelled",
-                AlertRow.state == CANCELLED,
+                AlertRow.state.in_((CANCELLED, SUPERSEDED)),
+                AlertRow.cancel_notice.is_not(None),
                 AlertRow.expires > now,
             )
         )

@@ -50,6 +50,8 @@ export class Player {
   constructor(identity, { texts, language, pollSeconds = 30, pushPollSeconds = 300, playlogSeconds = 60 }) {
     this.identity = identity;
     this.config = { pollSeconds, pushPollSeconds, playlogSeconds };
+    this.texts = texts;
+    this.refused = false;
     this.api = new TerminalApi(identity.token);
     this.clock = new ServerClock();
     this.media = new MediaStore();
@@ -310,6 +312,7 @@ export class Player {
         }
       } catch (error) {
         if (!(error instanceof Unreachable || error instanceof Refused)) console.error(error);
+        this.tokenRefused(error instanceof Refused && error.status === 401);
         this.httpUp = false;
         heartbeatDue = 0;
         pollDue = 0; // when it answers again: both at once
@@ -318,9 +321,21 @@ export class Player {
         continue;
       }
       backoff.reset();
+      this.tokenRefused(false);
       this.httpUp = true;
       await this.refetch.wait(Math.min(heartbeatDue, pollDue, playlogDue) - performance.now());
     }
+  }
+
+  /** Say on screen when the server refuses our token (a revoked screen keeps
+   * playing its signed cache until valid_until, like the agent). */
+  tokenRefused(refused) {
+    if (refused === this.refused) return;
+    this.refused = refused;
+    const notice = document.getElementById('notice');
+    notice.textContent = refused ? this.texts['play.token_refused'] : '';
+    notice.hidden = !refused;
+    document.body.dataset.token = refused ? 'refused' : 'ok';
   }
 
   pollInterval() {

@@ -1,0 +1,121 @@
+"""The heartbeat fast path: answer a screen's heartbeat before routing.
+
+Tens of thousands of screens beat every 30 s; routing and dependency
+solving cost several times what storing a heartbeat costs (it is only
+queued, ``services.monitoring``). When this process's caches know the
+token and the body is a small JSON object, the heartbeat is admitted and
+answered here. Anything else (unknown token, bad body) falls through to
+the real route with the body replayed, so the semantics are the route's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lianbo.api.errors import error_body
+from lianbo.domain.errors import RateLimited
+from lianbo.domain.tokens import digest
+
+if TYPE_CHECKING:
+    from lianbo.bootstrap import Container
+
+PATH = "/terminal/v1/heartbeat"
+MAX_BYTES = 16 * 1024  # as terminal_v1.MAX_STATUS_BYTES
+
+
+class HeartbeatFastPath:
+    def __init__(self, app: ASGIApp, container: Container) -> None:
+        self.app = app
+        self.container = container
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        token = _bearer(scope)
+        caller = (
+            self.container.monitor.cached_caller(self.container, digest(token)) if token else None
+        )
+        if caller is None:
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read(receive)
+        ok, status = _status(body) if complete else (False, None)
+        if not ok:
+            await self.app(scope, _replay(body, receive, complete), send)
+            return
+        try:
+            now = await self.container.monitor.heartbeat(caller.screen.id, status)
+        except RateLimited as error:
+            headers = ((b"retry-after", str(error.retry_after).encode()),)
+            await _answer(send, 429, error_body(error.code, error.message), headers)
+            return
+        reply = {
+            "server_time": now.isoformat(),
+            "heartbeat_seconds": self.container.settings.heartbeat_seconds,
+            "audience": caller.audience,
+        }
+        await _answer(send, 200, reply)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
+
+
+async def _read(receive: Receive) -> tuple[bytes, bool]:
+    """The body, and False when it is longer than ``MAX_BYTES`` (left unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BYTES:
+            return b"".join(chunks), False
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _status(body: bytes) -> tuple[bool, dict[str, Any] | None]:
+    """(usable, the status object or None for an empty body); unusable
+    bodies go to the route, which answers them."""
+    if not body:
+        return True, None
+    try:
+        status = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False, None
+    return (True, status) if isinstance(status, dict) else (False, None)
+
+
+def _replay(body: bytes, receive: Receive, complete: bool) -> Receive:
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": not complete}
+        return await receive()
+
+    return again
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    payload: dict[str, Any],
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
+    data = json.dumps(payload, ensure_ascii=False).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": head + list(headers)})
+    await send({"type": "http.response.body", "body": data})
