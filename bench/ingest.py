@@ -29,6 +29,7 @@ from lianbo.adapters.media.analyse import analyse
 from lianbo.adapters.media.hashes import phash_frame
 from lianbo.adapters.media.probe import main_audio, main_video, probe_file
 from lianbo.adapters.media.reference import ebur128_of_file
+from lianbo.domain.monitoring.verification import read_tracks
 from lianbo.domain.qc import judge
 
 DEFAULT_SIZE = 10  # what `lianbo bench` uses without --size
@@ -89,7 +90,7 @@ def qc(path: Path) -> dict[str, Any]:
         "analyse_decode_fps": analysis.decode_fps,
         "qc_status": report.status,
         "proxy": analysis.proxy,
-        "phash_seconds": len(analysis.phash_track) // 8,
+        "phash_seconds": read_tracks(analysis.phash_track).seconds,
         "loudness_ours_lkfs": analysis.loudness_lkfs,
         "true_peak_ours_dbtp": analysis.true_peak_dbtp,
     }

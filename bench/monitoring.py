@@ -390,6 +390,58 @@ async def _latencies(
     }
 
 
+# ------------------------------------------------- services (no HTTP stack)
+
+
+async def _services(
+    settings: Settings, tokens: list[tuple[str, str]], sha256: str, shot: bytes, seconds: float
+) -> dict[str, Any]:
+    """The same ingest through ``container.monitor`` in-process, without HTTP:
+    what the services cost apart from the web stack."""
+    container = bootstrap(settings)
+    monitor = container.monitor
+    monitor.batching = True
+    callers = [await monitor.caller(container, token) for _, token in tokens[:2000]]
+    started = time.perf_counter()
+    beats = 0
+    while time.perf_counter() - started < seconds:
+        for caller in callers:
+            monitor.limiter._buckets.pop(caller.screen.id, None)  # measure ingest, not the limit
+            await monitor.heartbeat(caller.screen.id, {"push": "polling"})
+        await monitor.flush()
+        beats += len(callers)
+    beat_rate = beats / (time.perf_counter() - started)
+    now = datetime.now(UTC)
+    entries = [
+        {
+            "sha256": sha256,
+            "schedule_id": None,
+            "started_at": (now - timedelta(seconds=10 * (k + 1))).isoformat(),
+            "ended_at": (now - timedelta(seconds=10 * k)).isoformat(),
+        }
+        for k in range(500)
+    ]
+    started, rows = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        rows += (
+            await monitor.playlog(container, callers[rows // 500 % len(callers)], entries)
+        ).accepted
+    row_rate = rows / (time.perf_counter() - started)
+    started, shots = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        await monitor.screenshot(
+            container, callers[shots % len(callers)], shot, datetime.now(UTC), "framebuffer"
+        )
+        shots += 1
+    shot_rate = shots / (time.perf_counter() - started)
+    await container.close()
+    return {
+        "service_heartbeats_per_s": round(beat_rate, 1),
+        "service_playlog_rows_per_s": round(row_rate, 1),
+        "service_screenshots_per_s": round(shot_rate, 1),
+    }
+
+
 # --------------------------------------------------------------------- run
 
 
@@ -411,6 +463,8 @@ def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, An
         figures |= _heartbeats(server.port, tokens, options)
         figures |= _playlog(server.port, tokens, str(asset["sha256"]), options)
         figures |= _screenshots(server, tokens, good, options)
+    seconds = float(options.get("seconds", SECONDS))
+    figures |= asyncio.run(_services(settings, tokens, str(asset["sha256"]), good, seconds))
     trials = int(options.get("trials", 10))
     figures |= asyncio.run(_latencies(settings, tokens, good, bad, min(trials, len(tokens) // 2)))
     figures |= {

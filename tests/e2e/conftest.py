@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-START_TIMEOUT = 30.0
+START_TIMEOUT = 120.0  # a loaded 2-core machine starts slowly; healthy servers answer at once
 
 
 def _lianbo() -> Path:

@@ -150,6 +150,7 @@ def test_preview_by_region_and_by_drawn_polygon_then_send_and_watch_delivery(
     page.wait_for_selector("[data-count=displayed]:text-is('1')", timeout=5_000)
     page.wait_for_selector("[data-all-displayed]")
     assert page.locator(".board-map circle.s-displayed").count() == 1
+    assert page.locator("[data-area-outline] path").count() == 1  # the drawn polygon
     bar = page.locator("[data-progress-tier=home]")
     assert bar.get_attribute("data-displayed") == "1"
     assert page.locator("[data-latency]").inner_text().endswith("ms")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import secrets
 import sqlite3
 import tempfile
 import time
@@ -28,6 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lianbo.adapters.keys import KeyRing
@@ -36,10 +39,10 @@ from lianbo.domain.alerting.geofence import in_circle, in_polygon
 from lianbo.domain.alerting.model import Circle
 from lianbo.domain.canonical import canonical_json
 from lianbo.protocol.manifest import ManifestRejected, verify
-from lianbo.web.pages.play import PLAY_MESSAGES
-from tests.e2e.content import headers, today_at
+from lianbo.web.pages.play import PLAY_MESSAGES, STATIC_PLAY
+from tests.e2e.content import approve, headers, today_at
 from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS, Server, screenshot
-from tests.e2e.player_support import ServerProcess, approved_image, cli, eventually, playlist
+from tests.e2e.player_support import ServerProcess, cli, eventually, playlist
 from tests.support.services import free_port, missing
 
 pytestmark = pytest.mark.e2e
@@ -150,6 +153,27 @@ def publish(server: Server, schedule_id: str) -> None:
     with server.client(headers=headers(server, OPERATOR)) as api:
         done = api.post(f"/api/v1/schedules/{schedule_id}/publish")
     assert done.status_code == 200, done.text
+
+
+def unique_png() -> bytes:
+    """A 320×180 PNG whose bytes no other call repeats (assets dedup by
+    sha256; a colour alone repeats too soon): random pixels in one corner."""
+    image = Image.new("RGB", (320, 180), tuple(secrets.token_bytes(3)))
+    noise = Image.frombytes("RGB", (16, 16), secrets.token_bytes(16 * 16 * 3))
+    image.paste(noise, (0, 0))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def approved_image(server: Server, name: str) -> dict[str, Any]:
+    """A fresh image taken through the three review levels."""
+    with server.client(headers=headers(server, OPERATOR)) as api:
+        made = api.post("/api/v1/assets", files={"file": (name, unique_png(), "image/png")})
+    assert made.status_code == 201, made.text
+    asset: dict[str, Any] = made.json()
+    approve(server, asset["id"])
+    return asset
 
 
 def programme(server: Server, tag: str, label: str) -> tuple[dict[str, Any], str]:
@@ -457,6 +481,10 @@ def test_the_page_needs_no_console_login_and_is_locked_down(centre: ServerProces
     assert "Enrol this screen" in answer.text
     worker = httpx.get(f"{centre.url}/play-sw.js", timeout=10)
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
+    # Every script is kept for an offline start (a missing module fails the page).
+    for path in STATIC_PLAY.iterdir():
+        if path.name != "sw.js":
+            assert f"'/static/play/{path.name}'" in worker.text, path.name
 
 
 def test_every_player_message_has_both_languages() -> None:

@@ -3,6 +3,7 @@ notice, topics, error fields, display modes and percentiles."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from lianbo.adapters.cap import parse_cap, to_cap_xml
@@ -111,8 +112,7 @@ def test_cap_paths_map_back_to_json_fields() -> None:
 def test_expiry_is_the_latest_info_or_the_default() -> None:
     alert = compose(draft(), identifier="abc", sender="lianbo", sent=NOW)
     assert effective_expires(alert, 24) == (NOW + timedelta(hours=6)).replace(microsecond=0)
-    bare = compose(draft(), identifier="abc", sender="lianbo", sent=NOW)
-    bare = type(bare)(**{**{f: getattr(bare, f) for f in bare.__slots__}, "infos": ()})
+    bare = replace(alert, infos=())
     assert effective_expires(bare, 24) == bare.sent + timedelta(hours=24)
 
 

@@ -163,7 +163,25 @@ async def issue_cap(container: Container, uow: UnitOfWork, actor: Actor, data: b
     """Import a CAP 1.2 document (kept byte for byte for export)."""
     require_issuer(actor)
     alert = parse_cap(data)
-    return await issue(container, uow, actor, alert, data.decode("utf-8"))
+    return await issue(container, uow, actor, alert, _kept_text(data, alert))
+
+
+_UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
+
+
+def _kept_text(data: bytes, alert: Alert) -> str:
+    """The document as sent when it is UTF-8 (declared so, or by default);
+    otherwise our own serialisation of it, so the export never lies about
+    its encoding."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return to_cap_xml(alert).decode("utf-8")
+    head = text.lstrip("\ufeff")[:200]
+    declared = head.lstrip().startswith("<?xml") and "encoding=" in head.split("?>")[0]
+    if declared and not _UTF8_DECLARED.match(head):
+        return to_cap_xml(alert).decode("utf-8")
+    return text
 
 
 _JSON_FIELDS = (

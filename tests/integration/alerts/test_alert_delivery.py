@@ -156,6 +156,15 @@ async def test_reads_are_limited_to_the_jurisdiction(env: Env) -> None:
         await env.client.get(f"/api/v1/alerts/{alert['id']}", headers=viewer)
     ).status_code == 200
     assert (await env.client.get("/api/v1/alerts/nope", headers=admin)).status_code == 404
+    for tail in ("deliveries", "progress", "cap"):
+        url = f"/api/v1/alerts/{alert['id']}/{tail}"
+        assert (await env.client.get(url, headers=other)).status_code == 404, tail
+        assert (await env.client.get(url, headers=viewer)).status_code == 200, tail
+    bad = await env.client.get(
+        f"/api/v1/alerts/{alert['id']}/deliveries", params={"state": "lost"}, headers=admin
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "state"
+    assert (await env.client.get("/api/v1/alerts")).status_code == 401
 
 
 async def test_cap_export_validates_and_round_trips(env: Env) -> None:

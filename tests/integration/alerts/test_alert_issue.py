@@ -300,3 +300,16 @@ async def test_bad_json_areas_name_the_field(env: Env) -> None:
     naive = alert_body(expires_at="2026-07-10T20:00:00")
     response = await env.client.post("/api/v1/alerts", json=naive, headers=admin)
     assert response.status_code == 422 and response.json()["error"]["field"] == "expires_at"
+
+
+async def test_a_cap_document_in_another_encoding_is_kept_as_utf8(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    text = SAMPLES["test_private.xml"].replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    response = await env.client.post(
+        "/api/v1/alerts/cap", content=text.encode("utf-16"), headers=admin | CAP
+    )
+    assert response.status_code == 201, response.text
+    exported = await env.client.get(f"/api/v1/alerts/{response.json()['id']}/cap", headers=admin)
+    assert exported.content.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert parse_cap(exported.content) == parse_cap(text.encode("utf-16"))

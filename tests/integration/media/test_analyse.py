@@ -11,6 +11,7 @@ from lianbo.adapters.media.errors import MediaDecodeError
 from lianbo.adapters.media.probe import probe_file
 from lianbo.adapters.media.reference import ebur128_of_file
 from lianbo.domain.media import Analysis, QcReport, Segment
+from lianbo.domain.monitoring.verification import read_tracks
 from lianbo.domain.qc import judge
 from tests.integration.conftest import Media
 from tests.integration.media import factory
@@ -98,8 +99,9 @@ def test_loud_tone_is_far_louder_than_the_levelled_clip(media: Media) -> None:
 
 def test_phash_track_has_one_hash_per_second(media: Media) -> None:
     analysis, _ = measured(media.get("freeze_clip"))
-    assert len(analysis.phash_track) == 8 * int(factory.CLIP_SECONDS)
-    hashes = [analysis.phash_track[i : i + 8] for i in range(0, 40, 8)]
+    tracks = read_tracks(analysis.phash_track)
+    assert tracks.seconds == len(tracks.above) == len(tracks.below) == int(factory.CLIP_SECONDS)
+    hashes = tracks.full
     assert hashes[1] == hashes[2] == hashes[3]  # seconds 1–3 show the held picture
     assert hashes[0] != hashes[1]
 
@@ -107,7 +109,7 @@ def test_phash_track_has_one_hash_per_second(media: Media) -> None:
 def test_uhd_hlg_clip_passes_for_every_tier(media: Media) -> None:
     analysis, report = measured(media.get("uhd_hlg_clip"))
     assert report.fit_tiers == ("outdoor", "hall", "home")
-    assert len(analysis.phash_track) == 8
+    assert read_tracks(analysis.phash_track).seconds == 1
     assert analysis.proxy == "480x270 luma 10-bit (stride 8)"
     assert analysis.decode_fps and analysis.speed_x
 
@@ -115,7 +117,7 @@ def test_uhd_hlg_clip_passes_for_every_tier(media: Media) -> None:
 def test_image_gets_a_single_phash(media: Media, cjk_font: Path) -> None:
     path = media.get("text_image")
     analysis = analyse(path, probe_file(path))
-    assert len(analysis.phash_track) == 8
+    assert read_tracks(analysis.phash_track).seconds == 1
     assert analysis.black == analysis.frozen == () and analysis.loudness_lkfs is None
 
 
@@ -133,7 +135,7 @@ def test_truncated_clip_fails_qc_with_a_reason(media: Media) -> None:
         analyse(path, probe)
     assert "truncated" in caught.value.reason
     partial = caught.value.partial
-    assert 0 < len(partial.phash_track) < 40  # the first half was measured
+    assert 0 < read_tracks(partial.phash_track).seconds < 5  # the first half was measured
     report = judge(probe, partial, decode_error=caught.value.reason)
     assert report.status == "failed"
     assert "decode" in [f.rule for f in report.findings]
@@ -145,7 +147,7 @@ def test_corrupt_clip_does_not_crash(media: Media) -> None:
     with pytest.raises(MediaDecodeError) as caught:
         analyse(path, probe)
     assert "failed to decode" in caught.value.reason
-    assert len(caught.value.partial.phash_track) == 40  # the rest still measured
+    assert read_tracks(caught.value.partial.phash_track).seconds == 5  # the rest still measured
 
 
 def test_decode_error_is_a_runtime_error_with_a_message(media: Media) -> None:

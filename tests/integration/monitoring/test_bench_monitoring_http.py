@@ -14,6 +14,7 @@ def test_monitoring_benchmark_smoke(tmp_path: Path) -> None:
     figures = run(40, tmp_path, seconds=0.5, clients=1, connections=2, batch=20, trials=2)
     assert figures["heartbeats_per_s"] > 0
     assert figures["playlog_rows_per_s"] > 0
+    assert figures["service_heartbeats_per_s"] > 0 and figures["service_screenshots_per_s"] > 0
     assert figures["screenshot_verifications_per_s"] > 0
     assert figures["screenshot_verdicts"].get("match", 0) > 0
     assert figures["offline_trials"] == 2

@@ -24,8 +24,8 @@ bottom 10 % / over the top 10 %, JPEG q50; 100,806 different-content pairs):
   background, lines at the same places) share their pHash whatever the
   words — 19 of 6,162 such pairs matched (11 with the full frame alone).
   pHash cannot tell them apart; a slide hijack of the same layout is not
-  seen, nor is a hijack confined to a 12 % band (text screening covers
-  tickers).
+  seen, nor is a hijack confined to the 12 % band at the bottom or top
+  (the price of ticker-proof matching).
 - ``MISMATCH_MIN = 22`` (full frame) and ``BAND_MISMATCH_MIN = 18``
   (crops): mismatch needs every compared region at or past its threshold.
   Shots of the right content never have both crops farther than 12 bits

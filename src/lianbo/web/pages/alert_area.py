@@ -10,22 +10,25 @@ same jurisdiction check, so an area refused on send is refused while drawing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.geo import TerminalIndex, check_area_jurisdiction
-from lianbo.adapters.geo.jurisdiction import hull_of_positions
 from lianbo.domain.alerting.model import Area, Circle, Point
 from lianbo.domain.alerting.rules import check_circle, check_polygon
 from lianbo.domain.errors import DomainError, InvalidInput
 from lianbo.domain.regions import normalise_code, subtree_range
 from lianbo.domain.terminals import Tier
 from lianbo.domain.users import Actor
+from lianbo.services import alerts as alert_service
+from lianbo.services.alert_targets import jurisdiction_shape
 from lianbo.web import charts
 from lianbo.web.forms import split_labels
 
@@ -33,9 +36,10 @@ MAX_SHAPES = 20
 MAX_VERTICES = 200
 MAP_LIMIT = 20_000
 MAP_WIDTH = 960.0
-# Enrolled screens: the ones alert targeting reaches (services.alerts.LIVE less pending).
+# Enrolled screens: the ones alert targeting reaches (AlertRepository.screens).
 SCREEN_STATUSES = ("online", "offline")
 TIERS = tuple(t.value for t in Tier)
+REGION_NAMED = re.compile(r"region (\S+) is outside")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,27 +209,27 @@ class Preview:
         return len(self.targeted)
 
 
-def check_jurisdiction(actor: Actor, area: Area, screens: Sequence[Screen]) -> None:
-    """Forbidden naming the part of ``area`` outside the issuer's jurisdiction.
-
-    The outline is the hull of the jurisdiction's own screens, as the
-    geo adapter documents: an issuer reaches every screen they own, no farther.
-    """
-    home = actor.jurisdiction
-    if not home:
-        return  # nationwide
-    geometric = bool(area.polygons or area.circles) and bool(screens)
-    lats, lons = [s.lat for s in screens], [s.lon for s in screens]
-    shape = hull_of_positions(lats, lons) if geometric else None
-    check_area_jurisdiction("area", area, home, shape)
+async def jurisdiction_outline(uow: UnitOfWork, actor: Actor) -> BaseGeometry | None:
+    """The outline the alert service checks polygons and circles against:
+    the hull of the jurisdiction's screens (``services.alerts``)."""
+    screens = await uow.alerts.screens(actor.jurisdiction, alert_service.LIVE)
+    return jurisdiction_shape(screens)
 
 
-def preview(actor: Actor, form: AreaForm, screens: Sequence[Screen]) -> Preview:
+def check_jurisdiction(actor: Actor, area: Area, outline: BaseGeometry | None) -> None:
+    """Forbidden naming the part of ``area`` outside the issuer's jurisdiction."""
+    if actor.jurisdiction:  # a nationwide admin reaches everywhere
+        check_area_jurisdiction("area", area, actor.jurisdiction, outline)
+
+
+def preview(
+    actor: Actor, form: AreaForm, screens: Sequence[Screen], outline: BaseGeometry | None
+) -> Preview:
     """Targeted screens for the area, or the jurisdiction refusal."""
     area = form.area()
     result = Preview(by_tier=dict.fromkeys(TIERS, 0))
     try:
-        check_jurisdiction(actor, area, screens)
+        check_jurisdiction(actor, area, outline)
     except DomainError as problem:
         result.refused = problem
         return result
@@ -249,11 +253,15 @@ def projection(screens: Sequence[Screen]) -> charts.Projection | None:
     return charts.fit(((s.lat, s.lon) for s in screens), width=MAP_WIDTH)
 
 
-def part_name(path: str | None) -> tuple[str, str]:
-    """(kind, number) of an area part from an error path such as
-    ``area/polygon[2]`` → ("polygon", "2"); ("", "") when there is none."""
+def part_name(path: str | None, message: str = "") -> tuple[str, str]:
+    """(kind, which) of an area part from an error path such as
+    ``area/polygon[2]`` → ("polygon", "2"); a region is named by its code
+    (``region 510105 is outside ...``); ("", "") when there is no part."""
     if not path:
         return "", ""
     last = path.rsplit("/", 1)[-1]
     kind, _, rest = last.partition("[")
+    named = REGION_NAMED.match(message)
+    if kind == "geocode" and named:
+        return kind, named.group(1)
     return kind, rest.rstrip("]")

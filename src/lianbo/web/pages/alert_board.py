@@ -74,10 +74,51 @@ def dots(
     return charts.dots(points, projection, list(DOT_ORDER))
 
 
-def map_view(screens: Sequence[Screen], states: Mapping[str, str]) -> dict[str, Any] | None:
-    """The board's map over the targeted screens only."""
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """The alert's drawn area on the board map: SVG paths and circles."""
+
+    paths: list[str]
+    circles: list[tuple[float, float, float]]
+
+
+KM_PER_DEGREE = 111.32  # north-south; the map scales latitude 1:1
+
+
+def _area_points(area: Mapping[str, Any]) -> list[tuple[float, float]]:
+    """Every position the outline must show: vertices and circles' extremes."""
+    points = [(float(p[0]), float(p[1])) for ring in area.get("polygons", []) for p in ring]
+    for c in area.get("circles", []):
+        reach = float(c["radius_km"]) / KM_PER_DEGREE
+        points += [
+            (float(c["lat"]) + reach, float(c["lon"])),
+            (float(c["lat"]) - reach, float(c["lon"])),
+        ]
+    return points
+
+
+def outline(area: Mapping[str, Any], projection: charts.Projection) -> Outline:
+    """Polygons as paths and circles as (cx, cy, r) in the map's pixels."""
+    paths = []
+    for ring in area.get("polygons", []):
+        xy = [projection.xy(float(lat), float(lon)) for lat, lon in ring]
+        paths.append("M" + " L".join(f"{x} {y}" for x, y in xy) + " Z")
+    circles = []
+    for c in area.get("circles", []):
+        x, y = projection.xy(float(c["lat"]), float(c["lon"]))
+        radius = float(c["radius_km"]) / KM_PER_DEGREE * projection.scale
+        circles.append((x, y, round(radius, 1)))
+    return Outline(paths, circles)
+
+
+def map_view(
+    screens: Sequence[Screen], states: Mapping[str, str], area: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The board's map over the targeted screens and the drawn area."""
     targeted = {s.id: s for s in screens if s.id in states}
-    projection = charts.fit(((s.lat, s.lon) for s in targeted.values()), width=720.0)
+    shape_points = _area_points(area)
+    positions = [(s.lat, s.lon) for s in targeted.values()] + shape_points
+    projection = charts.fit(positions, width=720.0)
     if projection is None:
         return None
     meridians, parallels = charts.grid(projection)
@@ -86,4 +127,5 @@ def map_view(screens: Sequence[Screen], states: Mapping[str, str]) -> dict[str, 
         "meridians": meridians,
         "parallels": parallels,
         "dots": dots(states, targeted, projection),
+        "outline": outline(area, projection),
     }

@@ -84,7 +84,7 @@ async def board_context(uow: UnitOfWork, console: Console, alert_id: str) -> dic
         "latency": board.latency_ms,
         "by_tier": alert_board.progress(counted["by_tier"], {}),
         "by_region": alert_board.progress(counted["by_region"], regions),
-        "map": alert_board.map_view(screens, states),
+        "map": alert_board.map_view(screens, states, alert.area or {}),
         "missing": [(d, names.get(d.terminal_id, d.terminal_id)) for d in missing],
         "missing_total": missing_total,
         "live": alert.state in LIVE_STATES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ TEXT_FIELDS = ("event", "headline", "description", "instruction")
 FORM_FIELDS = ("severity", "status", "urgency", "expires_at", *TEXT_FIELDS)
 AREA_FIELDS = ("region_codes", "polygons", "circles")
 PAGE_SIZE = 50
+JSON_PART = re.compile(r"area\.(polygons|circles|regions)\[(\d+)\]")
 DEFAULT_HOURS = 2
 
 
@@ -89,9 +91,10 @@ async def preview(request: Request, console: PostConsoleDep, uow: UowDep) -> Res
     except InvalidInput as problem:
         context["problem"] = problem.message
         return render(request, "alerts_preview.html", {**context, "map": None, "dots": []})
-    result = alert_area.preview(console.actor, area, screens)
+    outline = await alert_area.jurisdiction_outline(uow, console.actor)
+    result = alert_area.preview(console.actor, area, screens, outline)
     if result.refused is not None:
-        kind, number = alert_area.part_name(result.refused.field)
+        kind, number = alert_area.part_name(result.refused.field, result.refused.message)
         context.update(problem=result.refused.message, part_kind=kind, part_number=number)
     context["empty"] = area.empty
     map_view = _map(screens)
@@ -148,8 +151,12 @@ def _form_error(problem: DomainError) -> InvalidInput:
 
 
 def _outside_text(problem: DomainError) -> str:
-    kind, number = alert_area.part_name(problem.field)
-    return f"{problem.message} ({kind} {number})".strip() if kind else problem.message
+    """The service's message with the part it names (``area.polygons[0]`` → polygon 1)."""
+    found = JSON_PART.search(problem.field or "")
+    if not found:
+        return problem.message
+    kind = {"polygons": "polygon", "circles": "circle", "regions": "region"}[found.group(1)]
+    return f"{problem.message} ({kind} {int(found.group(2)) + 1})"
 
 
 def _body(values: dict[str, Any], errors: FormErrors) -> dict[str, Any] | None:
@@ -223,7 +230,8 @@ async def _composer(
     screens = await alert_area.screens_within(uow, console.actor.jurisdiction)
     top = await region_service.children(uow, console.actor, None)
     choices = list(top)
-    for node in top:
+    # One level below the jurisdiction (a nationwide admin picks provinces).
+    for node in top if len(top) == 1 else ():
         if node.has_children:
             choices += await region_service.children(uow, console.actor, node.region.code)
     map_view = _map(screens)

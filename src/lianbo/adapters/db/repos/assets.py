@@ -14,6 +14,7 @@ from lianbo.adapters.db.tables import AssetRow, RenditionRow, ReviewStepRow
 from lianbo.domain.assets import Asset
 from lianbo.domain.manifest import AssetFacts, MediaFile
 from lianbo.domain.media import AssetKind, Dynamic, Probe
+from lianbo.domain.monitoring.verification import read_tracks
 from lianbo.domain.regions import subtree_range
 from lianbo.domain.review import ReviewState, ReviewStep
 
@@ -116,7 +117,7 @@ class AssetRepository:
             "screening": row.screening,
             "qc_stage": row.qc_stage,
             "qc_error": row.qc_error,
-            "phash_seconds": len(row.phash_track or b"") // 8,
+            "phash_seconds": read_tracks(row.phash_track or b"").seconds,
         }
 
     async def phash_track(self, asset_id: str) -> bytes:

@@ -3,55 +3,28 @@
 // timeline on deadlines, heartbeat with the status object, send play logs,
 // listen on the push channel, and show emergency alerts over everything.
 
-import { Refused, TerminalApi, Unreachable, keysOf } from './api.js';
+import { Refused, TerminalApi, Unreachable } from './api.js';
 import { AlertDesk } from './alerts.js';
 import { Backoff, ServerClock } from './clock.js';
 import { ManifestRejected, verify } from './manifest.js';
 import { MediaStore } from './media.js';
+import { PlayLogBook } from './playlog.js';
 import { PushChannel } from './push.js';
 import { filesByAirTime, slotAt } from './schedule.js';
 import { Screen } from './screen.js';
+import { Signal } from './signal.js';
 import * as store from './store.js';
 import { iso, parseTime } from './timeparse.js';
 
 const MAX_SLEEP_MS = 10000;
-const PLAYLOG_BATCH_MAX = 500;
-const UNACCEPTABLE = new Set([400, 413, 422]);
 const FILE_KINDS = new Set(['video', 'image', 'audio']);
-
-/** "Something changed": loops sleep on it and wake early when it fires.
- * Only the consumer clears it, so a wake-up is never lost. */
-class Signal {
-  constructor() {
-    this.set = false;
-    this.waiters = [];
-  }
-
-  fire() {
-    this.set = true;
-    this.waiters.splice(0).forEach((wake) => wake());
-  }
-
-  clear() {
-    this.set = false;
-  }
-
-  /** Resolve after `ms`, or at once when fired (now or already). */
-  wait(ms) {
-    if (this.set) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, ms));
-      this.waiters.push(() => { clearTimeout(timer); resolve(); });
-    });
-  }
-}
 
 export class Player {
   constructor(identity, { texts, language, pollSeconds = 30, pushPollSeconds = 300, playlogSeconds = 60 }) {
     this.identity = identity;
     this.config = { pollSeconds, pushPollSeconds, playlogSeconds };
     this.texts = texts;
-    this.refused = false;
+    this.tokenRefusedNow = false;
     this.api = new TerminalApi(identity.token);
     this.clock = new ServerClock();
     this.media = new MediaStore();
@@ -64,7 +37,7 @@ export class Player {
     this.fetches = 0;
     this.applied = []; // [{version, at}] when each manifest was accepted (epoch ms)
     this.pushLog = []; // the last push messages: [{type, version, at}]
-    this.playlog = store.loadPlaylog();
+    this.playlog = new PlayLogBook();
     this.onScreen = null; // {cue, since}
     this.blankReason = 'starting';
     this.slotKey = null;
@@ -234,13 +207,12 @@ export class Player {
     const shown = this.onScreen;
     this.onScreen = null;
     if (shown && shown.cue.sha256 && now > shown.since) {
-      this.playlog.push({
+      this.playlog.record({
         sha256: shown.cue.sha256,
         schedule_id: shown.cue.scheduleId,
         started_at: iso(shown.since),
         ended_at: iso(now),
       });
-      store.savePlaylog(this.playlog);
     }
   }
 
@@ -307,7 +279,7 @@ export class Player {
           pollDue = performance.now() + this.pollInterval() * 1000;
         }
         if (performance.now() >= playlogDue) {
-          await this.flushPlaylog();
+          await this.playlog.flush(this.api);
           playlogDue = performance.now() + this.config.playlogSeconds * 1000;
         }
       } catch (error) {
@@ -330,8 +302,8 @@ export class Player {
   /** Say on screen when the server refuses our token (a revoked screen keeps
    * playing its signed cache until valid_until, like the agent). */
   tokenRefused(refused) {
-    if (refused === this.refused) return;
-    this.refused = refused;
+    if (refused === this.tokenRefusedNow) return;
+    this.tokenRefusedNow = refused;
     const notice = document.getElementById('notice');
     notice.textContent = refused ? this.texts['play.token_refused'] : '';
     notice.hidden = !refused;
@@ -361,19 +333,6 @@ export class Player {
     }
   }
 
-  async flushPlaylog() {
-    while (this.playlog.length) {
-      const batch = this.playlog.slice(0, PLAYLOG_BATCH_MAX);
-      try {
-        if ((await this.api.playlog(batch)) === null) return; // not on this server yet: keep
-      } catch (error) {
-        if (!(error instanceof Refused) || !UNACCEPTABLE.has(error.status)) throw error;
-      }
-      this.playlog.splice(0, batch.length);
-      store.savePlaylog(this.playlog);
-    }
-  }
-
   /** Tell the control centre about a change now (push when up, else at once over HTTP). */
   reportSoon() {
     clearTimeout(this.reportTimer);
@@ -395,7 +354,7 @@ export class Player {
       clock_offset_ms: Math.round(this.clock.offset * 10000) / 10,
       push: this.push.connected ? 'connected' : 'polling',
       backend: 'web',
-      playlog_pending: this.playlog.length,
+      playlog_pending: this.playlog.pending.length,
       alerts: this.desk.state().showing.map((a) => a.id),
       user_agent: navigator.userAgent.slice(0, 200),
     };
@@ -468,4 +427,3 @@ export class Player {
   }
 }
 
-export { keysOf };

@@ -7,8 +7,9 @@ const FILES = [
   '/play', '/static/play/play.css', '/static/play/main.js', '/static/play/player.js',
   '/static/play/api.js', '/static/play/alerts.js', '/static/play/clock.js',
   '/static/play/crypto.js', '/static/play/envelope.js', '/static/play/geofence.js',
-  '/static/play/manifest.js', '/static/play/media.js', '/static/play/push.js',
-  '/static/play/schedule.js', '/static/play/screen.js', '/static/play/store.js',
+  '/static/play/manifest.js', '/static/play/media.js', '/static/play/playlog.js',
+  '/static/play/push.js', '/static/play/schedule.js', '/static/play/screen.js',
+  '/static/play/signal.js', '/static/play/store.js',
   '/static/play/timeparse.js', '/static/favicon.svg',
 ];
 
@@ -23,7 +24,9 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (!FILES.includes(url.pathname)) return;
+  const shell = url.pathname === '/play' || url.pathname.startsWith('/static/play/')
+    || url.pathname === '/static/favicon.svg';
+  if (!shell) return;
   event.respondWith(
     fetch(event.request)
       .then((response) => {
