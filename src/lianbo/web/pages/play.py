@@ -62,7 +62,10 @@ PLAY_MESSAGES: dict[str, dict[str, str]] = {
     "play.waiting": {"zh-CN": "等待节目…", "en": "Waiting for the programme…"},
     "play.exercise": {"zh-CN": "演练 EXERCISE", "en": "演练 EXERCISE"},
     "play.alert.instruction": {"zh-CN": "应对措施", "en": "What to do"},
-    "play.alert.level": {"zh-CN": "{level}级预警", "en": "Level {level} warning"},
+    "play.alert.level": {
+        "zh-CN": "{level}级（{colour}）预警",
+        "en": "Level {level} ({colour}) warning",
+    },
 }
 
 PLAY_HEADERS = {

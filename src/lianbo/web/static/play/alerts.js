@@ -10,7 +10,7 @@ import { iso, parseTime } from './timeparse.js';
 
 const FALLBACK_LANGUAGE = 'zh-CN';
 const SHOWN_STATUSES = new Set(['Actual', 'Exercise']);
-const LEVEL_NAMES = { 1: 'I', 2: 'II', 3: 'III', 4: 'IV' };
+const LEVEL_NAMES = { 1: 'Ⅰ', 2: 'Ⅱ', 3: 'Ⅲ', 4: 'Ⅳ' };
 const COLOUR_NAMES = { red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色' };
 
 export class NoticeRejected extends Error {
@@ -213,7 +213,7 @@ export class AlertDesk {
     };
     const roman = LEVEL_NAMES[notice.level] || '';
     const colour = lang.startsWith('zh') ? (COLOUR_NAMES[notice.colour] || '') : (notice.colour || '');
-    const level = this.texts['play.alert.level'].replace('{level}', `${roman} ${colour}`.trim());
+    const level = this.texts['play.alert.level'].replace('{level}', roman).replace('{colour}', colour);
     const nodes = [];
     if (notice.status === 'Exercise') nodes.push(el('div', 'alert-exercise', this.texts['play.exercise']));
     nodes.push(el('div', 'alert-level', `${level} · ${notice.event || ''}`));

@@ -19,7 +19,7 @@ export class Screen {
     if (generation !== this.generation) return; // a newer cue won the race
     element.classList.add('cue');
     this.stage.replaceChildren(element);
-    if (element.tagName === 'VIDEO') element.play().catch(() => {});
+    if (element.tagName === 'VIDEO' || element.tagName === 'AUDIO') element.play().catch(() => {});
     const data = this.stage.dataset;
     delete data.blank;
     data.assetId = cue.assetId;
@@ -44,6 +44,7 @@ export class Screen {
     if (cue.kind === 'image') return this.image(cue);
     if (cue.kind === 'video') return this.video(cue);
     if (cue.kind === 'ticker') return this.ticker(cue);
+    if (cue.kind === 'audio') return this.audio(cue);
     const empty = document.createElement('div');
     empty.dataset.unsupported = cue.kind;
     return empty;
@@ -78,6 +79,16 @@ export class Screen {
       video.currentTime = Math.min(cue.seekMs / 1000, video.duration);
     }
     return video;
+  }
+
+  audio(cue) {
+    // Sound only where the browser allows it (after a click, or by policy).
+    const audio = document.createElement('audio');
+    audio.src = cue.src;
+    audio.addEventListener('loadedmetadata', () => {
+      audio.currentTime = Math.min(cue.seekMs / 1000, audio.duration || 0);
+    }, { once: true });
+    return audio;
   }
 
   ticker(cue) {
