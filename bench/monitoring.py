@@ -52,7 +52,7 @@ from lianbo.services import users
 from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
 
-DEFAULT_SIZE = 20_000  # terminals, each with its own token (the rate limit allows 0.5/s each)
+DEFAULT_SIZE = 10_000  # terminals, each with its own token (the rate limit allows 0.5/s each)
 COUNTY = "510107"
 SECONDS = 5.0
 _OFFLINE = AlarmType.OFFLINE

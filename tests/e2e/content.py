@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from tests.e2e.helpers import OPERATOR, REVIEWERS, Server
 
@@ -37,7 +37,10 @@ def png(size: tuple[int, int] = (320, 180)) -> bytes:
     n = next(_colours) + uuid.uuid4().int % 10_000
     colour = ((n * 37) % 256, (n * 91) % 256, (n * 151) % 256)
     out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
+    # The colour repeats every 256 calls: a unique text chunk keeps the bytes apart.
+    info = PngImagePlugin.PngInfo()
+    info.add_text("lianbo-test", uuid.uuid4().hex)
+    Image.new("RGB", size, colour).save(out, "PNG", pnginfo=info)
     return out.getvalue()
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import uuid
 from typing import Any
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from lianbo.domain.roles import Role
 from tests.support.env import Env
@@ -16,11 +17,17 @@ _colours = itertools.count(1)
 
 def png(colour: tuple[int, int, int] | None = None, size: tuple[int, int] = (64, 36)) -> bytes:
     """A small PNG; each call without a colour gives different bytes."""
+    unique = colour is None
     if colour is None:
         n = next(_colours)
         colour = ((n * 37) % 256, (n * 91) % 256, (n * 151) % 256)
     out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
+    # The colour repeats every 256 calls: a unique text chunk keeps the bytes
+    # apart (a given colour stays reproducible, for duplicate tests).
+    info = PngImagePlugin.PngInfo()
+    if unique:
+        info.add_text("lianbo-test", uuid.uuid4().hex)
+    Image.new("RGB", size, colour).save(out, "PNG", pnginfo=info)
     return out.getvalue()
 
 

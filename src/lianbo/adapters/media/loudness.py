@@ -13,7 +13,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import signal
 
 _SURROUND = {"SL", "SR", "BL", "BR", "LS", "RS"}  # weight 1.41 (+1.5 dB)
 _LOW_FREQUENCY = {"LFE", "LFE2", "LFE1"}  # not measured
@@ -58,6 +57,8 @@ class TruePeak:
         self.up = 4 if rate < 88_200 else 2 if rate < 176_400 else 1
         taps = 12 * self.up
         # Low-pass at 90 % of the original Nyquist, gain ``up`` for zero-stuffing.
+        from scipy import signal  # lazily: importing scipy.signal costs the server ~2 s at start
+
         self._fir = signal.firwin(taps, 0.9 / self.up, window=("kaiser", 8.0)) * self.up
         self._tail = np.zeros((channels, -(-taps // self.up)))
         self.peak = 0.0
@@ -70,6 +71,8 @@ class TruePeak:
         lead = self._tail.shape[1]
         # Outputs before up*lead lack history, those after up*len lack future
         # samples; both are computed in the neighbouring chunk instead.
+        from scipy import signal
+
         out = signal.upfirdn(self._fir, span, up=self.up, axis=1)
         whole = out[:, self.up * lead : self.up * span.shape[1]]
         self.peak = max(self.peak, float(np.abs(whole).max(initial=0.0)))
@@ -95,6 +98,8 @@ class LoudnessMeter:
 
     def add(self, samples: np.ndarray) -> None:
         """Feed float samples shaped (channels, n), full scale ±1."""
+        from scipy import signal
+
         weighted, self._state = signal.sosfilt(self._sos, samples, axis=1, zi=self._state)
         span = np.concatenate([self._pending, weighted], axis=1)
         whole = span.shape[1] // self._step * self._step
