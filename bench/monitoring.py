@@ -48,6 +48,7 @@ from lianbo.domain.monitoring.alarms import AlarmType
 from lianbo.domain.roles import Role
 from lianbo.domain.tokens import digest
 from lianbo.domain.users import SYSTEM
+from lianbo.logs import configure_logging
 from lianbo.services import users
 from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
@@ -56,6 +57,13 @@ DEFAULT_SIZE = 10_000  # terminals, each with its own token (the rate limit allo
 COUNTY = "510107"
 SECONDS = 5.0
 _OFFLINE = AlarmType.OFFLINE
+# What an agent reports (player/agent.py status): clock and cache feed alarm rules.
+STATUS = {
+    "push": "polling",
+    "backend": "headless",
+    "clock_offset_ms": 3.5,
+    "cache": {"bytes": 10**9, "budget": 8 * 10**9, "files": 12, "failures": {}},
+}
 
 
 # ------------------------------------------------------------------- setup
@@ -214,7 +222,7 @@ def _load(
 def _heartbeats(
     port: int, tokens: list[tuple[str, str]], options: dict[str, Any]
 ) -> dict[str, Any]:
-    body = json.dumps({"push": "polling", "backend": "headless", "clock_offset_ms": 3.5}).encode()
+    body = json.dumps(STATUS).encode()
     requests = [_request(port, "/terminal/v1/heartbeat", t, body) for _, t in tokens]
     seconds = float(options.get("seconds", SECONDS))
     clients, connections = int(options.get("clients", 2)), int(options.get("connections", 32))
@@ -407,7 +415,7 @@ async def _services(
     while time.perf_counter() - started < seconds:
         for caller in callers:
             monitor.limiter._buckets.pop(caller.screen.id, None)  # measure ingest, not the limit
-            await monitor.heartbeat(caller.screen.id, {"push": "polling"})
+            await monitor.heartbeat(caller.screen.id, STATUS)
         await monitor.flush()
         beats += len(callers)
     beat_rate = beats / (time.perf_counter() - started)
@@ -449,6 +457,7 @@ def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, An
     """Measure; see the module docstring. Options: ``seconds`` per throughput
     run, ``clients`` (load processes), ``connections`` per process, ``batch``
     (play-log rows per request), ``trials`` (latency runs)."""
+    configure_logging("warning")  # the in-process runs log every transition: keep stdout one line
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-monitoring-"))
     settings = Settings(data_dir=data_dir)
     tokens = asyncio.run(_seed(settings, size))

@@ -83,6 +83,18 @@ def _domain(stored: StoredAlarm) -> Alarm:
     )
 
 
+def _watched(book: AlarmBook, found: Observation) -> bool:
+    """True when an all-clear matters: an alarm is live or a run is active.
+
+    "Condition absent" from a screen with neither changes nothing the
+    reducer acts on, and every heartbeat of every healthy screen is one;
+    skipping them keeps the book (copied per observation) small.
+    """
+    key: Key = (found.terminal_id, found.kind)
+    tracker = book.trackers.get(key)
+    return key in book.alarms or (tracker is not None and tracker.active)
+
+
 class AlarmDesk:
     """The live alarm book of this process and where its decisions go."""
 
@@ -124,6 +136,8 @@ class AlarmDesk:
             changes: list[tuple[AlarmEvent, str]] = []
             seen: Counter[str] = Counter()
             for observation in observations:
+                if not observation.active and not _watched(book, observation):
+                    continue
                 book, events = rules.observe(book, observation, now)
                 key: Key = (observation.terminal_id, observation.kind)
                 for event in events:

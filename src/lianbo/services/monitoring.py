@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, TrackFacts
+from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot, TrackFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
@@ -88,9 +88,10 @@ class Monitor:
         )
         self.counters = Counters()
         self.batching = False
-        self._facts: dict[str, tuple[ScreenFacts, dict[str, Any], float]] = {}
+        self._facts: dict[str, tuple[ScreenFacts, dict[str, Any], float, str]] = {}
         self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
         self._tracks: dict[str, TrackFacts | None] = {}
+        self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
 
     @property
     def hold_off(self) -> timedelta:
@@ -190,7 +191,7 @@ class Monitor:
             holder = Holder(terminal.id, Audience.of(terminal).key())
             container.manifest_cache.remember_terminal(token_hash, holder)
             self._remember(terminal)
-        screen, audience = await self.screen(holder.terminal_id)
+        screen, audience = await self.screen(holder.terminal_id, holder.audience_key)
         return Caller(screen, holder.audience_key, audience)
 
     def cached_caller(self, container: Container, token_hash: str) -> Caller | None:
@@ -199,12 +200,19 @@ class Monitor:
         cached = self._facts.get(holder.terminal_id) if holder is not None else None
         if holder is None or cached is None or cached[2] <= time.monotonic():
             return None
+        if cached[3] != holder.audience_key:  # edited since: re-read the facts
+            return None
         return Caller(cached[0], holder.audience_key, cached[1])
 
-    async def screen(self, terminal_id: str) -> tuple[ScreenFacts, dict[str, Any]]:
-        """A terminal's facts and audience (cached for ``FACTS_TTL_S``)."""
+    async def screen(
+        self, terminal_id: str, audience_key: str | None = None
+    ) -> tuple[ScreenFacts, dict[str, Any]]:
+        """A terminal's facts and audience (cached for ``FACTS_TTL_S``, or
+        until the manifest cache files it under another ``audience_key``:
+        an operator edited it, and its player must learn the new audience)."""
         cached = self._facts.get(terminal_id)
-        if cached is not None and cached[2] > time.monotonic():
+        fresh = audience_key is None or (cached is not None and cached[3] == audience_key)
+        if cached is not None and cached[2] > time.monotonic() and fresh:
             return cached[0], cached[1]
         async with self.uows() as uow:
             terminal = await uow.terminals.get(terminal_id)
@@ -216,8 +224,9 @@ class Monitor:
         screen = ScreenFacts(
             terminal.id, terminal.name, terminal.tier.value, terminal.region, terminal.status.value
         )
-        audience = Audience.of(terminal).as_json()
-        self._facts[terminal.id] = (screen, audience, time.monotonic() + FACTS_TTL_S)
+        facts = Audience.of(terminal)
+        audience = facts.as_json()
+        self._facts[terminal.id] = (screen, audience, time.monotonic() + FACTS_TTL_S, facts.key())
         return screen, audience
 
     async def programme(
@@ -281,7 +290,9 @@ class Monitor:
         showing = plan.showing(taken_at) if plan is not None else None
         track = await self.track(showing.asset_id) if showing is not None else None
         async with self.uows() as uow:
-            previous = await uow.monitoring.screenshot(caller.screen.id)
+            previous = self._shots.get(caller.screen.id)
+            if previous is None:  # first shot since start: the stored latest, if any
+                previous = await uow.monitoring.screenshot(caller.screen.id)
             judged = await screenshots.judge(
                 uow,
                 container.blobs,
@@ -293,6 +304,7 @@ class Monitor:
                 now,
                 stub=stub,
             )
+        self._shots[caller.screen.id] = judged.screenshot  # the next shot's "previous" (frozen)
         self.counters.screenshots += 1
         verdict = judged.result.verdict.value
         self.counters.verdicts[verdict] = self.counters.verdicts.get(verdict, 0) + 1

@@ -13,6 +13,7 @@ terminal's latest (monitoring wall) and as alarm evidence.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,10 +97,13 @@ def expected_of(
 
 
 def store(blobs: LocalBlobStore, data: bytes) -> str:
-    """Keep the shot in the blob store; its sha256."""
-    temp = blobs.temp_path()
-    temp.write_bytes(data)
-    return blobs.adopt(temp).sha256
+    """Keep the shot in the blob store (once: blobs are content-addressed); its sha256."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not blobs.exists(sha256):
+        temp = blobs.temp_path()
+        temp.write_bytes(data)
+        blobs.adopt(temp, sha256, len(data))
+    return sha256
 
 
 async def judge(

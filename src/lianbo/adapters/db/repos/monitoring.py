@@ -295,24 +295,25 @@ class MonitoringRepository:
     # ---------------------------------------------------------- screenshots
 
     async def put_screenshot(self, shot: Screenshot) -> None:
+        """Replace the terminal's latest screenshot (one upsert)."""
+        values = {
+            "terminal_id": shot.terminal_id,
+            "sha256": shot.sha256,
+            "media_type": shot.media_type,
+            "taken_at": shot.taken_at,
+            "received_at": shot.received_at,
+            "source": shot.source,
+            "verdict": shot.verdict,
+            "distance": shot.distance,
+            "phash": f"{shot.phash:016x}",
+            "expected": shot.expected,
+        }
+        make = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        statement = make(ScreenshotRow).values(values)
+        changed = {k: statement.excluded[k] for k in values if k != "terminal_id"}
         await self.session.execute(
-            delete(ScreenshotRow).where(ScreenshotRow.terminal_id == shot.terminal_id)
+            statement.on_conflict_do_update(index_elements=["terminal_id"], set_=changed)
         )
-        self.session.add(
-            ScreenshotRow(
-                terminal_id=shot.terminal_id,
-                sha256=shot.sha256,
-                media_type=shot.media_type,
-                taken_at=shot.taken_at,
-                received_at=shot.received_at,
-                source=shot.source,
-                verdict=shot.verdict,
-                distance=shot.distance,
-                phash=f"{shot.phash:016x}",
-                expected=shot.expected,
-            )
-        )
-        await self.session.flush()
 
     async def screenshot(self, terminal_id: str) -> Screenshot | None:
         row = await self.session.get(ScreenshotRow, terminal_id)
