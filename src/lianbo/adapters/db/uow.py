@@ -7,8 +7,8 @@ from types import TracebackType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lianbo.adapters.db.repos.alerts import AlertRepository
 from lianbo.adapters.db.repos.alarms import AlarmRepository
+from lianbo.adapters.db.repos.alerts import AlertRepository
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
