@@ -11,6 +11,8 @@ from lianbo.adapters.db.repos.alerts import Screen
 from lianbo.config import Settings
 from lianbo.domain.alerting.model import Area, Circle, MsgType, Reference, Severity
 from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.terminals import display_language
+from lianbo.protocol.alerts import Notice
 from lianbo.services import alert_notice as notices
 from lianbo.services.alert_compose import AlertDraft, Texts, compose
 from lianbo.services.alert_reads import percentiles_ms
@@ -123,3 +125,21 @@ def test_percentiles_by_nearest_rank() -> None:
         "p99": 99.0,
         "max": 100.0,
     }
+
+
+def test_a_screen_shows_alerts_in_its_lang_tag_else_chinese() -> None:
+    assert display_language(("outdoor", "lang:en")) == "en"
+    assert display_language(("lang:bo", "lang:en")) == "bo"  # the first one
+    assert display_language(("outdoor",)) == display_language(("lang:",)) == "zh-CN"
+
+
+def test_a_notice_text_falls_back_by_language_then_to_chinese() -> None:
+    texts = {"zh-CN": {"headline": "暴雨"}, "en-US": {"headline": "Rainstorm"}}
+    notice = Notice("alert", "a1", {"texts": texts})
+    assert notice.text_for("en")["headline"] == "Rainstorm"
+    assert notice.text_for("en-US")["headline"] == "Rainstorm"
+    assert notice.text_for("bo")["headline"] == "暴雨"
+    assert (
+        Notice("alert", "a2", {"texts": {"en-US": {"headline": "x"}}}).text_for("zh")["headline"]
+        == "x"
+    )

@@ -164,3 +164,17 @@ class StatusReport:
     terminal_id: str
     reported_at: datetime
     status: dict[str, Any]
+
+
+LANGUAGE_TAG = "lang:"
+DEFAULT_LANGUAGE = "zh-CN"
+
+
+def display_language(tags: tuple[str, ...] | list[str]) -> str:
+    """The language a screen shows alert texts in: its ``lang:<code>`` tag
+    (``lang:en``, ``lang:bo`` for Tibetan …), else zh-CN. A tag rather than
+    a column: operators already set and filter tags, in the console and CSV."""
+    for tag in tags:
+        if tag.startswith(LANGUAGE_TAG) and len(tag) > len(LANGUAGE_TAG):
+            return tag[len(LANGUAGE_TAG) :]
+    return DEFAULT_LANGUAGE

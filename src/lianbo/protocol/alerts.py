@@ -97,6 +97,10 @@ class Notice:
         for lang in (language, FALLBACK_LANGUAGE):
             if lang in texts:
                 return texts[lang]
+            primary = lang.split("-")[0].lower()  # "en" reads an "en-US" text
+            for key, text in texts.items():
+                if key.split("-")[0].lower() == primary:
+                    return text
         return next(iter(texts.values()), {})
 
 

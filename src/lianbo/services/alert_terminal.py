@@ -19,8 +19,8 @@ from lianbo.bootstrap import Container
 from lianbo.domain.alerting.geofence import in_any_area
 from lianbo.domain.errors import InvalidInput, NotFound
 from lianbo.domain.regions import is_within
-from lianbo.domain.terminals import Terminal
-from lianbo.protocol.alerts import ACK_STATES, FALLBACK_LANGUAGE
+from lianbo.domain.terminals import Terminal, display_language
+from lianbo.protocol.alerts import ACK_STATES
 from lianbo.services import alert_notice as notices
 
 REASON_MAX = 200
@@ -58,7 +58,7 @@ def terminal_facts(terminal: Terminal) -> dict[str, Any]:
         "region": terminal.region,
         "latitude": terminal.latitude,
         "longitude": terminal.longitude,
-        "language": FALLBACK_LANGUAGE,
+        "language": display_language(terminal.tags),
     }
 
 

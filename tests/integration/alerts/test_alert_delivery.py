@@ -120,6 +120,10 @@ async def test_a_terminal_fetches_only_its_alerts_and_late_ones_get_a_row(env: E
     assert await fetch(env, far) == []
     terminal = (await env.client.get("/terminal/v1/alerts", headers=far)).json()["terminal"]
     assert terminal["region"] == "510703" and terminal["language"] == "zh-CN"
+    _, english = await screen(env, admin, region="510703", tags=["outdoor", "lang:en"])
+    assert (await env.client.get("/terminal/v1/alerts", headers=english)).json()["terminal"][
+        "language"
+    ] == "en"
     late_id, late = await screen(env, admin, region="510104", latitude=30.60, longitude=104.06)
     assert {p["id"] for p in await fetch(env, late)} == {regional["id"], drawn["id"]}
     rows = await env.client.get(f"/api/v1/alerts/{regional['id']}/deliveries", headers=admin)
