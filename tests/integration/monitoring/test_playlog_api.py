@@ -173,8 +173,9 @@ async def test_rows_in_the_future_or_far_past_are_rejected_and_named(env: Env) -
         (b"[1, 2]", 400),
         (b'{"entries": 3}', 400),
         (b'{"entries": [' + b",".join([b"{}"] * (PLAYLOG_BATCH_MAX + 1)) + b"]}", 413),
+        (b'{"entries": [], "pad": "' + b"x" * (1024 * 1024) + b'"}', 413),
     ],
-    ids=["text", "list", "entries-not-list", "too-many"],
+    ids=["text", "list", "entries-not-list", "too-many", "over-1-MB"],
 )
 async def test_a_bad_play_log_is_refused_and_stores_nothing(
     env: Env, body: bytes, status: int

@@ -33,6 +33,9 @@ def _own(caller: Caller, claimed: Any) -> None:
 async def post_playlog(request: Request, container: ContainerDep) -> dict[str, Any]:
     """A batch of proof-of-play rows → {accepted, rejected: [{index, reason}], unauthorised}."""
     caller = await container.monitor.caller(container, bearer_token(request))
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_PLAYLOG_BYTES:  # refuse before reading it
+        raise TooLarge(f"a play log is at most {MAX_PLAYLOG_BYTES} bytes")
     raw = await request.body()
     if len(raw) > MAX_PLAYLOG_BYTES:
         raise TooLarge(f"a play log is at most {MAX_PLAYLOG_BYTES} bytes")
