@@ -86,7 +86,9 @@ def test_live_state_and_a_screenshot_command_reaching_the_screen(page: Any, serv
         assert next_message(ws)["type"] == "hello"
         sign_in(page, OPERATOR, f"/terminals/{screen['id']}")
         live = page.locator("#terminal-live")
-        assert name in live.locator("[data-live-showing]").inner_text()
+        # Heartbeats are stored in batches (the reply does not wait): the
+        # live card, refreshed every 5 s, shows the report once it is in.
+        expect(live.locator("[data-live-showing]")).to_contain_text(name, timeout=12_000)
         assert live.locator("[data-live-clock]").inner_text() == "-12.5 ms"
         cache = live.locator("[data-live-cache]").inner_text()
         assert "3.0 MB" in cache and "8.0 GB" in cache and "4" in cache
