@@ -264,29 +264,16 @@ async def acknowledge(
     if alarm.state != AlarmState.OPEN.value:
         raise Conflict(f"the alarm is {alarm.state}, not open")
     now = clock.now()
-    await uow.alarms.set(
-        alarm_id,
-        state=AlarmState.ACKNOWLEDGED.value,
-        acknowledged_at=now,
-        acknowledged_by=actor.username,
-    )
-    after = replace(
-        alarm,
-        state=AlarmState.ACKNOWLEDGED.value,
-        acknowledged_at=now,
-        acknowledged_by=actor.username,
-    )
-    await audit.record(
+    after = await _move(
         uow,
         clock,
         actor,
+        alarm,
         "alarm.acknowledge",
-        ("alarm", alarm_id),
-        region=alarm.region,
-        before=alarm.facts(),
-        after=after.facts(),
+        state=AlarmState.ACKNOWLEDGED.value,
+        acknowledged_at=now,
+        acknowledged_by=actor.username,
     )
-    await uow.commit()
     await desk.acknowledged(after)
     desk.notifier.notify({"event": "acknowledged", "alarm": alarm_json(after)})
     return after
@@ -300,25 +287,43 @@ async def resolve(
     if alarm.state == AlarmState.RESOLVED.value:
         raise Conflict("the alarm is already resolved")
     now = clock.now()
-    await uow.alarms.set(
-        alarm_id, state=AlarmState.RESOLVED.value, resolved_at=now, resolved_by=actor.username
+    after = await _move(
+        uow,
+        clock,
+        actor,
+        alarm,
+        "alarm.resolve",
+        state=AlarmState.RESOLVED.value,
+        resolved_at=now,
+        resolved_by=actor.username,
     )
-    after = replace(
-        alarm, state=AlarmState.RESOLVED.value, resolved_at=now, resolved_by=actor.username
-    )
+    await desk.resolved(after)
+    desk.notifier.notify({"event": "resolved", "alarm": alarm_json(after)})
+    return after
+
+
+async def _move(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    alarm: StoredAlarm,
+    action: str,
+    **changes: Any,
+) -> StoredAlarm:
+    """Store an operator's change to an alarm with its audit entry; the alarm after."""
+    await uow.alarms.set(alarm.id, **changes)
+    after = replace(alarm, **changes)
     await audit.record(
         uow,
         clock,
         actor,
-        "alarm.resolve",
-        ("alarm", alarm_id),
+        action,
+        ("alarm", alarm.id),
         region=alarm.region,
         before=alarm.facts(),
         after=after.facts(),
     )
     await uow.commit()
-    await desk.resolved(after)
-    desk.notifier.notify({"event": "resolved", "alarm": alarm_json(after)})
     return after
 
 
