@@ -57,6 +57,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     engine = make_engine(settings.effective_database_url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
+    monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
     return Container(
         settings=settings,
         engine=engine,
@@ -65,13 +66,17 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         keys=KeyRing(settings.keys_dir),
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=LocalBlobStore(settings.media_dir),
-        fleet=_fleet(settings, sessions, clock),
-        monitor=Monitor(settings, clock, lambda: UnitOfWork(sessions)),
+        manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
+        fleet=_fleet(settings, sessions, clock, monitor),
+        monitor=monitor,
     )
 
 
 def _fleet(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    monitor: Monitor,
 ) -> FleetChannel:
     """The channel to terminals: the built-in hub, or an MQTT broker."""
     from lianbo.adapters.fleet.directory import DbDirectory
@@ -89,7 +94,11 @@ def _fleet(
         broker = Broker(
             settings.mqtt_host, settings.mqtt_port, settings.mqtt_username, settings.mqtt_password
         )
-        return MqttFleet(broker, directory, seen, clock, heartbeat_seconds=heartbeat)
+        return MqttFleet(
+            broker, directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor
+        )
     from lianbo.adapters.fleet.hub import WebSocketHub
 
-    return WebSocketHub(directory, seen, clock, heartbeat_seconds=heartbeat)
+    return WebSocketHub(
+        directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor
+    )

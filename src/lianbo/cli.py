@@ -104,11 +104,12 @@ def _serve(settings: Settings, host: str, port: int, *, background: Sequence[Job
     import uvicorn
 
     from lianbo.api.app import create_app
+    from lianbo.api.serving import uvicorn_config
 
     configure_logging(settings.log_level, json=settings.log_json)
     console.print(f"console: [bold]http://{host}:{port}/[/bold]")
     app = create_app(settings, background=background)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, host=host, port=port, log_level="warning")).run()
 
 
 @app.command()

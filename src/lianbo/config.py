@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     login_failures_per_minute: int = Field(default=10, ge=1)
     heartbeat_seconds: int = Field(default=30, ge=1)
     offline_after_missed: int = Field(default=2, ge=1)
+    # How long this process trusts a cached terminal token (docs/monitoring.md):
+    # retire, re-enrol and edits are pushed into the cache at once.
+    terminal_cache_minutes: int = Field(default=6 * 60, ge=1)
     # Monitoring (docs/monitoring.md); webhooks as JSON: '["https://..."]'
     alarm_webhooks: list[str] = Field(default_factory=list)
     playlog_retention_days: int = Field(default=180, ge=1)

@@ -17,22 +17,25 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from lianbo.domain.manifest import version_of
+from lianbo.player import identity as identity_store
 from lianbo.player.agent import Agent, AgentConfig
 from lianbo.player.headless import HeadlessBackend
+from lianbo.player.heartbeat import BeatConfig
 from lianbo.player.identity import Identity
 from lianbo.protocol.messages import Message, command, manifest_changed, time_reply
-from tests.unit.test_protocol_manifest import Signer, manifest_body
+from tests.unit.test_protocol_manifest import AUDIENCE, Signer, manifest_body
 
 A, B = b"first picture" * 100, b"second picture" * 100
 SHA_A, SHA_B = hashlib.sha256(A).hexdigest(), hashlib.sha256(B).hexdigest()
 
 
-def plan(*items: tuple[str, str, bytes]) -> dict[str, Any]:
+def plan(*items: tuple[str, str, bytes], audience: dict[str, Any] = AUDIENCE) -> dict[str, Any]:
     now = datetime.now(UTC)
     body = manifest_body(
         start=now.replace(minute=0, second=0, microsecond=0),
         origin=now.replace(second=0, microsecond=0),
         items=tuple((asset, hashlib.sha256(data).hexdigest(), 1000) for asset, _, data in items),
+        audience=audience,
     )
     for file, (_, url, data) in zip(body["files"], items, strict=True):
         file["size"], file["url"] = len(data), url
@@ -48,6 +51,7 @@ class Centre:
         self.media = {SHA_A: A, SHA_B: B}
         self.publish(plan(("a", f"http://cdn.example/media/{SHA_A}", A)))
         self.down = False
+        self.audience: dict[str, Any] | None = None  # in heartbeat replies when set
         self.seen: list[tuple[str, str | None]] = []
 
     def publish(self, body: dict[str, Any]) -> None:
@@ -65,6 +69,8 @@ class Centre:
             return httpx.Response(401)
         if path == "/terminal/v1/heartbeat":
             reply = {"server_time": datetime.now(UTC).isoformat(), "heartbeat_seconds": 1}
+            if self.audience is not None:
+                reply["audience"] = self.audience
             return httpx.Response(200, json=reply)
         if path == "/terminal/v1/manifest":
             etag = f'"{self.version}"'
@@ -78,11 +84,15 @@ class Centre:
 
 
 class Hub:
-    """A push hub on a local port: records what terminals send."""
+    """A push hub on a local port: records what terminals send and answers
+    ``status`` (a heartbeat) as ``beats`` says: "answer", "refuse" or "silent"."""
 
     def __init__(self) -> None:
         self.connections: list[ServerConnection] = []
         self.received: list[dict[str, Any]] = []
+        self.beats = "answer"
+        self.retry_after = 3
+        self.at: list[float] = []  # when each message arrived (loop time)
 
     async def handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -94,8 +104,18 @@ class Hub:
         async for raw in ws:
             message = json.loads(raw)
             self.received.append(message)
+            self.at.append(asyncio.get_running_loop().time())
             if message["type"] == "time":
                 await ws.send(time_reply(message["t0"], datetime.now(UTC).timestamp()).encode())
+            elif message["type"] == "status" and self.beats != "silent":
+                await ws.send(self.beat_reply().encode())
+
+    def beat_reply(self) -> Message:
+        if self.beats == "refuse":
+            body: dict[str, Any] = {"refused": "too many", "retry_after": self.retry_after}
+            return Message("heartbeat", body)
+        body = {"server_time": datetime.now(UTC).timestamp(), "heartbeat_seconds": 1}
+        return Message("heartbeat", body)
 
     def got(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.received if m["type"] == kind]
@@ -117,8 +137,10 @@ async def hub() -> AsyncIterator[tuple[Hub, int]]:
         yield fake, port
 
 
-def agent(tmp: Path, centre: Centre, port: int, **config: Any) -> Agent:
-    identity = Identity(f"http://127.0.0.1:{port}", "t", "tok", centre.signer.keys)
+def agent(
+    tmp: Path, centre: Centre, port: int, audience: dict[str, Any] | None = None, **config: Any
+) -> Agent:
+    identity = Identity(f"http://127.0.0.1:{port}", "t", "tok", centre.signer.keys, audience)
     settings = AgentConfig(
         state_dir=tmp, poll_seconds=0.3, backoff_base=0.05, backoff_cap=0.2, **config
     )
@@ -245,3 +267,144 @@ def test_status_has_the_well_known_keys(tmp_path: Path) -> None:
     status = agent(tmp_path, Centre(Signer()), port=9).status()
     assert set(STATUS_KEYS) <= set(status)
     assert status["manifest_version"] is None and status["rejected"] is None
+
+
+# -- heartbeats: over the socket while it is up, HTTP otherwise ----------------
+
+
+def http_beats(centre: Centre) -> int:
+    return centre.count("/terminal/v1/heartbeat")
+
+
+async def test_heartbeats_go_over_the_socket_while_it_is_up(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    fake, port = hub
+    centre = Centre(Signer())
+    screen = agent(tmp_path, centre, port, push_poll_seconds=300)
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: fake.connections and "a" in shown(screen))
+        await until(lambda: len(fake.got("status")) >= 2)
+        beats, statuses = screen.heartbeats, len(fake.got("status"))
+        assert http_beats(centre) == 1  # the first of a run: it asks for the audience
+        await asyncio.sleep(2.5)  # the server wants one a second
+        assert len(fake.got("status")) >= statuses + 2
+        assert screen.heartbeats >= beats + 2  # each reply counted
+        assert http_beats(centre) == 1
+        assert set(fake.got("status")[-1]) >= {"type", "manifest_version", "showing", "push"}
+    finally:
+        screen.stop()
+        await running
+
+
+async def test_a_socket_that_does_not_answer_falls_back_to_http(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    fake, port = hub
+    fake.beats = "silent"  # an older server: status taken, never answered
+    centre = Centre(Signer())
+    screen = agent(tmp_path, centre, port, beats=BeatConfig(reply_seconds=0.3))
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: fake.connections and http_beats(centre) >= 1)
+        await until(lambda: http_beats(centre) >= 3, within=5)
+        assert screen.heartbeats == http_beats(centre)  # only HTTP replies came
+        statuses = len(fake.got("status"))
+        await asyncio.sleep(1.5)  # HTTP only for a while: no more waiting on the socket
+        assert len(fake.got("status")) == statuses
+    finally:
+        screen.stop()
+        await running
+
+
+async def test_a_refused_heartbeat_backs_off_for_retry_after(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    fake, port = hub
+    fake.beats, fake.retry_after = "refuse", 3
+    centre = Centre(Signer())
+    screen = agent(tmp_path, centre, port, push_poll_seconds=300)
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: fake.connections and screen.beats.refused >= 1)
+        await asyncio.sleep(0.2)  # the connect and new-manifest reports are answered
+        statuses, beats = len(fake.got("status")), screen.heartbeats
+        await asyncio.sleep(2.0)  # it would beat every second if it did not back off
+        assert len(fake.got("status")) == statuses
+        assert http_beats(centre) == 1  # a refusal is not a reason to try HTTP
+        assert screen.heartbeats == beats
+        await until(lambda: len(fake.got("status")) > statuses, within=3)  # after retry_after
+    finally:
+        screen.stop()
+        await running
+
+
+MOVED = {**AUDIENCE, "region": "510104"}
+
+
+async def test_a_moved_screen_asks_its_audience_before_refusing_the_manifest(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    """The socket's replies carry no audience: a manifest for another audience
+    makes the screen ask over HTTP at once, and take it when it is its own."""
+    fake, port = hub
+    centre = Centre(Signer())
+    centre.audience = AUDIENCE
+    screen = agent(
+        tmp_path, centre, port, AUDIENCE, push_poll_seconds=300,
+        beats=BeatConfig(refresh_after=0.0),
+    )
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: fake.connections and "a" in shown(screen))
+        await until(lambda: len(fake.got("status")) >= 2)
+        assert http_beats(centre) == 1
+        # The operator moves the screen: its new audience's manifest is pushed.
+        centre.audience = MOVED
+        centre.publish(plan(("b", f"http://cdn.example/media/{SHA_B}", B), audience=MOVED))
+        mark = len(centre.seen)
+        await fake.connections[-1].send(manifest_changed(centre.version).encode())
+        await until(lambda: "b" in shown(screen), within=2)
+        asked = ("/terminal/v1/manifest", "/terminal/v1/heartbeat")
+        paths = [path for path, _ in centre.seen[mark:] if path in asked]
+        assert paths[:3] == [
+            "/terminal/v1/manifest",  # refused: not the audience we know
+            "/terminal/v1/heartbeat",  # so ask, over HTTP
+            "/terminal/v1/manifest",  # ours after all
+        ]
+        assert screen.status()["rejected"] is None
+        assert identity_store.load(tmp_path).audience == MOVED  # kept for restarts
+    finally:
+        screen.stop()
+        await running
+
+
+async def test_a_manifest_for_someone_else_is_still_refused(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    fake, port = hub
+    centre = Centre(Signer())
+    centre.audience = AUDIENCE
+    screen = agent(
+        tmp_path, centre, port, AUDIENCE, push_poll_seconds=300,
+        beats=BeatConfig(refresh_after=0.0),
+    )
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: fake.connections and "a" in shown(screen))
+        playing = screen.status()["manifest_version"]
+        # A hijacked network hands out another audience's manifest; the
+        # server still names ours.
+        centre.publish(plan(("b", f"http://cdn.example/media/{SHA_B}", B), audience=MOVED))
+        beats = http_beats(centre)
+        await fake.connections[-1].send(manifest_changed(centre.version).encode())
+        await until(lambda: screen.status()["rejected"] is not None, within=2)
+        assert screen.status()["rejected"]["reason"] == "audience mismatch"
+        assert http_beats(centre) == beats + 1  # asked once, then refused
+        await asyncio.sleep(0.5)
+        assert screen.status()["manifest_version"] == playing
+        assert "b" not in shown(screen)
+    finally:
+        screen.stop()
+        await running

@@ -3,15 +3,15 @@
 Tasks, all in one event loop:
 
 - **player** — plays the current manifest on the backend, on deadlines;
-- **sync** — heartbeats (the server sets the interval), manifest polls
-  (``If-None-Match``; every ``poll_seconds`` without push, rarely with it),
-  play-log batches; when the server is unreachable it retries with jittered
-  backoff while the player goes on from the cache until ``valid_until``;
+- **sync** — heartbeats (``heartbeat.py``), manifest polls (``If-None-Match``;
+  every ``poll_seconds`` without push, rarely with it), play-log batches; when
+  the server is unreachable it retries with jittered backoff while the player
+  goes on from the cache until ``valid_until``;
 - **downloads** — fetches the files a new manifest needs, soonest first
   (``downloads.py``);
 - **push** (optional) — the WebSocket: ``manifest`` triggers a fetch at once,
   ``command`` runs ``reload`` / ``screenshot`` / ``restart``, ``alert`` /
-  ``alert-cancel`` go to the alert desk;
+  ``alert-cancel`` go to the alert desk, ``heartbeat`` answers a heartbeat;
 - **alerts** — the alert list (start-up, every (re)connect, every poll),
   alert acks (kept until delivered), alert audio (``alert_sync.py``,
   ``alert_acks.py``; the decisions are in ``alerts.py``).
@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +42,12 @@ from lianbo.player.cache import MediaCache
 from lianbo.player.clock import Clock, ServerClock, SystemClock
 from lianbo.player.downloads import Downloader
 from lianbo.player.fetch import ManifestFetcher
+from lianbo.player.heartbeat import BeatConfig, Heartbeats, moved
 from lianbo.player.identity import Identity
 from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
 from lianbo.player.schedule import needed
-from lianbo.protocol.manifest import ManifestRejected, parse_time
 from lianbo.protocol.messages import Message
 
 log = logging.getLogger("lianbo.player")
@@ -59,7 +59,7 @@ class AgentConfig:
     cache_bytes: int = 8 * 1024**3
     poll_seconds: float = 30.0  # manifest polls while there is no push channel
     push_poll_seconds: float = 300.0  # safety polls while push is connected
-    heartbeat_seconds: float = 30.0  # until the server says otherwise
+    beats: BeatConfig = field(default_factory=BeatConfig)  # heartbeats: interval, socket/HTTP
     playlog_seconds: float = 60.0
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
@@ -85,8 +85,9 @@ class Agent:
         self.clock = ServerClock(clock or SystemClock())
         self.rng = rng or random.Random()
         self.http_link = Link("control centre")
-        self.heartbeat_seconds = config.heartbeat_seconds  # the server may change it
-        self.heartbeats = 0  # accepted, for status and tests
+        self.beats = Heartbeats(
+            config.beats, self.status, self.clock.estimator, self._mono, self._new_audience
+        )
         self.restarts = 0
         self._stop = asyncio.Event()
         self._restart = asyncio.Event()
@@ -124,6 +125,11 @@ class Agent:
         finally:
             await self.backend.close()
             await self.client.aclose()
+
+    @property
+    def heartbeats(self) -> int:
+        """Heartbeats the server accepted (socket or HTTP), for status and tests."""
+        return self.beats.accepted
 
     def stop(self) -> None:
         """Ask the agent to stop; safe to call from any thread."""
@@ -195,6 +201,7 @@ class Agent:
                 backoff=self._backoff(),
                 on_connect=self._on_push_connect,
             )
+        self.beats.attach(self.api, self.push)
         self._refetch = asyncio.Event()
         self._force = False
         self._background: set[asyncio.Task[None]] = set()
@@ -230,14 +237,13 @@ class Agent:
     # -- the control centre over HTTP ----------------------------------------
 
     async def _sync(self) -> None:
-        heartbeat_due = poll_due = 0.0
+        poll_due = 0.0
         playlog_due = self._mono() + self.config.playlog_seconds
         backoff = self._backoff()
         while True:
             try:
-                if self._mono() >= heartbeat_due:
-                    await self._heartbeat()
-                    heartbeat_due = self._mono() + self.heartbeat_seconds
+                if self._mono() >= self.beats.due:
+                    await self.beats.beat()
                 if self._refetch.is_set() or self._mono() >= poll_due:
                     await self._fetch()
                     poll_due = self._mono() + self._poll_interval()
@@ -246,38 +252,39 @@ class Agent:
                     playlog_due = self._mono() + self.config.playlog_seconds
             except (Unreachable, Refused) as error:
                 self.http_link.failed(str(error))
-                heartbeat_due = poll_due = 0.0  # when it answers again: both at once
+                self.beats.soon()
+                poll_due = 0.0  # when it answers again: both at once
                 await self._wait(self._refetch, backoff.next_delay())
                 continue
             backoff.reset()
             if self.http_link.ok():
                 self.alert_sync.wake()  # back after an outage: what went out meanwhile?
-            wait = min(heartbeat_due, poll_due, playlog_due) - self._mono()
+            wait = min(self.beats.due, poll_due, playlog_due) - self._mono()
             await self._wait(self._refetch, wait)
-
-    async def _heartbeat(self) -> None:
-        exchange = await self.api.heartbeat(self.status())
-        self.heartbeats += 1
-        reply = exchange.body if isinstance(exchange.body, dict) else {}
-        with contextlib.suppress(ManifestRejected):  # no usable server_time: no sample
-            server_time = parse_time(reply.get("server_time"), "server_time").timestamp()
-            self.clock.estimator.add(exchange.t0, server_time, exchange.t1)
-        seconds = reply.get("heartbeat_seconds")
-        if isinstance(seconds, int | float) and 1 <= seconds <= 3600:
-            self.heartbeat_seconds = float(seconds)
-        if isinstance(reply.get("audience"), dict) and reply["audience"] != self.fetcher.audience:
-            self.fetcher.audience = reply["audience"]
-            self._save_identity(replace(self.identity, audience=reply["audience"]))
 
     async def _fetch(self) -> None:
         force, self._force = self._force, False
         self._refetch.clear()
         self.alert_sync.wake()  # every poll asks for the alert list too
+        before = self.fetcher.rejection
         if await self.fetcher.fetch(force=force):
             self.player.update(self.fetcher.current)
             self.downloads.wake()
-            if self.push is not None:
-                await self.push.send(Message("status", self.status()))
+            await self.beats.report()  # on the socket: a heartbeat with the news
+        elif self.fetcher.rejection is not before and moved(self.fetcher.rejection):
+            # Someone else's manifest, or were we moved? Ask before settling on
+            # the refusal (a new audience fetches again: ``_new_audience``).
+            await self.beats.refresh_audience()
+
+    def _new_audience(self, audience: dict[str, Any]) -> None:
+        """The audience a heartbeat reply names: keep it; retry a manifest
+        refused as someone else's, which may be ours now."""
+        if audience == self.fetcher.audience:
+            return
+        self.fetcher.audience = audience
+        self._save_identity(replace(self.identity, audience=audience))
+        if moved(self.fetcher.rejection):
+            self._refetch.set()
 
     def _poll_interval(self) -> float:
         if self.push is not None and self.push.connected:
@@ -290,8 +297,7 @@ class Agent:
         # Messages sent while we were away are lost: look for ourselves.
         self._refetch.set()
         self.alert_sync.wake()
-        assert self.push is not None
-        await self.push.send(Message("status", self.status()))
+        await self.beats.connected()
 
     async def _on_push(self, message: Message) -> None:
         if message.type == "manifest":
@@ -302,6 +308,8 @@ class Agent:
             await self._command(str(message.body.get("id", "")), message.body.get("command"))
         elif message.type in ("alert", "alert-cancel"):
             await self.alerts.receive({"type": message.type, **message.body})
+        elif message.type == "heartbeat":
+            self.beats.answer(message.body)
 
     async def _command(self, command_id: str, name: Any) -> None:
         if name == "reload":

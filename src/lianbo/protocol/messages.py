@@ -6,10 +6,14 @@ Server → terminal:
     {"type": "time", "t0": float, "server_time": float}   answer to a time request
     {"type": "command", "id": str, "command": "screenshot"|"reload"|"restart"}
     {"type": "alert", ...} / {"type": "alert-cancel", ...}   (emergency alerts)
+    {"type": "heartbeat", "server_time": float, "heartbeat_seconds": number}
+        answer to a status (a heartbeat); no audience: that comes over HTTP
+    {"type": "heartbeat", "refused": str, "retry_after": number}   beating too often
 Terminal → server:
     {"type": "time", "t0": float}                  t0 = the terminal's clock (epoch s)
     {"type": "ack", "id": str}                     a command was carried out
-    {"type": "status", ...}                        free-form status report
+    {"type": "status", ...}                        the status report: a heartbeat
+        (the body of POST /terminal/v1/heartbeat, at most 16 KB)
 
 Times are Unix epoch seconds (float). Clock offset, NTP-style: the terminal
 sends t0, gets server_time back at t1; offset = server_time + (t1 - t0)/2 - t1.
@@ -23,7 +27,7 @@ from typing import Any
 
 MAX_MESSAGE_BYTES = 64 * 1024
 COMMANDS = ("screenshot", "reload", "restart")
-SERVER_TYPES = ("hello", "manifest", "time", "command", "alert", "alert-cancel")
+SERVER_TYPES = ("hello", "manifest", "time", "command", "alert", "alert-cancel", "heartbeat")
 TERMINAL_TYPES = ("time", "ack", "status")
 
 

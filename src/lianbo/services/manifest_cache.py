@@ -1,18 +1,27 @@
-"""In-process cache for the manifest fast path.
+"""In-process caches for the terminal fast paths: who is a token, and what
+is an audience's current manifest version.
 
-Screens poll ``GET /terminal/v1/manifest`` with ``If-None-Match``; nearly
-every answer is 304. Answering those from memory (who is this token, what is
-its audience's current version) keeps a poll off the database. Entries are
-short-lived, so several server processes converge within seconds, and a
-retired terminal is forgotten at once by the process that retired it.
+Screens poll ``GET /terminal/v1/manifest`` with ``If-None-Match`` (nearly
+every answer is 304) and beat every 30 s; answering both from memory keeps
+them off the database. Which terminal holds a token, and its audience,
+changes only when an operator acts, so the token cache is long-lived
+(``LIANBO_TERMINAL_CACHE_MINUTES``, default 6 h, at most ``TERMINAL_MAX``
+entries, least recently used evicted) and every change is pushed into it:
+whatever retires a terminal, re-enrols it (a new token) or edits its
+audience calls ``forget_terminal``. One server process owns this cache;
+with several, that call must reach every process (not built: the TTL is
+then the bound). Versions stay short-lived (a publish elsewhere shows
+within seconds).
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
-TERMINAL_TTL_S = 60.0
+TERMINAL_TTL_S = 6 * 3600.0
+TERMINAL_MAX = 250_000  # ~100 MB at most; a fleet larger than this re-reads its coldest tokens
 VERSION_TTL_S = 2.0
 
 
@@ -23,24 +32,48 @@ class Holder:
 
 
 class ManifestCache:
-    def __init__(self) -> None:
-        self._terminals: dict[str, tuple[Holder, float]] = {}
+    def __init__(
+        self, terminal_ttl_s: float = TERMINAL_TTL_S, terminal_max: int = TERMINAL_MAX
+    ) -> None:
+        self.terminal_ttl_s = terminal_ttl_s
+        self.terminal_max = terminal_max
+        self._terminals: OrderedDict[str, tuple[Holder, float]] = OrderedDict()
+        self._tokens_of: dict[str, set[str]] = {}  # terminal id -> its cached token hashes
         self._versions: dict[str, tuple[str, float]] = {}
 
     def terminal(self, token_hash: str) -> Holder | None:
+        """The terminal behind a token hash, if cached and not expired."""
         found = self._terminals.get(token_hash)
-        if found is None or found[1] < time.monotonic():
+        if found is None:
             return None
+        if found[1] < time.monotonic():
+            self._drop(token_hash)
+            return None
+        self._terminals.move_to_end(token_hash)
         return found[0]
 
     def remember_terminal(self, token_hash: str, holder: Holder) -> None:
-        self._terminals[token_hash] = (holder, time.monotonic() + TERMINAL_TTL_S)
+        if token_hash in self._terminals:
+            self._drop(token_hash)
+        self._terminals[token_hash] = (holder, time.monotonic() + self.terminal_ttl_s)
+        self._tokens_of.setdefault(holder.terminal_id, set()).add(token_hash)
+        while len(self._terminals) > self.terminal_max:
+            self._drop(next(iter(self._terminals)))
 
     def forget_terminal(self, terminal_id: str) -> None:
-        for token_hash in [
-            t for t, (h, _) in self._terminals.items() if h.terminal_id == terminal_id
-        ]:
-            del self._terminals[token_hash]
+        """Drop every cached token of a terminal: the next request reads the
+        store (a retired or re-enrolled terminal's old token is refused, an
+        edited terminal gets its new audience)."""
+        for token_hash in self._tokens_of.pop(terminal_id, set()):
+            self._terminals.pop(token_hash, None)
+
+    def _drop(self, token_hash: str) -> None:
+        holder, _ = self._terminals.pop(token_hash)
+        hashes = self._tokens_of.get(holder.terminal_id)
+        if hashes is not None:
+            hashes.discard(token_hash)
+            if not hashes:
+                del self._tokens_of[holder.terminal_id]
 
     def version(self, audience_key: str) -> str | None:
         found = self._versions.get(audience_key)

@@ -5,8 +5,9 @@ monitoring keeps in memory: the heartbeat batcher and rate limiter, the
 alarm desk (alarm book + webhook queue), short-lived caches of terminal
 facts and programmes, and ingest counters for ``/metrics``. ``run`` is the
 server's background job: it flushes heartbeats every ``FLUSH_S``, sweeps for
-silent screens every second (offline alarms), enforces play-log retention
-hourly and delivers webhooks.
+silent screens just after the earliest hold-off runs out and at least every
+``SWEEP_S`` (offline alarms), enforces play-log retention hourly and
+delivers webhooks.
 
 Without ``run`` (a CLI command, tests without a server lifespan) heartbeats
 are written one by one as they come, so nothing waits for a flusher that
@@ -31,6 +32,7 @@ from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
 from lianbo.domain.errors import RateLimited, Unauthorized
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
+from lianbo.domain.monitoring.deadlines import OfflineDeadlines
 from lianbo.domain.ports import Clock
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import Terminal
@@ -45,9 +47,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-FACTS_TTL_S = 300.0  # name, tier, region: labels only (who may call is the token cache's job)
 PROGRAMME_TTL_S = 5.0
-SWEEP_S = 1.0
+SWEEP_S = 1.0  # the longest the sweeper sleeps (it wakes at the earliest deadline)
+SWEEP_NAP_S = 0.001  # the shortest (a timer that fires early sleeps again)
 RETENTION_EVERY_S = 3600.0
 STORAGE_FULL = "storage full"  # the player cache's reason (player/cache.py)
 
@@ -88,10 +90,16 @@ class Monitor:
         )
         self.counters = Counters()
         self.batching = False
+        # When to sweep: from the heartbeats ingested here, and the store's
+        # online screens on the first sweep (after a restart).
+        self.deadlines = OfflineDeadlines(self.hold_off)
+        self._deadlines_loaded = False
         self._facts: dict[str, tuple[ScreenFacts, dict[str, Any], float, str]] = {}
         self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
         self._tracks: dict[str, TrackFacts | None] = {}
         self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
+        self.latest = screenshots.LatestShots()  # their rows, batched like heartbeats
+        self._writes: set[asyncio.Task[None]] = set()  # heartbeats written without a flusher
 
     @property
     def hold_off(self) -> timedelta:
@@ -101,6 +109,34 @@ class Monitor:
 
     async def heartbeat(self, terminal_id: str, status: dict[str, Any] | None) -> datetime:
         """Admit one heartbeat (429 when flooding); queued or written at once."""
+        beat = self._admit(terminal_id, status)
+        if self.batching:
+            self.batcher.add(beat)
+        else:
+            await self.ingest([beat])
+        return beat.at
+
+    def beat(self, terminal_id: str, status: dict[str, Any] | None) -> datetime:
+        """Admit one heartbeat from a push channel without waiting for it to
+        be stored (``RateLimited`` when flooding): a socket's reader must not
+        block on the database."""
+        beat = self._admit(terminal_id, status)
+        if self.batching:
+            self.batcher.add(beat)
+        else:  # no flusher (tests without a lifespan): write it in the background
+            task = asyncio.create_task(self.ingest([beat]))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+        return beat.at
+
+    async def settle(self) -> None:
+        """Wait for heartbeats admitted by ``beat`` to be stored."""
+        if self.batching:
+            await self.flush()
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+
+    def _admit(self, terminal_id: str, status: dict[str, Any] | None) -> Beat:
         now = self.clock.now()
         if not self.limiter.admit(terminal_id, now):
             self.counters.heartbeats_limited += 1
@@ -108,23 +144,21 @@ class Monitor:
                 "too many heartbeats from this terminal", retry_after=self.limiter.retry_after()
             )
         self.counters.heartbeats += 1
-        beat = Beat(terminal_id, now, status)
-        if self.batching:
-            self.batcher.add(beat)
-        else:
-            await self.ingest([beat])
-        return now
+        return Beat(terminal_id, now, status)
 
     async def flush(self) -> int:
         """Write what the batcher holds; how many heartbeats."""
         beats = self.batcher.take()
         if beats:
             await self.ingest(beats)
+        await self.latest.flush(self.uows)  # never raises: its rows are only the wall's
         return len(beats)
 
     async def ingest(self, beats: Sequence[Beat]) -> None:
         async with self.uows() as uow:
             done = await presence.ingest(uow, beats)
+        for terminal_id, at in done.seen.items():
+            self.deadlines.seen(terminal_id, at)
         found: list[Observation] = []
         for screen in done.screens.values():
             if self.desk.live(screen.id, AlarmType.OFFLINE):
@@ -164,8 +198,14 @@ class Monitor:
 
     async def sweep(self) -> list[str]:
         """Mark silent screens offline and open their ``offline`` alarms."""
+        now = self.clock.now()
         async with self.uows() as uow:
-            gone = await presence.sweep(uow, self.clock, self.hold_off)
+            if not self._deadlines_loaded:
+                for terminal_id, at in (await presence.online_last_seen(uow)).items():
+                    self.deadlines.seen(terminal_id, at)
+                self._deadlines_loaded = True
+            gone = await presence.sweep(uow, self.clock, self.hold_off, now=now)
+        self.deadlines.expire(now)  # the store decided those; it stays the truth
         found = [
             observation(
                 s.id, AlarmType.OFFLINE, True, s.tier, {"hold_off_s": self.hold_off.total_seconds()}
@@ -174,6 +214,11 @@ class Monitor:
         ]
         await self.desk.observe(found, {s.id: s.region for s in gone})
         return [s.id for s in gone]
+
+    def next_sweep_at(self) -> datetime:
+        """When the sweeper wakes: just after the earliest deadline, at most
+        ``SWEEP_S`` from now (screens seen by others are found at that pace)."""
+        return self.deadlines.wake_at(self.clock.now(), timedelta(seconds=SWEEP_S))
 
     # ------------------------------------------------------------- who calls
 
@@ -207,9 +252,11 @@ class Monitor:
     async def screen(
         self, terminal_id: str, audience_key: str | None = None
     ) -> tuple[ScreenFacts, dict[str, Any]]:
-        """A terminal's facts and audience (cached for ``FACTS_TTL_S``, or
-        until the manifest cache files it under another ``audience_key``:
-        an operator edited it, and its player must learn the new audience)."""
+        """A terminal's facts and audience, cached as long as the token cache
+        keeps tokens (an edit or retirement forgets the token; reading it again
+        refreshes these), or until the manifest cache files it under another
+        ``audience_key``: an operator edited it, and its player must learn the
+        new audience."""
         cached = self._facts.get(terminal_id)
         fresh = audience_key is None or (cached is not None and cached[3] == audience_key)
         if cached is not None and cached[2] > time.monotonic() and fresh:
@@ -226,7 +273,8 @@ class Monitor:
         )
         facts = Audience.of(terminal)
         audience = facts.as_json()
-        self._facts[terminal.id] = (screen, audience, time.monotonic() + FACTS_TTL_S, facts.key())
+        expires = time.monotonic() + self.settings.terminal_cache_minutes * 60.0
+        self._facts[terminal.id] = (screen, audience, expires, facts.key())
         return screen, audience
 
     async def programme(
@@ -285,25 +333,28 @@ class Monitor:
     ) -> dict[str, Any]:
         """Verify one screenshot; the verdict and what was expected."""
         now = self.clock.now()
-        media_type = screenshots.check_upload(data, taken_at, source, now)
+        media_type = screenshots.check_upload(data, taken_at, source, now, stub=stub)
         plan = await self.programme(container, caller.audience_key)
         showing = plan.showing(taken_at) if plan is not None else None
         track = await self.track(showing.asset_id) if showing is not None else None
-        async with self.uows() as uow:
-            previous = self._shots.get(caller.screen.id)
-            if previous is None:  # first shot since start: the stored latest, if any
-                previous = await uow.monitoring.screenshot(caller.screen.id)
-            judged = await screenshots.judge(
-                uow,
-                container.blobs,
-                caller.screen,
-                plan,
-                track,
-                previous,
-                (data, media_type, taken_at, source),
-                now,
-                stub=stub,
-            )
+        previous, quad = self._shots.get(caller.screen.id), None
+        if previous is None or source == "camera":  # else no database on this path
+            async with self.uows() as uow:
+                if previous is None:  # first shot since start: the stored latest, if any
+                    previous = await uow.monitoring.screenshot(caller.screen.id)
+                quad = await screenshots.quad_of(uow, caller.screen.id, source)
+        judged = await screenshots.judge(
+            container.blobs,
+            caller.screen,
+            plan,
+            track,
+            previous,
+            (data, media_type, taken_at, source),
+            now,
+            stub=stub,
+            quad=quad,
+        )
+        await self.latest.put(judged.screenshot, self.uows, batching=self.batching)
         self._shots[caller.screen.id] = judged.screenshot  # the next shot's "previous" (frozen)
         self.counters.screenshots += 1
         verdict = judged.result.verdict.value
@@ -340,6 +391,16 @@ async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
         await asyncio.sleep(seconds)
 
 
+async def _sweeper(monitor: Monitor) -> None:
+    while True:
+        try:
+            await monitor.sweep()
+        except Exception:  # one failed round must not end the loop
+            log.exception("offline sweep failed")
+        delay = (monitor.next_sweep_at() - monitor.clock.now()).total_seconds()
+        await asyncio.sleep(min(SWEEP_S, max(SWEEP_NAP_S, delay)))
+
+
 async def _flusher(monitor: Monitor) -> None:
     while True:
         with contextlib.suppress(TimeoutError):
@@ -356,7 +417,7 @@ async def run(container: Container) -> None:
     monitor.batching = True
     tasks = [
         asyncio.create_task(_flusher(monitor)),
-        asyncio.create_task(_every(SWEEP_S, monitor.sweep, "offline sweep")),
+        asyncio.create_task(_sweeper(monitor)),
         asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
         asyncio.create_task(monitor.notifier.run()),
     ]

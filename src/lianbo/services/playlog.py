@@ -27,24 +27,33 @@ started in, per (region, tier, asset). Raw rows are deleted after
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from lianbo.adapters.db.repos.monitoring import ScreenFacts
+from lianbo.adapters.db.repos.playlog import PlayRecord
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.errors import InvalidInput, TooLarge
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
-from lianbo.domain.monitoring.playlog import PlayCheck, PlayRow, check_play
+from lianbo.domain.monitoring.playlog import (
+    Allowed,
+    Kept,
+    PlayCheck,
+    check_batch,
+    parse_row,
+    roll_up,
+)
 from lianbo.protocol.reports import PLAYLOG_BATCH_MAX
 from lianbo.services.alarms import observation
 from lianbo.services.programme import Programme
 
+__all__ = ["Outcome", "entries_of", "ingest", "judge", "off_schedule", "parse_row"]
+
 SLOT_MIN_S = 60.0
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass
@@ -74,31 +83,34 @@ def entries_of(body: Any) -> list[Any]:
     return entries
 
 
-def parse_row(raw: Any) -> PlayRow:
-    """One entry as a ``PlayRow``; ValueError names what is wrong."""
-    if not isinstance(raw, dict):
-        raise ValueError("not an object")
-    sha256 = raw.get("sha256")
-    if not isinstance(sha256, str) or not _SHA256.match(sha256):
-        raise ValueError("sha256 is not 64 lowercase hex digits")
-    schedule_id = raw.get("schedule_id")
-    if schedule_id is not None and (not isinstance(schedule_id, str) or len(schedule_id) > 32):
-        raise ValueError("schedule_id is not a schedule id")
-    times = []
-    for name in ("started_at", "ended_at"):
-        value = raw.get(name)
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None:
-            raise ValueError(f"{name} is not an RFC 3339 time with offset")
-        times.append(moment)
-    return PlayRow(sha256, schedule_id, times[0], times[1])
+def allowed_by(programme: Programme | None) -> Allowed:
+    """``programme.allowed`` worked out once per timeline entry a batch touches.
 
+    A batch's rows fall in a few entries, mostly in time order: the last
+    entry found answers the next row when it covers it. That shortcut is
+    only taken when the timeline's entries are in order and do not overlap,
+    so the entry covering a moment is the one ``entry_at`` would find.
+    """
+    if programme is None:
+        return lambda _moment: {}
+    plan = programme
+    ordered = all(a.end <= b.start for a, b in pairwise(plan.timeline))
+    memo: dict[int, dict[str, set[str | None]]] = {}
+    last: list[Any] = [None, None, {}]  # start, end, allowed (of the last entry found)
 
-def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+    def allowed(moment: datetime) -> dict[str, set[str | None]]:
+        if ordered and last[0] is not None and last[0] <= moment < last[1]:
+            found: dict[str, set[str | None]] = last[2]
+            return found
+        entry = plan.entry_at(moment)
+        if entry is None:
+            return {}
+        if id(entry) not in memo:
+            memo[id(entry)] = plan.allowed(moment)
+        last[:] = [entry.start, entry.end, memo[id(entry)]]
+        return memo[id(entry)]
+
+    return allowed
 
 
 def judge(
@@ -106,61 +118,47 @@ def judge(
     programme: Programme | None,
     content: dict[str, tuple[str, bool]],
     now: datetime,
-) -> tuple[list[tuple[int, PlayRow, PlayCheck, str]], list[dict[str, Any]]]:
+) -> tuple[list[Kept], list[dict[str, Any]]]:
     """(kept rows with their check and reason, rejected {index, reason})."""
     approved = {s for s, (_, ok) in content.items() if ok}
-    known = set(content)
-
-    memo: dict[int, dict[str, set[str | None]]] = {}
-
-    def allowed(moment: datetime) -> dict[str, set[str | None]]:
-        # A batch's rows fall in a few timeline entries: work each out once.
-        entry = programme.entry_at(moment) if programme is not None else None
-        if entry is None or programme is None:
-            return {}
-        key = id(entry)
-        if key not in memo:
-            memo[key] = programme.allowed(moment)
-        return memo[key]
-
-    kept: list[tuple[int, PlayRow, PlayCheck, str]] = []
-    rejected: list[dict[str, Any]] = []
-    for index, raw in enumerate(raw_entries):
-        try:
-            row = parse_row(raw)
-        except ValueError as error:
-            rejected.append({"index": index, "reason": f"malformed: {error}"})
-            continue
-        result = check_play(row, allowed, approved, known, now)
-        if result.check is PlayCheck.REJECTED:
-            rejected.append({"index": index, "reason": result.reason})
-        else:
-            kept.append((index, row, result.check, result.reason))
-    return kept, rejected
+    return check_batch(raw_entries, allowed_by(programme), approved, set(content), now)
 
 
-def off_schedule(
-    rows: Sequence[tuple[int, PlayRow, PlayCheck, str]], programme: Programme | None
-) -> list[dict[str, Any]]:
+def off_schedule(rows: Sequence[Kept], programme: Programme | None) -> list[dict[str, Any]]:
     """Scheduled slots in the covered span with no ``ok`` play (see module doc)."""
     if programme is None or not rows:
         return []
     start = min(r.started_at for _, r, _, _ in rows)
     end = max(r.ended_at for _, r, _, _ in rows)
+    played = [r for _, r, check, _ in rows if check is PlayCheck.OK]
     missed = []
     for entry, shas in programme.slots(start, end):
         low, high = max(start, entry.start), min(end, entry.end)
         if (high - low).total_seconds() < SLOT_MIN_S:
             continue
-        played = any(
-            check is PlayCheck.OK and r.sha256 in shas and r.started_at < high and r.ended_at > low
-            for _, r, check, _ in rows
-        )
-        if not played:
+        if not any(r.sha256 in shas and r.started_at < high and r.ended_at > low for r in played):
             missed.append(
                 {"schedule_id": entry.schedule_id, "from": low.isoformat(), "to": high.isoformat()}
             )
     return missed
+
+
+def _records(
+    screen: ScreenFacts, kept: Sequence[Kept], asset_of: dict[str, str], now: datetime
+) -> list[PlayRecord]:
+    return [
+        (
+            screen.id,
+            row.sha256,
+            asset_of.get(row.sha256),
+            row.schedule_id,
+            row.started_at,
+            row.ended_at,
+            now,
+            check.value,
+        )
+        for _, row, check, _ in kept
+    ]
 
 
 async def ingest(
@@ -171,39 +169,23 @@ async def ingest(
     now: datetime,
 ) -> Outcome:
     """Check, store and roll up one batch from ``screen`` (one transaction)."""
-    shas = [
-        r["sha256"] for r in raw_entries if isinstance(r, dict) and isinstance(r.get("sha256"), str)
-    ]
-    facts = await uow.monitoring.content(shas)
+    shas = {r.get("sha256") for r in raw_entries if isinstance(r, dict)}
+    facts = await uow.monitoring.content([s for s in shas if isinstance(s, str)])
     content = {s: (f.asset_id, f.approved) for s, f in facts.items()}
     kept, rejected = judge(raw_entries, programme, content, now)
     outcome = Outcome(accepted=len(kept), rejected=rejected)
-    rows: list[dict[str, Any]] = []
-    rollups: defaultdict[tuple[datetime, str], list[float]] = defaultdict(lambda: [0, 0.0])
-    for index, row, check, reason in kept:
-        asset_id = content.get(row.sha256, (None, False))[0]
-        rows.append(
-            {
-                "terminal_id": screen.id,
-                "sha256": row.sha256,
-                "asset_id": asset_id,
-                "schedule_id": row.schedule_id,
-                "started_at": row.started_at,
-                "ended_at": row.ended_at,
-                "received_at": now,
-                "verdict": check.value,
-            }
-        )
-        totals = rollups[(_hour(row.started_at), asset_id or row.sha256)]
-        totals[0] += 1
-        totals[1] += (row.ended_at - row.started_at) / timedelta(seconds=1)
-        if check is PlayCheck.UNAUTHORISED:
-            outcome.unauthorised.append({"index": index, "sha256": row.sha256, "reason": reason})
-    await uow.monitoring.add_plays(rows)
+    outcome.unauthorised = [
+        {"index": index, "sha256": row.sha256, "reason": reason}
+        for index, row, check, reason in kept
+        if check is PlayCheck.UNAUTHORISED
+    ]
+    asset_of = {s: f.asset_id for s, f in facts.items()}
+    totals = roll_up((row for _, row, _, _ in kept), asset_of)
+    await uow.monitoring.add_plays(_records(screen, kept, asset_of, now))
     await uow.monitoring.add_rollups(
         [
-            (hour, screen.region, screen.tier, key, int(p), float(s))
-            for (hour, key), (p, s) in rollups.items()
+            (hour, screen.region, screen.tier, key, plays, seconds)
+            for (hour, key), (plays, seconds) in totals.items()
         ]
     )
     await uow.commit()

@@ -7,13 +7,20 @@ transition is also stored (``presence_log``) for uptime reports.
 Heartbeats are ingested in batches: the route admits a heartbeat (rate
 limit), queues it in the ``HeartbeatBatcher`` and answers at once; the
 monitor's flusher writes a batch every ``FLUSH_S`` seconds (or as soon as
-``MAX_BATCH`` are waiting) in one transaction: one ``UPDATE`` for last-seen,
-one ``INSERT`` of transitions, one replace of status reports.
+``MAX_BATCH`` are waiting) in one transaction: a few last-seen ``UPDATE``
+statements (each screen is stamped with its own latest heartbeat, rounded
+up within ``STAMP_S`` steps: one statement per step), one ``INSERT`` of
+transitions, one replace of status reports.
+
+Offline is found by ``sweep``; when to sweep is the monitor's schedule
+(``domain.monitoring.deadlines``), fed from ``Ingested.seen`` and, after a
+restart, from ``online_last_seen``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +31,7 @@ import structlog
 from lianbo.adapters.db.repos.monitoring import ScreenFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.ports import Clock
-from lianbo.domain.terminals import Terminal
+from lianbo.domain.terminals import Terminal, TerminalFilter, TerminalStatus
 
 log = structlog.get_logger()
 
@@ -32,6 +39,8 @@ FLUSH_S = 0.5
 MAX_BATCH = 5000  # stays under the bound-parameter limits of SQLite and asyncpg
 MIN_INTERVAL_S = 2.0  # a terminal may send one heartbeat per this many seconds ...
 BURST = 3  # ... after a burst of this many (a reconnect sends a few at once)
+STAMP_S = 0.1  # a batched heartbeat is stored at most this much later than it came
+LOAD_PAGE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,29 +101,52 @@ class HeartbeatBatcher:
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
-    """What a batch changed: screens back online, and facts of every sender."""
+    """What a batch changed: screens back online, facts of every sender, and
+    the last-seen time stored for each sender that is online now."""
 
     came_back: list[ScreenFacts]
     screens: dict[str, ScreenFacts]
+    seen: dict[str, datetime] = field(default_factory=dict)
+
+
+def stamps(beats: Sequence[Beat]) -> dict[str, datetime]:
+    """Each sender's last-seen time to store: its latest heartbeat, moved up
+    to the latest heartbeat of the same ``STAMP_S`` step. Never earlier than
+    the heartbeat (a screen is not called offline before its hold-off), at
+    most ``STAMP_S`` later, and a 0.5 s batch shares about six stamps."""
+    latest: dict[str, datetime] = {}
+    for beat in beats:
+        known = latest.get(beat.terminal_id)
+        if known is None or beat.at > known:
+            latest[beat.terminal_id] = beat.at
+    steps: dict[int, datetime] = {}
+    for at in latest.values():
+        step = math.floor(at.timestamp() / STAMP_S)
+        steps[step] = max(at, steps.get(step, at))
+    return {t: steps[math.floor(at.timestamp() / STAMP_S)] for t, at in latest.items()}
 
 
 async def ingest(uow: UnitOfWork, beats: Sequence[Beat]) -> Ingested:
     """Write a batch of heartbeats in one transaction."""
-    ids = list(dict.fromkeys(b.terminal_id for b in beats))
-    if not ids:
+    seen = stamps(beats)
+    if not seen:
         return Ingested([], {})
-    screens = await uow.monitoring.screens(ids)
-    latest = max(b.at for b in beats)
-    await uow.terminals.mark_seen(ids, latest)
+    screens = await uow.monitoring.screens(list(seen))
+    groups: dict[datetime, list[str]] = {}
+    for terminal_id, at in seen.items():
+        groups.setdefault(at, []).append(terminal_id)
+    for at, ids in groups.items():
+        await uow.terminals.mark_seen(ids, at)
     came_back = [s for s in screens.values() if s.status in ("offline", "pending")]
     await uow.monitoring.add_transitions(
-        [(s.id, s.region, s.tier, "online", latest) for s in came_back]
+        [(s.id, s.region, s.tier, "online", seen[s.id]) for s in came_back]
     )
     await uow.reports.save([(b.terminal_id, b.at, b.status) for b in beats if b.status is not None])
     await uow.commit()
     for screen in came_back:
         log.info("terminal online", terminal_id=screen.id, name=screen.name)
-    return Ingested(came_back, screens)
+    online = {t: at for t, at in seen.items() if t in screens and screens[t].status != "retired"}
+    return Ingested(came_back, screens, online)
 
 
 async def record_heartbeat(
@@ -133,9 +165,12 @@ async def record_heartbeats(uow: UnitOfWork, clock: Clock, terminal_ids: list[st
     await ingest(uow, [Beat(t, now) for t in terminal_ids])
 
 
-async def sweep(uow: UnitOfWork, clock: Clock, hold_off: timedelta) -> list[ScreenFacts]:
-    """Mark online terminals unseen for ``hold_off`` as offline; their facts."""
-    now = clock.now()
+async def sweep(
+    uow: UnitOfWork, clock: Clock, hold_off: timedelta, *, now: datetime | None = None
+) -> list[ScreenFacts]:
+    """Mark online terminals unseen for more than ``hold_off`` as offline;
+    their facts. ``now`` defaults to the clock's."""
+    now = now or clock.now()
     gone = await uow.terminals.mark_unseen_offline(now - hold_off)
     screens = await uow.monitoring.screens(gone) if gone else {}
     await uow.monitoring.add_transitions(
@@ -145,6 +180,20 @@ async def sweep(uow: UnitOfWork, clock: Clock, hold_off: timedelta) -> list[Scre
     for terminal_id in gone:
         log.info("terminal offline", terminal_id=terminal_id)
     return [screens[t] for t in gone if t in screens]
+
+
+async def online_last_seen(uow: UnitOfWork) -> dict[str, datetime]:
+    """Every online terminal and when it was last seen, as stored (the
+    sweeper's schedule after a restart)."""
+    found: dict[str, datetime] = {}
+    where = TerminalFilter(status=TerminalStatus.ONLINE)
+    offset = 0
+    while True:
+        page, _ = await uow.terminals.search(where, limit=LOAD_PAGE, offset=offset)
+        found |= {t.id: t.last_seen_at for t in page if t.last_seen_at is not None}
+        if len(page) < LOAD_PAGE:
+            return found
+        offset += LOAD_PAGE
 
 
 async def sweep_offline(uow: UnitOfWork, clock: Clock, hold_off: timedelta) -> list[str]:

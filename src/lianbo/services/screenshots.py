@@ -8,22 +8,32 @@ pHash track (``domain/monitoring/verification``): match, mismatch, black,
 frozen or unknown. The verdict feeds the alarm book (two mismatches in a row
 → critical ``content-mismatch``); the shot is kept in the blob store as the
 terminal's latest (monitoring wall) and as alarm evidence.
+
+A camera shot is registered first with the terminal's screen quad
+(``domain/monitoring/quad``). Decoding and hashing run in a worker thread
+(Pillow lets go of the GIL while it decodes and resizes, so concurrent
+shots use every core); the latest-screenshot rows are written in batches
+by the server's flusher (``LatestShots``), as heartbeats are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot, TrackFacts
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.media.screenshots import measure_screenshot
-from lianbo.domain.errors import InvalidInput, TooLarge
+from lianbo.adapters.media.screenshots import Measured, measure_photo, measure_screenshot
+from lianbo.domain.errors import Conflict, InvalidInput, TooLarge, Unprocessable
 from lianbo.domain.monitoring.alarms import Observation
+from lianbo.domain.monitoring.quad import Quad, check_quad
 from lianbo.domain.monitoring.screens import observations
 from lianbo.domain.monitoring.verification import (
     Expected,
@@ -35,6 +45,8 @@ from lianbo.domain.monitoring.verification import (
 )
 from lianbo.services.alarms import with_evidence
 from lianbo.services.programme import Programme
+
+log = structlog.get_logger()
 
 MAX_BYTES = 8 * 1024 * 1024
 FUTURE_SLACK = timedelta(seconds=120)
@@ -52,7 +64,9 @@ def media_type_of(data: bytes) -> str:
     raise InvalidInput("a screenshot is a JPEG or PNG image", field="file")
 
 
-def check_upload(data: bytes, taken_at: datetime, source: str, now: datetime) -> str:
+def check_upload(
+    data: bytes, taken_at: datetime, source: str, now: datetime, *, stub: bool = False
+) -> str:
     """Refuse what cannot be a screenshot; returns its media type."""
     if len(data) > MAX_BYTES:
         raise TooLarge(f"a screenshot is at most {MAX_BYTES} bytes", field="file")
@@ -63,6 +77,8 @@ def check_upload(data: bytes, taken_at: datetime, source: str, now: datetime) ->
         raise InvalidInput("taken_at is in the future or more than a day ago", field="taken_at")
     if source not in SOURCES:
         raise InvalidInput(f"source is one of {', '.join(SOURCES)}", field="source")
+    if stub and source == "camera":  # a stand-in picture is never a camera's photo
+        raise Unprocessable("a stub picture cannot come from a camera", field="stub")
     return media_type
 
 
@@ -106,8 +122,16 @@ def store(blobs: LocalBlobStore, data: bytes) -> str:
     return sha256
 
 
+def measure_and_store(
+    blobs: LocalBlobStore, data: bytes, quad: Quad | None
+) -> tuple[Measured, str]:
+    """Hash the shot (registered by ``quad`` when given), then keep it; one
+    worker-thread hop for both. A shot that does not decode is not kept."""
+    measured = measure_screenshot(data) if quad is None else measure_photo(data, quad)
+    return measured, store(blobs, data)
+
+
 async def judge(
-    uow: UnitOfWork,
     blobs: LocalBlobStore,
     screen: ScreenFacts,
     programme: Programme | None,
@@ -117,18 +141,20 @@ async def judge(
     now: datetime,
     *,
     stub: bool = False,
+    quad: Quad | None = None,
 ) -> Judged:
-    """Measure, verify, store one screenshot (the caller feeds the alarms).
+    """Measure, verify and keep one screenshot; the caller stores its row
+    (``LatestShots``) and feeds the alarms.
 
     A ``stub`` (a headless player's stand-in picture, not read from a
     screen) is kept for the wall but proves nothing: verdict ``unknown``.
+    A camera shot comes with its terminal's screen ``quad``.
     """
     data, media_type, taken_at, source = upload
-    measured = await asyncio.to_thread(measure_screenshot, data)
+    measured, sha256 = await asyncio.to_thread(measure_and_store, blobs, data, quad)
     expected, evidence = expected_of(programme, track, taken_at)
     last, since = _previous(previous, evidence, expected)
     result = Verification(Verdict.UNKNOWN) if stub else verify(measured.shot, expected, last, since)
-    sha256 = await asyncio.to_thread(store, blobs, data)
     shot = Screenshot(
         screen.id,
         sha256,
@@ -141,12 +167,50 @@ async def judge(
         measured.shot.phash,
         evidence,
     )
-    await uow.monitoring.put_screenshot(shot)
-    await uow.commit()
     extra = {"screenshot": sha256, "expected": evidence, "distance": result.distance}
     made = [] if stub else observations(result, screen.id, screen.tier)
     found = [with_evidence(o, **extra) for o in made]
     return Judged(result, evidence, found, shot)
+
+
+class LatestShots:
+    """Each terminal's latest screenshot on its way to the store.
+
+    With ``batching`` (the server's background job runs a flusher) a shot
+    waits here, the newest per terminal winning, until ``flush`` writes all
+    of them in one transaction; the monitoring wall is then at most one
+    flush behind and the request path has no transaction. Without it (CLI,
+    tests without a lifespan) each shot is written at once.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, Screenshot] = {}
+
+    async def put(
+        self, shot: Screenshot, uows: Callable[[], UnitOfWork], *, batching: bool
+    ) -> None:
+        """Hold ``shot`` for the next flush, or write it now."""
+        if batching:
+            self._held[shot.terminal_id] = shot
+            return
+        async with uows() as uow:
+            await uow.monitoring.put_screenshot(shot)
+            await uow.commit()
+
+    async def flush(self, uows: Callable[[], UnitOfWork]) -> int:
+        """Write the held shots; how many. A failed write is logged, not
+        raised: those rows are lost and the screens' next shots replace them."""
+        held, self._held = self._held, {}
+        if not held:
+            return 0
+        try:
+            async with uows() as uow:
+                await uow.monitoring.put_screenshots(list(held.values()))
+                await uow.commit()
+        except Exception:  # the flusher must go on; blobs and alarms are already kept
+            log.exception("latest screenshots flush failed", shots=len(held))
+            return 0
+        return len(held)
 
 
 def _previous(
@@ -159,3 +223,18 @@ def _previous(
         return None, []
     start = float(previous.expected.get("at_s") or 0.0)
     return previous.phash, between(expected.track, start, expected.offset_s)
+
+
+async def quad_of(uow: UnitOfWork, terminal_id: str, source: str) -> Quad | None:
+    """The screen quad a ``camera`` shot is registered with (None for a framebuffer
+    shot); ``Conflict`` when the terminal has none, so nothing is stored."""
+    if source != "camera":
+        return None
+    stored = await uow.monitoring.screen_quad(terminal_id)
+    if stored is None:
+        raise Conflict(
+            "this terminal has no screen quad, so a camera shot cannot be registered: "
+            f"PUT /api/v1/terminals/{terminal_id}/screen-quad first",
+            field="source",
+        )
+    return check_quad(stored)

@@ -21,6 +21,7 @@ import uvicorn
 from lianbo.adapters.fleet import mosquitto
 from lianbo.adapters.fleet.mqtt import Broker
 from lianbo.api.app import create_app
+from lianbo.api.serving import uvicorn_config
 from tests.support.env import Env
 from tests.support.services import free_port, missing
 
@@ -54,7 +55,7 @@ async def enrolled(env: Env, admin: dict[str, str], **fields: Any) -> tuple[str,
 async def served(env: Env) -> AsyncIterator[Served]:
     app = create_app(container=env.container)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    config = uvicorn_config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

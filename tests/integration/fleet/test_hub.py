@@ -63,6 +63,7 @@ async def test_a_malformed_message_is_dropped_and_the_socket_kept(served: Served
         for bad in ("not json", "[1, 2]", '{"type": "launch"}', '{"type": "time"}', b"\xff\xfe"):
             await ws.send(bad)
         await ws.send(json.dumps({"type": "status", "playing": "x"}))
+        assert (await next_message(ws))["type"] == "heartbeat"  # a status is a heartbeat
         await ws.send(json.dumps({"type": "ack", "id": "c1"}))
         await ws.send(json.dumps({"type": "time", "t0": 1.0}))
         reply = await next_message(ws)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianbo.adapters.db.tables import Base
@@ -105,3 +105,14 @@ class AlarmRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     evidence: Mapped[dict[str, Any]]
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ScreenQuadRow(Base):
+    """Where a screen's monitoring camera sees it: the screen's corners (TL, TR,
+    BR, BL) in the camera picture's pixels, for registering camera shots."""
+
+    __tablename__ = "terminal_screen_quads"
+
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quad: Mapped[list[list[float]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

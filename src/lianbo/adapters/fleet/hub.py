@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import structlog
 
 from lianbo.adapters.fleet.directory import Directory, refresh
-from lianbo.adapters.fleet.inbox import Inbox, Status
+from lianbo.adapters.fleet.inbox import Heartbeats, Inbox, Status
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Peer, Registry
 from lianbo.domain.ports import Clock
@@ -39,10 +39,16 @@ class Link(Protocol):
 
 class WebSocketHub:
     def __init__(
-        self, directory: Directory, seen: Seen, clock: Clock, *, heartbeat_seconds: float = 30
+        self,
+        directory: Directory,
+        seen: Seen,
+        clock: Clock,
+        *,
+        heartbeat_seconds: float = 30,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self._directory = directory
-        self._inbox = Inbox(clock)
+        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
         self._registry: Registry[Link] = Registry()
         self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)
@@ -147,11 +153,28 @@ class WebSocketHub:
 
     def _deliver(self, batches: list[tuple[Collection[Link], str]]) -> int:
         """Start every send now and return: the caller (a publish request)
-        never waits for the slowest screen. How many sockets it started on."""
-        sends = [link.send_text(frame) for links, frame in batches for link in links]
+        never waits for the slowest screen. How many sockets it started on.
+
+        Links that can write at once (``write_text``: the raw-transport
+        socket) are written in this loop; others get a send each."""
+        sends: list[Coroutine[Any, Any, None]] = []
+        written = failed = 0
+        for links, frame in batches:
+            for link in links:
+                write = getattr(link, "write_text", None)
+                if write is None:
+                    sends.append(link.send_text(frame))
+                    continue
+                try:
+                    write(frame)
+                    written += 1
+                except OSError:
+                    failed += 1
+        if failed:
+            log.info("fleet push not delivered to some sockets", failed=failed, total=written)
         if sends:
             self._later(self._collect(sends))
-        return len(sends)
+        return written + failed + len(sends)
 
     @staticmethod
     async def _collect(sends: list[Coroutine[Any, Any, None]]) -> None:

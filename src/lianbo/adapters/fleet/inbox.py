@@ -1,13 +1,20 @@
-"""What screens send up the channel, whichever transport carried it."""
+"""What screens send up the channel, whichever transport carried it.
+
+A ``status`` message is the screen's heartbeat (the body of
+``POST /terminal/v1/heartbeat``, without an HTTP request per beat): it is
+handed to the monitor's batcher and answered with a ``heartbeat`` message.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import structlog
 
+from lianbo.domain.errors import RateLimited
 from lianbo.domain.ports import Clock
 from lianbo.protocol.messages import TERMINAL_TYPES, MalformedMessage, Message, decode, time_reply
 
@@ -16,6 +23,15 @@ log = structlog.get_logger()
 STATUS_MAX_BYTES = 2048  # what is kept of a status report, per screen
 ACKS_KEPT = 10_000  # command acknowledgements remembered (oldest forgotten first)
 WARN_EVERY_S = 60.0  # a misbehaving screen is logged once a minute, not per message
+HEARTBEAT_MAX_BYTES = 16 * 1024  # as POST /terminal/v1/heartbeat
+
+
+class Heartbeats(Protocol):
+    """Where heartbeats go (``services.monitoring.Monitor``)."""
+
+    def beat(self, terminal_id: str, status: dict[str, Any] | None) -> datetime:
+        """Admit one heartbeat without waiting; ``RateLimited`` when flooding."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +41,12 @@ class Status:
 
 
 class Inbox:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(
+        self, clock: Clock, heartbeats: Heartbeats | None = None, heartbeat_seconds: float = 30
+    ) -> None:
         self._clock = clock
+        self._heartbeats = heartbeats
+        self._heartbeat_seconds = heartbeat_seconds
         self._statuses: dict[str, Status] = {}
         self._acks: dict[tuple[str, str], float] = {}  # (terminal, command id) -> when
         self._warned: dict[str, float] = {}
@@ -51,7 +71,21 @@ class Inbox:
         elif message.type == "status":
             body = message.body if len(raw) <= STATUS_MAX_BYTES else {"truncated": True}
             self._statuses[terminal_id] = Status(self.now(), body)
+            if self._heartbeats is not None:
+                return self._heartbeat(terminal_id, message.body, len(raw))
         return None
+
+    def _heartbeat(self, terminal_id: str, status: dict[str, Any], size: int) -> Message:
+        if size > HEARTBEAT_MAX_BYTES:
+            return Message("heartbeat", {"refused": "status report over 16 KB", "retry_after": 0})
+        assert self._heartbeats is not None
+        try:
+            at = self._heartbeats.beat(terminal_id, status or None)
+        except RateLimited as error:
+            refused = {"refused": error.message, "retry_after": error.retry_after}
+            return Message("heartbeat", refused)
+        body = {"server_time": at.timestamp(), "heartbeat_seconds": self._heartbeat_seconds}
+        return Message("heartbeat", body)
 
     def _warn(self, terminal_id: str, error: str) -> None:
         now = time.monotonic()

@@ -24,7 +24,7 @@ import structlog
 
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.directory import Directory, refresh
-from lianbo.adapters.fleet.inbox import Inbox, Status
+from lianbo.adapters.fleet.inbox import Heartbeats, Inbox, Status
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Registry
 from lianbo.domain.ports import Clock
@@ -54,10 +54,11 @@ class MqttFleet:
         clock: Clock,
         *,
         heartbeat_seconds: float = 30,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self._broker = broker
         self._directory = directory
-        self._inbox = Inbox(clock)
+        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
         self._registry: Registry[str] = Registry()
         self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)

@@ -1,11 +1,14 @@
 """Measure a screenshot for monitoring: pHash, black; camera shots registered.
 
-Screenshots are hashed the way ``tracks.py`` hashes frames: a gray copy
-``WORK_WIDTH`` (256) px wide, then ``tracks.picture_hashes`` (imagehash,
-32×32 DCT) of the full picture and of the picture above / below a ticker
-band. JPEG is decoded with Pillow's ``draft()`` at a reduced scale (the
-decoder's own 1/2…1/8 DCT scaling), so a 1080p JPEG costs a 480×270 decode
-— that is what makes ≥ 200 verifications/s possible on two cores.
+Screenshots are hashed the way ``tracks.py`` hashes frames: imagehash's
+pHash (32×32 LANCZOS, DCT) of the full picture and of the picture above /
+below a ticker band, all from one small gray picture (``phash.phashes``,
+which shrinks them in one shared pass). That picture is the decoder's own:
+JPEG is decoded in gray with Pillow's ``draft()`` at the deepest DCT
+scaling (1/2…1/8) that keeps it at least ``DRAFT_WIDTH`` px wide (a 1080p
+shot decodes at 240×135); other formats are box-reduced to the same size.
+A 1080p JPEG costs about 2.5 ms of one core, most of it the JPEG's
+entropy decoding, which no scaling avoids.
 
 Camera photos of a screen are registered first: the caller gives the four
 corners of the screen in the photo (top-left, top-right, bottom-right,
@@ -28,9 +31,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from lianbo.adapters.media.detect import refuse
-from lianbo.adapters.media.hashes import phash_bytes
+from lianbo.adapters.media.phash import phashes
 from lianbo.adapters.media.tracks import BAND as BAND  # re-exported: the band size
-from lianbo.adapters.media.tracks import WORK_WIDTH, band_rows, picture_hashes, work_picture
+from lianbo.adapters.media.tracks import band_regions, picture_hashes
+from lianbo.domain.monitoring.quad import inside
 from lianbo.domain.monitoring.verification import Shot
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -39,6 +43,9 @@ FORMATS = ("JPEG", "PNG", "WEBP")
 _BLACK_LEVEL = 0.10 * 255  # as qc / FFmpeg blackdetect: 10 % above black ...
 _BLACK_FRACTION = 0.98  # ... for 98 % of the pixels
 _REGISTERED = (640, 360)  # a registered camera shot, before hashing
+DRAFT_WIDTH = 128  # the hashed picture is at least this wide: 4 px per column of 32
+MIN_SIZE = (64, 36)  # smaller is no screenshot of a screen
+_SCALES = (8, 4, 2)  # JPEG's DCT scalings, deepest first
 
 Point = tuple[float, float]
 
@@ -79,49 +86,61 @@ def open_screenshot(data: bytes) -> Image.Image:
     return image
 
 
-def _gray(image: Image.Image, width: int) -> Image.Image:
-    """A gray copy about ``width`` wide, decoded at reduced size where possible."""
+def _scale(width: int, least: int) -> int:
+    """The deepest reduction (8, 4, 2 or 1) that keeps ``width`` at least ``least``."""
+    return next((scale for scale in _SCALES if width // scale >= least), 1)
+
+
+def _gray(image: Image.Image, least: int) -> np.ndarray:
+    """A gray copy at least ``least`` px wide, decoded reduced where the format allows.
+
+    JPEG decodes at reduced size itself (``draft``); other formats are
+    decoded whole and box-reduced by the same factor, so both give the same
+    size for the same picture.
+    """
+    scale = _scale(image.width, least)
     try:
-        image.draft("L", (width, max(1, image.height * width // max(image.width, 1))))
+        image.draft("L", (image.width // scale, image.height // scale))
         image.load()
-        return image.convert("L")
+        gray = image.convert("L")
     except (OSError, SyntaxError, ValueError) as exc:
         raise refuse(f"broken image ({exc})") from exc
+    factor = _scale(gray.width, least)
+    if factor > 1:
+        gray = gray.reduce(factor)
+    return np.asarray(gray)
 
 
-def _measure(gray: Image.Image, width: int, height: int) -> Measured:
-    small = work_picture(gray)
-    luma = np.asarray(small)
+def _measure(luma: np.ndarray, width: int, height: int) -> Measured:
+    """Black, mean luma and every pHash of one small gray picture."""
     black = int(np.count_nonzero(luma <= _BLACK_LEVEL)) >= _BLACK_FRACTION * luma.size
-    phash, above, below = (int.from_bytes(h, "big") for h in picture_hashes(small))
-    filled = int.from_bytes(phash_bytes(Image.fromarray(_fill_band(luma))), "big")
-    shot = Shot(phash, black, (filled,), above, below)
-    return Measured(shot, float(luma.mean()), width, height, above)
+    full, above, below = band_regions(luma.shape[0])
+    # The picture with its bottom band replaced by a mirror of the rows above:
+    # a ticker hides the content there, and a mirror keeps the low frequencies
+    # pHash looks at close to the hidden original (for tracks stored before
+    # band crops, which hold the full frame only).
+    filled = np.concatenate([above, above[::-1][: len(full) - len(above)]])
+    phash, up, down, mirrored = phashes(luma, (full, above, below, filled))
+    shot = Shot(phash, black, (mirrored,), up, down)
+    return Measured(shot, float(luma.mean()), width, height, up)
 
 
 def phash_above_band(gray: Image.Image) -> bytes:
-    """pHash of ``gray`` (a ``WORK_WIDTH`` wide gray copy) without its bottom ``BAND``."""
+    """pHash of ``gray`` (a small gray picture) without its bottom ``BAND``."""
     return picture_hashes(gray)[1]
 
 
-def _fill_band(luma: np.ndarray) -> np.ndarray:
-    """``luma`` with its bottom ``BAND`` replaced by a mirror of the rows above.
-
-    A ticker band hides the content there; a mirror keeps the low
-    frequencies pHash looks at close to the hidden original (for tracks
-    stored before band crops, which hold the full frame only).
-    """
-    band = band_rows(luma.shape[0])
-    out = luma.copy()
-    out[-band:] = luma[-2 * band : -band][::-1]
-    return out
+def _check_size(width: int, height: int) -> None:
+    if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+        raise refuse(f"image too small to verify ({width}×{height} pixels)")
 
 
 def measure_screenshot(data: bytes) -> Measured:
     """pHash and black of a framebuffer screenshot (JPEG/PNG/WEBP bytes)."""
     with open_screenshot(data) as image:
         size = image.size
-        gray = _gray(image, WORK_WIDTH)
+        _check_size(*size)
+        gray = _gray(image, DRAFT_WIDTH)
     return _measure(gray, *size)
 
 
@@ -145,8 +164,10 @@ def measure_photo(data: bytes, quad: Sequence[Point]) -> Measured:
     """
     with open_screenshot(data) as image:
         size = image.size
+        _check_size(*size)
+        if not inside(quad, *size):
+            raise refuse(f"the screen quad lies outside this {size[0]}×{size[1]} photo")
         gray = _gray(image, 1280)
-    scale = gray.width / size[0], gray.height / size[1]
+    scale = gray.shape[1] / size[0], gray.shape[0] / size[1]
     scaled = [(x * scale[0], y * scale[1]) for x, y in quad]
-    screen = register(np.asarray(gray), scaled)
-    return _measure(Image.fromarray(screen), *size)
+    return _measure(register(gray, scaled), *size)

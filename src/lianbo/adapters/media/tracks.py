@@ -17,8 +17,8 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from PIL import Image
 
-from lianbo.adapters.media.hashes import phash_bytes
 from lianbo.adapters.media.loudness import LoudnessMeter
+from lianbo.adapters.media.phash import phashes
 from lianbo.adapters.media.proxy import LumaProxy, difference, is_black
 from lianbo.adapters.media.segments import RunTracker
 from lianbo.domain import qc
@@ -36,17 +36,23 @@ def band_rows(height: int) -> int:
     return max(1, round(height * BAND))
 
 
+def band_regions(height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices of the full picture, the picture above its bottom band, below its top band."""
+    band = band_rows(height)
+    return np.arange(height), np.arange(height - band), np.arange(band, height)
+
+
 def picture_hashes(gray: Image.Image) -> tuple[bytes, bytes, bytes]:
     """pHashes of ``gray``: the full picture, without its bottom band, without its top band.
 
-    ``gray`` is the ``WORK_WIDTH`` wide gray copy (``work_picture``,
-    ``frame_picture``); a band-free crop's hash stays close when a ticker
-    covers that band, which moves the full hash by 12–32 bits.
+    ``gray`` is a small gray copy (``work_picture``, ``frame_picture``; a
+    screenshot's reduced decode); a band-free crop's hash stays close when a
+    ticker covers that band, which moves the full hash by 12–32 bits. The
+    three share one horizontal pass (``phash.phashes``, imagehash's pHash).
     """
-    band = band_rows(gray.height)
-    above = gray.crop((0, 0, gray.width, gray.height - band))
-    below = gray.crop((0, band, gray.width, gray.height))
-    return phash_bytes(gray), phash_bytes(above), phash_bytes(below)
+    found = phashes(np.asarray(gray.convert("L")), band_regions(gray.height))
+    full, above, below = (value.to_bytes(8, "big") for value in found)
+    return full, above, below
 
 
 def work_picture(image: Image.Image) -> Image.Image:

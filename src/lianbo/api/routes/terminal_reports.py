@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
 from lianbo.api.deps import ContainerDep, bearer_token
@@ -30,8 +31,11 @@ def _own(caller: Caller, claimed: Any) -> None:
 
 
 @router.post("/playlog")
-async def post_playlog(request: Request, container: ContainerDep) -> dict[str, Any]:
-    """A batch of proof-of-play rows → {accepted, rejected: [{index, reason}], unauthorised}."""
+async def post_playlog(request: Request, container: ContainerDep) -> JSONResponse:
+    """A batch of proof-of-play rows → {accepted, rejected: [{index, reason}], unauthorised}.
+
+    The answer is rendered directly: it can name hundreds of rows, and
+    FastAPI's generic encoder walks every one of them first."""
     caller = await container.monitor.caller(container, bearer_token(request))
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_PLAYLOG_BYTES:  # refuse before reading it
@@ -47,7 +51,7 @@ async def post_playlog(request: Request, container: ContainerDep) -> dict[str, A
         _own(caller, body.get("terminal_id"))
     entries = playlog.entries_of(body)
     outcome = await container.monitor.playlog(container, caller, entries)
-    return outcome.as_json()
+    return JSONResponse(outcome.as_json())
 
 
 @router.post("/screenshot")

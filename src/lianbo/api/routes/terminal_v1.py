@@ -28,6 +28,7 @@ router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> EnrolResponse:
     """Exchange a one-time enrolment code for the terminal's token."""
     done = await terminals.enrol(uow, container.clock, container.keys, body.code)
+    container.manifest_cache.forget_terminal(done.terminal_id)  # a re-enrolment ends the old token
     terminal = await uow.terminals.get(done.terminal_id)
     assert terminal is not None  # enrol just checked it exists
     return EnrolResponse(

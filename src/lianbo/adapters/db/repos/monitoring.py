@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +17,11 @@ from lianbo.adapters.db.monitoring_tables import (
     PlayLogRow,
     PlayRollupRow,
     PresenceRow,
+    ScreenQuadRow,
     ScreenshotRow,
 )
+from lianbo.adapters.db.repos import playlog
+from lianbo.adapters.db.repos.playlog import PlayRecord
 from lianbo.adapters.db.tables import AssetRow, RenditionRow, TerminalRow
 from lianbo.domain.regions import subtree_range
 
@@ -112,10 +115,9 @@ class MonitoringRepository:
 
     # ------------------------------------------------------------ play logs
 
-    async def add_plays(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert play-log rows (dicts of ``PlayLogRow`` columns) in one statement."""
-        if rows:
-            await self.session.execute(insert(PlayLogRow), list(rows))
+    async def add_plays(self, rows: Sequence[PlayRecord]) -> None:
+        """Insert play-log rows (tuples in ``repos.playlog.COLUMNS`` order) in one statement."""
+        await playlog.insert_plays(self.session, rows)
 
     async def add_rollups(self, rollups: Sequence[Rollup]) -> None:
         """Add plays and seconds to the hourly rollups (insert or accumulate)."""
@@ -140,10 +142,7 @@ class MonitoringRepository:
 
     async def forget_plays(self, before: datetime) -> int:
         """Delete play-log rows that started before ``before``; how many."""
-        result = await self.session.execute(
-            delete(PlayLogRow).where(PlayLogRow.started_at < before)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return await playlog.forget_plays(self.session, before)
 
     async def play_count(self, terminal_id: str) -> int:
         return int(
@@ -296,28 +295,55 @@ class MonitoringRepository:
 
     async def put_screenshot(self, shot: Screenshot) -> None:
         """Replace the terminal's latest screenshot (one upsert)."""
-        values = {
-            "terminal_id": shot.terminal_id,
-            "sha256": shot.sha256,
-            "media_type": shot.media_type,
-            "taken_at": shot.taken_at,
-            "received_at": shot.received_at,
-            "source": shot.source,
-            "verdict": shot.verdict,
-            "distance": shot.distance,
-            "phash": f"{shot.phash:016x}",
-            "expected": shot.expected,
-        }
+        await self.put_screenshots([shot])
+
+    async def put_screenshots(self, shots: Sequence[Screenshot]) -> None:
+        """Replace each terminal's latest screenshot (one upsert of all; one
+        shot per terminal: a batch must not update a row twice)."""
+        rows = [
+            {
+                "terminal_id": shot.terminal_id,
+                "sha256": shot.sha256,
+                "media_type": shot.media_type,
+                "taken_at": shot.taken_at,
+                "received_at": shot.received_at,
+                "source": shot.source,
+                "verdict": shot.verdict,
+                "distance": shot.distance,
+                "phash": f"{shot.phash:016x}",
+                "expected": shot.expected,
+            }
+            for shot in shots
+        ]
+        if not rows:
+            return
         make = pg_insert if self._dialect == "postgresql" else sqlite_insert
-        statement = make(ScreenshotRow).values(values)
-        changed = {k: statement.excluded[k] for k in values if k != "terminal_id"}
+        statement = make(ScreenshotRow)
+        changed = {k: statement.excluded[k] for k in rows[0] if k != "terminal_id"}
         await self.session.execute(
-            statement.on_conflict_do_update(index_elements=["terminal_id"], set_=changed)
+            statement.on_conflict_do_update(index_elements=["terminal_id"], set_=changed), rows
         )
 
     async def screenshot(self, terminal_id: str) -> Screenshot | None:
         row = await self.session.get(ScreenshotRow, terminal_id)
         return _screenshot(row) if row else None
+
+    async def screen_quad(self, terminal_id: str) -> list[list[float]] | None:
+        """Where the terminal's monitoring camera sees its screen (None: not set)."""
+        row = await self.session.get(ScreenQuadRow, terminal_id)
+        return [list(point) for point in row.quad] if row else None
+
+    async def set_screen_quad(
+        self, terminal_id: str, quad: Sequence[Sequence[float]], at: datetime
+    ) -> None:
+        await self.session.merge(
+            ScreenQuadRow(terminal_id=terminal_id, quad=[list(p) for p in quad], updated_at=at)
+        )
+
+    async def delete_screen_quad(self, terminal_id: str) -> None:
+        row = await self.session.get(ScreenQuadRow, terminal_id)
+        if row is not None:
+            await self.session.delete(row)
 
     async def wall(
         self, within: str, region: str, tier: str | None, *, limit: int, offset: int

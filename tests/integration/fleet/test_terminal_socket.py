@@ -1,0 +1,250 @@
+"""The screens' lean socket (api/terminal_socket.py) on a real uvicorn: the
+wire protocol byte by byte, heartbeats over the socket, keepalive, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import struct
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from lianbo.api import terminal_socket
+from lianbo.domain.roles import Role
+from lianbo.sim.wire import CLOSE, PING, PONG, TEXT, client_frame, server_frames
+from tests.integration.fleet.conftest import Served
+from tests.integration.fleet.test_hub import next_message
+
+pytestmark = pytest.mark.integration
+
+PATH = "/terminal/v1/ws"
+
+
+class RawScreen:
+    """A hand-driven client: exact bytes out, frames in."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.buffer = bytearray()
+
+    @classmethod
+    async def open(cls, served: Served, request: bytes) -> tuple[RawScreen, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+        writer.write(request)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        return cls(reader, writer), head
+
+    async def frame(self, within: float = 3.0) -> tuple[int, bytes]:
+        while True:
+            frames = server_frames(self.buffer)
+            if frames:
+                first = frames[0]
+                # put back what came after the first frame
+                rest = b"".join(_unframed(op, p) for op, p in frames[1:])
+                self.buffer[:0] = rest
+                return first
+            chunk = await asyncio.wait_for(self.reader.read(65536), within)
+            if not chunk:
+                raise ConnectionResetError("closed")
+            self.buffer += chunk
+
+    async def message(self) -> dict[str, Any]:
+        while True:
+            opcode, payload = await self.frame()
+            if opcode == TEXT:
+                message: dict[str, Any] = json.loads(payload)
+                return message
+
+    async def close_code(self) -> int:
+        while True:
+            opcode, payload = await self.frame()
+            if opcode == CLOSE:
+                code: int = struct.unpack("!H", payload[:2])[0]
+                return code
+
+    def send(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def fragment(opcode: int, payload: bytes) -> bytes:
+    """A masked frame without FIN: more of the message follows."""
+    data = bytearray(client_frame(opcode, payload))
+    data[0] &= 0x7F
+    return bytes(data)
+
+
+def _unframed(opcode: int, payload: bytes) -> bytes:
+    size = len(payload)
+    head = struct.pack("!BB", 0x80 | opcode, size) if size < 126 else b""
+    assert head, "only short frames are put back"
+    return head + payload
+
+
+def upgrade(token: str | None = None, *, path: str = PATH, **changes: str) -> bytes:
+    headers = {
+        "Host": "x",
+        "Upgrade": "websocket",
+        "Connection": "keep-alive, Upgrade",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+        "Sec-WebSocket-Version": "13",
+        **({"Authorization": f"Bearer {token}"} if token else {}),
+        **changes,
+    }
+    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if v)
+    return f"GET {path} HTTP/1.1\r\n{lines}\r\n".encode()
+
+
+async def opened(served: Served, token: str) -> RawScreen:
+    screen, head = await RawScreen.open(served, upgrade(token))
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert (await screen.message())["type"] == "hello"
+    return screen
+
+
+async def screen_token(served: Served) -> tuple[str, str]:
+    admin = await served.env.as_role(Role.ADMIN)
+    return await served.screen(admin)
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"Sec-WebSocket-Key": "too-short"}, b"400"),
+        ({"Sec-WebSocket-Key": ""}, b"400"),
+        ({"Sec-WebSocket-Version": "8"}, b"426"),
+        ({"Connection": "keep-alive"}, None),  # not an upgrade at all: plain HTTP answers
+    ],
+)
+async def test_a_broken_handshake_gets_a_plain_http_error(
+    served: Served, changes: dict[str, str], status: bytes | None
+) -> None:
+    _, token = await screen_token(served)
+    screen, head = await RawScreen.open(served, upgrade(token, **changes))
+    assert not head.startswith(b"HTTP/1.1 101"), head
+    if status is not None:
+        assert head.split(b" ")[1] == status
+        body = await asyncio.wait_for(screen.reader.read(), 3)
+        assert json.loads(body)["error"]["code"] == "bad_handshake"
+    assert served.env.container.fleet.connected() == 0  # type: ignore[attr-defined]
+    screen.close()
+
+
+async def test_frames_ping_fragments_and_close(served: Served) -> None:
+    _, token = await screen_token(served)
+    screen = await opened(served, token)
+    screen.send(client_frame(PING, b"are you there"))
+    assert await screen.frame() == (PONG, b"are you there")
+    # a time request split over three fragments (text, continuation, final continuation)
+    body = json.dumps({"type": "time", "t0": 5.0}).encode()
+    first, middle, last = body[:4], body[4:9], body[9:]
+    screen.send(fragment(TEXT, first) + fragment(0x0, middle) + client_frame(0x0, last))
+    reply = await screen.message()
+    assert reply["type"] == "time" and reply["t0"] == 5.0
+    screen.send(client_frame(CLOSE, struct.pack("!H", 1000)))
+    assert await screen.close_code() == 1000
+    await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (b"\x81\x05hello", 1002),  # unmasked
+        (client_frame(TEXT, b"\xff\xfe\xfd"), 1007),  # not UTF-8
+        (b"\xc1" + client_frame(TEXT, b"{}")[1:], 1002),  # reserved bit
+        (client_frame(0x3, b"x"), 1002),  # reserved opcode
+        (client_frame(0x0, b"x"), 1002),  # continuation without a message
+        (struct.pack("!BBQ", 0x81, 0x80 | 127, 2 << 20) + b"mask", 1009),  # 2 MB frame
+    ],
+)
+async def test_a_protocol_violation_closes_with_its_code(
+    served: Served, frame: bytes, code: int
+) -> None:
+    _, token = await screen_token(served)
+    screen = await opened(served, token)
+    screen.send(frame)
+    assert await screen.close_code() == code
+    await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+
+
+async def test_a_status_message_is_a_heartbeat(served: Served) -> None:
+    terminal_id, token = await screen_token(served)
+    before = served.env.container.monitor.counters.heartbeats
+    async with connect(f"{served.ws_url}?token={token}") as ws:
+        await next_message(ws)
+        await ws.send(json.dumps({"type": "status", "clock_offset_ms": 12, "playing": "a1"}))
+        reply = await next_message(ws)
+        assert reply["type"] == "heartbeat" and reply["heartbeat_seconds"] == 30
+        assert abs(reply["server_time"] - served.env.container.clock.now().timestamp()) < 5
+        await served.env.container.monitor.settle()
+        async with served.env.container.uow() as uow:
+            report = await uow.reports.latest(terminal_id)
+        assert report is not None and report.status["playing"] == "a1"
+        assert served.env.container.monitor.counters.heartbeats == before + 1
+        for _ in range(5):  # a flood: the bucket holds three, then refusals
+            await ws.send(json.dumps({"type": "status"}))
+        replies = [await next_message(ws) for _ in range(5)]
+        refused = [r for r in replies if "refused" in r]
+        assert refused and all(r["retry_after"] >= 1 for r in refused)
+        assert served.env.container.monitor.counters.heartbeats < before + 6
+
+
+async def test_another_websocket_path_is_served_by_uvicorn(served: Served) -> None:
+    screen, head = await RawScreen.open(served, upgrade(path="/api/v1/nothing-here"))
+    assert head.split(b" ")[1] in (b"403", b"404"), head
+    screen.close()
+
+
+async def test_a_silent_socket_is_pinged_then_dropped(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(terminal_socket, "PING_S", 0.3)
+    fleet: Any = served.env.container.fleet
+    _, token = await screen_token(served)
+    _, other = await screen_token(served)
+    silent = await opened(served, token)
+    lively = await opened(served, other)
+    assert (await silent.frame())[0] == PING  # pinged...
+    for _ in range(6):  # ... the lively one answers its pings, the silent one does not
+        opcode, payload = await lively.frame()
+        if opcode == PING:
+            lively.send(client_frame(PONG, payload))
+    await _until(lambda: fleet.connected() == 1)
+    with pytest.raises((ConnectionResetError, asyncio.IncompleteReadError, TimeoutError)):
+        while True:
+            await silent.frame(within=1.0)
+    lively.close()
+
+
+async def test_server_shutdown_says_service_restart(served: Served) -> None:
+    _, token = await screen_token(served)
+    screen = await opened(served, token)
+    kind: Any = served.env.container.fleet
+    sockets = [c for c in _connections(served) if isinstance(c, terminal_socket.TerminalSocket)]
+    assert len(sockets) == 1 and kind.connected() == 1
+    sockets[0].shutdown()
+    assert await screen.close_code() == 1012
+    assert kind.connected() == 0
+
+
+def _connections(served: Served) -> list[Any]:
+    found = [
+        c
+        for kind in terminal_socket.TerminalSocket.__subclasses__()
+        if kind.hub is served.env.container.fleet
+        for c in kind.sockets
+    ]
+    return found
+
+
+async def _until(condition: Any, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
