@@ -10,8 +10,10 @@ heartbeats and play logs from raw keep-alive HTTP clients (httpx costs more
 CPU per request than the server; see ``loadgen.py``) in ``clients``
 processes, one token per terminal, so the per-terminal rate limit is
 respected (each of ``size`` terminals may send a burst of 3, then one per
-2 s); screenshots with httpx (multipart). Only 2xx answers count. The
-figures include the load generators sharing the same two cores.
+2 s); screenshots with httpx (multipart). Only 2xx answers count. Then
+heartbeats the way connected screens send them, as ``status`` messages on
+their sockets (``socket_beats.py``). The figures include the load
+generators sharing the same two cores.
 
 Latencies are computed with the real services over the same database and
 a fake clock (in-process app, real verification): a screen dies at a random
@@ -43,7 +45,7 @@ import httpx
 from sqlalchemy import update
 from tests.integration.monitoring import corpus
 
-from bench import seed
+from bench import seed, socket_beats
 from bench.server import Server, served
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.bootstrap import bootstrap
@@ -53,7 +55,7 @@ from lianbo.domain.roles import Role
 from lianbo.domain.tokens import digest
 from lianbo.domain.users import SYSTEM
 from lianbo.logs import configure_logging
-from lianbo.services import users
+from lianbo.services import presence, users
 from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
 
@@ -480,6 +482,10 @@ def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, An
         figures |= _heartbeats(server.port, tokens, options)
         figures |= _playlog(server.port, tokens, str(asset["sha256"]), options)
         figures |= _screenshots(server, tokens, good, options)
+        time.sleep(2 * presence.MIN_INTERVAL_S * presence.BURST)  # rate-limit buckets refill
+        figures |= socket_beats.measure(
+            server.port, settings.sqlite_path, [t for _, t in tokens], STATUS, processes=2
+        )
     seconds = float(options.get("seconds", SECONDS))
     figures |= asyncio.run(_services(settings, tokens, str(asset["sha256"]), good, seconds))
     trials = int(options.get("trials", 10))

@@ -5,9 +5,12 @@ and quick set-up through the JSON API."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
 import threading
@@ -99,13 +102,16 @@ class Interceptor:
 
     ``forge_manifest`` puts the attacker's sha256 in place of the first file's
     in the signed manifest; ``forge_media`` flips bytes of every media file it relays.
-    The push channel is not relayed (404), so screens behind it poll.
+    The push channel is not relayed (404), so screens behind it poll — unless
+    ``relay_push``: then the WebSocket is tunnelled as bytes, its frames unread.
+    ``relayed`` lists every request's path (HTTP and WebSocket upgrades).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, relay_push: bool = False) -> None:
         self.upstream = ""
         self.forge_manifest: str | None = None  # a sha256 to put in the first file's place
         self.forge_media = False
+        self.relay_push = relay_push
         self.relayed: list[str] = []
         interceptor = self
 
@@ -138,6 +144,8 @@ class Interceptor:
         path = handler.path
         self.relayed.append(path)
         if path.startswith("/terminal/v1/ws"):
+            if self.relay_push:
+                return self._tunnel(handler)
             return self._answer(handler, 404, {}, b'{"error":{"message":"no push here"}}')
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else None
@@ -159,6 +167,22 @@ class Interceptor:
             not in ("content-length", "transfer-encoding", "connection", "content-encoding")
         }
         self._answer(handler, reply.status_code, kept, content)
+
+    def _tunnel(self, handler: BaseHTTPRequestHandler) -> None:
+        """The upgrade request as received, then bytes both ways until one side closes."""
+        url = httpx.URL(self.upstream)
+        try:
+            upstream = socket.create_connection((url.host, url.port or 80), timeout=10)
+        except OSError:
+            return self._answer(handler, 502, {}, b'{"error":{"message":"upstream down"}}')
+        lines = [f"{handler.command} {handler.path} {handler.request_version}"]
+        lines += [f"{key}: {value}" for key, value in handler.headers.items()]
+        upstream.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        handler.close_connection = True
+        try:
+            pump(handler.connection, upstream)
+        finally:
+            close_quietly(upstream)
 
     def _tamper(self, path: str, status: int, content: bytes) -> bytes:
         if path.startswith("/media/") and self.forge_media and status in (200, 206):
@@ -219,6 +243,27 @@ class AgentThread:
 
     def shows(self) -> list[dict[str, Any]]:
         return [e for e in self.log() if e["event"] == "show"]
+
+
+def pump(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes between two sockets until either closes."""
+    peers = {a: b, b: a}
+    while True:
+        try:
+            ready, _, _ = select.select(list(peers), [], [], 1.0)
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                peers[sock].sendall(data)
+        except (OSError, ValueError):
+            return
+
+
+def close_quietly(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
 
 
 def eventually(check: Callable[[], T], timeout: float = 15.0, every: float = 0.1) -> T:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +28,7 @@ from lianbo.player.agent import Agent, AgentConfig
 from lianbo.player.headless import HeadlessBackend
 from lianbo.protocol.manifest import FileRef
 from tests.e2e.content import headers
-from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS
+from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS, Server
 from tests.e2e.player_support import (
     AgentThread,
     Interceptor,
@@ -224,3 +227,47 @@ def test_the_push_channel_brings_a_publish_to_the_screen_at_once(
         eventually(lambda: agent.fetcher.fetches > fetches, timeout=5)
         assert time.monotonic() - published < 3.0
         eventually(lambda: any(s["asset_id"] == news["id"] for s in running.shows()))
+
+
+def stored_report(server: Server, terminal_id: str) -> tuple[str, dict[str, Any]] | None:
+    """When the server last stored the screen's status report, and the report."""
+    with sqlite3.connect(f"file:{server.data_dir / 'lianbo.db'}?mode=ro", uri=True) as db:
+        row = db.execute(
+            "SELECT reported_at, status FROM terminal_reports WHERE terminal_id = ?",
+            (terminal_id,),
+        ).fetchone()
+    if row is None:
+        return None
+    status = json.loads(row[1]) if isinstance(row[1], str) else row[1]
+    return str(row[0]), status
+
+
+def test_heartbeats_go_over_the_push_socket(centre: ServerProcess, tmp_path: Path) -> None:
+    """While the socket is up, a heartbeat is a ``status`` message on it: the
+    server stores report after report while the screen makes no
+    ``POST /terminal/v1/heartbeat`` (a relay in front of the server lists
+    every request the screen makes, the socket tunnelled through it)."""
+    server = centre.server
+    screen = terminal(server, "楼宇屏", "hall")
+    relay = Interceptor(relay_push=True)
+    relay.upstream = centre.url
+    try:
+        agent = enrolled_agent(relay.url, screen["enrolment_code"], tmp_path / "beats", 300.0)
+        with AgentThread(agent):
+            eventually(lambda: agent.status()["push"] == "connected", timeout=10)
+            assert "/terminal/v1/heartbeat" in relay.relayed  # the first asks for the audience
+            eventually(lambda: agent.beats.sent["socket"] >= 2)
+            mark, beats = len(relay.relayed), agent.heartbeats
+            stored: set[str] = set()
+            deadline = time.monotonic() + 4.0  # the server asks for one a second
+            while time.monotonic() < deadline:
+                report = stored_report(server, screen["id"])
+                if report is not None:
+                    stored.add(report[0])
+                    assert report[1]["push"] == "connected"
+                time.sleep(0.1)
+            assert len(stored) >= 3, stored  # the reports kept coming ...
+            assert "/terminal/v1/heartbeat" not in relay.relayed[mark:]  # ... not by HTTP
+            assert agent.heartbeats >= beats + 3  # and the server answered each
+    finally:
+        relay.close()

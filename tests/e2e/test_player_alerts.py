@@ -12,8 +12,6 @@ The agents run in-process (their own thread and event loop), each behind a
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import select
 import socket
 import socketserver
 import tempfile
@@ -39,8 +37,10 @@ from tests.e2e.player_support import (
     ServerProcess,
     approved_image,
     cli,
+    close_quietly,
     eventually,
     playlist,
+    pump,
     schedule,
 )
 from tests.support.services import free_port
@@ -84,13 +84,13 @@ class Cable:
     def close(self) -> None:
         self.disconnect()
         self.server.shutdown()
-        self.server.server_close()
+        self.server.serverclose_quietly()
 
     def disconnect(self) -> None:
         with self._lock:
             self.cut = True
             for sock in list(self._open):
-                _close(sock)
+                close_quietly(sock)
             self._open.clear()
 
     def splice(self) -> None:
@@ -110,32 +110,12 @@ class Cable:
                 return
             self._open.update((client, upstream))
         try:
-            _pump(client, upstream)
+            pump(client, upstream)
         finally:
             with self._lock:
                 self._open.discard(client)
                 self._open.discard(upstream)
-            _close(upstream)
-
-
-def _pump(a: socket.socket, b: socket.socket) -> None:
-    peers = {a: b, b: a}
-    while True:
-        try:
-            ready, _, _ = select.select(list(peers), [], [], 1.0)
-            for sock in ready:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                peers[sock].sendall(data)
-        except (OSError, ValueError):
-            return
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
+            close_quietly(upstream)
 
 
 class ForgingInterceptor(Interceptor):

@@ -341,6 +341,7 @@ async def test_a_refused_heartbeat_backs_off_for_retry_after(
 
 
 MOVED = {**AUDIENCE, "region": "510104"}
+ASK_AT_ONCE = BeatConfig(refresh_after=0.0)  # even right after the start-up heartbeat
 
 
 async def test_a_moved_screen_asks_its_audience_before_refusing_the_manifest(
@@ -351,10 +352,7 @@ async def test_a_moved_screen_asks_its_audience_before_refusing_the_manifest(
     fake, port = hub
     centre = Centre(Signer())
     centre.audience = AUDIENCE
-    screen = agent(
-        tmp_path, centre, port, AUDIENCE, push_poll_seconds=300,
-        beats=BeatConfig(refresh_after=0.0),
-    )
+    screen = agent(tmp_path, centre, port, AUDIENCE, beats=ASK_AT_ONCE)
     running = asyncio.create_task(screen.run())
     try:
         await until(lambda: fake.connections and "a" in shown(screen))
@@ -386,10 +384,7 @@ async def test_a_manifest_for_someone_else_is_still_refused(
     fake, port = hub
     centre = Centre(Signer())
     centre.audience = AUDIENCE
-    screen = agent(
-        tmp_path, centre, port, AUDIENCE, push_poll_seconds=300,
-        beats=BeatConfig(refresh_after=0.0),
-    )
+    screen = agent(tmp_path, centre, port, AUDIENCE, beats=ASK_AT_ONCE)
     running = asyncio.create_task(screen.run())
     try:
         await until(lambda: fake.connections and "a" in shown(screen))

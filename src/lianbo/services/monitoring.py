@@ -98,6 +98,7 @@ class Monitor:
         self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
         self._tracks: dict[str, TrackFacts | None] = {}
         self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
+        self._playlog_writes = asyncio.Lock()  # see playlog.ingest
         self.latest = screenshots.LatestShots()  # their rows, batched like heartbeats
         self._writes: set[asyncio.Task[None]] = set()  # heartbeats written without a flusher
 
@@ -315,7 +316,9 @@ class Monitor:
         now = self.clock.now()
         plan = await self.programme(container, caller.audience_key)
         async with self.uows() as uow:
-            outcome = await playlog.ingest(uow, caller.screen, plan, entries, now)
+            outcome = await playlog.ingest(
+                uow, caller.screen, plan, entries, now, self._playlog_writes
+            )
         self.counters.playlog_rows += outcome.accepted
         self.counters.playlog_rejected += len(outcome.rejected)
         await self.desk.observe(outcome.observations, {caller.screen.id: caller.screen.region})

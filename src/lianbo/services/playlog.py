@@ -27,6 +27,8 @@ started in, per (region, tier, asset). Raw rows are deleted after
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -167,8 +169,16 @@ async def ingest(
     programme: Programme | None,
     raw_entries: Sequence[Any],
     now: datetime,
+    writes: asyncio.Lock | None = None,
 ) -> Outcome:
-    """Check, store and roll up one batch from ``screen`` (one transaction)."""
+    """Check, store and roll up one batch from ``screen`` (one transaction).
+
+    Everything is worked out before the first write; ``writes`` (one per
+    process) then lines up the batches' write transactions. SQLite has one
+    writer at a time, and a transaction waiting on SQLite's busy handler
+    sleeps in steps of up to 100 ms, leaving the file idle after the
+    writer ahead has committed; a waiter on the lock starts at once.
+    """
     shas = {r.get("sha256") for r in raw_entries if isinstance(r, dict)}
     facts = await uow.monitoring.content([s for s in shas if isinstance(s, str)])
     content = {s: (f.asset_id, f.approved) for s, f in facts.items()}
@@ -180,15 +190,16 @@ async def ingest(
         if check is PlayCheck.UNAUTHORISED
     ]
     asset_of = {s: f.asset_id for s, f in facts.items()}
+    records = _records(screen, kept, asset_of, now)
     totals = roll_up((row for _, row, _, _ in kept), asset_of)
-    await uow.monitoring.add_plays(_records(screen, kept, asset_of, now))
-    await uow.monitoring.add_rollups(
-        [
-            (hour, screen.region, screen.tier, key, plays, seconds)
-            for (hour, key), (plays, seconds) in totals.items()
-        ]
-    )
-    await uow.commit()
+    rollups = [
+        (hour, screen.region, screen.tier, key, plays, seconds)
+        for (hour, key), (plays, seconds) in sorted(totals.items())
+    ]
+    async with writes or contextlib.nullcontext():
+        await uow.monitoring.add_plays(records)
+        await uow.monitoring.add_rollups(rollups)
+        await uow.commit()
     outcome.observations = _observations(screen, outcome, off_schedule(kept, programme), kept)
     return outcome
 

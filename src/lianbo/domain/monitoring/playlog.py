@@ -29,6 +29,7 @@ MAX_LENGTH = timedelta(hours=24)  # a single play longer than this is a broken c
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SECOND = timedelta(seconds=1)
+_HOUR = timedelta(hours=1)
 
 
 class PlayCheck(StrEnum):
@@ -179,14 +180,19 @@ def hour_of(moment: datetime) -> datetime:
 def roll_up(
     rows: Iterable[PlayRow], key_of: Mapping[str, str]
 ) -> dict[tuple[datetime, str], tuple[int, float]]:
-    """Plays and seconds on air per (hour started in, asset key) of ``rows``.
+    """Plays and seconds on air per (UTC hour started in, asset key) of ``rows``.
 
     ``key_of`` maps a sha256 to its asset id; a sha256 it lacks counts under
     itself (unknown content is still reported).
     """
     totals: dict[tuple[datetime, str], tuple[int, float]] = {}
+    hour = end = None
     for row in rows:
-        key = (hour_of(row.started_at), key_of.get(row.sha256, row.sha256))
+        start = row.started_at
+        if hour is None or end is None or not hour <= start < end:  # rows come in time order
+            hour = hour_of(start)
+            end = hour + _HOUR
+        key = (hour, key_of.get(row.sha256, row.sha256))
         plays, seconds = totals.get(key, (0, 0.0))
-        totals[key] = (plays + 1, seconds + (row.ended_at - row.started_at) / _SECOND)
+        totals[key] = (plays + 1, seconds + (row.ended_at - start) / _SECOND)
     return totals

@@ -17,7 +17,7 @@ per row, the hour index one per hour.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,23 +47,29 @@ _SQLITE_FORGET = text(
 
 def sqlite_time(moment: datetime) -> str:
     """``moment`` (aware) as ``UTCDateTime`` stores it on SQLite."""
-    if moment.tzinfo is None:
+    offset = moment.utcoffset()
+    if offset is None:
         raise ValueError("naive datetime given to a UTC column")
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    # Shift to UTC and cut the offset off the text: half the cost of
+    # astimezone + replace(tzinfo=None), and this runs 1,500 times a batch.
+    return (moment - offset if offset else moment).isoformat(" ", "microseconds")[:26]
 
 
-def _sqlite_row(row: PlayRecord) -> tuple[str | None, ...]:
-    terminal_id, sha256, asset_id, schedule_id, started, ended, received, verdict = row
-    return (
-        terminal_id,
-        sha256,
-        asset_id,
-        schedule_id,
-        sqlite_time(started),
-        sqlite_time(ended),
-        sqlite_time(received),
-        verdict,
-    )
+def _sqlite_rows(rows: Sequence[PlayRecord]) -> list[tuple[str | None, ...]]:
+    # Consecutive plays share their boundaries and a batch one received_at:
+    # format each distinct moment once.
+    texts: dict[datetime, str] = {}
+
+    def text_of(moment: datetime) -> str:
+        found = texts.get(moment)
+        if found is None:
+            found = texts[moment] = sqlite_time(moment)
+        return found
+
+    return [
+        (terminal_id, sha, asset, schedule, text_of(start), text_of(end), text_of(got), verdict)
+        for terminal_id, sha, asset, schedule, start, end, got, verdict in rows
+    ]
 
 
 async def insert_plays(session: AsyncSession, rows: Sequence[PlayRecord]) -> None:
@@ -72,7 +78,7 @@ async def insert_plays(session: AsyncSession, rows: Sequence[PlayRecord]) -> Non
         return
     if session.get_bind().dialect.name == "sqlite":
         connection = await session.connection()
-        await connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_row(r) for r in rows])
+        await connection.exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(rows))
         return
     table = PlayLogRow.metadata.tables["play_log"]
     await session.execute(insert(table), [dict(zip(COLUMNS, row, strict=True)) for row in rows])

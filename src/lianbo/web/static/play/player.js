@@ -1,11 +1,13 @@
 // One screen in a browser: the same loop as the Python agent (player/agent.py)
 // — fetch and verify the manifest, download and hash its files, play the
-// timeline on deadlines, heartbeat with the status object, send play logs,
-// listen on the push channel, and show emergency alerts over everything.
+// timeline on deadlines, heartbeat with the status object (over the push
+// socket while it is up: heartbeat.js), send play logs, listen on the push
+// channel, and show emergency alerts over everything.
 
 import { Refused, TerminalApi, Unreachable } from './api.js';
 import { AlertDesk } from './alerts.js';
 import { Backoff, ServerClock } from './clock.js';
+import { Heartbeats } from './heartbeat.js';
 import { ManifestRejected, verify } from './manifest.js';
 import { MediaStore } from './media.js';
 import { PlayLogBook } from './playlog.js';
@@ -14,7 +16,7 @@ import { filesByAirTime, slotAt } from './schedule.js';
 import { Screen } from './screen.js';
 import { Signal } from './signal.js';
 import * as store from './store.js';
-import { iso, parseTime } from './timeparse.js';
+import { iso } from './timeparse.js';
 
 const MAX_SLEEP_MS = 10000;
 const FILE_KINDS = new Set(['video', 'image', 'audio']);
@@ -29,11 +31,9 @@ export class Player {
     this.clock = new ServerClock();
     this.media = new MediaStore();
     this.screen = new Screen(document.getElementById('stage'), texts);
-    this.heartbeatSeconds = 30;
     this.manifest = null;
     this.rejection = null;
     this.httpUp = null;
-    this.heartbeats = 0;
     this.fetches = 0;
     this.applied = []; // [{version, at}] when each manifest was accepted (epoch ms)
     this.pushLog = []; // the last push messages: [{type, version, at}]
@@ -57,6 +57,13 @@ export class Player {
     });
     this.push = new PushChannel(identity.token, this.clock, (m) => this.onPush(m), {
       onConnect: () => this.onPushConnect(),
+    });
+    this.beats = new Heartbeats({
+      api: this.api,
+      push: this.push,
+      status: () => this.status(),
+      clock: this.clock,
+      onAudience: (audience) => this.newAudience(audience),
     });
   }
 
@@ -101,6 +108,10 @@ export class Player {
     } catch (error) {
       if (!(error instanceof ManifestRejected)) throw error;
       this.refuse(error);
+      // Someone else's manifest, or were we moved? Ask (over HTTP: the
+      // socket's replies carry no audience) before settling on the refusal;
+      // a new audience fetches again (newAudience).
+      if (error.reason === 'audience mismatch') await this.beats.refreshAudience();
       return;
     }
     const wasRejected = this.rejection !== null;
@@ -263,16 +274,12 @@ export class Player {
   // -- the control centre over HTTP --------------------------------------
 
   async syncLoop() {
-    let heartbeatDue = 0;
     let pollDue = 0;
     let playlogDue = performance.now() + this.config.playlogSeconds * 1000;
     const backoff = new Backoff(1, 60);
     for (;;) {
       try {
-        if (performance.now() >= heartbeatDue) {
-          await this.heartbeat();
-          heartbeatDue = performance.now() + this.heartbeatSeconds * 1000;
-        }
+        if (performance.now() >= this.beats.due) await this.beats.beat();
         if (this.refetch.set || performance.now() >= pollDue) {
           this.refetch.clear();
           await this.fetchManifest();
@@ -286,7 +293,7 @@ export class Player {
         if (!(error instanceof Unreachable || error instanceof Refused)) console.error(error);
         this.tokenRefused(error instanceof Refused && error.status === 401);
         this.httpUp = false;
-        heartbeatDue = 0;
+        this.beats.soon();
         pollDue = 0; // when it answers again: both at once
         this.refetch.clear(); // (the retry fetches anyway; a push may still wake it)
         await this.refetch.wait(backoff.nextDelay() * 1000);
@@ -295,7 +302,7 @@ export class Player {
       backoff.reset();
       this.tokenRefused(false);
       this.httpUp = true;
-      await this.refetch.wait(Math.min(heartbeatDue, pollDue, playlogDue) - performance.now());
+      await this.refetch.wait(Math.min(this.beats.due, pollDue, playlogDue) - performance.now());
     }
   }
 
@@ -318,28 +325,26 @@ export class Player {
     return this.push.connected ? this.config.pushPollSeconds : this.config.pollSeconds;
   }
 
-  async heartbeat() {
-    const exchange = await this.api.heartbeat(this.status());
-    this.heartbeats += 1;
-    const reply = exchange.body && typeof exchange.body === 'object' ? exchange.body : {};
-    const serverTime = parseTime(reply.server_time);
-    if (serverTime !== null) this.clock.add(exchange.t0, serverTime / 1000, exchange.t1);
-    const seconds = reply.heartbeat_seconds;
-    if (typeof seconds === 'number' && seconds >= 1 && seconds <= 3600) this.heartbeatSeconds = seconds;
-    if (reply.audience && typeof reply.audience === 'object'
-        && JSON.stringify(reply.audience) !== JSON.stringify(this.identity.audience)) {
-      this.identity = { ...this.identity, audience: reply.audience };
-      store.saveIdentity(this.identity);
-    }
+  /** The audience a heartbeat reply names: keep it; retry a manifest refused
+   * as someone else's, which may be ours now. */
+  newAudience(audience) {
+    if (JSON.stringify(audience) === JSON.stringify(this.identity.audience)) return;
+    this.identity = { ...this.identity, audience };
+    store.saveIdentity(this.identity);
+    if (this.rejection && this.rejection.reason === 'audience mismatch') this.refetch.fire();
   }
 
-  /** Tell the control centre about a change now (push when up, else at once over HTTP). */
+  /** Tell the control centre about a change now (a heartbeat: on the socket
+   * when it is up, else at once over HTTP). */
   reportSoon() {
     clearTimeout(this.reportTimer);
     this.reportTimer = setTimeout(() => {
-      if (this.push.send({ type: 'status', ...this.status() })) return;
-      this.api.heartbeat(this.status()).then(() => { this.heartbeats += 1; }, () => {});
+      if (!this.beats.report()) this.beats.overHttp().catch(() => {});
     }, 50);
+  }
+
+  get heartbeats() {
+    return this.beats.accepted;
   }
 
   status() {
@@ -366,10 +371,14 @@ export class Player {
     // Messages sent while we were away are lost: look for ourselves.
     this.refetch.fire();
     this.alertsFetch();
-    this.push.send({ type: 'status', ...this.status() });
+    this.beats.connected();
   }
 
   async onPush(message) {
+    if (message.type === 'heartbeat') {
+      this.beats.answer(message);
+      return;
+    }
     this.pushLog.push({ type: message.type, version: message.version ?? null, at: Date.now() });
     if (this.pushLog.length > 20) this.pushLog.shift();
     if (message.type === 'manifest') {
@@ -420,6 +429,7 @@ export class Player {
       pushLog: [...this.pushLog],
       fetches: this.fetches,
       heartbeats: this.heartbeats,
+      beats: { ...this.beats.sent, refused: this.beats.refused, seconds: this.beats.seconds },
       httpUp: this.httpUp,
       push: { connected: this.push.connected, connects: this.push.connects, lastClose: this.push.lastClose },
       alerts: this.desk.state(),

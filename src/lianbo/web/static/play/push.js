@@ -1,12 +1,15 @@
 // The push channel: a WebSocket to /terminal/v1/ws?token=… (browsers cannot
-// set headers on a WebSocket). `manifest`, `alert`, `alert-cancel` and
-// `command` go to the handler; `time` answers feed the clock estimate. It
+// set headers on a WebSocket). `manifest`, `alert`, `alert-cancel`, `command`
+// and `heartbeat` (the answer to a `status`) go to the handler; `time`
+// answers feed the clock estimate. It
 // reconnects with full-jitter backoff so a restarted server is not hit by
 // every screen in the same second, and never holds up playback.
 
 import { Backoff } from './clock.js';
 
-const SERVER_TYPES = new Set(['hello', 'manifest', 'time', 'command', 'alert', 'alert-cancel']);
+const SERVER_TYPES = new Set([
+  'hello', 'manifest', 'time', 'command', 'alert', 'alert-cancel', 'heartbeat',
+]);
 const MAX_MESSAGE = 64 * 1024;
 
 export class PushChannel {

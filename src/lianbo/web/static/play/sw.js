@@ -7,6 +7,7 @@ const FILES = [
   '/play', '/static/play/play.css', '/static/play/main.js', '/static/play/player.js',
   '/static/play/api.js', '/static/play/alerts.js', '/static/play/clock.js',
   '/static/play/crypto.js', '/static/play/envelope.js', '/static/play/geofence.js',
+  '/static/play/heartbeat.js',
   '/static/play/manifest.js', '/static/play/media.js', '/static/play/playlog.js',
   '/static/play/push.js', '/static/play/schedule.js', '/static/play/screen.js',
   '/static/play/signal.js', '/static/play/store.js',
