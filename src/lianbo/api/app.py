@@ -34,6 +34,7 @@ from lianbo.api.routes import (
     uploads,
     users,
 )
+from lianbo.api.screenshot_fastpath import ScreenshotFastPath
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.services import manifests
@@ -78,6 +79,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
     app.add_middleware(HeartbeatFastPath, container=container)
+    app.add_middleware(ScreenshotFastPath, container=container)
     app.add_middleware(RequestMetrics)
     fleet_ws.install(app, container.fleet)  # WS /terminal/v1/ws, before routing
     for module in (

@@ -10,7 +10,9 @@ the token against lianbo; see docs/fleet-scaling.md.
 
 The ACL confines each terminal to its own topics (``%u`` is the username)
 and lets it read the region and audience topics; the server account gets
-``lianbo/#``.
+``lianbo/#``. mosquitto checks every delivery against the patterns in
+order, first match wins: the fan-out topics (one publish, thousands of
+deliveries) come first so a region message costs one check per screen.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ ACL = """\
 user {server}
 topic readwrite lianbo/#
 
+pattern read lianbo/r/+/push
+pattern read lianbo/a/+/push
 pattern read lianbo/t/%u/push
 pattern write lianbo/t/%u/up
 pattern readwrite lianbo/t/%u/status
-pattern read lianbo/r/+/push
-pattern read lianbo/a/+/push
 """
 
 
