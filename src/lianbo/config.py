@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_username: str | None = None
     mqtt_password: str | None = None
+    # The broker as screens reach it (told at enrolment), when that is not the
+    # server's own address for it (NAT, a public name); default mqtt_host/port.
+    mqtt_public_host: str | None = None
+    mqtt_public_port: int | None = Field(default=None, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)

@@ -84,7 +84,7 @@ class Cable:
     def close(self) -> None:
         self.disconnect()
         self.server.shutdown()
-        self.server.serverclose_quietly()
+        self.server.server_close()
 
     def disconnect(self) -> None:
         with self._lock:

@@ -571,6 +571,108 @@ def test_heartbeats_go_over_the_push_socket(screen: Any, centre: ServerProcess) 
     assert state(screen)["heartbeats"] >= beats + 3  # each answer counted
 
 
+def test_a_socket_that_does_not_answer_heartbeats_gets_them_over_http(
+    screen: Any, centre: ServerProcess
+) -> None:
+    """The socket stays open but its ``status`` frames never reach the server
+    (a stuck hub): five seconds later the heartbeat goes over HTTP, and the
+    socket is left alone for heartbeats for a while."""
+    server = centre.server
+    tag = f"web-{uuid.uuid4().hex[:6]}"
+    image, schedule_id = programme(server, tag, "无应答")
+    publish(server, schedule_id)
+    terminal = tagged_terminal(server, tag)
+    posts: list[float] = []
+    screen.on(
+        "request",
+        lambda r: (
+            posts.append(time.monotonic()) if r.url.endswith("/terminal/v1/heartbeat") else None
+        ),
+    )
+
+    def swallow_status(ws: Any) -> None:
+        upstream = ws.connect_to_server()
+
+        def up(message: Any) -> None:
+            if json.loads(message)["type"] != "status":
+                upstream.send(message)
+
+        ws.on_message(up)
+
+    screen.route_web_socket("**/terminal/v1/ws*", swallow_status)
+    enrol(screen, terminal["enrolment_code"])
+    wait_on_stage(screen, image["id"])
+    eventually(lambda: state(screen)["beats"]["socket"] >= 2)
+    posted = len(posts)
+    eventually(lambda: len(posts) > posted, timeout=8)  # the reply's 5 s deadline, then HTTP
+    socket_beats = state(screen)["beats"]["socket"]
+    eventually(lambda: len(posts) >= posted + 3, timeout=8)  # every second, over HTTP
+    assert state(screen)["beats"]["socket"] == socket_beats
+    assert state(screen)["push"]["connected"]
+
+
+def test_heartbeat_choices_in_the_browser(screen: Any) -> None:
+    """heartbeat.js with a fake socket and HTTP call, in this Chromium: the
+    same choices as player/heartbeat.py (tests/unit/test_player_heartbeat.py)."""
+    screen.goto("/play")
+    facts = screen.evaluate(
+        """async () => {
+            const { Heartbeats } = await import('/static/play/heartbeat.js');
+            const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+            const sent = [];
+            const push = { connected: true, send: (m) => push.connected && sent.push(m) > 0 };
+            const asked = [];
+            let audience = { region: '510107', tier: 'home', groups: [], tags: [] };
+            const api = { heartbeat: async (status) => {
+                asked.push(status);
+                const body = { server_time: new Date().toISOString(), heartbeat_seconds: 2, audience };
+                return { body, t0: Date.now() / 1000, t1: Date.now() / 1000 };
+            } };
+            const samples = [];
+            const clock = { add: (...s) => samples.push(s) };
+            const heard = [];
+            const beats = new Heartbeats({ api, push, clock, status: () => ({ backend: 'web' }),
+                onAudience: (a) => heard.push(a.region), replyMs: 100, refreshAfterMs: 50 });
+            const out = {};
+            await beats.beat();
+            out.first = [asked.length, sent.length, beats.seconds, samples.length, heard.join()];
+            await beats.beat();
+            out.socket = [asked.length, sent.length, sent[0].type, sent[0].backend];
+            beats.answer({ type: 'heartbeat', server_time: Date.now() / 1000, heartbeat_seconds: 5 });
+            out.answered = [beats.accepted, beats.seconds, Math.round(beats.due - performance.now())];
+            await beats.beat();
+            beats.answer({ type: 'heartbeat', refused: 'too many', retry_after: 7 });
+            out.refused = [beats.accepted, beats.refused, Math.round(beats.due - performance.now())];
+            await beats.beat();  // no answer this time
+            await pause(120);
+            await beats.beat();  // the deadline: over HTTP
+            out.silent = [asked.length, sent.length];
+            await beats.beat();
+            out.quiet = [asked.length, sent.length];
+            beats.connected();
+            out.reconnected = sent.length;
+            audience = { ...audience, region: '510104' };
+            await pause(60);
+            out.moved = [await beats.refreshAudience(), heard.join()];
+            out.again = await beats.refreshAudience();  // asked a moment ago
+            push.connected = false;
+            await beats.beat();
+            out.down = [asked.length, sent.length];
+            return out;
+        }"""
+    )
+    assert facts["first"] == [1, 0, 2, 1, "510107"]  # HTTP first: the audience
+    assert facts["socket"] == [1, 1, "status", "web"]
+    assert facts["answered"][:2] == [2, 5] and 4990 <= facts["answered"][2] <= 5000
+    assert facts["refused"][:2] == [2, 1] and 6990 <= facts["refused"][2] <= 7000
+    assert facts["silent"] == [2, 3]
+    assert facts["quiet"] == [3, 3]  # the socket is left alone for a while
+    assert facts["reconnected"] == 4  # a reconnect tries it again at once
+    assert facts["moved"][0]["region"] == "510104" and facts["moved"][1] == "510107,510104"
+    assert facts["again"] is None
+    assert facts["down"] == [6, 4]
+
+
 def test_an_unknown_code_is_refused_in_the_form(screen: Any) -> None:
     screen.goto("/play")
     screen.click("#enrol-form button[type=submit]")

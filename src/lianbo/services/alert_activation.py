@@ -85,7 +85,7 @@ async def activate(
     if not notices.distinct_areas(alert):
         notice["area"] = {"regions": [stored.region], "polygons": [], "circles": []}
     signed = notices.sign(container.keys.signer(), notice)
-    await uow.alerts.add_deliveries(stored.id, targets.screens, now)
+    await uow.deliveries.add_deliveries(stored.id, targets.screens, now)
     values = {
         "state": ACTIVE,
         "notice": signed.notice,

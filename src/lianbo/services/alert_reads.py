@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lianbo.adapters.cap import atom_feed, parse_cap
-from lianbo.adapters.db.repos.alerts import ACTIVE, RANK, STATES, Delivery, StoredAlert
+from lianbo.adapters.db.repos.alert_deliveries import RANK, Delivery
+from lianbo.adapters.db.repos.alerts import ACTIVE, STATES, StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.bootstrap import Container
 from lianbo.domain.errors import InvalidInput
@@ -51,8 +52,8 @@ async def list_alerts(
 
 async def board(uow: UnitOfWork, actor: Actor, alert_id: str) -> Board:
     alert = await visible(uow, actor, alert_id)
-    counts = await uow.alerts.counts(alert_id)
-    latencies = await uow.alerts.display_latencies(alert_id)
+    counts = await uow.deliveries.counts(alert_id)
+    latencies = await uow.deliveries.display_latencies(alert_id)
     references = await uow.alerts.references(alert_id)
     return Board(alert, counts, percentiles_ms(latencies), references)
 
@@ -74,7 +75,7 @@ async def deliveries(
     for state in states:
         if state not in RANK:
             raise InvalidInput(f"state must be one of {', '.join(RANK)}", field="state")
-    return await uow.alerts.deliveries(
+    return await uow.deliveries.deliveries(
         alert_id, states or None, tier=tier, region=region, limit=limit, offset=offset
     )
 
@@ -84,7 +85,7 @@ async def progress(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, An
     await visible(uow, actor, alert_id)
     by_tier: dict[str, dict[str, int]] = {}
     by_region: dict[str, dict[str, int]] = {}
-    for tier, region, state, n in await uow.alerts.progress(alert_id):
+    for tier, region, state, n in await uow.deliveries.progress(alert_id):
         for bucket, key in ((by_tier, tier), (by_region, region)):
             counts = bucket.setdefault(key, {"total": 0})
             counts[state] = counts.get(state, 0) + n

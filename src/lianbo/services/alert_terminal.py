@@ -68,13 +68,13 @@ async def for_terminal(
     """Push bodies (with ``type``) of what this terminal must show or clear."""
     now = container.clock.now()
     active = await uow.alerts.active(now)
-    delivered = await uow.alerts.delivered_ids(terminal.id, [a.id for a in active])
+    delivered = await uow.deliveries.delivered_ids(terminal.id, [a.id for a in active])
     found: list[dict[str, Any]] = []
     for alert in active:
         if alert.id not in delivered:
             if not covers(alert, terminal):
                 continue
-            await uow.alerts.add_deliveries(alert.id, [_screen(terminal)], now)
+            await uow.deliveries.add_deliveries(alert.id, [_screen(terminal)], now)
         assert alert.notice and alert.signature and alert.key_id
         found.append(
             notices.stored_push("alert", alert.id, alert.notice, alert.signature, alert.key_id)
@@ -115,7 +115,7 @@ async def ack(
     screen's own time) is accepted for the contract but not trusted."""
     del at
     check_state(state)
-    delivery = await uow.alerts.delivery(alert_id, terminal.id)
+    delivery = await uow.deliveries.delivery(alert_id, terminal.id)
     now = container.clock.now()
     if delivery is None:  # not targeted when issued: late, or only on its topic
         alert = await uow.alerts.get(alert_id)
@@ -127,8 +127,8 @@ async def ack(
                 # The region topic reached a screen the area does not: nothing to track.
                 return Acked(alert_id, state, False)
             raise NotFound(f"alert {alert_id} is not for this terminal")
-        await uow.alerts.add_deliveries(alert_id, [_screen(terminal)], now)
-    changed = await uow.alerts.advance(alert_id, terminal.id, state, reason, now)
+        await uow.deliveries.add_deliveries(alert_id, [_screen(terminal)], now)
+    changed = await uow.deliveries.advance(alert_id, terminal.id, state, reason, now)
     await uow.commit()
     current = state if changed or delivery is None else delivery.state
     return Acked(alert_id, current, changed)

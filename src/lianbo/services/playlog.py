@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,33 +87,39 @@ def entries_of(body: Any) -> list[Any]:
 
 
 def allowed_by(programme: Programme | None) -> Allowed:
-    """``programme.allowed`` worked out once per timeline entry a batch touches.
+    """``programme.allowed``, worked out once per timeline entry a batch touches.
 
-    A batch's rows fall in a few entries, mostly in time order: the last
-    entry found answers the next row when it covers it. That shortcut is
-    only taken when the timeline's entries are in order and do not overlap,
-    so the entry covering a moment is the one ``entry_at`` would find.
+    Rows are placed by bisecting the entries' starts (a batch asks 500
+    times), which finds what ``entry_at`` finds when the entries are in
+    order and do not overlap, as the manifest builder makes them; any
+    other timeline is scanned as ``entry_at`` does.
     """
     if programme is None:
         return lambda _moment: {}
-    plan = programme
-    ordered = all(a.end <= b.start for a, b in pairwise(plan.timeline))
+    plan, timeline = programme, programme.timeline
     memo: dict[int, dict[str, set[str | None]]] = {}
-    last: list[Any] = [None, None, {}]  # start, end, allowed (of the last entry found)
+    if not all(a.end <= b.start for a, b in pairwise(timeline)):
 
-    def allowed(moment: datetime) -> dict[str, set[str | None]]:
-        if ordered and last[0] is not None and last[0] <= moment < last[1]:
-            found: dict[str, set[str | None]] = last[2]
-            return found
-        entry = plan.entry_at(moment)
-        if entry is None:
+        def scanned(moment: datetime) -> dict[str, set[str | None]]:
+            entry = plan.entry_at(moment)
+            if entry is None:
+                return {}
+            if id(entry) not in memo:
+                memo[id(entry)] = plan.allowed(moment)
+            return memo[id(entry)]
+
+        return scanned
+    starts = [entry.start for entry in timeline]
+
+    def bisected(moment: datetime) -> dict[str, set[str | None]]:
+        index = bisect_right(starts, moment) - 1
+        if index < 0 or not moment < timeline[index].end:
             return {}
-        if id(entry) not in memo:
-            memo[id(entry)] = plan.allowed(moment)
-        last[:] = [entry.start, entry.end, memo[id(entry)]]
-        return memo[id(entry)]
+        if index not in memo:
+            memo[index] = plan.allowed(moment)
+        return memo[index]
 
-    return allowed
+    return bisected
 
 
 def judge(

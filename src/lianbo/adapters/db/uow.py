@@ -8,7 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lianbo.adapters.db.repos.alarms import AlarmRepository
+from lianbo.adapters.db.repos.alert_deliveries import DeliveryRepository
 from lianbo.adapters.db.repos.alerts import AlertRepository
+from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
@@ -40,6 +42,7 @@ class UnitOfWork:
     monitoring: MonitoringRepository
     alarms: AlarmRepository
     alerts: AlertRepository
+    deliveries: DeliveryRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -52,12 +55,14 @@ class UnitOfWork:
         self.terminals = TerminalRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.assets = AssetRepository(self.session)
+        self.asset_pages = AssetPageReads(self.session)  # batch reads for page grids
         self.uploads = UploadRepository(self.session)
         self.programming = ProgrammingRepository(self.session)
         self.reports = ReportRepository(self.session)
         self.monitoring = MonitoringRepository(self.session)
         self.alarms = AlarmRepository(self.session)
         self.alerts = AlertRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
         return self
 
     async def __aexit__(

@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from lianbo.adapters.fleet import topics
 from lianbo.api.deps import ContainerDep, UowDep, bearer_token
+from lianbo.api.routes import fleet_ws
 from lianbo.api.schemas import (
     EnrolRequest,
     EnrolResponse,
@@ -15,6 +17,7 @@ from lianbo.api.schemas import (
     KeysResponse,
     PublicKeyOut,
 )
+from lianbo.config import Settings
 from lianbo.domain.errors import InvalidInput, TooLarge, Unauthorized
 from lianbo.domain.targeting import Audience
 from lianbo.domain.tokens import digest
@@ -24,18 +27,43 @@ from lianbo.services.manifest_cache import Holder
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 
 
+class EnrolReply(EnrolResponse):
+    # Where the screen listens for pushes: the hub or the MQTT broker.
+    push: dict[str, object]
+
+
+def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
+    """The push channel a screen uses (docs/player.md). For MQTT the topics
+    come from the server, so the player never carries their layout."""
+    if settings.fleet != "mqtt":
+        return {"channel": "hub", "path": fleet_ws.PATH}
+    return {
+        "channel": "mqtt",
+        "host": settings.mqtt_public_host or settings.mqtt_host,
+        "port": settings.mqtt_public_port or settings.mqtt_port,
+        "topics": {
+            "push": topics.terminal(terminal_id),
+            "up": topics.terminal(terminal_id, topics.UP),
+            "status": topics.terminal(terminal_id, topics.STATUS),
+            "region": topics.region("{code}"),  # for its region and each ancestor
+            "audience": topics.audience("{key}"),  # key: the audience's key
+        },
+    }
+
+
 @router.post("/enrol")
-async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> EnrolResponse:
+async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> EnrolReply:
     """Exchange a one-time enrolment code for the terminal's token."""
     done = await terminals.enrol(uow, container.clock, container.keys, body.code)
     container.manifest_cache.forget_terminal(done.terminal_id)  # a re-enrolment ends the old token
     terminal = await uow.terminals.get(done.terminal_id)
     assert terminal is not None  # enrol just checked it exists
-    return EnrolResponse(
+    return EnrolReply(
         terminal_id=done.terminal_id,
         token=done.token,
         keys=[PublicKeyOut(key_id=k.key_id, public_key=k.public_key) for k in done.keys],
         audience=Audience.of(terminal).as_json(),
+        push=push_route(container.settings, done.terminal_id),
     )
 
 

@@ -13,7 +13,6 @@ from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.terminals import TerminalFilter, TerminalStatus, Tier
 from lianbo.services import terminals
 from lianbo.web import charts
-from lianbo.web.queries import centroids_by
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep
 
@@ -107,7 +106,7 @@ async def map_context(uow: UnitOfWork, within: str) -> dict[str, Any] | None:
 
 async def _named_clusters(uow: UnitOfWork, within: str) -> list[tuple[str, int, float, float]]:
     digits = LABEL_DIGITS.get(len(within), len(within))
-    groups = sorted(await centroids_by(uow, within, digits), key=lambda g: -g[1])
+    groups = sorted(await uow.terminals.centroids_by(within, digits), key=lambda g: -g[1])
     named = []
     # Only the biggest groups can win a label, so only they are looked up.
     for code, count, lat, lon in groups[:LABELS_LOOKED_UP]:

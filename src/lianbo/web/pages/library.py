@@ -21,7 +21,6 @@ from lianbo.domain.errors import DomainError, Forbidden
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import ReviewState
 from lianbo.services import assets
-from lianbo.web.content_queries import posters, qc_stages
 from lianbo.web.forms import FormErrors, collect, form_text, page_number, query_text, status_of
 from lianbo.web.pages.common import TIERS
 from lianbo.web.render import render
@@ -66,8 +65,8 @@ async def grid_context(request: Request, uow: UnitOfWork, console: Console) -> d
     return {
         "filters": filters,
         "assets": found,
-        "posters": await posters(uow, ids),
-        "stages": await qc_stages(uow, [a.id for a in found if a.qc_status in BUSY]),
+        "posters": await uow.asset_pages.posters(ids),
+        "stages": await uow.asset_pages.qc_stages([a.id for a in found if a.qc_status in BUSY]),
         "busy": any(a.qc_status in BUSY for a in found),
         "total": total,
         "page": page,

@@ -22,7 +22,6 @@ from lianbo.domain.playlists import ITEMS_MAX, STILL_DEFAULT_MS, Fit, Playlist
 from lianbo.domain.review import ReviewState
 from lianbo.services import assets, playlists
 from lianbo.services.playlists import ItemRequest
-from lianbo.web.content_queries import posters
 from lianbo.web.forms import FormErrors, page_number, query_text, status_of
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
@@ -80,7 +79,7 @@ async def playlist_list(request: Request, console: ConsoleDep, uow: UowDep) -> R
             "section": "playlists",
             "playlists": found,
             "strips": first,
-            "posters": await posters(uow, (a for ids in first.values() for a in ids)),
+            "posters": await uow.asset_pages.posters(a for ids in first.values() for a in ids),
             "page": page,
             "prev_url": f"/playlists?page={page - 1}" if page > 1 else "",
             "next_url": f"/playlists?page={page + 1}" if more else "",
@@ -104,7 +103,7 @@ async def _picker(request: Request, uow: UnitOfWork, console: Console) -> dict[s
         "q": q,
         "choices": items,
         "choice_total": total,
-        "choice_posters": await posters(uow, (a.id for a in found)),
+        "choice_posters": await uow.asset_pages.posters(a.id for a in found),
         "fits": FITS,
     }
 
@@ -238,7 +237,7 @@ async def _editor(
         "playlist": playlist,
         "name": name,
         "items": rows,
-        "item_posters": await posters(uow, known),
+        "item_posters": await uow.asset_pages.posters(known),
         "errors": errors or FormErrors(),
         "flash": flash,
         "editable": console.can_manage_content,

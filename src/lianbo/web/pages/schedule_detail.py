@@ -14,7 +14,6 @@ from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError
 from lianbo.domain.schedules import Schedule, occurrences
 from lianbo.services import schedules
-from lianbo.web.content_queries import posters
 from lianbo.web.forms import FormErrors, form_text, status_of
 from lianbo.web.pages.common import region_names
 from lianbo.web.render import render
@@ -62,7 +61,7 @@ async def _page(
         "schedule": schedule,
         "playlist": playlist,
         "items": items,
-        "item_posters": await posters(uow, (i["item"].asset_id for i in items)),
+        "item_posters": await uow.asset_pages.posters(i["item"].asset_id for i in items),
         "upcoming": upcoming[:UPCOMING_SHOWN],
         "more_upcoming": max(0, len(upcoming) - UPCOMING_SHOWN),
         "region_names": await region_names(uow, schedule.targets.regions),

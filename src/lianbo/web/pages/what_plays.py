@@ -21,7 +21,6 @@ from lianbo.domain.errors import InvalidInput
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import TerminalFilter
 from lianbo.services import manifests, terminals
-from lianbo.web.content_queries import posters
 from lianbo.web.forms import query_text
 from lianbo.web.pages.common import region_names
 from lianbo.web.render import LOCAL_ZONE, language_of, render
@@ -106,7 +105,9 @@ async def _timeline(
         "segments": segments,
         "ticks": ticks,
         "now_x": _now_x(now, start, end),
-        "item_posters": await posters(uow, {i["asset_id"] for e in entries for i in e.items}),
+        "item_posters": await uow.asset_pages.posters(
+            {i["asset_id"] for e in entries for i in e.items}
+        ),
         "shift": lambda delta: _shift_url(terminal_id, start + timedelta(hours=delta), hours),
     }
 

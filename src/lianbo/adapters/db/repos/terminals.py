@@ -83,6 +83,24 @@ class TerminalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def centroids_by(self, within: str, digits: int) -> list[tuple[str, int, float, float]]:
+        """(region prefix of ``digits``, live terminals, mean lat, mean lon) per
+        group of ``within``'s subtree: one grouped scan over the subtree index,
+        cheap even for 100k screens (the dashboard map)."""
+        low, high = subtree_range(within)
+        prefix = func.substr(TerminalRow.region_code, 1, digits)
+        lat, lon = func.avg(TerminalRow.latitude), func.avg(TerminalRow.longitude)
+        rows = await self.session.execute(
+            select(prefix, func.count(), lat, lon)
+            .where(
+                TerminalRow.region_code >= low,
+                TerminalRow.region_code < high,
+                TerminalRow.status != "retired",
+            )
+            .group_by(prefix)
+        )
+        return [(str(code), int(n), float(y), float(x)) for code, n, y, x in rows.all()]
+
     async def add_many(self, terminals: Sequence[Terminal]) -> None:
         """Insert terminals and their labels in a few multi-row statements."""
         if not terminals:
