@@ -440,3 +440,18 @@ async def test_an_audio_resource_is_asked_for_and_used_once_verified(
     cue = screen.desk.current(NOW)
     assert cue is not None and cue.audio == tmp_path / "sound"
     assert screen.desk.audio_wanted() == []
+
+
+async def test_a_restart_days_after_an_expiry_shows_what_is_left(
+    tmp_path: Path, signer: Signer
+) -> None:
+    # Regression: expiring while saving pruned the records being iterated
+    # (RuntimeError: dictionary changed size during iteration).
+    first = Desk(tmp_path, signer)
+    await first.desk.receive(signed(signer, notice("OLD")))
+    later = (NOW + timedelta(days=5)).isoformat()
+    await first.desk.receive(signed(signer, notice("B", expires=later)))
+    again = Desk(tmp_path, signer, facts=None)
+    again.at = NOW + timedelta(days=4)
+    cue = again.desk.current(again.at)
+    assert cue is not None and cue.id == "B"

@@ -36,9 +36,10 @@ from lianbo.player import identity as identity_store
 from lianbo.player.alert_acks import AckBook, AckSender
 from lianbo.player.alert_sync import AlertSync
 from lianbo.player.alerts import AlertDesk
-from lianbo.player.api import Refused, TerminalApi, Unreachable, websocket_url
+from lianbo.player.api import Refused, TerminalApi, Unreachable
 from lianbo.player.backoff import Backoff, Link
 from lianbo.player.cache import MediaCache
+from lianbo.player.channels import push_channel
 from lianbo.player.clock import Clock, ServerClock, SystemClock
 from lianbo.player.downloads import Downloader
 from lianbo.player.fetch import ManifestFetcher
@@ -192,10 +193,10 @@ class Agent:
         )
         self.push: PushChannel | None = None
         if config.push:
-            self.push = PushChannel(
-                websocket_url(ident.server),
-                ident.token,
+            self.push = push_channel(  # the hub or the broker, as enrolled
+                ident,
                 self._on_push,
+                audience=lambda: self.identity.audience,
                 clock=self.clock.clock,
                 estimator=self.clock.estimator,
                 backoff=self._backoff(),

@@ -2,6 +2,7 @@
 
     lianbo player --server https://bokong.example --enrol ABCD-EFGH [--backend mpv]
     lianbo player                       # later runs: the stored identity
+    lianbo player --mqtt broker.example:1883   # reach the MQTT broker by another name
 
 Every mistake ends with one line on stderr and a non-zero exit.
 """
@@ -21,6 +22,7 @@ import typer
 from lianbo.player import identity as store
 from lianbo.player.agent import Agent, AgentConfig
 from lianbo.player.api import normalise_server
+from lianbo.player.channels import with_broker
 from lianbo.player.headless import HeadlessBackend
 from lianbo.player.identity import BACKENDS, EnrolmentFailed, Identity, NotEnrolled
 from lianbo.player.playback import Backend, BackendUnavailable
@@ -55,7 +57,13 @@ def player(
     poll_seconds: Annotated[
         float, typer.Option("--poll-seconds", min=1.0, help="Manifest polls without push.")
     ] = 30.0,
-    push: Annotated[bool, typer.Option("--push/--no-push", help="Use the WebSocket.")] = True,
+    push: Annotated[
+        bool, typer.Option("--push/--no-push", help="Use the push channel (hub or MQTT).")
+    ] = True,
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="HOST:PORT of the MQTT broker, if not the one enrolled."),
+    ] = None,
     enrol_only: Annotated[
         bool, typer.Option("--enrol-only", help="Enrol and exit without playing.")
     ] = False,
@@ -72,6 +80,8 @@ def player(
             logging.getLogger(chatty).setLevel(logging.WARNING)
     directory = state_dir or store.default_state_dir()
     identity = _identity(directory, server, enrol, backend)
+    if mqtt is not None:
+        identity = _broker(identity, mqtt, directory)
     if enrol_only:
         return
     config = AgentConfig(
@@ -125,6 +135,18 @@ def _identity(
             fail(str(error))
     if backend is not None:
         changed = replace(changed, backend=backend)
+    if changed != identity:
+        store.save(changed, directory)
+    return changed
+
+
+def _broker(identity: Identity, address: str, directory: Path) -> Identity:
+    """The identity with its MQTT broker at ``address`` (kept for later runs)."""
+    try:
+        changed = replace(identity, push=with_broker(identity.push, address))
+    except ValueError as error:
+        fail(str(error))
+        raise
     if changed != identity:
         store.save(changed, directory)
     return changed

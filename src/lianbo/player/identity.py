@@ -3,8 +3,12 @@
 Kept in a state directory (default ``$XDG_DATA_HOME/lianbo-player``, i.e.
 ``~/.local/share/lianbo-player``)::
 
-    identity.json   server, terminal_id, keys, audience, backend
+    identity.json   server, terminal_id, keys, audience, backend, push
     token           the bearer token, mode 0600 (a secret; never logged)
+
+``push`` is the push channel the server named at enrolment (the hub's
+WebSocket or an MQTT broker and its topics; ``player/channels.py``); files
+written before it was stored have none and use the hub.
 
 The keys received at enrolment are the trust anchor for manifests.
 """
@@ -21,6 +25,7 @@ import httpx
 
 from lianbo.player.api import Refused, TerminalApi, Unreachable, keys_of, normalise_server
 from lianbo.player.files import write_atomic
+from lianbo.player.push_mqtt import route_of
 
 IDENTITY_FILE = "identity.json"
 TOKEN_FILE = "token"
@@ -43,6 +48,7 @@ class Identity:
     keys: dict[str, str]
     audience: dict[str, Any] | None = None  # checked against manifests when known
     backend: str = "headless"
+    push: dict[str, Any] | None = None  # the push channel; None: the hub
 
     def with_server(self, server: str) -> Identity:
         return replace(self, server=normalise_server(server))
@@ -70,6 +76,7 @@ def load(state_dir: Path) -> Identity:
             keys={str(k): str(v) for k, v in data["keys"].items()},
             audience=data.get("audience"),
             backend=str(data.get("backend", "headless")),
+            push=_push(data.get("push")),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise NotEnrolled(f"unreadable identity in {state_dir}: {error}") from None
@@ -104,6 +111,7 @@ async def enrol(
             keys=keys_of(reply),
             audience=reply.get("audience"),
             backend=backend,
+            push=_push(reply.get("push")),
         )
     except Refused as error:
         raise EnrolmentFailed(f"enrolment refused: {error.message}") from None
@@ -111,3 +119,9 @@ async def enrol(
         raise EnrolmentFailed(f"cannot reach {api.server}: {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise EnrolmentFailed(f"unexpected enrolment reply: {error}") from None
+
+
+def _push(block: Any) -> dict[str, Any] | None:
+    """A ``push`` block as given, once checked (ValueError when malformed)."""
+    route_of(block)
+    return dict(block) if block is not None else None

@@ -48,6 +48,8 @@ def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
             "region": topics.region("{code}"),  # for its region and each ancestor
             "audience": topics.audience("{key}"),  # key: the audience's key
         },
+        "online": topics.ONLINE.decode(),  # retained on "status"; "offline" is the will
+        "offline": topics.OFFLINE.decode(),
     }
 
 
