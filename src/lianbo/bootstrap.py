@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -39,6 +39,13 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
+
+    async def forget_terminal(self, terminal_id: str, *, revoked: bool) -> None:
+        """A terminal was edited, or its token revoked (retired, re-enrolled):
+        forget what this process caches about it and end its live connection,
+        so the change holds at once rather than when a cache expires."""
+        self.manifest_cache.forget_terminal(terminal_id)
+        await self.fleet.drop(terminal_id, revoked=revoked)
 
     @property
     def token_ttl(self) -> timedelta:
@@ -84,9 +91,9 @@ def _fleet(
     directory = DbDirectory(lambda: UnitOfWork(sessions))
     heartbeat = settings.heartbeat_seconds
 
-    async def seen(terminal_ids: list[str]) -> None:
+    async def seen(terminals: list[tuple[str, datetime]]) -> None:
         async with UnitOfWork(sessions) as uow:
-            await presence.record_heartbeats(uow, clock, terminal_ids)
+            await presence.record_heartbeats(uow, terminals)
 
     if settings.fleet == "mqtt":
         from lianbo.adapters.fleet.mqtt import Broker, MqttFleet

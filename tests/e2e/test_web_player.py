@@ -512,6 +512,8 @@ def test_commands_reach_the_screen_and_a_retired_screen_says_so(
         retired = api.post(f"/api/v1/terminals/{terminal['id']}/retire")
     assert retired.status_code == 200, retired.text
     notice = screen.locator("#notice")
+    # Retiring closes the screen's socket with 1008 at once; the screen then
+    # asks over HTTP and is told 401.
     notice.wait_for(state="visible", timeout=15_000)
     assert notice.inner_text() == PLAY_MESSAGES["play.token_refused"]["zh-CN"]
     assert screen.locator("#stage").get_attribute("data-asset-id") == image["id"]

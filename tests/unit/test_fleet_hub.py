@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from lianbo.adapters.fleet.hub import POLICY_VIOLATION, SUPERSEDED, WebSocketHub
+from lianbo.adapters.fleet.presence import PresenceReporter
 from lianbo.adapters.fleet.registry import Peer
 from lianbo.domain.errors import InvalidInput
 from lianbo.protocol.messages import Message
@@ -45,8 +48,8 @@ class Seen:
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    async def __call__(self, terminal_ids: list[str]) -> None:
-        self.batches.append(sorted(terminal_ids))
+    async def __call__(self, seen: list[tuple[str, datetime]]) -> None:
+        self.batches.append(sorted(terminal_id for terminal_id, _ in seen))
 
 
 PEERS = (
@@ -208,3 +211,26 @@ async def test_start_and_stop_run_the_reporter() -> None:
     await hub.start()
     await hub.stop()
     await hub.stop()
+
+
+async def test_presence_stamps_a_screen_when_it_was_last_heard() -> None:
+    clock = FakeClock()
+    seen = Seen()
+    stamped: list[tuple[str, datetime]] = []
+
+    async def record(batch: list[tuple[str, datetime]]) -> None:
+        stamped.extend(batch)
+        await seen(batch)
+
+    heard = {"quiet": time.monotonic() - 25.0, "lively": time.monotonic()}
+    reporter = PresenceReporter(
+        record, lambda: ["quiet", "lively", "asgi"], 30, clock, heard=heard.get
+    )
+    await reporter.flush(everyone=True)
+    at = dict(stamped)
+    now = clock.now()
+    # a half-open socket is not "seen now": it is seen when it last spoke
+    assert now - timedelta(seconds=26) < at["quiet"] < now - timedelta(seconds=24)
+    assert now - at["lively"] < timedelta(seconds=1)
+    assert at["asgi"] == now  # a link that keeps no time: now
+    assert seen.batches == [["asgi", "lively", "quiet"]]

@@ -19,7 +19,9 @@ def _picture(seed: int, width: int, height: int) -> np.ndarray:
     """Smooth gray content with some edges: blurred noise plus a few boxes."""
     rng = np.random.default_rng(seed)
     cells = rng.uniform(0, 255, (max(2, height // 12), max(2, width // 12)))
-    image = Image.fromarray(cells.astype(np.uint8)).resize((width, height), Image.Resampling.BICUBIC)
+    image = Image.fromarray(cells.astype(np.uint8)).resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
     picture = np.asarray(image).copy()
     for _ in range(3):
         x, y = int(rng.integers(0, width - 4)), int(rng.integers(0, height - 4))
@@ -67,7 +69,9 @@ def test_picture_hashes_are_the_full_and_band_free_pictures() -> None:
 
 def _encoded(picture: np.ndarray, kind: str) -> bytes:
     out = io.BytesIO()
-    Image.fromarray(picture).convert("RGB").save(out, kind, **({"quality": 90} if kind == "JPEG" else {}))
+    Image.fromarray(picture).convert("RGB").save(
+        out, kind, **({"quality": 90} if kind == "JPEG" else {})
+    )
     return out.getvalue()
 
 

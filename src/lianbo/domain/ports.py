@@ -55,3 +55,9 @@ class FleetChannel(Protocol):
         """Tell the connected terminals of each audience (key → new manifest
         version) to fetch it; how many terminals were told."""
         ...
+
+    async def drop(self, terminal_id: str, *, revoked: bool) -> bool:
+        """End the terminal's live connection now: its token was revoked
+        (retired, re-enrolled) or its facts changed (it reconnects and is
+        filed afresh). Whether there was one this channel could end."""
+        ...

@@ -136,5 +136,6 @@ async def simulate_fleet(container: Container) -> None:
     alive = [tid for index, tid in enumerate(sorted(tokens)) if index % 7 != 3]
     while True:
         async with container.uow() as uow:
-            await presence.record_heartbeats(uow, container.clock, alive)
+            now = container.clock.now()
+            await presence.record_heartbeats(uow, [(t, now) for t in alive])
         await asyncio.sleep(container.settings.heartbeat_seconds)

@@ -1,7 +1,8 @@
 """As-run log (proof of play): batches from terminals, checked and rolled up.
 
-Each row is judged by ``domain/monitoring/playlog.check_play`` against the
-terminal's programme at the middle of the play:
+Each row is judged as ``domain/monitoring/playlog.check_play`` says (the
+whole batch in one pass, ``check_batch``) against the terminal's programme
+at the middle of the play:
 
 - rows whose times cannot be true (in the future beyond clock slack, older
   than 7 days, ending before they start, malformed) are **rejected**: named
@@ -20,9 +21,10 @@ miss. A batch with a miss is an active ``off-schedule`` observation, one
 without an inactive one; the alarm rule (two in a row over 30 s) keeps one
 late batch from raising it.
 
-Rollups: each stored row adds one play and its seconds to the hour it
-started in, per (region, tier, asset). Raw rows are deleted after
-``playlog_retention_days``; rollups stay (they name no screen).
+Rollups: each stored row adds one play and its seconds to the UTC hour it
+started in, per (region, tier, asset), summed per batch before one upsert.
+Raw rows are deleted after ``playlog_retention_days``; rollups stay (they
+name no screen).
 """
 
 from __future__ import annotations

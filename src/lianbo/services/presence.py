@@ -159,10 +159,10 @@ async def record_heartbeat(
     return now
 
 
-async def record_heartbeats(uow: UnitOfWork, clock: Clock, terminal_ids: list[str]) -> None:
-    """Many heartbeats without status in one transaction (push channel presence)."""
-    now = clock.now()
-    await ingest(uow, [Beat(t, now) for t in terminal_ids])
+async def record_heartbeats(uow: UnitOfWork, seen: list[tuple[str, datetime]]) -> None:
+    """Many heartbeats without status, (terminal id, seen at), in one
+    transaction (push channel presence)."""
+    await ingest(uow, [Beat(terminal_id, at) for terminal_id, at in seen])
 
 
 async def sweep(

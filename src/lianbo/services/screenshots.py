@@ -19,6 +19,7 @@ by the server's flusher (``LatestShots``), as heartbeats are.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +38,12 @@ from lianbo.domain.monitoring.quad import Quad, check_quad
 from lianbo.domain.monitoring.screens import observations
 from lianbo.domain.monitoring.verification import (
     Expected,
+    Tracks,
     Verdict,
     Verification,
     between,
     offset_into,
+    read_tracks,
     verify,
 )
 from lianbo.services.alarms import with_evidence
@@ -108,8 +111,17 @@ def expected_of(
     if not track.track:
         return None, evidence
     # Any stored track version: the full frame, plus above/below-band planes when analysed.
-    expected = Expected.stored(track.track, at_s, track.black, track.still)
+    tracks = _tracks(track.track)
+    expected = Expected(tracks.full, at_s, track.black, track.still, tracks.above, tracks.below)
     return expected, evidence
+
+
+@functools.lru_cache(maxsize=64)  # ~0.8 MB a 2 h video: assets on air at once
+def _tracks(blob: bytes) -> Tracks:
+    """A stored track, unpacked once: a 2 h video's is 21,600 hashes, ~5 ms to
+    read, and every shot of it needs it (the monitor keeps the same bytes
+    object per asset, so the lookup hashes it once)."""
+    return read_tracks(blob)
 
 
 def store(blobs: LocalBlobStore, data: bytes) -> str:

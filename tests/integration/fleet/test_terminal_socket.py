@@ -248,3 +248,32 @@ async def _until(condition: Any, within: float = 5.0) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not reached"
         await asyncio.sleep(0.02)
+
+
+async def test_retire_edit_and_reenrol_end_the_socket_at_once(served: Served) -> None:
+    env = served.env
+    admin = await env.as_role(Role.ADMIN)
+    ids_tokens = [await served.screen(admin) for _ in range(3)]
+    sockets = [await opened(served, token) for _, token in ids_tokens]
+    (edited, _), (reenrolled, _), (retired, _) = ids_tokens
+
+    renamed = await env.client.patch(
+        f"/api/v1/terminals/{edited}", json={"name": "改名的屏"}, headers=admin
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await sockets[0].close_code() == 4002  # reconnect: filed afresh
+
+    code = await env.client.post(f"/api/v1/terminals/{reenrolled}/enrolment-code", headers=admin)
+    assert code.status_code == 201, code.text
+    enrolled = await env.client.post(
+        "/terminal/v1/enrol", json={"code": code.json()["enrolment_code"]}
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    assert await sockets[1].close_code() == 1008  # the old token is gone
+
+    gone = await env.client.post(f"/api/v1/terminals/{retired}/retire", headers=admin)
+    assert gone.status_code == 200, gone.text
+    assert await sockets[2].close_code() == 1008
+    await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+    again, head = await RawScreen.open(served, upgrade(ids_tokens[2][1]))
+    assert head.startswith(b"HTTP/1.1 101") and await again.close_code() == 1008

@@ -57,9 +57,7 @@ async def watched(env: Env, clip: Clip) -> Camera:
     return camera
 
 
-async def test_camera_shots_are_registered_with_the_stored_quad(
-    env: Env, scene_clip: Clip
-) -> None:
+async def test_camera_shots_are_registered_with_the_stored_quad(env: Env, scene_clip: Clip) -> None:
     camera = await watched(env, scene_clip)
     _, quad = camera.photo(scene_clip.scenes[0])
     put = await env.client.put(camera.url, json={"quad": quad}, headers=camera.admin)
@@ -162,15 +160,17 @@ async def test_a_quad_outside_the_photo_is_refused_and_nothing_stored(
     assert await camera.latest() is None
 
 
-async def test_only_managers_inside_the_jurisdiction_set_a_quad(
-    env: Env, scene_clip: Clip
-) -> None:
+async def test_only_managers_inside_the_jurisdiction_set_a_quad(env: Env, scene_clip: Clip) -> None:
     camera = await watched(env, scene_clip)
     _, quad = camera.photo(scene_clip.scenes[0])
     outsider = await env.as_role(Role.OPERATOR, "510104")
-    assert (await env.client.put(camera.url, json={"quad": quad}, headers=outsider)).status_code == 404
+    assert (
+        await env.client.put(camera.url, json={"quad": quad}, headers=outsider)
+    ).status_code == 404
     viewer = await env.as_role(Role.VIEWER, "5101")
-    assert (await env.client.put(camera.url, json={"quad": quad}, headers=viewer)).status_code == 403
+    assert (
+        await env.client.put(camera.url, json={"quad": quad}, headers=viewer)
+    ).status_code == 403
     insider = await env.as_role(Role.OPERATOR, "510107")
     assert (await env.client.put(camera.url, json={"quad": quad}, headers=insider)).is_success
     assert (await env.client.delete(camera.url, headers=outsider)).status_code == 404

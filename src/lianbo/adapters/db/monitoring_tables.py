@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianbo.adapters.db.tables import Base
@@ -21,7 +21,13 @@ class PlayLogRow(Base):
     """One proof-of-play entry as a terminal reported it (as-run log)."""
 
     __tablename__ = "play_log"
-    __table_args__ = (Index("ix_play_log_terminal_started", "terminal_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_play_log_terminal_started", "terminal_id", "started_at"),
+        # Retention's index (migration 0006): on SQLite the UTC hour of the
+        # stored text, so a batch writes one index page per hour, not per row.
+        Index("ix_play_log_started_hour", text("substr(started_at, 1, 13)")).ddl_if("sqlite"),
+        Index("ix_play_log_started_at", "started_at").ddl_if("postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -30,7 +36,7 @@ class PlayLogRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     asset_id: Mapped[str | None] = mapped_column(String(32))
     schedule_id: Mapped[str | None] = mapped_column(String(32))
-    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
     received_at: Mapped[datetime]
     verdict: Mapped[str] = mapped_column(String(12))  # ok | unauthorised

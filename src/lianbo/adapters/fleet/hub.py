@@ -27,6 +27,7 @@ log = structlog.get_logger()
 
 POLICY_VIOLATION = 1008  # bad or missing token
 SUPERSEDED = 4001  # the same terminal connected again; do not fight over the slot
+CHANGED = 4002  # an operator changed the terminal: reconnect to be filed afresh
 
 
 class Link(Protocol):
@@ -50,7 +51,9 @@ class WebSocketHub:
         self._directory = directory
         self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
         self._registry: Registry[Link] = Registry()
-        self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
+        self._presence = PresenceReporter(
+            seen, self._registry.ids, heartbeat_seconds, clock, heard=self._heard
+        )
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
@@ -112,6 +115,12 @@ class WebSocketHub:
         body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
         return Message("hello", body).encode()
 
+    def _heard(self, terminal_id: str) -> float | None:
+        """When the screen's socket last received anything (raw sockets keep
+        ``heard``; ASGI links do not)."""
+        heard = getattr(self._registry.link(terminal_id), "heard", None)
+        return heard if isinstance(heard, float) else None
+
     def leave(self, peer: Peer, link: Link) -> None:
         if self._registry.remove(peer.terminal_id, link):
             log.debug("terminal disconnected", terminal_id=peer.terminal_id)
@@ -150,6 +159,17 @@ class WebSocketHub:
                 for key, version in versions.items()
             ]
         )
+
+    async def drop(self, terminal_id: str, *, revoked: bool) -> bool:
+        link = self._registry.link(terminal_id)
+        if link is None:
+            return False
+        self._registry.remove(terminal_id, link)
+        if revoked:
+            self._later(link.close(POLICY_VIOLATION, "terminal token revoked"))
+        else:
+            self._later(link.close(CHANGED, "terminal changed; reconnect"))
+        return True
 
     def _deliver(self, batches: list[tuple[Collection[Link], str]]) -> int:
         """Start every send now and return: the caller (a publish request)

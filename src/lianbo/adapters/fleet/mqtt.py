@@ -60,7 +60,7 @@ class MqttFleet:
         self._directory = directory
         self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
         self._registry: Registry[str] = Registry()
-        self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds)
+        self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds, clock)
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)
         self._client: aiomqtt.Client | None = None
         self._ready = asyncio.Event()
@@ -208,6 +208,11 @@ class MqttFleet:
 
     async def publish_region(self, region_code: str, message: Message) -> None:
         await self._publish_many([(topics.region(normalise_code(region_code)), message.encode())])
+
+    async def drop(self, terminal_id: str, *, revoked: bool) -> bool:
+        """The broker holds the session; access ends with its password file
+        or auth hook (``mosquitto.py``). The next refresh forgets it."""
+        return False
 
     async def manifest_changed(self, versions: Mapping[str, str]) -> int:
         """One publish per audience topic; the count is of publishes."""

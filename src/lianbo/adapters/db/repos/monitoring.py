@@ -124,12 +124,13 @@ class MonitoringRepository:
         if not rollups:
             return
         make = pg_insert if self._dialect == "postgresql" else sqlite_insert
-        statement = make(PlayRollupRow)
+        table = PlayRollupRow.metadata.tables["play_rollups"]  # Core: no ORM bulk path per batch
+        statement = make(table)
         statement = statement.on_conflict_do_update(
             index_elements=["hour", "region_code", "tier", "asset_key"],
             set_={
-                "plays": PlayRollupRow.plays + statement.excluded.plays,
-                "seconds": PlayRollupRow.seconds + statement.excluded.seconds,
+                "plays": table.c.plays + statement.excluded.plays,
+                "seconds": table.c.seconds + statement.excluded.seconds,
             },
         )
         await self.session.execute(
@@ -227,17 +228,7 @@ class MonitoringRepository:
         if not wanted:
             return {}
         found: dict[str, ContentFacts] = {}
-        originals = await self.session.execute(
-            select(AssetRow.sha256, AssetRow.id, AssetRow.review_state).where(
-                AssetRow.sha256.in_(wanted)
-            )
-        )
-        derived = await self.session.execute(
-            select(RenditionRow.sha256, AssetRow.id, AssetRow.review_state)
-            .join(AssetRow, AssetRow.id == RenditionRow.asset_id)
-            .where(RenditionRow.sha256.in_(wanted))
-        )
-        for sha256, asset_id, state in [*originals.all(), *derived.all()]:
+        for sha256, asset_id, state in await playlog.content_rows(self.session, wanted):
             approved = state == "approved"
             if sha256 is None:
                 continue

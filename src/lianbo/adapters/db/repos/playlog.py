@@ -1,4 +1,4 @@
-"""Play-log rows in bulk: the hot insert path and retention.
+"""Play-log rows in bulk: content facts, the hot insert path and retention.
 
 Terminals send up to 500 rows a request and a server takes tens of thousands
 a second, so on SQLite the rows go to the driver as plain tuples in one
@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.monitoring_tables import PlayLogRow
+from lianbo.adapters.db.tables import AssetRow, RenditionRow
 
 # One stored row, in COLUMNS order.
 PlayRecord = tuple[str, str, str | None, str | None, datetime, datetime, datetime, str]
@@ -58,16 +60,9 @@ def sqlite_time(moment: datetime) -> str:
 def _sqlite_rows(rows: Sequence[PlayRecord]) -> list[tuple[str | None, ...]]:
     # Consecutive plays share their boundaries and a batch one received_at:
     # format each distinct moment once.
-    texts: dict[datetime, str] = {}
-
-    def text_of(moment: datetime) -> str:
-        found = texts.get(moment)
-        if found is None:
-            found = texts[moment] = sqlite_time(moment)
-        return found
-
+    text = {m: sqlite_time(m) for m in {m for row in rows for m in row[4:7]}}
     return [
-        (terminal_id, sha, asset, schedule, text_of(start), text_of(end), text_of(got), verdict)
+        (terminal_id, sha, asset, schedule, text[start], text[end], text[got], verdict)
         for terminal_id, sha, asset, schedule, start, end, got, verdict in rows
     ]
 
@@ -82,6 +77,29 @@ async def insert_plays(session: AsyncSession, rows: Sequence[PlayRecord]) -> Non
         return
     table = PlayLogRow.metadata.tables["play_log"]
     await session.execute(insert(table), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
+
+
+async def content_rows(
+    session: AsyncSession, sha256s: Sequence[str]
+) -> list[tuple[str | None, str, str]]:
+    """(sha256, asset id, review state) of originals, then renditions, among ``sha256s``.
+
+    One statement (a round trip per batch saved): asked once per play log.
+    """
+    originals = select(literal(0), AssetRow.sha256, AssetRow.id, AssetRow.review_state).where(
+        AssetRow.sha256.in_(sha256s)
+    )
+    derived = (
+        select(literal(1), RenditionRow.sha256, AssetRow.id, AssetRow.review_state)
+        .join(AssetRow, AssetRow.id == RenditionRow.asset_id)
+        .where(RenditionRow.sha256.in_(sha256s))
+    )
+    rows: Sequence[Any] = (await session.execute(union_all(originals, derived))).all()
+    return [(sha, asset_id, state) for _, sha, asset_id, state in sorted(rows, key=_first)]
+
+
+def _first(row: Any) -> int:
+    return int(row[0])
 
 
 async def forget_plays(session: AsyncSession, before: datetime) -> int:

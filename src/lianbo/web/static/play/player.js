@@ -57,6 +57,9 @@ export class Player {
     });
     this.push = new PushChannel(identity.token, this.clock, (m) => this.onPush(m), {
       onConnect: () => this.onPushConnect(),
+      // 1008: the server refused our token (retired, revoked): the socket
+      // carried the heartbeats, so ask over HTTP now to learn it and say so.
+      onDisconnect: (code) => { if (code === 1008) { this.beats.soon(); this.refetch.fire(); } },
     });
     this.beats = new Heartbeats({
       api: this.api,

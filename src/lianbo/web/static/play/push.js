@@ -54,7 +54,7 @@ export class PushChannel {
     const was = this.connected;
     this.connected = false;
     this.lastClose = { code: event.code, reason: event.reason };
-    if (was && this.onDisconnect) this.onDisconnect();
+    if (was && this.onDisconnect) this.onDisconnect(event.code);
     setTimeout(() => this.start(), this.backoff.nextDelay() * 1000);
   }
 
