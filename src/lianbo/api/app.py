@@ -40,7 +40,7 @@ from lianbo.config import Settings
 from lianbo.services import manifests
 from lianbo.services.alerts import run_expiry
 from lianbo.services.ingest import run_worker
-from lianbo.services.monitoring import run as monitoring_job
+from lianbo.services.monitoring_jobs import run as monitoring_job
 
 log = structlog.get_logger()
 

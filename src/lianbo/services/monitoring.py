@@ -3,21 +3,18 @@
 One ``Monitor`` per server process (``container.monitor``) holds what
 monitoring keeps in memory: the heartbeat batcher and rate limiter, the
 alarm desk (alarm book + webhook queue), short-lived caches of terminal
-facts and programmes, and ingest counters for ``/metrics``. ``run`` is the
-server's background job: it flushes heartbeats every ``FLUSH_S``, sweeps for
-silent screens just after the earliest hold-off runs out and at least every
-``SWEEP_S`` (offline alarms), enforces play-log retention hourly and
-delivers webhooks.
+facts and programmes, and ingest counters for ``/metrics``. The server's
+background job that flushes, sweeps and delivers is
+``services.monitoring_jobs.run``.
 
-Without ``run`` (a CLI command, tests without a server lifespan) heartbeats
-are written one by one as they come, so nothing waits for a flusher that
-does not exist.
+Without that job (a CLI command, tests without a server lifespan)
+heartbeats are written one by one as they come, so nothing waits for a
+flusher that does not exist.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -383,53 +380,3 @@ class Monitor:
         if gone:
             log.info("play log rows past retention deleted", rows=gone)
         return gone
-
-
-async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
-    while True:
-        try:
-            await work()
-        except Exception:  # one failed round must not end the loop
-            log.exception(f"{what} failed")
-        await asyncio.sleep(seconds)
-
-
-async def _sweeper(monitor: Monitor) -> None:
-    while True:
-        try:
-            await monitor.sweep()
-        except Exception:  # one failed round must not end the loop
-            log.exception("offline sweep failed")
-        delay = (monitor.next_sweep_at() - monitor.clock.now()).total_seconds()
-        await asyncio.sleep(min(SWEEP_S, max(SWEEP_NAP_S, delay)))
-
-
-async def _flusher(monitor: Monitor) -> None:
-    while True:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(monitor.batcher.full.wait(), presence.FLUSH_S)
-        try:
-            await monitor.flush()
-        except Exception:  # keep flushing; the batch is lost, the screens beat again
-            log.exception("heartbeat flush failed")
-
-
-async def run(container: Container) -> None:
-    """The monitoring background job of the server (see the module docstring)."""
-    monitor = container.monitor
-    monitor.batching = True
-    tasks = [
-        asyncio.create_task(_flusher(monitor)),
-        asyncio.create_task(_sweeper(monitor)),
-        asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
-        asyncio.create_task(monitor.notifier.run()),
-    ]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        monitor.batching = False
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await asyncio.shield(monitor.flush())

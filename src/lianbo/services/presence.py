@@ -205,7 +205,7 @@ async def watch(
     uows: Callable[[], UnitOfWork], clock: Clock, hold_off: timedelta, every: float
 ) -> None:
     """Sweep for silent screens forever (without alarms; the server runs
-    ``services.monitoring.run`` instead)."""
+    ``services.monitoring_jobs.run`` instead)."""
     while True:
         try:
             async with uows() as uow:

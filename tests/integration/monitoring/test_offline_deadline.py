@@ -11,7 +11,7 @@ import pytest
 
 from lianbo.domain.monitoring.alarms import AlarmType
 from lianbo.domain.monitoring.deadlines import MARGIN
-from lianbo.services import monitoring
+from lianbo.services import monitoring_jobs
 from lianbo.services.monitoring import Monitor
 from tests.integration.monitoring.helpers import screen
 from tests.support.env import Env
@@ -53,7 +53,7 @@ async def test_the_running_sweeper_alarms_at_the_hold_off_not_a_sweep_later(
     clock = RunningClock(env.clock.now())
     monkeypatch.setattr(env.clock, "now", clock.now)
     hold_off = monitor.hold_off
-    job = asyncio.create_task(monitoring.run(env.container))  # the server's background job
+    job = asyncio.create_task(monitoring_jobs.run(env.container))  # the server's background job
     try:
         await until(lambda: monitor.batching)
         reply = await env.client.post("/terminal/v1/heartbeat", headers=headers)

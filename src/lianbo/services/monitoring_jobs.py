@@ -1,0 +1,76 @@
+"""The monitoring background job of a server process (``run``).
+
+It flushes queued heartbeats (and latest screenshots) every
+``presence.FLUSH_S`` or as soon as a batch is full, sweeps for silent
+screens when the earliest hold-off runs out (offline alarms), enforces
+play-log retention hourly and delivers webhooks. While it runs, the
+``Monitor`` batches; without it (a CLI command, tests without a lifespan)
+everything is written as it comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from lianbo.services import presence
+from lianbo.services.monitoring import RETENTION_EVERY_S, SWEEP_NAP_S, SWEEP_S, Monitor
+
+if TYPE_CHECKING:
+    from lianbo.bootstrap import Container
+
+log = structlog.get_logger()
+
+
+async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
+    while True:
+        try:
+            await work()
+        except Exception:  # one failed round must not end the loop
+            log.exception(f"{what} failed")
+        await asyncio.sleep(seconds)
+
+
+async def _sweeper(monitor: Monitor) -> None:
+    while True:
+        try:
+            await monitor.sweep()
+        except Exception:  # one failed round must not end the loop
+            log.exception("offline sweep failed")
+        delay = (monitor.next_sweep_at() - monitor.clock.now()).total_seconds()
+        await asyncio.sleep(min(SWEEP_S, max(SWEEP_NAP_S, delay)))
+
+
+async def _flusher(monitor: Monitor) -> None:
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(monitor.batcher.full.wait(), presence.FLUSH_S)
+        try:
+            await monitor.flush()
+        except Exception:  # keep flushing; the batch is lost, the screens beat again
+            log.exception("heartbeat flush failed")
+
+
+async def run(container: Container) -> None:
+    """The monitoring background job of the server (see the module docstring)."""
+    monitor = container.monitor
+    monitor.batching = True
+    tasks = [
+        asyncio.create_task(_flusher(monitor)),
+        asyncio.create_task(_sweeper(monitor)),
+        asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
+        asyncio.create_task(monitor.notifier.run()),
+    ]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        monitor.batching = False
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(monitor.flush())
