@@ -188,3 +188,13 @@ def test_manifest_lookups_answer_as_the_programme_does(timeline: tuple[Entry, ..
 
 def test_without_a_programme_nothing_is_allowed() -> None:
     assert allowed_by(None)(NOW) == {}
+
+
+def test_plays_before_the_manifest_began_are_judged_by_what_it_schedules() -> None:
+    # The manifest starts at the top of the hour; a batch sent just after the
+    # hour turned reports plays of the hour before.
+    plan = programme((slot(0, 60, "s1", "p1"),))
+    lookup = allowed_by(plan)
+    before = at(-0.5)
+    assert lookup(before) == plan.allowed(before) == {GOOD: {"s1"}}
+    assert OTHER not in lookup(before)  # not scheduled anywhere in it: still unauthorised

@@ -98,6 +98,20 @@ def allowed_by(programme: Programme | None) -> Allowed:
     """
     if programme is None:
         return lambda _moment: {}
+    inner = _timeline_lookup(programme)
+    earlier: list[dict[str, set[str | None]]] = []  # before valid_from: computed once
+
+    def lookup(moment: datetime) -> dict[str, set[str | None]]:
+        if moment >= programme.valid_from:
+            return inner(moment)
+        if not earlier:
+            earlier.append(programme.allowed(moment))
+        return earlier[0]
+
+    return lookup
+
+
+def _timeline_lookup(programme: Programme) -> Allowed:
     plan, timeline = programme, programme.timeline
     memo: dict[int, dict[str, set[str | None]]] = {}
     if not all(a.end <= b.start for a, b in pairwise(timeline)):

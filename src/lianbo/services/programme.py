@@ -46,7 +46,15 @@ class Programme:
         return next((e for e in self.timeline if e.start <= moment < e.end), None)
 
     def allowed(self, moment: datetime) -> dict[str, set[str | None]]:
-        """sha256 → schedule ids that allowed it on screen at ``moment``."""
+        """sha256 → schedule ids that allowed it on screen at ``moment``.
+
+        Before ``valid_from`` (a manifest starts at the top of the hour it was
+        built in, and no older one is kept) the answer is what this manifest
+        schedules at all: a play reported just after the hour turned is not
+        called unauthorised for lack of the previous hour's timeline.
+        """
+        if moment < self.valid_from:
+            return self._allowed_anywhere()
         entry = self.entry_at(moment)
         if entry is None or entry.playlist_id not in self.playlists:
             return {}
@@ -54,6 +62,15 @@ class Programme:
         for item in self.playlists[entry.playlist_id].items:
             for sha256 in self.files.get(item.asset_id, ()):
                 found.setdefault(sha256, set()).add(entry.schedule_id)
+        return found
+
+    def _allowed_anywhere(self) -> dict[str, set[str | None]]:
+        found: dict[str, set[str | None]] = {}
+        for entry in self.timeline:
+            playlist = self.playlists.get(entry.playlist_id or "")
+            for item in playlist.items if playlist is not None else ():
+                for sha256 in self.files.get(item.asset_id, ()):
+                    found.setdefault(sha256, set()).add(entry.schedule_id)
         return found
 
     def showing(self, moment: datetime) -> Showing | None:
