@@ -419,7 +419,7 @@ async def _services(
     container = bootstrap(settings)
     monitor = container.monitor
     monitor.batching = True
-    callers = [await monitor.caller(container, token) for _, token in tokens[:2000]]
+    callers = [await monitor.callers.caller(container, token) for _, token in tokens[:2000]]
     started = time.perf_counter()
     beats = 0
     while time.perf_counter() - started < seconds:

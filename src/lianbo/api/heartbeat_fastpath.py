@@ -36,9 +36,8 @@ class HeartbeatFastPath:
             await self.app(scope, receive, send)
             return
         token = _bearer(scope)
-        caller = (
-            self.container.monitor.cached_caller(self.container, digest(token)) if token else None
-        )
+        callers = self.container.monitor.callers
+        caller = callers.cached_caller(self.container, digest(token)) if token else None
         if caller is None:
             await self.app(scope, receive, send)
             return

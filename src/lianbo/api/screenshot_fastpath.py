@@ -26,7 +26,7 @@ from lianbo.services import screenshots
 
 if TYPE_CHECKING:
     from lianbo.bootstrap import Container
-    from lianbo.services.monitoring import Caller
+    from lianbo.services.monitor_callers import Caller
 
 PATH = "/terminal/v1/screenshot"
 MAX_BODY = screenshots.MAX_BYTES + 64 * 1024  # the route's limit: the file plus the form
@@ -65,7 +65,7 @@ class ScreenshotFastPath:
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return self.container.monitor.cached_caller(self.container, digest(token.strip()))
+        return self.container.monitor.callers.cached_caller(self.container, digest(token.strip()))
 
     async def _verify(self, caller: Caller, form: dict[str, bytes]) -> dict[str, Any] | None:
         """The route's answer for a good shot; None for anything the route must judge."""

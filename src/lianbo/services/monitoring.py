@@ -2,8 +2,9 @@
 
 One ``Monitor`` per server process (``container.monitor``) holds what
 monitoring keeps in memory: the heartbeat batcher and rate limiter, the
-alarm desk (alarm book + webhook queue), short-lived caches of terminal
-facts and programmes, and ingest counters for ``/metrics``. The server's
+alarm desk (alarm book + webhook queue), the callers' caches (terminal
+facts, programmes, tracks: ``monitor_callers``), and ingest counters for
+``/metrics``. The server's
 background job that flushes, sweeps and delivers is
 ``services.monitoring_jobs.run``.
 
@@ -15,7 +16,6 @@ flusher that does not exist.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,20 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot, TrackFacts
+from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
-from lianbo.domain.errors import RateLimited, Unauthorized
+from lianbo.domain.errors import RateLimited
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.deadlines import OfflineDeadlines
 from lianbo.domain.ports import Clock
-from lianbo.domain.targeting import Audience
-from lianbo.domain.terminals import Terminal
-from lianbo.domain.tokens import digest
-from lianbo.services import playlog, presence, programme, screenshots
+from lianbo.services import playlog, presence, screenshots
 from lianbo.services.alarms import AlarmDesk, observation
-from lianbo.services.manifest_cache import Holder
+from lianbo.services.monitor_callers import Caller, Callers
 from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
 
 if TYPE_CHECKING:
@@ -44,7 +41,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-PROGRAMME_TTL_S = 5.0
 SWEEP_S = 1.0  # the longest the sweeper sleeps (it wakes at the earliest deadline)
 SWEEP_NAP_S = 0.001  # the shortest (a timer that fires early sleeps again)
 RETENTION_EVERY_S = 3600.0
@@ -61,15 +57,6 @@ class Counters:
     playlog_rejected: int = 0
     screenshots: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """A terminal behind a token, with what monitoring labels records with."""
-
-    screen: ScreenFacts
-    audience_key: str
-    audience: dict[str, Any]  # the heartbeat reply carries it (player audience check)
 
 
 class Monitor:
@@ -91,9 +78,7 @@ class Monitor:
         # online screens on the first sweep (after a restart).
         self.deadlines = OfflineDeadlines(self.hold_off)
         self._deadlines_loaded = False
-        self._facts: dict[str, tuple[ScreenFacts, dict[str, Any], float, str]] = {}
-        self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
-        self._tracks: dict[str, TrackFacts | None] = {}
+        self.callers = Callers(settings, uows)
         self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
         self._playlog_writes = asyncio.Lock()  # see playlog.ingest
         self.latest = screenshots.LatestShots()  # their rows, batched like heartbeats
@@ -218,92 +203,6 @@ class Monitor:
         ``SWEEP_S`` from now (screens seen by others are found at that pace)."""
         return self.deadlines.wake_at(self.clock.now(), timedelta(seconds=SWEEP_S))
 
-    # ------------------------------------------------------------- who calls
-
-    async def caller(self, container: Container, token: str | None) -> Caller:
-        """The terminal behind a terminal token (cached like the manifest fast path)."""
-        if not token:
-            raise Unauthorized("missing terminal token")
-        token_hash = digest(token)
-        holder = container.manifest_cache.terminal(token_hash)
-        if holder is None:
-            async with self.uows() as uow:
-                terminal = await uow.terminals.by_token_hash(token_hash)
-            if terminal is None:
-                raise Unauthorized("unknown or revoked terminal token")
-            holder = Holder(terminal.id, Audience.of(terminal).key())
-            container.manifest_cache.remember_terminal(token_hash, holder)
-            self._remember(terminal)
-        screen, audience = await self.screen(holder.terminal_id, holder.audience_key)
-        return Caller(screen, holder.audience_key, audience)
-
-    def cached_caller(self, container: Container, token_hash: str) -> Caller | None:
-        """The caller when both caches know it (the heartbeat fast path), else None."""
-        holder = container.manifest_cache.terminal(token_hash)
-        cached = self._facts.get(holder.terminal_id) if holder is not None else None
-        if holder is None or cached is None or cached[2] <= time.monotonic():
-            return None
-        if cached[3] != holder.audience_key:  # edited since: re-read the facts
-            return None
-        return Caller(cached[0], holder.audience_key, cached[1])
-
-    async def screen(
-        self, terminal_id: str, audience_key: str | None = None
-    ) -> tuple[ScreenFacts, dict[str, Any]]:
-        """A terminal's facts and audience, cached as long as the token cache
-        keeps tokens (an edit or retirement forgets the token; reading it again
-        refreshes these), or until the manifest cache files it under another
-        ``audience_key``: an operator edited it, and its player must learn the
-        new audience."""
-        cached = self._facts.get(terminal_id)
-        fresh = audience_key is None or (cached is not None and cached[3] == audience_key)
-        if cached is not None and cached[2] > time.monotonic() and fresh:
-            return cached[0], cached[1]
-        async with self.uows() as uow:
-            terminal = await uow.terminals.get(terminal_id)
-        if terminal is None or terminal.status.value == "retired":
-            raise Unauthorized("unknown or revoked terminal token")
-        return self._remember(terminal)
-
-    def _remember(self, terminal: Terminal) -> tuple[ScreenFacts, dict[str, Any]]:
-        screen = ScreenFacts(
-            terminal.id, terminal.name, terminal.tier.value, terminal.region, terminal.status.value
-        )
-        facts = Audience.of(terminal)
-        audience = facts.as_json()
-        expires = time.monotonic() + self.settings.terminal_cache_minutes * 60.0
-        self._facts[terminal.id] = (screen, audience, expires, facts.key())
-        return screen, audience
-
-    async def programme(
-        self, container: Container, audience_key: str
-    ) -> programme.Programme | None:
-        """The audience's programme (built now if no manifest was yet, as the
-        manifest route does; cached for ``PROGRAMME_TTL_S``)."""
-        cached = self._programmes.get(audience_key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        async with self.uows() as uow:
-            found = await programme.load(uow, audience_key)
-        if found is None:
-            from lianbo.services import manifests  # imports bootstrap, which imports us
-
-            await manifests.rebuild(container, {audience_key})
-            async with self.uows() as uow:
-                found = await programme.load(uow, audience_key)
-        self._programmes[audience_key] = (found, time.monotonic() + PROGRAMME_TTL_S)
-        return found
-
-    async def track(self, asset_id: str) -> TrackFacts | None:
-        """An asset's track (cached: a track never changes once analysed)."""
-        if asset_id in self._tracks:
-            return self._tracks[asset_id]
-        async with self.uows() as uow:
-            found = await uow.monitoring.track(asset_id)
-        if found is not None and found.track:
-            self._tracks[asset_id] = found
-        return found
-
     # ----------------------------------------------------- play logs, shots
 
     async def playlog(
@@ -311,7 +210,7 @@ class Monitor:
     ) -> playlog.Outcome:
         """Check, store and roll up a batch; alarms from what it showed."""
         now = self.clock.now()
-        plan = await self.programme(container, caller.audience_key)
+        plan = await self.callers.programme(container, caller.audience_key)
         async with self.uows() as uow:
             outcome = await playlog.ingest(
                 uow, caller.screen, plan, entries, now, self._playlog_writes
@@ -334,9 +233,9 @@ class Monitor:
         """Verify one screenshot; the verdict and what was expected."""
         now = self.clock.now()
         media_type = screenshots.check_upload(data, taken_at, source, now, stub=stub)
-        plan = await self.programme(container, caller.audience_key)
+        plan = await self.callers.programme(container, caller.audience_key)
         showing = plan.showing(taken_at) if plan is not None else None
-        track = await self.track(showing.asset_id) if showing is not None else None
+        track = await self.callers.track(showing.asset_id) if showing is not None else None
         previous, quad = self._shots.get(caller.screen.id), None
         if previous is None or source == "camera":  # else no database on this path
             async with self.uows() as uow:

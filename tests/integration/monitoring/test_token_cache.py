@@ -35,7 +35,7 @@ async def warm(env: Env, headers: dict[str, str]) -> str:
     again = await env.client.get(MANIFEST, headers=headers | {"If-None-Match": etag})
     assert again.status_code == 304
     assert cached(env, headers)
-    assert env.container.monitor.cached_caller(
+    assert env.container.monitor.callers.cached_caller(
         env.container, digest(headers["Authorization"].removeprefix("Bearer "))
     )
     return etag

@@ -66,6 +66,10 @@ class MqttFleet:
         self._ready = asyncio.Event()
         self._arriving: set[str] = set()
         self._arrived = asyncio.Event()
+        # Replies (heartbeat, time) are published by their own task: the
+        # reader must not wait for a socket write per message it handles.
+        self._replies: list[tuple[str, str]] = []
+        self._replies_waiting = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     # lifecycle
@@ -77,6 +81,7 @@ class MqttFleet:
                 asyncio.create_task(self._resolve_arrivals()),
                 asyncio.create_task(self._presence.run()),
                 asyncio.create_task(self._keep_fresh()),
+                asyncio.create_task(self._send_replies()),
             ]
 
     async def stop(self) -> None:
@@ -117,9 +122,9 @@ class MqttFleet:
             async for message in client.messages:
                 payload = message.payload
                 if isinstance(payload, bytes | bytearray):
-                    await self._handle(message.topic.value, bytes(payload))
+                    self._handle(message.topic.value, bytes(payload))
 
-    async def _handle(self, topic: str, payload: bytes) -> None:
+    def _handle(self, topic: str, payload: bytes) -> None:
         parsed = topics.parse(topic)
         if parsed is None:
             return
@@ -137,7 +142,15 @@ class MqttFleet:
                 self._arrived.set()
             reply = self._inbox.receive(terminal_id, payload)
             if reply is not None:
-                await self._publish(topics.terminal(terminal_id), reply.encode())
+                self._replies.append((topics.terminal(terminal_id), reply.encode()))
+                self._replies_waiting.set()
+
+    async def _send_replies(self) -> None:
+        while True:
+            await self._replies_waiting.wait()
+            self._replies_waiting.clear()
+            replies, self._replies = self._replies, []
+            await self._publish_many(replies)
 
     async def _resolve_arrivals(self) -> None:
         """File terminals that came online (their audience and region from the

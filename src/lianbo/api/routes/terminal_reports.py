@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from lianbo.api.deps import ContainerDep, bearer_token
 from lianbo.domain.errors import Forbidden, InvalidInput, TooLarge
 from lianbo.services import playlog, screenshots
-from lianbo.services.monitoring import Caller
+from lianbo.services.monitor_callers import Caller
 
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 
@@ -36,7 +36,7 @@ async def post_playlog(request: Request, container: ContainerDep) -> JSONRespons
 
     The answer is rendered directly: it can name hundreds of rows, and
     FastAPI's generic encoder walks every one of them first."""
-    caller = await container.monitor.caller(container, bearer_token(request))
+    caller = await container.monitor.callers.caller(container, bearer_token(request))
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_PLAYLOG_BYTES:  # refuse before reading it
         raise TooLarge(f"a play log is at most {MAX_PLAYLOG_BYTES} bytes")
@@ -57,7 +57,7 @@ async def post_playlog(request: Request, container: ContainerDep) -> JSONRespons
 @router.post("/screenshot")
 async def post_screenshot(request: Request, container: ContainerDep) -> dict[str, Any]:
     """multipart ``file`` (JPEG/PNG) + ``taken_at`` (+ ``source``) → the verdict."""
-    caller = await container.monitor.caller(container, bearer_token(request))
+    caller = await container.monitor.callers.caller(container, bearer_token(request))
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > screenshots.MAX_BYTES + _FORM_SLACK:
         raise TooLarge(f"a screenshot is at most {screenshots.MAX_BYTES} bytes", field="file")

@@ -85,7 +85,7 @@ async def heartbeat(request: Request, container: ContainerDep) -> HeartbeatReply
     """A screen says it is alive, with an optional status object
     (``protocol.reports.STATUS_KEYS``); the reply carries server time and
     the interval. Stored in batches (``services.monitoring``); 429 on a flood."""
-    caller = await container.monitor.caller(container, bearer_token(request))
+    caller = await container.monitor.callers.caller(container, bearer_token(request))
     status = await status_body(request)
     now = await container.monitor.heartbeat(caller.screen.id, status)
     return HeartbeatReply(
