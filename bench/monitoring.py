@@ -59,6 +59,7 @@ from lianbo.services import presence, users
 from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
 
+SETTLE_S = 3.0  # a measured phase starts once the previous one's writes are done
 DEFAULT_SIZE = 10_000  # terminals, each with its own token (the rate limit allows 0.5/s each)
 COUNTY = "510107"
 SECONDS = 5.0
@@ -480,7 +481,9 @@ def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, An
     with served(data_dir) as server:
         asset = _programme(server, png.getvalue())
         figures |= _heartbeats(server.port, tokens, options)
+        time.sleep(SETTLE_S)  # the heartbeats' batched writes finish before the next phase
         figures |= _playlog(server.port, tokens, str(asset["sha256"]), options)
+        time.sleep(SETTLE_S)
         figures |= _screenshots(server, tokens, good, options)
         time.sleep(2 * presence.MIN_INTERVAL_S * presence.BURST)  # rate-limit buckets refill
         figures |= socket_beats.measure(
