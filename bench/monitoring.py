@@ -269,49 +269,51 @@ def _playlog(
     }
 
 
-async def _shots(
-    base: str, tokens: list[tuple[str, str]], shot: bytes, seconds: float, concurrency: int
-) -> dict[str, int]:
-    verdicts: dict[str, int] = {}
-    deadline = time.perf_counter() + seconds
-
-    async def worker(token: str) -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-            while time.perf_counter() < deadline:
-                answer = await client.post(
-                    "/terminal/v1/screenshot",
-                    files={"file": ("s.jpg", shot, "image/jpeg")},
-                    data={"taken_at": datetime.now(UTC).isoformat()},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                key = answer.json().get("verdict", str(answer.status_code))
-                verdicts[key] = verdicts.get(key, 0) + 1
-
-    await asyncio.gather(*(worker(t) for _, t in tokens[:concurrency]))
-    return verdicts
+def _shot_request(port: int, token: str, shot: bytes, taken_at: str) -> bytes:
+    """One multipart screenshot upload, encoded once (the load generator
+    must not spend the cores on encoding what the server measures)."""
+    boundary = "lianbo-bench-" + secrets.token_hex(8)
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"taken_at\"\r\n\r\n"
+        f"{taken_at}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+        f"filename=\"s.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    ).encode() + shot + f"\r\n--{boundary}--\r\n".encode()
+    head = (
+        f"POST /terminal/v1/screenshot HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
 
 
-def _shot_worker(
-    base: str, tokens: list[tuple[str, str]], shot: bytes, seconds: float
-) -> dict[str, int]:
-    return asyncio.run(_shots(base, tokens, shot, seconds, 8))
+def _verdicts(server: Server) -> dict[str, float]:
+    """Screenshots verified so far, by verdict (the server's /metrics)."""
+    text = httpx.get(f"{server.base}/metrics", timeout=30).text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("lianbo_screenshots_verified_total{"):
+            verdict = line.split('verdict="', 1)[1].split('"', 1)[0]
+            found[verdict] = float(line.rsplit(" ", 1)[1])
+    return found
 
 
 def _screenshots(
     server: Server, tokens: list[tuple[str, str]], shot: bytes, options: dict[str, Any]
 ) -> dict[str, Any]:
+    """Keep-alive uploads from ``clients`` processes × 8 connections, one
+    terminal per connection; verdicts counted by the server."""
     seconds = float(options.get("seconds", SECONDS))
     processes = int(options.get("clients", 2))
-    chunks = [tokens[i : i + 8] for i in range(0, 8 * processes, 8)]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.starmap(_shot_worker, [(server.base, c, shot, seconds) for c in chunks])
-    verdicts: dict[str, int] = {}
-    for found in results:
-        for verdict, n in found.items():
-            verdicts[verdict] = verdicts.get(verdict, 0) + n
-    verified = sum(n for v, n in verdicts.items() if not v.isdigit())
+    taken_at = datetime.now(UTC).isoformat()
+    requests = [_shot_request(server.port, t, shot, taken_at) for _, t in tokens[: 8 * processes]]
+    before = _verdicts(server)
+    _, counts = _load(server.port, requests, processes, 8, seconds)
+    after = _verdicts(server)
+    verdicts = {v: int(n - before.get(v, 0)) for v, n in after.items() if n > before.get(v, 0)}
     return {
-        "screenshot_verifications_per_s": round(verified / seconds, 1),
+        "screenshot_verifications_per_s": round(counts.get(200, 0) / seconds, 1),
+        "screenshot_answers": {str(k): v for k, v in sorted(counts.items())},
         "screenshot_verdicts": verdicts,
     }
 
