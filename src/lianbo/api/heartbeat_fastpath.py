@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lianbo.api.asgi_body import answer_json, read_body, replay
 from lianbo.api.errors import error_body
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.tokens import digest
@@ -41,23 +42,23 @@ class HeartbeatFastPath:
         if caller is None:
             await self.app(scope, receive, send)
             return
-        body, complete = await _read(receive)
+        body, complete = await read_body(receive, MAX_BYTES)
         ok, status = _status(body) if complete else (False, None)
         if not ok:
-            await self.app(scope, _replay(body, receive, complete), send)
+            await self.app(scope, replay(body, receive, complete), send)
             return
         try:
             now = await self.container.monitor.heartbeat(caller.screen.id, status)
         except RateLimited as error:
             headers = ((b"retry-after", str(error.retry_after).encode()),)
-            await _answer(send, 429, error_body(error.code, error.message), headers)
+            await answer_json(send, 429, error_body(error.code, error.message), headers)
             return
         reply = {
             "server_time": now.isoformat(),
             "heartbeat_seconds": self.container.settings.heartbeat_seconds,
             "audience": caller.audience,
         }
-        await _answer(send, 200, reply)
+        await answer_json(send, 200, reply)
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -66,21 +67,6 @@ def _bearer(scope: Scope) -> str | None:
             scheme, _, token = value.decode("latin-1").partition(" ")
             return token.strip() if scheme.lower() == "bearer" and token.strip() else None
     return None
-
-
-async def _read(receive: Receive) -> tuple[bytes, bool]:
-    """The body, and False when it is longer than ``MAX_BYTES`` (left unread)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BYTES:
-            return b"".join(chunks), False
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
 
 
 def _status(body: bytes) -> tuple[bool, dict[str, Any] | None]:
@@ -93,28 +79,3 @@ def _status(body: bytes) -> tuple[bool, dict[str, Any] | None]:
     except (ValueError, UnicodeDecodeError):
         return False, None
     return (True, status) if isinstance(status, dict) else (False, None)
-
-
-def _replay(body: bytes, receive: Receive, complete: bool) -> Receive:
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
-        return await receive()
-
-    return again
-
-
-async def _answer(
-    send: Send,
-    status: int,
-    payload: dict[str, Any],
-    headers: tuple[tuple[bytes, bytes], ...] = (),
-) -> None:
-    data = json.dumps(payload, ensure_ascii=False).encode()
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": head + list(headers)})
-    await send({"type": "http.response.body", "body": data})

@@ -13,13 +13,13 @@ with the body replayed, so every answer but success is the route's own.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from python_multipart.multipart import parse_options_header
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lianbo.api.asgi_body import answer_json, read_body, replay
 from lianbo.domain.errors import DomainError
 from lianbo.domain.tokens import digest
 from lianbo.services import screenshots
@@ -53,13 +53,13 @@ class ScreenshotFastPath:
         if int(declared) > MAX_BODY:
             await self.app(scope, receive, send)  # the route refuses it unread (413)
             return
-        body, complete = await _read(receive)
+        body, complete = await read_body(receive, MAX_BODY)
         form = split_form(body, boundary) if complete else None
         answer = await self._verify(caller, form) if form is not None else None
         if answer is None:
-            await self.app(scope, _replay(body, receive, complete), send)
+            await self.app(scope, replay(body, receive, complete), send)
             return
-        await _answer(send, answer)
+        await answer_json(send, 200, answer)
 
     def _caller(self, authorization: bytes) -> Caller | None:
         scheme, _, token = authorization.decode("latin-1").partition(" ")
@@ -139,38 +139,3 @@ def _time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment is not None and moment.tzinfo is not None else None
-
-
-async def _read(receive: Receive) -> tuple[bytes, bool]:
-    """The body, and False when it grew past ``MAX_BODY`` (the rest left unread)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY:
-            return b"".join(chunks), False
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, receive: Receive, complete: bool) -> Receive:
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
-        return await receive()
-
-    return again
-
-
-async def _answer(send: Send, payload: dict[str, Any]) -> None:
-    data = json.dumps(payload, ensure_ascii=False).encode()
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": head})
-    await send({"type": "http.response.body", "body": data})
