@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -157,3 +158,26 @@ def test_partial_downloads_nobody_needs_are_dropped(tmp_path: Path) -> None:
     assert cache.evict_unneeded({"2" * 64}) == [f"{'1' * 64}.part"]
     stats = cache.stats()
     assert stats["bytes"] == 4 and stats["files"] == 0
+
+
+def test_stats_skip_a_file_renamed_while_they_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A download finishing (.part renamed) between the listing and the stat
+    # must not crash the status report (it did, under a heartbeat).
+    cache = cache_with(tmp_path, Origin())
+    done = cache.root / f"{'3' * 64}"
+    done.write_bytes(b"whole")
+    renamed = cache.root / f"{'4' * 64}.part"
+    renamed.write_bytes(b"half")
+    real_scandir = os.scandir
+
+    def racing(path: str | os.PathLike[str]) -> contextlib.nullcontext[list[os.DirEntry[str]]]:
+        with real_scandir(path) as listing:
+            entries = list(listing)  # the directory as it was listed ...
+        renamed.unlink()  # ... then the download finished
+        return contextlib.nullcontext(entries)
+
+    monkeypatch.setattr("lianbo.player.cache.os.scandir", racing)
+    stats = cache.stats()
+    assert stats["files"] == 1 and stats["bytes"] == 5

@@ -148,7 +148,10 @@ class MediaCache:
         with os.scandir(self.root) as listing:
             for entry in listing:
                 if entry.is_file() and len(entry.name.removesuffix(PART)) == 64:
-                    stat = entry.stat()
+                    try:
+                        stat = entry.stat()
+                    except FileNotFoundError:  # a download finished (renamed) meanwhile
+                        continue
                     found.append((entry.name, stat.st_size, stat.st_mtime))
         return found
 
