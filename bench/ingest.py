@@ -29,7 +29,7 @@ from lianbo.adapters.media.analyse import analyse
 from lianbo.adapters.media.hashes import phash_frame
 from lianbo.adapters.media.probe import main_audio, main_video, probe_file
 from lianbo.adapters.media.reference import ebur128_of_file
-from lianbo.domain.monitoring.verification import read_tracks
+from lianbo.domain.monitoring.tracks import read_tracks
 from lianbo.domain.qc import judge
 
 DEFAULT_SIZE = 10  # what `lianbo bench` uses without --size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lianbo.domain.monitoring.tracks import Tracks, pack_tracks, read_tracks
 from lianbo.domain.monitoring.verification import (
     ABOVE,
     BAND_MATCH_MAX,
@@ -14,7 +15,6 @@ from lianbo.domain.monitoring.verification import (
     MISMATCH_MIN,
     Expected,
     Shot,
-    Tracks,
     Verdict,
     between,
     changed,
@@ -23,8 +23,6 @@ from lianbo.domain.monitoring.verification import (
     is_frozen,
     nearest,
     offset_into,
-    pack_tracks,
-    read_tracks,
     same_picture,
     verify,
     window,

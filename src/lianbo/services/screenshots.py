@@ -36,14 +36,13 @@ from lianbo.domain.errors import Conflict, InvalidInput, TooLarge, Unprocessable
 from lianbo.domain.monitoring.alarms import Observation
 from lianbo.domain.monitoring.quad import Quad, check_quad
 from lianbo.domain.monitoring.screens import observations
+from lianbo.domain.monitoring.tracks import Tracks, read_tracks
 from lianbo.domain.monitoring.verification import (
     Expected,
-    Tracks,
     Verdict,
     Verification,
     between,
     offset_into,
-    read_tracks,
     verify,
 )
 from lianbo.services.alarms import with_evidence

@@ -11,7 +11,7 @@ from lianbo.adapters.media.errors import MediaDecodeError
 from lianbo.adapters.media.probe import probe_file
 from lianbo.adapters.media.reference import ebur128_of_file
 from lianbo.domain.media import Analysis, QcReport, Segment
-from lianbo.domain.monitoring.verification import read_tracks
+from lianbo.domain.monitoring.tracks import read_tracks
 from lianbo.domain.qc import judge
 from tests.integration.conftest import Media
 from tests.integration.media import factory

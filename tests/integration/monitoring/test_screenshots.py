@@ -14,14 +14,8 @@ from lianbo.adapters.media.hashes import unpack_track
 from lianbo.adapters.media.probe import probe_file
 from lianbo.adapters.media.screenshots import MAX_BYTES, measure_photo, measure_screenshot
 from lianbo.domain.errors import InvalidInput
-from lianbo.domain.monitoring.verification import (
-    ABOVE,
-    BELOW,
-    Expected,
-    Verdict,
-    read_tracks,
-    verify,
-)
+from lianbo.domain.monitoring.tracks import read_tracks
+from lianbo.domain.monitoring.verification import ABOVE, BELOW, Expected, Verdict, verify
 from tests.integration.media.writers import write_png_bomb
 from tests.integration.monitoring import corpus
 from tests.integration.monitoring.conftest import SECONDS, Clip

@@ -13,7 +13,7 @@ import numpy as np
 from av.video.frame import VideoFrame
 from PIL import Image
 
-from lianbo.domain.monitoring.verification import read_tracks
+from lianbo.domain.monitoring.tracks import read_tracks
 
 HASH_BYTES = 8
 _WORK_WIDTH = 256

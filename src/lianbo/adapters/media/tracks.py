@@ -23,7 +23,7 @@ from lianbo.adapters.media.proxy import LumaProxy, difference, is_black
 from lianbo.adapters.media.segments import RunTracker
 from lianbo.domain import qc
 from lianbo.domain.media import Segment
-from lianbo.domain.monitoring.verification import pack_tracks
+from lianbo.domain.monitoring.tracks import pack_tracks
 
 _SILENCE_AMPLITUDE = 10 ** (qc.SILENCE_DBFS / 20)
 _HASH_EARLY_S = 1e-3  # a frame stamped 0.999 s starts second 1 (rounded timestamps)

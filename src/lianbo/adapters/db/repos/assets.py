@@ -14,7 +14,7 @@ from lianbo.adapters.db.tables import AssetRow, RenditionRow, ReviewStepRow
 from lianbo.domain.assets import Asset
 from lianbo.domain.manifest import AssetFacts, MediaFile
 from lianbo.domain.media import AssetKind, Dynamic, Probe
-from lianbo.domain.monitoring.verification import read_tracks
+from lianbo.domain.monitoring.tracks import read_tracks
 from lianbo.domain.regions import subtree_range
 from lianbo.domain.review import ReviewState, ReviewStep
 
