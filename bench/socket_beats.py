@@ -16,6 +16,7 @@ import asyncio
 import json
 import multiprocessing
 import time
+from datetime import UTC, datetime
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,6 @@ def _stored_since(database: Path, since: float) -> int:
 
 
 def _epoch(value: Any) -> float:
-    from datetime import UTC, datetime
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot
+from lianbo.adapters.db.repos.monitoring import ScreenFacts
+from lianbo.adapters.db.repos.screenshots import Screenshot
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
@@ -240,7 +241,7 @@ class Monitor:
         if previous is None or source == "camera":  # else no database on this path
             async with self.uows() as uow:
                 if previous is None:  # first shot since start: the stored latest, if any
-                    previous = await uow.monitoring.screenshot(caller.screen.id)
+                    previous = await uow.screenshots.screenshot(caller.screen.id)
                 quad = await screenshots.quad_of(uow, caller.screen.id, source)
         judged = await screenshots.judge(
             container.blobs,

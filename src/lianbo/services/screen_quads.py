@@ -37,7 +37,7 @@ def _json(quad: Quad | list[list[float]]) -> list[list[float]]:
 async def get_screen_quad(uow: UnitOfWork, actor: Actor, terminal_id: str) -> list[list[float]]:
     """The terminal's quad; ``NotFound`` when it has none (or is not seen)."""
     await get_terminal(uow, actor, terminal_id)
-    quad = await uow.monitoring.screen_quad(terminal_id)
+    quad = await uow.screenshots.screen_quad(terminal_id)
     if quad is None:
         raise NotFound("this terminal has no screen quad")
     return quad
@@ -49,8 +49,8 @@ async def set_screen_quad(
     """Check and store the quad (``Unprocessable`` when it is no screen's), audited."""
     terminal = await _managed(uow, actor, terminal_id)
     quad = _json(check_quad(value))
-    before = await uow.monitoring.screen_quad(terminal_id)
-    await uow.monitoring.set_screen_quad(terminal_id, quad, clock.now())
+    before = await uow.screenshots.screen_quad(terminal_id)
+    await uow.screenshots.set_screen_quad(terminal_id, quad, clock.now())
     await audit.record(
         uow,
         clock,
@@ -68,10 +68,10 @@ async def set_screen_quad(
 async def clear_screen_quad(uow: UnitOfWork, clock: Clock, actor: Actor, terminal_id: str) -> None:
     """Forget the quad (camera shots are then refused), audited; 404 when none."""
     terminal = await _managed(uow, actor, terminal_id)
-    before = await uow.monitoring.screen_quad(terminal_id)
+    before = await uow.screenshots.screen_quad(terminal_id)
     if before is None:
         raise NotFound("this terminal has no screen quad")
-    await uow.monitoring.delete_screen_quad(terminal_id)
+    await uow.screenshots.delete_screen_quad(terminal_id)
     await audit.record(
         uow,
         clock,

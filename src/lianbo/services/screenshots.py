@@ -29,7 +29,8 @@ from typing import Any
 import structlog
 
 from lianbo.adapters.blobs import LocalBlobStore
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot, TrackFacts
+from lianbo.adapters.db.repos.monitoring import ScreenFacts, TrackFacts
+from lianbo.adapters.db.repos.screenshots import Screenshot
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.media.screenshots import Measured, measure_photo, measure_screenshot
 from lianbo.domain.errors import Conflict, InvalidInput, TooLarge, Unprocessable
@@ -205,7 +206,7 @@ class LatestShots:
             self._held[shot.terminal_id] = shot
             return
         async with uows() as uow:
-            await uow.monitoring.put_screenshot(shot)
+            await uow.screenshots.put_screenshot(shot)
             await uow.commit()
 
     async def flush(self, uows: Callable[[], UnitOfWork]) -> int:
@@ -216,7 +217,7 @@ class LatestShots:
             return 0
         try:
             async with uows() as uow:
-                await uow.monitoring.put_screenshots(list(held.values()))
+                await uow.screenshots.put_screenshots(list(held.values()))
                 await uow.commit()
         except Exception:  # the flusher must go on; blobs and alarms are already kept
             log.exception("latest screenshots flush failed", shots=len(held))
@@ -241,7 +242,7 @@ async def quad_of(uow: UnitOfWork, terminal_id: str, source: str) -> Quad | None
     shot); ``Conflict`` when the terminal has none, so nothing is stored."""
     if source != "camera":
         return None
-    stored = await uow.monitoring.screen_quad(terminal_id)
+    stored = await uow.screenshots.screen_quad(terminal_id)
     if stored is None:
         raise Conflict(
             "this terminal has no screen quad, so a camera shot cannot be registered: "

@@ -43,7 +43,7 @@ class Camera:
 
     async def latest(self) -> Any:
         async with self.env.container.uow() as uow:
-            return await uow.monitoring.screenshot(self.terminal_id)
+            return await uow.screenshots.screenshot(self.terminal_id)
 
 
 async def watched(env: Env, clip: Clip) -> Camera:

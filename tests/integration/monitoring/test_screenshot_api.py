@@ -49,7 +49,7 @@ async def playing(
 
 async def latest(env: Env, terminal_id: str) -> Any:
     async with env.container.uow() as uow:
-        return await uow.monitoring.screenshot(terminal_id)
+        return await uow.screenshots.screenshot(terminal_id)
 
 
 async def test_shots_of_the_expected_scene_match(env: Env, scene_clip: Clip) -> None:

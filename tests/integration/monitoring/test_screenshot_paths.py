@@ -65,11 +65,11 @@ async def test_latest_screenshots_wait_for_the_flusher_when_batching(
         second = await post(corpus.framebuffer(scene_clip.scenes[3], 1280, 1.0, ""), 3)
         assert first.json()["verdict"] == second.json()["verdict"] == "match"
         async with env.container.uow() as uow:
-            assert await uow.monitoring.screenshot(terminal_id) is None
+            assert await uow.screenshots.screenshot(terminal_id) is None
         await monitor.flush()
     finally:
         monitor.batching = False
     async with env.container.uow() as uow:
-        stored = await uow.monitoring.screenshot(terminal_id)
+        stored = await uow.screenshots.screenshot(terminal_id)
     assert stored is not None and stored.sha256 == second.json()["sha256"]
     assert stored.expected is not None and stored.expected["at_s"] == 3.5

@@ -17,6 +17,7 @@ from lianbo.adapters.db.repos.monitoring import MonitoringRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.reports import ReportRepository
+from lianbo.adapters.db.repos.screenshots import ScreenshotRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.programming = ProgrammingRepository(self.session)
         self.reports = ReportRepository(self.session)
         self.monitoring = MonitoringRepository(self.session)
+        self.screenshots = ScreenshotRepository(self.session)
         self.alarms = AlarmRepository(self.session)
         self.alerts = AlertRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)

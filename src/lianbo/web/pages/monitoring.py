@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lianbo.adapters.db.repos.alarms import AlarmFilter
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, Screenshot
+from lianbo.adapters.db.repos.monitoring import ScreenFacts
+from lianbo.adapters.db.repos.screenshots import Screenshot
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.assets import is_sha256

@@ -1,5 +1,6 @@
-"""Monitoring records: play logs and rollups, presence transitions,
-screenshots, and the content facts monitoring checks against."""
+"""Monitoring records: play logs and rollups, presence transitions, the
+monitoring wall, and the content facts monitoring checks against
+(screenshots and screen quads: ``repos/screenshots.py``)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from lianbo.adapters.db.monitoring_tables import (
     PlayLogRow,
     PlayRollupRow,
     PresenceRow,
-    ScreenQuadRow,
     ScreenshotRow,
 )
 from lianbo.adapters.db.repos import playlog
 from lianbo.adapters.db.repos.playlog import PlayRecord
+from lianbo.adapters.db.repos.screenshots import Screenshot, screenshot_of
 from lianbo.adapters.db.tables import AssetRow, RenditionRow, TerminalRow
 from lianbo.domain.regions import subtree_range
 
@@ -58,37 +59,6 @@ class ScreenFacts:
     tier: str
     region: str
     status: str
-
-
-@dataclass(frozen=True, slots=True)
-class Screenshot:
-    """The latest screenshot of a terminal and its verdict."""
-
-    terminal_id: str
-    sha256: str
-    media_type: str
-    taken_at: datetime
-    received_at: datetime
-    source: str
-    verdict: str
-    distance: int | None
-    phash: int
-    expected: dict[str, Any] | None
-
-
-def _screenshot(row: ScreenshotRow) -> Screenshot:
-    return Screenshot(
-        row.terminal_id,
-        row.sha256,
-        row.media_type,
-        row.taken_at,
-        row.received_at,
-        row.source,
-        row.verdict,
-        row.distance,
-        int(row.phash, 16),
-        dict(row.expected) if row.expected is not None else None,
-    )
 
 
 def _runs(qc: dict[str, Any] | None, name: str) -> tuple[tuple[float, float], ...]:
@@ -282,60 +252,6 @@ class MonitoringRepository:
         )
         return {r[0]: ScreenFacts(*r) for r in rows.all()}
 
-    # ---------------------------------------------------------- screenshots
-
-    async def put_screenshot(self, shot: Screenshot) -> None:
-        """Replace the terminal's latest screenshot (one upsert)."""
-        await self.put_screenshots([shot])
-
-    async def put_screenshots(self, shots: Sequence[Screenshot]) -> None:
-        """Replace each terminal's latest screenshot (one upsert of all; one
-        shot per terminal: a batch must not update a row twice)."""
-        rows = [
-            {
-                "terminal_id": shot.terminal_id,
-                "sha256": shot.sha256,
-                "media_type": shot.media_type,
-                "taken_at": shot.taken_at,
-                "received_at": shot.received_at,
-                "source": shot.source,
-                "verdict": shot.verdict,
-                "distance": shot.distance,
-                "phash": f"{shot.phash:016x}",
-                "expected": shot.expected,
-            }
-            for shot in shots
-        ]
-        if not rows:
-            return
-        make = pg_insert if self._dialect == "postgresql" else sqlite_insert
-        statement = make(ScreenshotRow)
-        changed = {k: statement.excluded[k] for k in rows[0] if k != "terminal_id"}
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=["terminal_id"], set_=changed), rows
-        )
-
-    async def screenshot(self, terminal_id: str) -> Screenshot | None:
-        row = await self.session.get(ScreenshotRow, terminal_id)
-        return _screenshot(row) if row else None
-
-    async def screen_quad(self, terminal_id: str) -> list[list[float]] | None:
-        """Where the terminal's monitoring camera sees its screen (None: not set)."""
-        row = await self.session.get(ScreenQuadRow, terminal_id)
-        return [list(point) for point in row.quad] if row else None
-
-    async def set_screen_quad(
-        self, terminal_id: str, quad: Sequence[Sequence[float]], at: datetime
-    ) -> None:
-        await self.session.merge(
-            ScreenQuadRow(terminal_id=terminal_id, quad=[list(p) for p in quad], updated_at=at)
-        )
-
-    async def delete_screen_quad(self, terminal_id: str) -> None:
-        row = await self.session.get(ScreenQuadRow, terminal_id)
-        if row is not None:
-            await self.session.delete(row)
-
     async def wall(
         self, within: str, region: str, tier: str | None, *, limit: int, offset: int
     ) -> tuple[list[tuple[ScreenFacts, Screenshot | None]], int]:
@@ -366,7 +282,7 @@ class MonitoringRepository:
             .offset(offset)
         )
         items: list[tuple[ScreenFacts, Screenshot | None]] = [
-            (ScreenFacts(*r[:5]), _screenshot(r[5]) if r[5] is not None else None)
+            (ScreenFacts(*r[:5]), screenshot_of(r[5]) if r[5] is not None else None)
             for r in rows.all()
         ]
         return items, int(total or 0)
