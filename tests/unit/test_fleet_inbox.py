@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -38,3 +39,26 @@ def test_the_oldest_acks_are_forgotten_beyond_the_bound(monkeypatch: pytest.Monk
         True,
         True,
     ]
+
+
+class Beats:
+    """A heartbeat sink that records what it admitted."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.admitted: list[str] = []
+
+    def beat(self, terminal_id: str, status: dict[str, object] | None) -> datetime:
+        self.admitted.append(terminal_id)
+        return self.clock.now()
+
+
+def test_a_status_over_16_kb_is_refused_and_not_admitted() -> None:
+    clock = FakeClock()
+    beats = Beats(clock)
+    box = Inbox(clock, beats, heartbeat_seconds=30)
+    small = box.receive("t1", json.dumps({"type": "status", "playing": "a"}))
+    assert small is not None and small.body["heartbeat_seconds"] == 30
+    big = box.receive("t1", json.dumps({"type": "status", "pad": "x" * (17 * 1024)}))
+    assert big is not None and big.type == "heartbeat" and "refused" in big.body
+    assert beats.admitted == ["t1"]  # only the small one
