@@ -35,6 +35,7 @@ from lianbo.domain.ports import Clock
 from lianbo.services import playlog, presence, screenshots
 from lianbo.services.alarms import AlarmDesk, observation
 from lianbo.services.monitor_callers import Caller, Callers
+from lianbo.services.play_writes import PlayWrites
 from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class Monitor:
         self._deadlines_loaded = False
         self.callers = Callers(settings, uows)
         self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
-        self._playlog_writes = asyncio.Lock()  # see playlog.ingest
+        self.play_writes = PlayWrites(uows)  # group commits
         self.latest = screenshots.LatestShots()  # their rows, batched like heartbeats
         self._writes: set[asyncio.Task[None]] = set()  # heartbeats written without a flusher
 
@@ -213,9 +214,9 @@ class Monitor:
         now = self.clock.now()
         plan = await self.callers.programme(container, caller.audience_key)
         async with self.uows() as uow:
-            outcome = await playlog.ingest(
-                uow, caller.screen, plan, entries, now, self._playlog_writes
-            )
+            assessed = await playlog.assess(uow, caller.screen, plan, entries, now)
+        await self.play_writes.write(assessed.records, assessed.rollups)
+        outcome = assessed.outcome
         self.counters.playlog_rows += outcome.accepted
         self.counters.playlog_rejected += len(outcome.rejected)
         await self.desk.observe(outcome.observations, {caller.screen.id: caller.screen.region})

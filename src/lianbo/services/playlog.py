@@ -29,8 +29,6 @@ name no screen).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
@@ -39,7 +37,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts
+from lianbo.adapters.db.repos.monitoring import Rollup, ScreenFacts
 from lianbo.adapters.db.repos.playlog import PlayRecord
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.errors import InvalidInput, TooLarge
@@ -56,7 +54,7 @@ from lianbo.protocol.reports import PLAYLOG_BATCH_MAX
 from lianbo.services.alarms import observation
 from lianbo.services.programme import Programme
 
-__all__ = ["Outcome", "entries_of", "ingest", "judge", "off_schedule", "parse_row"]
+__all__ = ["Assessed", "Outcome", "assess", "entries_of", "judge", "off_schedule", "parse_row"]
 
 SLOT_MIN_S = 60.0
 
@@ -186,22 +184,25 @@ def _records(
     ]
 
 
-async def ingest(
+@dataclass
+class Assessed:
+    """A checked batch: the answer, and what to write for it."""
+
+    outcome: Outcome
+    records: list[PlayRecord]
+    rollups: list[Rollup]
+
+
+async def assess(
     uow: UnitOfWork,
     screen: ScreenFacts,
     programme: Programme | None,
     raw_entries: Sequence[Any],
     now: datetime,
-    writes: asyncio.Lock | None = None,
-) -> Outcome:
-    """Check, store and roll up one batch from ``screen`` (one transaction).
-
-    Everything is worked out before the first write; ``writes`` (one per
-    process) then lines up the batches' write transactions. SQLite has one
-    writer at a time, and a transaction waiting on SQLite's busy handler
-    sleeps in steps of up to 100 ms, leaving the file idle after the
-    writer ahead has committed; a waiter on the lock starts at once.
-    """
+) -> Assessed:
+    """Check one batch from ``screen``: the outcome (with its alarm observations),
+    the rows to store and the rollups to add. Reads only; ``PlayWrites``
+    writes them (group commits)."""
     shas = {r.get("sha256") for r in raw_entries if isinstance(r, dict)}
     facts = await uow.monitoring.content([s for s in shas if isinstance(s, str)])
     content = {s: (f.asset_id, f.approved) for s, f in facts.items()}
@@ -213,18 +214,13 @@ async def ingest(
         if check is PlayCheck.UNAUTHORISED
     ]
     asset_of = {s: f.asset_id for s, f in facts.items()}
-    records = _records(screen, kept, asset_of, now)
     totals = roll_up((row for _, row, _, _ in kept), asset_of)
-    rollups = [
+    rollups: list[Rollup] = [
         (hour, screen.region, screen.tier, key, plays, seconds)
         for (hour, key), (plays, seconds) in sorted(totals.items())
     ]
-    async with writes or contextlib.nullcontext():
-        await uow.monitoring.add_plays(records)
-        await uow.monitoring.add_rollups(rollups)
-        await uow.commit()
     outcome.observations = _observations(screen, outcome, off_schedule(kept, programme), kept)
-    return outcome
+    return Assessed(outcome, _records(screen, kept, asset_of, now), rollups)
 
 
 def _observations(
