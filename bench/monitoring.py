@@ -274,10 +274,14 @@ def _shot_request(port: int, token: str, shot: bytes, taken_at: str) -> bytes:
     must not spend the cores on encoding what the server measures)."""
     boundary = "lianbo-bench-" + secrets.token_hex(8)
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"taken_at\"\r\n\r\n"
-        f"{taken_at}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-        f"filename=\"s.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-    ).encode() + shot + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="taken_at"\r\n\r\n'
+            f'{taken_at}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="s.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + shot
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     head = (
         f"POST /terminal/v1/screenshot HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {token}\r\n"

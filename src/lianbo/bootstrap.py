@@ -106,6 +106,4 @@ def _fleet(
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 
-    return WebSocketHub(
-        directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor
-    )
+    return WebSocketHub(directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor)

@@ -57,9 +57,7 @@ class AssetPageReads:
         )
         return {str(asset_id): str(stage) for asset_id, stage in rows.all() if stage}
 
-    async def queue_facts(
-        self, rounds: dict[str, int], viewer_id: str
-    ) -> dict[str, QueueFacts]:
+    async def queue_facts(self, rounds: dict[str, int], viewer_id: str) -> dict[str, QueueFacts]:
         """Per asset (id -> current review round): who submitted, who passed, counts."""
         if not rounds:
             return {}
