@@ -6,6 +6,7 @@ import struct
 
 from typer.testing import CliRunner
 
+from lianbo.protocol import mqtt_wire
 from lianbo.sim import wire
 from lianbo.sim.cli import sim_app
 from lianbo.sim.run import Endpoint, default_processes, percentiles
@@ -38,22 +39,24 @@ def test_server_frames_are_popped_whole() -> None:
 
 
 def test_mqtt_packets_round_trip() -> None:
-    packet = wire.publish(b"lianbo/r/51/push", b'{"type":"alert"}' * 20, retain=True)
-    buffer = bytearray(packet + wire.subscribe(7, [b"a/b"]))
-    (first, body), (sub_first, _) = wire.packets(buffer)
-    assert first >> 4 == wire.PUBLISH and first & 1 and sub_first == 0x82
-    assert wire.published(first, body) == (b"lianbo/r/51/push", b'{"type":"alert"}' * 20)
+    packet = mqtt_wire.publish(b"lianbo/r/51/push", b'{"type":"alert"}' * 20, retain=True)
+    buffer = bytearray(packet + mqtt_wire.subscribe(7, [b"a/b"]))
+    (first, body), (sub_first, _) = mqtt_wire.packets(buffer)
+    assert first >> 4 == mqtt_wire.PUBLISH and first & 1 and sub_first == 0x82
+    assert mqtt_wire.published(first, body) == (b"lianbo/r/51/push", b'{"type":"alert"}' * 20)
     assert not buffer
     half = bytearray(packet[:5])
-    assert wire.packets(half) == [] and len(half) == 5
+    assert mqtt_wire.packets(half) == [] and len(half) == 5
 
 
 def test_connect_carries_credentials_and_will() -> None:
-    packet = wire.connect(b"t1", b"t1", b"tok", wire.Will(b"lianbo/t/t1/status", b"offline"))
+    packet = mqtt_wire.connect(
+        b"t1", b"t1", b"tok", mqtt_wire.Will(b"lianbo/t/t1/status", b"offline")
+    )
     assert packet[0] == 0x10
     flags = packet[2 + 6 + 1]  # fixed header (2), "MQTT" string (6), level (1)
     assert flags == 0x80 | 0x40 | 0x20 | 0x04 | 0x02
-    assert wire.connect(b"anon")[9] == 0x02
+    assert mqtt_wire.connect(b"anon")[9] == 0x02
 
 
 def test_percentiles_use_nearest_rank() -> None:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import IO, Any
 
+from lianbo.protocol import mqtt_wire
 from lianbo.sim import wire
 from lianbo.sim.screens import source_address
 from lianbo.sim.worker import raise_open_files
@@ -133,16 +134,16 @@ async def mqtt_clients(port: int, first: int, count: int) -> None:
         reader, writer = await asyncio.open_connection(
             "127.0.0.1", port, local_addr=(source_address(index), 0)
         )
-        writer.write(wire.connect(f"s{index}".encode()))
-        writer.write(wire.subscribe(1, [TOPIC]))
+        writer.write(mqtt_wire.connect(f"s{index}".encode()))
+        writer.write(mqtt_wire.subscribe(1, [TOPIC]))
         buffer = bytearray()
         while True:
-            for first_byte, body in wire.packets(buffer):
+            for first_byte, body in mqtt_wire.packets(buffer):
                 kind = first_byte >> 4
-                if kind == wire.SUBACK:
+                if kind == mqtt_wire.SUBACK:
                     ready.one()
-                elif kind == wire.PUBLISH:
-                    latencies.append(_latency(wire.published(first_byte, body)[1]))
+                elif kind == mqtt_wire.PUBLISH:
+                    latencies.append(_latency(mqtt_wire.published(first_byte, body)[1]))
                     writer.close()
                     return
             buffer += await reader.read(4096)
@@ -152,10 +153,10 @@ async def mqtt_clients(port: int, first: int, count: int) -> None:
 
 async def mqtt_publish(port: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(wire.connect(b"anchor-publisher"))
+    writer.write(mqtt_wire.connect(b"anchor-publisher"))
     await reader.readexactly(4)
     payload = json.dumps({"type": "alert", "sent_at": time.time()}).encode()
-    writer.write(wire.publish(TOPIC, payload))
+    writer.write(mqtt_wire.publish(TOPIC, payload))
     await writer.drain()
     writer.close()
 

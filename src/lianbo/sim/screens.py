@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from lianbo.adapters.fleet import topics
+from lianbo.protocol import mqtt_wire
 from lianbo.protocol.messages import clock_offset
 from lianbo.sim import wire
 
@@ -228,25 +229,25 @@ class MqttScreen(Screen):
             listen.append(topics.audience(self.audience))
         assert self.transport is not None
         self.transport.write(
-            wire.connect(
+            mqtt_wire.connect(
                 c.terminal_id.encode(),
                 c.terminal_id.encode(),
                 c.token.encode(),
-                wire.Will(status, topics.OFFLINE),
+                mqtt_wire.Will(status, topics.OFFLINE),
             )
-            + wire.subscribe(1, [t.encode() for t in listen])
-            + wire.publish(status, topics.ONLINE, retain=True)
+            + mqtt_wire.subscribe(1, [t.encode() for t in listen])
+            + mqtt_wire.publish(status, topics.ONLINE, retain=True)
         )
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        for first, body in wire.packets(self.buffer):
+        for first, body in mqtt_wire.packets(self.buffer):
             kind = first >> 4
-            if kind == wire.PUBLISH:
-                self.on_message(wire.published(first, body)[1])
-            elif kind == wire.SUBACK and body[:2] == b"\x00\x01":  # not the audience one
+            if kind == mqtt_wire.PUBLISH:
+                self.on_message(mqtt_wire.published(first, body)[1])
+            elif kind == mqtt_wire.SUBACK and body[:2] == b"\x00\x01":  # not the audience one
                 self.greeted(time.time())
-            elif kind == wire.CONNACK and body[1:2] != b"\x00":
+            elif kind == mqtt_wire.CONNACK and body[1:2] != b"\x00":
                 self.closed_with = 1008  # not authorised: do not hammer the broker
                 self.fleet.counts["refused"] += 1
                 self.close()
@@ -254,7 +255,7 @@ class MqttScreen(Screen):
     def send(self, message: dict[str, Any]) -> None:
         if self.transport is not None and not self.transport.is_closing():
             topic = topics.terminal(self.credential.terminal_id, topics.UP).encode()
-            self.transport.write(wire.publish(topic, json.dumps(message).encode()))
+            self.transport.write(mqtt_wire.publish(topic, json.dumps(message).encode()))
 
     def fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
         super().fetched(status, etag, body)
@@ -267,4 +268,4 @@ class MqttScreen(Screen):
             return
         if key != self.audience:  # manifest changes come on the audience's topic
             self.audience = key
-            self.transport.write(wire.subscribe(2, [topics.audience(key).encode()]))
+            self.transport.write(mqtt_wire.subscribe(2, [topics.audience(key).encode()]))

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ITERATIONS = 101  # mosquitto_passwd's own choice for $7$ (PBKDF2-SHA512)
+MAX_QUEUED = 200_000  # per client; see ``config``
 
 ACL = """\
 user {server}
@@ -67,6 +68,12 @@ def config(
 ) -> str:
     """A mosquitto.conf for lianbo: authenticated, no persistence.
 
+    ``max_queued_messages``: mosquitto 2 counts QoS 0 packets waiting for a
+    client's socket against it too and drops the rest. When a whole fleet
+    reconnects, the server's subscription gets a ``status`` and an ``up`` from
+    every screen within seconds; at mosquitto's 100 it lost thousands of
+    them. A screen's own queue stays near empty (a few pushes a minute).
+
     ``user``: the account mosquitto runs as when started by root (it drops
     to ``mosquitto`` otherwise, which cannot read a root-owned 0600 file).
     """
@@ -76,7 +83,7 @@ def config(
         f"password_file {password_file}\n"
         f"acl_file {acl_file}\n"
         "persistence false\n"
-        "max_queued_messages 100\n"
+        f"max_queued_messages {MAX_QUEUED}\n"
         "log_type error\n"
         "log_type warning\n"
     )

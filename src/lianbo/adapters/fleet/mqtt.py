@@ -16,15 +16,16 @@ when they reconnect anyway) and counted in the log.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import aiomqtt
 import structlog
 
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.directory import Directory, refresh
 from lianbo.adapters.fleet.inbox import Heartbeats, Inbox, Status
+from lianbo.adapters.fleet.mqtt_session import MqttError, MqttSession, open_session
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Registry
 from lianbo.domain.ports import Clock
@@ -34,6 +35,7 @@ from lianbo.protocol.messages import Message, manifest_changed
 log = structlog.get_logger()
 
 RETRY_MAX_S = 30.0
+KEEPALIVE_S = 30
 PUBLISH_BATCH = 2000
 
 
@@ -62,7 +64,7 @@ class MqttFleet:
         self._registry: Registry[str] = Registry()
         self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds, clock)
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)
-        self._client: aiomqtt.Client | None = None
+        self._client: MqttSession | None = None
         self._ready = asyncio.Event()
         self._arriving: set[str] = set()
         self._arrived = asyncio.Event()
@@ -99,7 +101,7 @@ class MqttFleet:
         while True:
             try:
                 await self._session()
-            except aiomqtt.MqttError as error:
+            except MqttError as error:
                 log.warning("MQTT broker unreachable", error=str(error), retry_in=delay)
             except Exception:
                 log.exception("MQTT session failed", retry_in=delay)
@@ -111,18 +113,23 @@ class MqttFleet:
 
     async def _session(self) -> None:
         b = self._broker
-        async with aiomqtt.Client(
-            b.host, b.port, username=b.username, password=b.password, keepalive=30
-        ) as client:
-            for topic in topics.SERVER_SUBSCRIPTIONS:
-                await client.subscribe(topic)
-            self._client = client
+        session = await open_session(
+            b.host,
+            b.port,
+            self._handle,
+            client_id=f"lianbo-server-{secrets.token_hex(6)}",
+            username=b.username,
+            password=b.password,
+            keepalive_s=KEEPALIVE_S,
+        )
+        try:
+            await session.subscribe(list(topics.SERVER_SUBSCRIPTIONS))
+            self._client = session
             self._ready.set()
             log.info("MQTT broker connected", host=b.host, port=b.port)
-            async for message in client.messages:
-                payload = message.payload
-                if isinstance(payload, bytes | bytearray):
-                    self._handle(message.topic.value, bytes(payload))
+            await session.keep_alive(KEEPALIVE_S)
+        finally:
+            session.close()
 
     def _handle(self, topic: str, payload: bytes) -> None:
         parsed = topics.parse(topic)
@@ -180,24 +187,18 @@ class MqttFleet:
             except Exception:
                 log.exception("fleet refresh failed")
 
-    async def _publish(self, topic: str, payload: str) -> bool:
-        client = self._client
-        if client is None:
-            return False
-        try:
-            await client.publish(topic, payload.encode(), qos=0)
-        except aiomqtt.MqttError as error:
-            log.info("MQTT publish failed", topic=topic, error=str(error))
-            return False
-        return True
-
     async def _publish_many(self, items: list[tuple[str, str]]) -> int:
-        """Hand every message to the client at once: each publish waits for its
-        socket write, so awaiting them one by one costs a loop turn apiece."""
+        """Write every message to the broker's socket; wait for the socket to
+        take them in runs of ``PUBLISH_BATCH`` (a slow broker slows the sender,
+        not the server's memory). How many were written."""
         sent = 0
         for start in range(0, len(items), PUBLISH_BATCH):
-            batch = items[start : start + PUBLISH_BATCH]
-            sent += sum(await asyncio.gather(*(self._publish(t, p) for t, p in batch)))
+            session = self._client
+            if session is None:
+                break
+            await session.writable()
+            for topic, payload in items[start : start + PUBLISH_BATCH]:
+                sent += session.publish(topic, payload.encode())
         if sent < len(items):
             log.info("MQTT pushes dropped", dropped=len(items) - sent, total=len(items))
         return sent
