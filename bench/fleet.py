@@ -47,17 +47,20 @@ from lianbo.domain.tokens import digest, new_secret
 from lianbo.services.setup import initialise
 from lianbo.sim import anchors
 from lianbo.sim.admin import Admin
-from lianbo.sim.run import Endpoint, Workers, percentiles, propagate, region_message, wait_online
+from lianbo.sim.run import (
+    Endpoint,
+    Workers,
+    default_processes,
+    percentiles,
+    propagate,
+    region_message,
+    wait_online,
+)
 from lianbo.sim.screens import Credential
 from lianbo.sim.worker import rss_kb
 
 DEFAULT_SIZE = 10_000  # what `lianbo bench fleet` uses without --size
 PLACES = 20  # counties the screens are spread over (x 3 tiers = the audiences)
-# Screens per simulator process (and per anchor client process: the same
-# split for both). Two cores: the broker or server on one, the screens on
-# the other; at 15,000 a third process made even the bare broker's p99
-# ~100 ms worse (770-820 ms with 1-2 processes, 900-930 ms with 3).
-PER_PROCESS = 7500
 SERVER_ACCOUNT = ("lianbo-server", secrets.token_urlsafe(16))
 ERROR_LINE = re.compile(r"Traceback|\[error|\bERROR\b|Exception in")
 
@@ -71,10 +74,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _processes(count: int) -> int:
-    return max(1, -(-count // PER_PROCESS))
 
 
 class Server:
@@ -205,7 +204,7 @@ async def _hub_phase(server: Server, credentials: list[Credential]) -> dict[str,
     endpoint = Endpoint("127.0.0.1", server.port)
     playlist = await admin.programme("51")
     idle_rss = rss_kb(server.pid)
-    workers = Workers("hub", endpoint, endpoint, credentials, _processes(n))
+    workers = Workers("hub", endpoint, endpoint, credentials, default_processes(n))
     try:
         started = time.monotonic()
         await workers.start()
@@ -258,7 +257,7 @@ async def _mqtt_phase(
         Endpoint(broker.host, broker.port),
         Endpoint("127.0.0.1", server.port),
         credentials,
-        _processes(n),
+        default_processes(n),
         max_connecting=96,  # mosquitto listens with a backlog of 100
     )
     try:
@@ -298,7 +297,7 @@ class _NoDirectory:
         return {}
 
 
-async def _no_presence(terminal_ids: list[str]) -> None:
+async def _no_presence(seen: list[tuple[str, datetime]]) -> None:
     return None
 
 
@@ -337,7 +336,7 @@ class Mosquitto:
 
 def _anchor(kind: str, count: int) -> dict[str, Any]:
     run = anchors.ws_anchor if kind == "ws" else anchors.mqtt_anchor
-    latencies = run(count, _processes(count), _free_port())
+    latencies = run(count, default_processes(count), _free_port())
     return {"clients": count, "received": len(latencies), "latency_ms": percentiles(latencies)}
 
 

@@ -187,7 +187,7 @@ def run(size: int, data_dir: Path | None, **_: Any) -> dict[str, Any]:
     media_bytes = min(1 << 30, size * 10_738)  # 1 GiB at full size
     writer = bootstrap(settings).blobs.writer(1 << 31)
     chunk = os.urandom(1 << 20)
-    for _ in range(media_bytes // len(chunk)):
+    for _block in range(media_bytes // len(chunk)):
         writer.write(chunk)
     media_sha = writer.finish().sha256
     with served(data_dir) as server:

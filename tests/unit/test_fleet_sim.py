@@ -70,6 +70,7 @@ def test_screens_are_spread_over_source_addresses() -> None:
     assert source_address(249) == "127.0.1.1" and source_address(250) == "127.0.1.2"
     assert source_address(20_000) == "127.0.2.1"
     assert default_processes(1) == 1 and default_processes(10_000) == 2
+    assert default_processes(15_000) == 2 and default_processes(15_001) == 3
 
 
 def test_endpoints_parse() -> None:

@@ -29,7 +29,10 @@ from lianbo.sim.admin import Admin
 from lianbo.sim.screens import Credential
 from lianbo.sim.worker import WorkerConfig
 
-PER_PROCESS = 5000  # screens per worker process by default (≤ ~8,000)
+# Screens per worker process by default (each holds a socket, and a
+# process may hold 20,000 files). On 2 cores a third client process made
+# even bare mosquitto's fan-out to 15,000 ~100 ms slower (docs/benchmarks.md).
+PER_PROCESS = 7500
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
 
 
 def default_processes(count: int) -> int:
+    """Worker processes for ``count`` screens (``PER_PROCESS`` each)."""
     return max(1, math.ceil(count / PER_PROCESS))
 
 
