@@ -80,14 +80,19 @@ def _bad_times(start: datetime, end: datetime, latest: datetime, earliest: datet
     return ""
 
 
+_OK = PlayResult(PlayCheck.OK)  # shared: the common answer, made once
+_NOT_IN_MANIFEST = PlayResult(PlayCheck.UNAUTHORISED, "asset not in the manifest at that time")
+_NOT_SCHEDULED = PlayResult(PlayCheck.UNAUTHORISED, "schedule did not allow the asset then")
+
+
 def _allowed_now(row: PlayRow, allowed: Allowed) -> PlayResult:
     middle = row.started_at + (row.ended_at - row.started_at) / 2
     schedules = allowed(middle)
     if row.sha256 not in schedules:
-        return PlayResult(PlayCheck.UNAUTHORISED, "asset not in the manifest at that time")
+        return _NOT_IN_MANIFEST
     if row.schedule_id is not None and row.schedule_id not in schedules[row.sha256]:
-        return PlayResult(PlayCheck.UNAUTHORISED, "schedule did not allow the asset then")
-    return PlayResult(PlayCheck.OK)
+        return _NOT_SCHEDULED
+    return _OK
 
 
 def _content(sha256: str, approved: Collection[str], known: Collection[str]) -> str:
