@@ -162,6 +162,9 @@ async def test_frames_ping_fragments_and_close(served: Served) -> None:
         (client_frame(0x0, b"x"), 1002),  # continuation without a message
         (struct.pack("!BBQ", 0x81, 0x80 | 127, 2 << 20) + b"mask", 1009),  # 2 MB frame
     ],
+    # Named, not by their bytes: client frames carry a random mask, and
+    # every test process (pytest-xdist) must collect the same ids.
+    ids=["unmasked", "not-utf8", "reserved-bit", "reserved-opcode", "lone-continuation", "2mb"],
 )
 async def test_a_protocol_violation_closes_with_its_code(
     served: Served, frame: bytes, code: int
