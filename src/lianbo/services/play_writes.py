@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 
@@ -47,18 +48,13 @@ class _Batch:
 def merge_rollups(groups: Sequence[Sequence[Rollup]]) -> list[Rollup]:
     """One rollup per (hour, region, tier, asset key), plays and seconds summed, in key order
     (a fixed order of upserts: two writers on PostgreSQL cannot deadlock on it)."""
-    totals: dict[tuple[object, ...], list[float]] = {}
-    keys: dict[tuple[object, ...], Rollup] = {}
+    totals: dict[tuple[datetime, str, str, str], list[float]] = {}
     for rollups in groups:
-        for rollup in rollups:
-            key = rollup[:4]
-            if key in totals:
-                totals[key][0] += rollup[4]
-                totals[key][1] += rollup[5]
-            else:
-                totals[key], keys[key] = [rollup[4], rollup[5]], rollup
-    merged = [(*keys[key][:4], int(plays), seconds) for key, (plays, seconds) in totals.items()]
-    return sorted(merged, key=lambda r: (r[0], r[1], r[2], r[3]))
+        for hour, region, tier, asset, plays, seconds in rollups:
+            sums = totals.setdefault((hour, region, tier, asset), [0, 0.0])
+            sums[0] += plays
+            sums[1] += seconds
+    return [(*key, int(plays), seconds) for key, (plays, seconds) in sorted(totals.items())]
 
 
 class PlayWrites:
