@@ -13,6 +13,7 @@ from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
+from lianbo.domain.backup import StoreDump
 from lianbo.domain.ports import Clock, FleetChannel, SystemClock
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
@@ -107,3 +108,14 @@ def _fleet(
     from lianbo.adapters.fleet.hub import WebSocketHub
 
     return WebSocketHub(directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor)
+
+
+def store_dump(settings: Settings) -> StoreDump:
+    """The backup/restore adapter for the configured store (ADR 0007)."""
+    if settings.is_sqlite:
+        from lianbo.adapters.db.backup_sqlite import SqliteDump
+
+        return SqliteDump(settings.sqlite_path)
+    from lianbo.adapters.db.backup_postgres import PostgresDump
+
+    return PostgresDump(settings.effective_database_url)

@@ -1,0 +1,139 @@
+"""Backup and restore of a PostgreSQL store with pg_dump / pg_restore.
+
+The facts (row counts, referenced media) and the dump come from one
+snapshot: a REPEATABLE READ transaction exports its snapshot and pg_dump
+runs with ``--snapshot``, so the media list matches the dump exactly even
+while the servers write. Restores run in one transaction: a failed restore
+leaves the database as empty as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from lianbo.adapters.db.backup_facts import store_facts
+from lianbo.domain.backup import BackupFailed, StoreFacts
+
+_USER_TABLES = text(
+    "SELECT count(*) FROM information_schema.tables "
+    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+)
+
+
+def pg_tool(name: str) -> Path:
+    """``pg_dump`` or ``pg_restore``: the newest installed (it reads older
+    servers too), else the one on PATH."""
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True, key=_major):
+        if (folder / name).is_file():
+            return folder / name
+    found = shutil.which(name)
+    if found is None:
+        raise BackupFailed(f"{name} not found (install the PostgreSQL client tools)")
+    return Path(found)
+
+
+def _major(folder: Path) -> int:
+    version = folder.parent.name
+    return int(version) if version.isdigit() else 0
+
+
+class PostgresDump:
+    """The ``StoreDump`` port for the database ``LIANBO_DATABASE_URL`` names."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+
+    def _engine(self) -> AsyncEngine:
+        return create_async_engine(self.url, poolclass=NullPool)
+
+    async def dump(self, target: Path) -> StoreFacts:
+        engine = self._engine()
+        try:
+            async with engine.connect() as connection:
+                snapshot = await connection.execution_options(isolation_level="REPEATABLE READ")
+                await snapshot.begin()
+                exported = (await snapshot.execute(text("SELECT pg_export_snapshot()"))).scalar()
+                facts = await snapshot.run_sync(store_facts)
+                # The exporting transaction stays open until pg_dump is done.
+                await _run(
+                    pg_tool("pg_dump"),
+                    *self._connection_args(),
+                    "--format=custom",
+                    f"--snapshot={exported}",
+                    f"--file={target}",
+                    env=self._env(),
+                )
+                await snapshot.rollback()
+            return facts
+        finally:
+            await engine.dispose()
+
+    async def is_empty(self) -> bool:
+        engine = self._engine()
+        try:
+            async with engine.connect() as connection:
+                return not (await connection.execute(_USER_TABLES)).scalar()
+        finally:
+            await engine.dispose()
+
+    async def restore(self, source: Path) -> StoreFacts:
+        await _run(
+            pg_tool("pg_restore"),
+            *self._connection_args(),
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            str(source),
+            env=self._env(),
+        )
+        engine = self._engine()
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(store_facts)
+        finally:
+            await engine.dispose()
+
+    async def discard(self) -> None:
+        """Nothing to undo: pg_restore ran in a single transaction."""
+
+    def _connection_args(self) -> list[str]:
+        url: URL = self.url
+        args = [f"--dbname={url.database or ''}"]
+        if url.host:
+            args.append(f"--host={url.host}")
+        if url.port:
+            args.append(f"--port={url.port}")
+        if url.username:
+            args.append(f"--username={url.username}")
+        return [*args, "--no-password"]
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.url.password:
+            env["PGPASSWORD"] = str(self.url.password)
+        return env
+
+
+async def _run(tool: Path, *args: str, env: dict[str, str]) -> None:
+    process = await asyncio.create_subprocess_exec(
+        str(tool),
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    _, stderr = await process.communicate()
+    if process.returncode != 0:
+        lines = stderr.decode(errors="replace").strip().splitlines()
+        raise BackupFailed(f"{tool.name} failed: {lines[0] if lines else process.returncode}")

@@ -1,0 +1,130 @@
+"""``lianbo backup DEST`` and ``lianbo restore SRC`` (docs/operations.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from lianbo.config import Settings
+from lianbo.domain.backup import BackupManifest
+from lianbo.domain.errors import DomainError
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the two commands to the ``lianbo`` app."""
+    app.command()(backup)
+    app.command()(restore)
+
+
+def backup(
+    dest: Annotated[Path, typer.Argument(help="New (or empty) folder to write the backup to.")],
+    no_media: Annotated[
+        bool, typer.Option("--no-media", help="List the media files, do not copy them.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Write a consistent backup of the running deployment to DEST (it is secret)."""
+    from lianbo.bootstrap import store_dump
+    from lianbo.domain.ports import SystemClock
+    from lianbo.services.backup import backup as make_backup
+
+    settings = _settings(data_dir)
+    manifest = _run(
+        make_backup(
+            settings,
+            store_dump(settings),
+            dest,
+            SystemClock(),
+            media=not no_media,
+            progress=_phase("backup"),
+        )
+    )
+    _summary(f"backup written to [bold]{dest}[/bold]", manifest)
+    if manifest.media.missing:
+        err.print(
+            f"[yellow]warning:[/yellow] {len(manifest.media.missing)} referenced media files "
+            f"are missing or damaged in {settings.media_dir} (listed in backup.json)",
+            highlight=False,
+        )
+
+
+def restore(
+    src: Annotated[Path, typer.Argument(help="A folder written by lianbo backup.")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check the backup is complete and intact.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Restore SRC into an empty data dir and an empty database."""
+    from lianbo.bootstrap import store_dump
+    from lianbo.services.restore import check_backup
+    from lianbo.services.restore import restore as load
+
+    settings = _settings(data_dir)
+    if check:
+        checked, _ = _run(asyncio.to_thread(check_backup, src))
+        _summary(f"backup [bold]{src}[/bold] is complete and intact", checked)
+        return
+    manifest = _run(load(settings, store_dump(settings), src, progress=_phase("restore")))
+    _summary(f"restored into [bold]{settings.data_dir}[/bold]", manifest)
+    console.print("next: lianbo audit verify, then lianbo serve")
+
+
+def _summary(headline: str, manifest: BackupManifest) -> None:
+    media = manifest.media
+    console.print(
+        f"{headline}: {manifest.store} revision {manifest.revision}, "
+        f"{manifest.counts.get('audit_log', 0)} audit entries, "
+        f"{manifest.counts.get('terminals', 0)} terminals, {manifest.keys} keys, "
+        f"{media.listed} media files {'copied' if media.included else 'listed'}, "
+        f"made {manifest.created_at.isoformat(timespec='seconds')}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _phase(command: str) -> Callable[[str], None]:
+    def show(phase: str) -> None:
+        console.print(f"{command}: {phase}", highlight=False)
+
+    return show
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    try:
+        return Settings(data_dir=data_dir) if data_dir else Settings()
+    except Exception as error:  # pydantic ValidationError, bad TOML
+        _fail(f"bad settings: {str(error).splitlines()[0]}")
+        raise
+
+
+def _run(work: Awaitable[T]) -> T:
+    async def main() -> T:
+        return await work
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        _fail(error.message)
+        raise
+    except OSError as error:  # a full disk, a folder we may not write
+        _fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+        raise
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)

@@ -1,0 +1,246 @@
+"""Backup under write load, restore into an empty deployment, on both stores."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lianbo.api.app import create_app
+from lianbo.bootstrap import bootstrap, store_dump
+from lianbo.config import Settings
+from lianbo.domain.backup import BackupManifest, BackupRefused, TargetNotEmpty
+from lianbo.domain.roles import Role
+from lianbo.services.audit import verify
+from lianbo.services.backup import backup
+from lianbo.services.restore import restore
+from tests.support.clock import FakeClock
+from tests.support.content import approved_asset, png, upload
+from tests.support.env import Env
+
+pytestmark = pytest.mark.integration
+_targets = iter(range(1, 10_000))
+
+
+async def empty_target(env: Env, tmp_path: Path) -> Settings:
+    """An empty data dir, and on PostgreSQL an empty database beside the test's."""
+    data_dir = tmp_path / f"restored-{next(_targets)}"
+    url = env.container.settings.database_url
+    if url is None:
+        return Settings(data_dir=data_dir)
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_restored_{next(_targets)}"
+    admin = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, database="postgres"
+    )
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.close()
+    return Settings(data_dir=data_dir, database_url=parsed.set(database=name).render_as_string())
+
+
+async def screen(env: Env, admin: dict[str, str]) -> tuple[str, dict[str, str]]:
+    created = await env.terminal(admin, region="510107")
+    body = (
+        await env.client.post("/terminal/v1/enrol", json={"code": created["enrolment_code"]})
+    ).json()
+    return created["id"], {"Authorization": f"Bearer {body['token']}"}
+
+
+async def on_air(env: Env) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """A published schedule on a screen that has sent a screenshot."""
+    admin = await env.as_role(Role.ADMIN, "51")
+    operator = await env.as_role(Role.OPERATOR, "5101")
+    asset = await approved_asset(env, operator)
+    playlist = await env.client.post(
+        "/api/v1/playlists",
+        json={"name": "晚间", "items": [{"asset_id": asset["id"], "duration_ms": 15000}]},
+        headers=operator,
+    )
+    now = env.clock.now()
+    schedule = await env.client.post(
+        "/api/v1/schedules",
+        json={
+            "name": "新闻联播",
+            "playlist_id": playlist.json()["id"],
+            "targets": {"regions": ["510107"]},
+            "starts_at": now.replace(year=now.year - 1).isoformat(),
+            "ends_at": now.replace(year=now.year + 1).isoformat(),
+            "priority": "local",
+        },
+        headers=operator,
+    )
+    assert schedule.status_code == 201, schedule.text
+    published = await env.client.post(
+        f"/api/v1/schedules/{schedule.json()['id']}/publish", headers=operator
+    )
+    assert published.status_code == 200, published.text
+    _, token = await screen(env, admin)
+    shot = await env.client.post(
+        "/terminal/v1/screenshot",
+        files={"file": ("shot.png", png(), "application/octet-stream")},
+        data={"taken_at": now.isoformat()},
+        headers=token,
+    )
+    assert shot.status_code == 200, shot.text
+    return admin, operator, token
+
+
+async def audit_count(env: Env) -> int:
+    async with env.container.uow() as uow:
+        return (await uow.audit.head())[0]
+
+
+async def test_a_backup_under_writes_restores_whole(env: Env, tmp_path: Path) -> None:
+    admin, operator, token = await on_air(env)
+    before = await env.client.get("/terminal/v1/manifest", headers=token)
+    assert before.status_code == 200
+    first = await audit_count(env)
+    started, done = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        """Control acts and uploads from before the snapshot until after it."""
+        while not done.is_set():
+            await env.terminal(admin)
+            assert (await upload(env, operator, png())).status_code == 201
+            started.set()
+
+    writing = asyncio.create_task(writer())
+    await started.wait()
+    settings = env.container.settings
+    try:
+        manifest = await backup(settings, store_dump(settings), tmp_path / "b", env.clock)
+    finally:
+        done.set()
+        await writing
+    last = await audit_count(env)
+
+    target = await empty_target(env, tmp_path)
+    restored = await restore(target, store_dump(target), tmp_path / "b")
+    assert restored == manifest
+    container = bootstrap(target, clock=FakeClock(env.clock.now()))
+    try:
+        async with container.uow() as uow:
+            report = await verify(uow)
+            head = (await uow.audit.head())[0]
+        assert report.ok, report.reason
+        assert first < head <= last  # one moment among the writes
+        assert manifest.counts["audit_log"] == head
+        listed = (tmp_path / "b" / "media.txt").read_text().split()
+        assert len(listed) == manifest.media.listed >= 3  # asset, screenshot, an upload
+        for sha in listed:
+            data = container.blobs.path(sha).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == sha
+        assert sorted(p.name for p in target.keys_dir.iterdir()) == sorted(
+            p.name for p in env.container.settings.keys_dir.iterdir()
+        )
+        after = await manifest_of(container, token)
+        assert after == before.text  # the same signed bytes
+    finally:
+        await container.close()
+
+
+async def manifest_of(container: Any, token: dict[str, str]) -> str:
+    app = create_app(container=container)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as client:
+        response = await client.get("/terminal/v1/manifest", headers=token)
+        assert response.status_code == 200, response.text
+        return response.text
+
+
+@pytest.fixture
+async def made(env: Env, tmp_path: Path) -> Path:
+    await on_air(env)
+    settings = env.container.settings
+    await backup(settings, store_dump(settings), tmp_path / "made", env.clock)
+    return tmp_path / "made"
+
+
+def database_file(folder: Path) -> Path:
+    return next(folder.glob("database.*"))
+
+
+def first_media(folder: Path) -> Path:
+    return next(p for p in (folder / "media").rglob("*") if p.is_file())
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: (b / "SHA256SUMS").unlink(), "SHA256SUMS is missing"),
+        (lambda b: (b / "keys" / "active").unlink(), "keys/active is missing from the backup"),
+        (lambda b: first_media(b).unlink(), "is missing from the backup"),
+        (lambda b: flip_a_byte(database_file(b)), "is damaged (its sha256 does not match"),
+        (lambda b: flip_a_byte(first_media(b)), "is damaged"),
+        (lambda b: flip_a_byte(b / "backup.json"), "backup.json is damaged"),
+    ],
+    ids=["no-checksums", "no-key", "no-media-file", "database-flipped", "media-flipped", "json"],
+)
+async def test_a_damaged_backup_is_refused_and_nothing_changes(
+    env: Env, made: Path, tmp_path: Path, damage: Any, message: str
+) -> None:
+    damage(made)
+    target = await empty_target(env, tmp_path)
+    with pytest.raises(BackupRefused, match=message.replace("(", r"\(")) as refused:
+        await restore(target, store_dump(target), made)
+    assert "\n" not in refused.value.message
+    assert not target.data_dir.exists()
+    assert await store_dump(target).is_empty()
+
+
+async def test_a_restore_refuses_a_data_dir_or_database_in_use(
+    env: Env, made: Path, tmp_path: Path
+) -> None:
+    target = await empty_target(env, tmp_path)
+    target.data_dir.mkdir()
+    (target.data_dir / "notes.txt").write_text("mine")
+    with pytest.raises(TargetNotEmpty, match="is not empty"):
+        await restore(target, store_dump(target), made)
+    assert [p.name for p in target.data_dir.iterdir()] == ["notes.txt"]
+    if env.backend == "postgres":  # an empty data dir, but the test's own (full) database
+        in_use = Settings(data_dir=tmp_path / "fresh", database_url=env.container.settings.database_url)
+        with pytest.raises(TargetNotEmpty, match="the database is not empty"):
+            await restore(in_use, store_dump(in_use), made)
+        assert not in_use.data_dir.exists()
+
+
+async def test_a_backup_without_media_lists_them_and_restores(
+    env: Env, tmp_path: Path
+) -> None:
+    await on_air(env)
+    settings = env.container.settings
+    manifest = await backup(settings, store_dump(settings), tmp_path / "b", env.clock, media=False)
+    assert not manifest.media.included and manifest.media.listed >= 2
+    assert not (tmp_path / "b" / "media").exists()
+    assert len((tmp_path / "b" / "media.txt").read_text().split()) == manifest.media.listed
+    target = await empty_target(env, tmp_path)
+    await restore(target, store_dump(target), tmp_path / "b")
+    assert (target.data_dir / "keys" / "active").is_file()
+
+
+async def test_a_backup_never_overwrites_and_leaves_nothing_half_written(
+    env: Env, tmp_path: Path
+) -> None:
+    settings = env.container.settings
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old").write_text("keep")
+    with pytest.raises(BackupRefused, match="already exists and is not an empty folder"):
+        await backup(settings, store_dump(settings), tmp_path / "full", env.clock)
+    shutil.rmtree(settings.keys_dir)
+    with pytest.raises(BackupRefused, match="no signing keys"):
+        await backup(settings, store_dump(settings), tmp_path / "b", env.clock)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["data", "full"])
