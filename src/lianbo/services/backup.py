@@ -91,7 +91,7 @@ async def _write(
     anchors = settings.data_dir / ANCHOR_FILE
     has_anchors = anchors.is_file()
     if has_anchors:
-        sums[ANCHORS] = copy_file(anchors, work / ANCHORS)[0]
+        sums[ANCHORS] = copy_whole_lines(anchors, work / ANCHORS)
     progress("database snapshot")
     database = DATABASE_FILES[store.kind]
     facts = await store.dump(work / database)
@@ -118,8 +118,7 @@ async def _write(
     )
     progress("checksums")
     _write_text(work / MANIFEST, manifest.to_json(), sums)
-    (work / SUMS).write_text(format_sums(sums), encoding="utf-8")
-    os.chmod(work / SUMS, 0o600)
+    _write_bytes(work / SUMS, format_sums(sums).encode())
     return manifest
 
 
@@ -172,6 +171,14 @@ def copy_media(
     return MediaFacts(listed=listed, included=True, bytes=total, missing=tuple(missing))
 
 
+def copy_whole_lines(source: Path, target: Path) -> str:
+    """Copy an append-only log up to its last complete line (one may be half-written)."""
+    data = source.read_bytes()
+    data = data[: data.rfind(b"\n") + 1]
+    _write_bytes(target, data)
+    return hashlib.sha256(data).hexdigest()
+
+
 def copy_file(source: Path, target: Path) -> tuple[str, int]:
     """Copy ``source`` to ``target`` (mode 0600), returning the copy's sha256 and size."""
     digest, size = hashlib.sha256(), 0
@@ -190,7 +197,11 @@ def _files(folder: Path) -> list[Path]:
 
 def _write_text(path: Path, content: str, sums: dict[str, str]) -> None:
     data = content.encode()
+    _write_bytes(path, data)
+    sums[path.name] = hashlib.sha256(data).hexdigest()
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as writer:
         writer.write(data)
-    sums[path.name] = hashlib.sha256(data).hexdigest()
