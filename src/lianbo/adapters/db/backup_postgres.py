@@ -10,13 +10,16 @@ leaves the database as empty as it was.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from lianbo.adapters.db.backup_facts import store_facts
@@ -53,38 +56,45 @@ class PostgresDump:
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
 
-    def _engine(self) -> AsyncEngine:
-        return create_async_engine(self.url, poolclass=NullPool)
+    @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection of its own; a database out of reach is one clear line."""
+        engine = create_async_engine(self.url, poolclass=NullPool)
+        try:
+            try:
+                connection = await engine.connect()
+            except (OSError, SQLAlchemyError):
+                raise BackupFailed(f"cannot connect to the database {self._where()}") from None
+            async with connection:
+                yield connection
+        finally:
+            await engine.dispose()
+
+    def _where(self) -> str:
+        url = self.url
+        return f"{url.database} on {url.host or 'localhost'}:{url.port or 5432}"
 
     async def dump(self, target: Path) -> StoreFacts:
-        engine = self._engine()
-        try:
-            async with engine.connect() as connection:
-                snapshot = await connection.execution_options(isolation_level="REPEATABLE READ")
-                await snapshot.begin()
-                exported = (await snapshot.execute(text("SELECT pg_export_snapshot()"))).scalar()
-                facts = await snapshot.run_sync(store_facts)
-                # The exporting transaction stays open until pg_dump is done.
-                await _run(
-                    pg_tool("pg_dump"),
-                    *self._connection_args(),
-                    "--format=custom",
-                    f"--snapshot={exported}",
-                    f"--file={target}",
-                    env=self._env(),
-                )
-                await snapshot.rollback()
-            return facts
-        finally:
-            await engine.dispose()
+        async with self._connect() as connection:
+            snapshot = await connection.execution_options(isolation_level="REPEATABLE READ")
+            await snapshot.begin()
+            exported = (await snapshot.execute(text("SELECT pg_export_snapshot()"))).scalar()
+            facts = await snapshot.run_sync(store_facts)
+            # The exporting transaction stays open until pg_dump is done.
+            await _run(
+                pg_tool("pg_dump"),
+                *self._connection_args(),
+                "--format=custom",
+                f"--snapshot={exported}",
+                f"--file={target}",
+                env=self._env(),
+            )
+            await snapshot.rollback()
+        return facts
 
     async def is_empty(self) -> bool:
-        engine = self._engine()
-        try:
-            async with engine.connect() as connection:
-                return not (await connection.execute(_USER_TABLES)).scalar()
-        finally:
-            await engine.dispose()
+        async with self._connect() as connection:
+            return not (await connection.execute(_USER_TABLES)).scalar()
 
     async def restore(self, source: Path) -> StoreFacts:
         await _run(
@@ -97,12 +107,8 @@ class PostgresDump:
             str(source),
             env=self._env(),
         )
-        engine = self._engine()
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(store_facts)
-        finally:
-            await engine.dispose()
+        async with self._connect() as connection:
+            return await connection.run_sync(store_facts)
 
     async def discard(self) -> None:
         """Nothing to undo: pg_restore ran in a single transaction."""

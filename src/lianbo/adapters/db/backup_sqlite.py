@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from lianbo.adapters.db.backup_facts import store_facts
-from lianbo.domain.backup import BackupRefused, StoreFacts
+from lianbo.domain.backup import BackupFailed, BackupRefused, StoreFacts
 
 
 class SqliteDump:
@@ -32,7 +32,10 @@ class SqliteDump:
     async def dump(self, target: Path) -> StoreFacts:
         if not self.path.is_file():
             raise BackupRefused(f"no database at {self.path} (run lianbo init first)")
-        await asyncio.to_thread(self._copy, target)
+        try:
+            await asyncio.to_thread(self._copy, target)
+        except sqlite3.Error:
+            raise BackupFailed(f"cannot read {self.path} (locked or damaged)") from None
         return await asyncio.to_thread(facts_of, target)
 
     def _copy(self, target: Path) -> None:
