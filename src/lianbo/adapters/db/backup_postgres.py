@@ -65,8 +65,10 @@ class PostgresDump:
                 connection = await engine.connect()
             except (OSError, SQLAlchemyError):
                 raise BackupFailed(f"cannot connect to the database {self._where()}") from None
-            async with connection:
+            try:
                 yield connection
+            finally:
+                await connection.close()
         finally:
             await engine.dispose()
 
