@@ -187,7 +187,18 @@ DAMAGE = {
     "is damaged (its sha256 does not match SHA256SUMS)": lambda b: flip_a_byte(database_file(b)),
     "is damaged": lambda b: flip_a_byte(first_media(b)),
     "backup.json is damaged": lambda b: flip_a_byte(b / "backup.json"),
+    "(the active signing key) is missing": lambda b: unlist(next((b / "keys").glob("*.pem"))),
 }
+
+
+def unlist(path: Path) -> None:
+    """Delete a file and its line in SHA256SUMS, as a careless copy might."""
+    folder = path.parent.parent
+    sums = folder / "SHA256SUMS"
+    name = path.relative_to(folder).as_posix()
+    kept = [line for line in sums.read_text().splitlines() if not line.endswith(f"  {name}")]
+    sums.write_text("".join(f"{line}\n" for line in kept))
+    path.unlink()
 
 
 async def test_a_damaged_backup_is_refused_and_nothing_changes(

@@ -48,7 +48,11 @@ from lianbo.domain.ports import Clock
 
 Progress = Callable[[str], None]
 CHUNK = 1024 * 1024
-ANCHOR_FILE = ANCHORS  # the anchor log's name in the data dir, and in a backup
+
+
+def anchor_log(settings: Settings) -> Path:
+    """Where the audit anchor log lives (issue 13 item 7): the data dir."""
+    return settings.data_dir / ANCHORS
 
 
 def quiet(_phase: str) -> None:
@@ -88,12 +92,13 @@ async def _write(
 ) -> BackupManifest:
     sums: dict[str, str] = {}
     progress("audit anchors")
-    anchors = settings.data_dir / ANCHOR_FILE
+    anchors = anchor_log(settings)
     has_anchors = anchors.is_file()
     if has_anchors:
         sums[ANCHORS] = copy_whole_lines(anchors, work / ANCHORS)
     progress("database snapshot")
     database = DATABASE_FILES[store.kind]
+    taken = clock.now()
     facts = await store.dump(work / database)
     os.chmod(work / database, 0o600)
     sums[database] = (await asyncio.to_thread(hash_file, work / database))[0]
@@ -110,7 +115,7 @@ async def _write(
         lianbo_version=__version__,
         store=store.kind,
         revision=facts.revision,
-        created_at=clock.now(),
+        created_at=taken,
         counts=facts.counts,
         media=media_facts,
         keys=keys,

@@ -35,7 +35,7 @@ from lianbo.domain.backup import (
     parse_sums,
     required_files,
 )
-from lianbo.services.backup import ANCHOR_FILE, Progress, quiet
+from lianbo.services.backup import Progress, anchor_log, quiet
 
 
 def check_backup(source: Path) -> tuple[BackupManifest, list[str]]:
@@ -55,11 +55,18 @@ def check_backup(source: Path) -> tuple[BackupManifest, list[str]]:
             raise BackupRefused(f"{name} is missing from the backup")
         if hash_file(path)[0] != digest:
             raise BackupRefused(f"{name} is damaged (its sha256 does not match {SUMS})")
-    manifest = BackupManifest.from_json((source / MANIFEST).read_text(encoding="utf-8"))
-    media = parse_media_list((source / MEDIA_LIST).read_text(encoding="utf-8"))
+    manifest = BackupManifest.from_json(
+        (source / MANIFEST).read_text(encoding="utf-8", errors="replace")
+    )
+    media = parse_media_list((source / MEDIA_LIST).read_text(encoding="utf-8", errors="replace"))
     for name in required_files(manifest, media):
         if name not in sums:
             raise BackupRefused(f"{name} is missing from the backup")
+    active = (source / KEYS / "active").read_text(encoding="utf-8", errors="replace").strip()
+    if f"{KEYS}/{active}.pem" not in sums:
+        raise BackupRefused(
+            f"{KEYS}/{active}.pem (the active signing key) is missing from the backup"
+        )
     for sha in media if manifest.media.included else ():
         if media_path(sha) in sums and sums[media_path(sha)] != sha:
             raise BackupRefused(f"{media_path(sha)} is damaged (its bytes are not {sha})")
@@ -84,7 +91,7 @@ async def restore(
         _copy_tree(source / KEYS, settings.keys_dir)
         if manifest.anchors:
             progress("audit anchors")
-            _copy(source / ANCHORS, settings.data_dir / ANCHOR_FILE)
+            _copy(source / ANCHORS, anchor_log(settings))
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         if manifest.media.included:
             progress(f"media: {len(media) - len(manifest.media.missing)} files")
