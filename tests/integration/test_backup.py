@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from lianbo.api.app import create_app
 from lianbo.bootstrap import bootstrap, store_dump
 from lianbo.config import Settings
-from lianbo.domain.backup import BackupRefused, TargetNotEmpty
+from lianbo.domain.backup import BackupFailed, BackupRefused, TargetNotEmpty
 from lianbo.domain.roles import Role
 from lianbo.services.audit import verify
 from lianbo.services.backup import backup
@@ -214,6 +215,28 @@ async def test_a_damaged_backup_is_refused_and_nothing_changes(
         assert message in refused.value.message and "\n" not in refused.value.message
         assert not target.data_dir.exists()
         assert await store_dump(target).is_empty()
+
+
+def rewrite(path: Path, data: bytes) -> None:
+    """Change a file and its line in SHA256SUMS to match (a consistent forgery)."""
+    folder = path.parent
+    sums = folder / "SHA256SUMS"
+    old, new = hashlib.sha256(path.read_bytes()).hexdigest(), hashlib.sha256(data).hexdigest()
+    sums.write_text(sums.read_text().replace(f"{old}  {path.name}", f"{new}  {path.name}"))
+    path.write_bytes(data)
+
+
+async def test_a_restore_that_fails_half_way_leaves_the_target_empty(
+    env: Env, made: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads((made / "backup.json").read_text())
+    manifest["counts"]["terminals"] += 1
+    rewrite(made / "backup.json", json.dumps(manifest).encode())
+    target = await empty_target(env, tmp_path)
+    with pytest.raises(BackupFailed, match="restored table terminals has 1 rows, the backup 2"):
+        await restore(target, store_dump(target), made)
+    assert not target.data_dir.exists()
+    assert await store_dump(target).is_empty()
 
 
 async def test_a_restore_refuses_a_data_dir_or_database_in_use(

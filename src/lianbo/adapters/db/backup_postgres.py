@@ -29,6 +29,10 @@ _USER_TABLES = text(
     "SELECT count(*) FROM information_schema.tables "
     "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
 )
+_USER_TABLE_NAMES = text(
+    "SELECT table_schema, table_name FROM information_schema.tables "
+    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'"
+)
 
 
 def pg_tool(name: str) -> Path:
@@ -113,7 +117,15 @@ class PostgresDump:
             return await connection.run_sync(store_facts)
 
     async def discard(self) -> None:
-        """Nothing to undo: pg_restore ran in a single transaction."""
+        """Drop what a restore made. pg_restore itself is all or nothing; this is
+        for a check after it that failed. The database had no tables before
+        (``is_empty``), so every table in it now is the restore's."""
+        async with self._connect() as connection:
+            found = await connection.execute(_USER_TABLE_NAMES)
+            names = [f'"{schema}"."{table}"' for schema, table in found.all()]
+            if names:
+                await connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(names)} CASCADE"))
+            await connection.commit()
 
     def _connection_args(self) -> list[str]:
         url: URL = self.url
