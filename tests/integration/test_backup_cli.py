@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lianbo.config import Settings
-from tests.integration.test_backup import empty_target, flip_a_byte, on_air
+from tests.integration.backup_helpers import empty_target, flip_a_byte, on_air
 from tests.support.env import Env
 
 pytestmark = pytest.mark.integration
