@@ -67,6 +67,8 @@ class StoreFacts:
 
 @dataclass(frozen=True, slots=True)
 class MediaFacts:
+    """The media part of a backup: how many files, copied or only listed."""
+
     listed: int  # sha256 values the store references
     included: bool  # the files were copied (not --no-media)
     bytes: int = 0
