@@ -176,17 +176,24 @@ def user_add(
 
 @audit_app.command("verify")
 def audit_verify(data_dir: DataDir = None) -> None:
-    """Walk the audit chain; name the first entry edited or deleted."""
-    from lianbo.services.audit import verify
+    """Walk the audit chain and compare it with its anchors (writes nothing);
+    name the first entry edited, deleted, missing or rewritten."""
+    from lianbo.services.audit_anchoring import verify
 
     settings = _settings(data_dir)
 
     async def work(container: Container) -> None:
-        async with container.uow() as uow:
-            report = await verify(uow)
+        report = await verify(container)
         if not report.ok:
             fail(f"audit chain broken: {report.reason}")
-        console.print(f"audit chain ok: {report.checked} entries verified")
+        anchored = (
+            f"{report.anchors} anchors agree (newest: entry {report.anchored_seq})"
+            if report.anchors
+            else f"no anchors yet in {settings.audit_anchor_path}"
+        )
+        console.print(
+            f"audit chain ok: {report.checked} entries verified; {anchored}", highlight=False
+        )
 
     run(work, settings)
 
