@@ -187,7 +187,7 @@ def audit_verify(data_dir: DataDir = None) -> None:
         if not report.ok:
             fail(f"audit chain broken: {report.reason}")
         anchored = (
-            f"{report.anchors} anchors agree (newest: entry {report.anchored_seq})"
+            f"anchors agree: {report.anchors} (newest: entry {report.anchored_seq})"
             if report.anchors
             else f"no anchors yet in {settings.audit_anchor_path}"
         )

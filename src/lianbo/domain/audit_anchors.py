@@ -143,7 +143,8 @@ def check_anchors(
     ``hashes`` holding the hash at every anchored seq) with the anchor log.
 
     The first problem by sequence number wins: an anchored entry whose hash
-    changed (the chain was rewound and rewritten), then anchored entries the
+    changed (the chain was rewound and rewritten: the first changed entry lies
+    after the last anchor that still agrees), then anchored entries the
     chain no longer reaches (truncated, head rewound). A line that is not a
     readable anchor, or whose signature no control-centre key made, is
     reported when the chain itself agrees with every genuine anchor.
@@ -184,9 +185,10 @@ def _missing(chain_end: int, anchor: Anchor) -> str:
 
 def _rewritten(matched: int, anchor: Anchor) -> str:
     first = matched + 1
-    span = f"entry {first} was" if first == anchor.seq else f"entries {first}-{anchor.seq} were"
+    span = f"entry {first}" if first == anchor.seq else f"entries {first}-{anchor.seq}"
     return (
-        f"{span} rewritten: the anchor of {_when(anchor)} signed seq {anchor.seq} with another hash"
+        f"{span} differ from the anchored chain: the anchor of {_when(anchor)} signed "
+        f"seq {anchor.seq} with another hash"
     )
 
 

@@ -79,9 +79,9 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "记录 {0} 缺失：{1} 的锚点签署了记录 #{2}，但哈希链为空",
         ),
         (
-            r"entr(?:y|ies) ([\d-]+) (?:was|were) rewritten: the anchor of (.*) signed seq (\d+) "
-            r"with another hash",
-            "记录 {0} 已被改写：{1} 的锚点签署的记录 #{2} 哈希不同",
+            r"entr(?:y|ies) ([\d-]+) differ from the anchored chain: the anchor of (.*) "
+            r"signed seq (\d+) with another hash",
+            "记录 {0} 与锚定的哈希链不符：{1} 的锚点签署的记录 #{2} 哈希不同",
         ),
         (r"anchor line (\d+) is not a readable anchor", "锚点日志第 {0} 行无法读取"),
         (
