@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from lianbo.adapters.db.tables import AuditHeadRow, AuditRow
+from lianbo.api.app import create_app
 from lianbo.domain.users import SYSTEM
 from lianbo.services import audit, audit_anchoring
 from tests.support.env import PASSWORD, Env
@@ -218,3 +219,11 @@ async def test_the_console_names_the_missing_range_and_a_forged_line(env: Env) -
     path.write_text(path.read_text().replace('"seq": 5', '"seq": 2'))
     forged = await env.client.post("/audit/verify", headers=headers)
     assert "锚点日志异常" in forged.text and "伪造" in forged.text
+
+
+async def test_the_server_anchors_the_chain_when_it_stops_cleanly(env: Env) -> None:
+    app = create_app(container=env.container)
+    await act(env)
+    async with app.router.lifespan_context(app):
+        await act(env, 2)
+    assert anchored(env)[-1] == 3
