@@ -41,7 +41,6 @@ async def anchor(container: Container, *, final: bool = False) -> Anchor | None:
     if head_seq == 0:
         return None
     now = container.clock.now()
-    signer = await asyncio.to_thread(container.keys.signer)
     interval = timedelta(minutes=container.settings.audit_anchor_minutes)
     every = 1 if final else container.settings.audit_anchor_every
 
@@ -50,7 +49,7 @@ async def anchor(container: Container, *, final: bool = False) -> Anchor | None:
             if last is not None and head_seq < last.seq:
                 log.error("audit chain is behind its last anchor", head=head_seq, anchored=last.seq)
             return None
-        return _signed(signer, head_seq, head_hash, now)
+        return _signed(container.keys.signer(), head_seq, head_hash, now)  # in a worker thread
 
     written = await container.anchors.append_next(make)
     if written is not None:
