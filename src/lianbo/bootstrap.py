@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks
+from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
 from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
@@ -79,9 +79,14 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
         fleet=_fleet(settings, sessions, clock, monitor),
         monitor=monitor,
-        anchors=FileAnchorLog(settings.audit_anchor_path),
+        anchors=_anchor_log(settings),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
     )
+
+
+def _anchor_log(settings: Settings) -> FileAnchorLog:
+    """The audit anchor log; it trusts only anchors the centre's keys signed."""
+    return FileAnchorLog(settings.audit_anchor_path, signature_check(KeyRing(settings.keys_dir)))
 
 
 def _fleet(

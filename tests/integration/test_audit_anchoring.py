@@ -227,3 +227,21 @@ async def test_the_server_anchors_the_chain_when_it_stops_cleanly(env: Env) -> N
     async with app.router.lifespan_context(app):
         await act(env, 2)
     assert anchored(env)[-1] == 3
+
+
+async def test_a_forged_line_claiming_a_later_head_does_not_stop_anchoring(env: Env) -> None:
+    await act(env)
+    await audit_anchoring.anchor(env.container)
+    path = env.container.settings.audit_anchor_path
+    forged = json.loads(path.read_text()) | {"seq": 999}
+    with path.open("a") as handle:
+        handle.write(json.dumps(forged) + "\n")
+    await act(env)
+    env.clock.advance(minutes=5)
+    written = await audit_anchoring.anchor(env.container)
+    assert written is not None and written.seq == 2
+    assert anchored(env) == [1, 999, 2]
+    report = await audit_anchoring.verify(env.container)
+    assert report.reason == (
+        "anchor line 2 is not signed by a control-centre key (forged or altered)"
+    )

@@ -40,10 +40,16 @@ TAIL_BYTES = 64 * 1024  # an anchor line is ~300 bytes: the newest is in here
 
 
 class FileAnchorLog:
-    """The anchor log as ``<data_dir>/audit-anchors.jsonl``, one JSON object a line."""
+    """The anchor log as ``<data_dir>/audit-anchors.jsonl``, one JSON object a line.
 
-    def __init__(self, path: Path) -> None:
+    With ``genuine``, the newest anchor handed to ``append_next`` is the newest
+    one a control-centre key signed, so a forged line claiming a high seq
+    cannot stop anchoring (verify reports it).
+    """
+
+    def __init__(self, path: Path, genuine: SignatureCheck | None = None) -> None:
         self.path = path
+        self.genuine = genuine
 
     async def read(self) -> list[AnchorLine]:
         return await asyncio.to_thread(self._read)
@@ -65,13 +71,14 @@ class FileAnchorLog:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released by close()
             tail = _tail(fd)
-            anchor = make(_newest(tail))
+            anchor = make(self._newest(tail))
             if anchor is None:
                 return None
             line = json.dumps(anchor.to_json(), ensure_ascii=False).encode() + b"\n"
             if tail and not tail.endswith(b"\n"):
                 line = b"\n" + line  # a torn last line (power loss) stays a line of its own
-            os.write(fd, line)
+            if os.write(fd, line) != len(line):  # disk full: the next append starts afresh
+                raise OSError(f"short write to {self.path}")
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -79,21 +86,25 @@ class FileAnchorLog:
             _fsync_dir(self.path.parent)  # the new file's name survives a crash too
         return anchor
 
+    def _newest(self, tail: bytes) -> Anchor | None:
+        """The newest readable (and genuine) anchor in the file's tail; a torn
+        or forged line is skipped."""
+        for raw in reversed(tail.splitlines()):
+            try:
+                anchor = parse_anchor(raw.decode("utf-8"))
+            except ValueError:  # UnicodeDecodeError is one too
+                continue
+            if self.genuine is None or self.genuine(
+                anchor.key_id, anchor.signed_bytes(), anchor.signature
+            ):
+                return anchor
+        return None
+
 
 def _tail(fd: int) -> bytes:
     size = os.fstat(fd).st_size
     start = max(0, size - TAIL_BYTES)
     return os.pread(fd, size - start, start)
-
-
-def _newest(tail: bytes) -> Anchor | None:
-    """The newest readable anchor in the file's tail (a torn line is skipped)."""
-    for raw in reversed(tail.splitlines()):
-        try:
-            return parse_anchor(raw.decode("utf-8"))
-        except ValueError:  # UnicodeDecodeError is one too
-            continue
-    return None
 
 
 def _fsync_dir(directory: Path) -> None:
