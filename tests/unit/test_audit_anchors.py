@@ -190,6 +190,7 @@ def test_the_console_says_every_anchor_finding_in_chinese() -> None:
         check_anchors(lines(signed(157, at)), chain(119), 119, genuine),
         check_anchors(lines(signed(3)), {}, 0, genuine),
         check_anchors(lines(signed(5, variant="b")), chain(9), 9, genuine),
+        check_anchors(lines(signed(4), signed(5, variant="b")), chain(9), 9, genuine),
         check_anchors(lines(replace(signed(5), signature="bad")), chain(9), 9, genuine),
         check_anchors(lines(None), chain(9), 9, genuine),
     ]
@@ -200,5 +201,8 @@ def test_the_console_says_every_anchor_finding_in_chinese() -> None:
     )
     assert said[1].endswith("但哈希链为空")
     assert said[2].startswith("记录 1-5 与锚定的哈希链不符")
-    assert said[3] == "锚点日志第 1 行不是播控中心密钥签署的（伪造或被改动）"
-    assert said[4] == "锚点日志第 1 行无法读取"
+    assert findings[3].reason is not None
+    assert findings[3].reason.startswith("entry 5 differs from the anchored chain")
+    assert said[3].startswith("记录 5 与锚定的哈希链不符")
+    assert said[4] == "锚点日志第 1 行不是播控中心密钥签署的（伪造或被改动）"
+    assert said[5] == "锚点日志第 1 行无法读取"

@@ -185,9 +185,11 @@ def _missing(chain_end: int, anchor: Anchor) -> str:
 
 def _rewritten(matched: int, anchor: Anchor) -> str:
     first = matched + 1
-    span = f"entry {first}" if first == anchor.seq else f"entries {first}-{anchor.seq}"
+    span = (
+        f"entry {first} differs" if first == anchor.seq else f"entries {first}-{anchor.seq} differ"
+    )
     return (
-        f"{span} differ from the anchored chain: the anchor of {_when(anchor)} signed "
+        f"{span} from the anchored chain: the anchor of {_when(anchor)} signed "
         f"seq {anchor.seq} with another hash"
     )
 

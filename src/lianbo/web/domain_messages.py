@@ -79,7 +79,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "记录 {0} 缺失：{1} 的锚点签署了记录 #{2}，但哈希链为空",
         ),
         (
-            r"entr(?:y|ies) ([\d-]+) differ from the anchored chain: the anchor of (.*) "
+            r"entr(?:y|ies) ([\d-]+) differs? from the anchored chain: the anchor of (.*) "
             r"signed seq (\d+) with another hash",
             "记录 {0} 与锚定的哈希链不符：{1} 的锚点签署的记录 #{2} 哈希不同",
         ),
