@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 
 from lianbo.adapters.db.tables import AuditHeadRow, AuditRow
 from lianbo.api.app import create_app
+from lianbo.bootstrap import bootstrap
 from lianbo.domain.users import SYSTEM
 from lianbo.services import audit, audit_anchoring
 from tests.support.env import PASSWORD, Env
@@ -245,3 +246,16 @@ async def test_a_forged_line_claiming_a_later_head_does_not_stop_anchoring(env: 
     assert report.reason == (
         "anchor line 2 is not signed by a control-centre key (forged or altered)"
     )
+
+
+async def test_two_server_processes_anchor_a_head_once(env: Env) -> None:
+    other = bootstrap(env.container.settings, clock=env.clock)  # a second process's container
+    try:
+        await act(env, 5)
+        written = await asyncio.gather(
+            audit_anchoring.anchor(env.container), audit_anchoring.anchor(other)
+        )
+        assert sum(anchor is not None for anchor in written) == 1
+        assert anchored(env) == [5]
+    finally:
+        await other.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -150,3 +151,28 @@ def test_the_anchor_log_has_a_fixed_name_in_the_data_dir(tmp_path: Path) -> None
     settings = Settings(data_dir=tmp_path, audit_anchor_targets=["syslog", "https://r.example"])
     assert settings.audit_anchor_path == tmp_path / "audit-anchors.jsonl"
     assert (settings.audit_anchor_every, settings.audit_anchor_minutes) == (100, 5)
+
+
+def test_a_second_writer_waits_for_the_first_to_finish_deciding(tmp_path: Path) -> None:
+    path = tmp_path / "audit-anchors.jsonl"
+    inside, release = threading.Event(), threading.Event()
+    seen_by_second: list[Anchor | None] = []
+
+    def first(last: Anchor | None) -> Anchor:
+        inside.set()
+        release.wait(60)
+        return anchor(5)
+
+    def second(last: Anchor | None) -> None:
+        seen_by_second.append(last)
+
+    a = threading.Thread(target=FileAnchorLog(path)._append_next, args=(first,))
+    a.start()
+    inside.wait(60)
+    b = threading.Thread(target=FileAnchorLog(path)._append_next, args=(second,))
+    b.start()
+    b.join(0.5)  # without the lock it would decide now, before the first anchor exists
+    release.set()
+    a.join(60)
+    b.join(60)
+    assert seen_by_second == [anchor(5)]
