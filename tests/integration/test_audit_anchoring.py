@@ -259,3 +259,16 @@ async def test_two_server_processes_anchor_a_head_once(env: Env) -> None:
         assert anchored(env) == [5]
     finally:
         await other.close()
+
+
+def test_lianbo_audit_verify_without_a_database_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [LIANBO, "audit", "verify", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"COLUMNS": "300"},
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: no database in {tmp_path} (run lianbo init first)"
+    assert list(tmp_path.iterdir()) == []  # verifying writes nothing
