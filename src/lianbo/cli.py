@@ -51,7 +51,7 @@ def _settings(data_dir: Path | None) -> Settings:
 
 def fail(message: str) -> None:
     """One line on stderr and a non-zero exit."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
