@@ -24,9 +24,12 @@ services:
 test: $(STAMP) services
 	$(BIN)/pytest
 
+## lint: ruff (check and format), mypy --strict on src and bench, import-linter contracts
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/mypy bench
 	$(BIN)/lint-imports
 
 bench: $(STAMP)

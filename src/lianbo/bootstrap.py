@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
 from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.backup import StoreDump
-from lianbo.domain.ports import Clock, FleetChannel, SystemClock
+from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, SystemClock
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
@@ -34,6 +35,8 @@ class Container:
     blobs: LocalBlobStore
     fleet: FleetChannel
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
+    anchors: AnchorLog  # the audit chain's signed heads, outside the database
+    anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -77,7 +80,14 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
         fleet=_fleet(settings, sessions, clock, monitor),
         monitor=monitor,
+        anchors=_anchor_log(settings),
+        anchor_copies=anchor_sinks(settings.audit_anchor_targets),
     )
+
+
+def _anchor_log(settings: Settings) -> FileAnchorLog:
+    """The audit anchor log; it trusts only anchors the centre's keys signed."""
+    return FileAnchorLog(settings.audit_anchor_path, signature_check(KeyRing(settings.keys_dir)))
 
 
 def _fleet(

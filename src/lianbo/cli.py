@@ -53,7 +53,7 @@ def _settings(data_dir: Path | None) -> Settings:
 
 def fail(message: str) -> None:
     """One line on stderr and a non-zero exit."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -178,17 +178,34 @@ def user_add(
 
 @audit_app.command("verify")
 def audit_verify(data_dir: DataDir = None) -> None:
-    """Walk the audit chain; name the first entry edited or deleted."""
-    from lianbo.services.audit import verify
+    """Walk the audit chain and compare it with its anchors (writes nothing);
+    name the first entry edited, deleted, missing or rewritten."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lianbo.services.audit_anchoring import verify
 
     settings = _settings(data_dir)
+    if settings.is_sqlite and not settings.sqlite_path.exists():
+        fail(f"no database in {settings.data_dir} (run lianbo init first)")
 
     async def work(container: Container) -> None:
-        async with container.uow() as uow:
-            report = await verify(uow)
+        try:
+            report = await verify(container)
+        except (SQLAlchemyError, OSError) as error:  # no schema, unreachable, unreadable file
+            fail(f"cannot read the audit log: {type(error).__name__}")
+            raise
         if not report.ok:
             fail(f"audit chain broken: {report.reason}")
-        console.print(f"audit chain ok: {report.checked} entries verified")
+        anchored = (
+            f"anchors agree: {report.anchors} (newest: entry {report.anchored_seq})"
+            if report.anchors
+            else f"no anchors yet in {settings.audit_anchor_path}"
+        )
+        console.print(
+            f"audit chain ok: {report.checked} entries verified; {anchored}",
+            highlight=False,
+            soft_wrap=True,  # one line, however narrow the terminal
+        )
 
     run(work, settings)
 

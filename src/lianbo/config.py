@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -114,9 +114,27 @@ class Settings(BaseSettings):
     alert_banner_severities: dict[str, list[str]] = {"home": ["Moderate", "Minor", "Unknown"]}
     alert_sender: str = "lianbo"
     alert_default_hours: int = Field(default=24, ge=1)
+    # Audit anchoring (docs/audit.md): the chain's head is signed into
+    # <data_dir>/audit-anchors.jsonl after this many new entries or minutes,
+    # whichever comes first; targets add copies: "syslog" (local),
+    # "syslog://host:514" (UDP), or an http(s) webhook URL.
+    audit_anchor_every: int = Field(default=100, ge=1)
+    audit_anchor_minutes: int = Field(default=5, ge=1)
+    audit_anchor_targets: list[str] = Field(default_factory=list)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
+
+    @field_validator("audit_anchor_targets")
+    @classmethod
+    def _anchor_targets(cls, targets: list[str]) -> list[str]:
+        for target in targets:
+            if not _anchor_target_ok(target):
+                raise ValueError(
+                    f"audit anchor target {target!r} is not syslog, syslog://HOST:PORT "
+                    "or an http(s) URL"
+                )
+        return targets
 
     @classmethod
     def settings_customise_sources(
@@ -164,6 +182,11 @@ class Settings(BaseSettings):
         return self.data_dir / "keys"
 
     @property
+    def audit_anchor_path(self) -> Path:
+        """The audit anchor log (a fixed name: backups copy it)."""
+        return self.data_dir / "audit-anchors.jsonl"
+
+    @property
     def effective_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data dir."""
         if self.database_url:
@@ -181,3 +204,12 @@ def _toml_path(*sources: PydanticBaseSettingsSource) -> Path | None:
         if value:
             return Path(str(value))
     return None
+
+
+def _anchor_target_ok(target: str) -> bool:
+    if target == "syslog" or target.startswith(("http://", "https://")):
+        return True
+    host, _, port = target.removeprefix("syslog://").rpartition(":")
+    if not (target.startswith("syslog://") and host and port.isascii() and port.isdigit()):
+        return False
+    return 0 < int(port) < 65536

@@ -18,7 +18,14 @@ async def test_the_chain_verifies_then_an_edit_is_named(env: Env) -> None:
         await uow.session.execute(update(AuditRow).where(AuditRow.seq == 4).values(actor="mallory"))
         await uow.commit()
     broken = (await env.client.get("/api/v1/audit/verify", headers=admin)).json()
-    assert broken == {"ok": False, "checked": 3, "broken_seq": 4, "reason": "entry 4 was edited"}
+    assert broken == {
+        "ok": False,
+        "checked": 3,
+        "broken_seq": 4,
+        "reason": "entry 4 was edited",
+        "anchors": 0,
+        "anchored_seq": 0,
+    }
 
 
 async def test_a_deleted_row_is_named(env: Env) -> None:

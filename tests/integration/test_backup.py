@@ -16,7 +16,7 @@ from lianbo.api.app import create_app
 from lianbo.bootstrap import bootstrap, store_dump
 from lianbo.config import Settings
 from lianbo.domain.backup import BackupFailed, BackupRefused, TargetNotEmpty
-from lianbo.services.audit import verify
+from lianbo.services.audit_anchoring import anchor, verify
 from lianbo.services.backup import backup
 from lianbo.services.restore import restore
 from tests.integration.backup_helpers import empty_target, flip_a_byte, on_air
@@ -44,6 +44,7 @@ async def test_a_backup_under_writes_restores_whole(env: Env, tmp_path: Path) ->
         while not done.is_set():
             await env.terminal(admin)
             assert (await upload(env, operator, png())).status_code == 201
+            assert await anchor(env.container, final=True)  # the anchor log grows too
             started.set()
 
     writing = asyncio.create_task(writer())
@@ -61,10 +62,11 @@ async def test_a_backup_under_writes_restores_whole(env: Env, tmp_path: Path) ->
     assert restored == manifest
     container = bootstrap(target, clock=FakeClock(env.clock.now()))
     try:
+        report = await verify(container)
         async with container.uow() as uow:
-            report = await verify(uow)
             head = (await uow.audit.head())[0]
         assert report.ok, report.reason
+        assert report.anchors >= 1 and report.anchored_seq <= head  # no anchor past the copy
         assert first < head <= last  # one moment among the writes
         assert manifest.counts["audit_log"] == head
         listed = (tmp_path / "b" / "media.txt").read_text().split()

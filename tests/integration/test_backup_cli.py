@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lianbo.config import Settings
+from lianbo.services.audit_anchoring import anchor
 from tests.integration.backup_helpers import empty_target, flip_a_byte, on_air
 from tests.support.env import Env
 
@@ -34,8 +35,11 @@ def sha256sum_agrees(folder: Path) -> bool:
 
 async def test_backup_restore_then_audit_verify(env: Env, tmp_path: Path) -> None:
     await on_air(env)
-    anchors = env.container.settings.data_dir / "audit-anchors.jsonl"
-    anchors.write_text('{"seq": 1}\n{"seq": 2, "half-writ')  # a line being appended
+    assert await anchor(env.container, final=True)
+    anchors = env.container.settings.audit_anchor_path
+    whole = anchors.read_text()
+    with anchors.open("a") as log:
+        log.write('{"seq": 99, "half-writ')  # a line being appended as the backup reads
     dest = tmp_path / "backup"
     made = lianbo("backup", str(dest), settings=env.container.settings)
     assert made.returncode == 0, made.stderr
@@ -53,8 +57,8 @@ async def test_backup_restore_then_audit_verify(env: Env, tmp_path: Path) -> Non
     assert restored.returncode == 0, restored.stderr
     verified = lianbo("audit", "verify", settings=target)
     assert verified.returncode == 0, verified.stderr
-    assert "audit chain ok" in verified.stdout
-    assert (target.data_dir / "audit-anchors.jsonl").read_text() == '{"seq": 1}\n'
+    assert "audit chain ok" in verified.stdout and "anchors agree: 1" in verified.stdout
+    assert target.audit_anchor_path.read_text() == whole
     manifest = json.loads((dest / "backup.json").read_text())
     assert manifest["store"] == ("sqlite" if env.backend == "sqlite" else "postgresql")
 

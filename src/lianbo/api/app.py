@@ -39,6 +39,7 @@ from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.services import manifests
 from lianbo.services.alerts import run_expiry
+from lianbo.services.audit_anchoring import run as anchor_audit
 from lianbo.services.ingest import run_worker
 from lianbo.services.monitoring_jobs import run as monitoring_job
 
@@ -59,7 +60,7 @@ def create_app(
     sweeper always does); they are cancelled at shutdown.
     """
     container = container or bootstrap(settings or Settings())
-    jobs = (_sweep_offline, run_worker, _refresh_manifests, run_expiry, *background)
+    jobs = (_sweep_offline, run_worker, _refresh_manifests, run_expiry, anchor_audit, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

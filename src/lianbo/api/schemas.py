@@ -213,6 +213,8 @@ class AuditVerifyOut(BaseModel):
     checked: int
     broken_seq: int | None
     reason: str | None
+    anchors: int = 0  # signed anchors compared with the chain
+    anchored_seq: int = 0  # the newest anchored entry (later ones are not anchored yet)
 
 
 TokenResponse.model_rebuild()

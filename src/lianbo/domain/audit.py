@@ -62,15 +62,18 @@ def seal(entry: AuditEntry) -> AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    """Outcome of a chain walk: ok, or the first broken entry and why."""
+    """Outcome of a chain walk: ok, or the first problem and why (``broken_seq``
+    names the first bad entry; a forged anchor line has none)."""
 
     checked: int
     broken_seq: int | None = None
     reason: str | None = None
+    anchors: int = 0  # signed anchors compared (domain/audit_anchors.py)
+    anchored_seq: int = 0  # the newest anchored entry
 
     @property
     def ok(self) -> bool:
-        return self.broken_seq is None
+        return self.reason is None
 
 
 def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str) -> ChainReport:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from lianbo.domain.audit_anchors import Anchor, AnchorLine
     from lianbo.protocol.messages import Message
 
 
@@ -60,4 +61,34 @@ class FleetChannel(Protocol):
         """End the terminal's live connection now: its token was revoked
         (retired, re-enrolled) or its facts changed (it reconnects and is
         filed afresh). Whether there was one this channel could end."""
+        ...
+
+
+class AnchorLog(Protocol):
+    """The audit anchor log outside the database (``domain/audit_anchors.py``):
+    append-only, shared by every server process that uses the data dir."""
+
+    async def read(self) -> list[AnchorLine]:
+        """Every line, oldest first (an absent log has none)."""
+        ...
+
+    async def append_next(self, make: Callable[[Anchor | None], Anchor | None]) -> Anchor | None:
+        """Under a lock that other processes respect: ``make`` is given the
+        newest readable anchor (or None) and returns the anchor to append (or
+        None). The line is appended in one write and made durable before this
+        returns; the anchor appended, if any."""
+        ...
+
+
+class AnchorSink(Protocol):
+    """A copy of each anchor sent elsewhere (a webhook, syslog): best effort,
+    since the anchor log already holds it."""
+
+    async def run(self) -> None:
+        """Deliver in the background until cancelled (returns at once when
+        there is nothing to do in the background)."""
+        ...
+
+    def send(self, anchor: Anchor) -> None:
+        """Hand one anchor over; never blocks on the network, never raises."""
         ...

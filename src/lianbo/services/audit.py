@@ -43,7 +43,11 @@ async def record(
 
 
 async def verify(uow: UnitOfWork) -> ChainReport:
-    """Walk the whole chain; the report names the first bad entry."""
+    """Walk the whole chain; the report names the first bad entry.
+
+    The chain alone: ``audit_anchoring.verify`` also compares it with the
+    anchors outside the database, which is what every entry point shows.
+    """
     entries = [entry async for entry in uow.audit.walk()]
     head_seq, head_hash = await uow.audit.head()
     return verify_chain(entries, head_seq=head_seq, head_hash=head_hash)

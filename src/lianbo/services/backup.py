@@ -50,11 +50,6 @@ Progress = Callable[[str], None]
 CHUNK = 1024 * 1024
 
 
-def anchor_log(settings: Settings) -> Path:
-    """Where the audit anchor log lives (issue 13 item 7): the data dir."""
-    return settings.data_dir / ANCHORS
-
-
 def quiet(_phase: str) -> None:
     """A progress callback that says nothing."""
 
@@ -92,7 +87,7 @@ async def _write(
 ) -> BackupManifest:
     sums: dict[str, str] = {}
     progress("audit anchors")
-    anchors = anchor_log(settings)
+    anchors = settings.audit_anchor_path
     has_anchors = anchors.is_file()
     if has_anchors:
         sums[ANCHORS] = copy_whole_lines(anchors, work / ANCHORS)

@@ -35,7 +35,7 @@ from lianbo.domain.backup import (
     parse_sums,
     required_files,
 )
-from lianbo.services.backup import Progress, anchor_log, quiet
+from lianbo.services.backup import Progress, quiet
 
 
 def check_backup(source: Path) -> tuple[BackupManifest, list[str]]:
@@ -91,7 +91,7 @@ async def restore(
         _copy_tree(source / KEYS, settings.keys_dir)
         if manifest.anchors:
             progress("audit anchors")
-            _copy(source / ANCHORS, anchor_log(settings))
+            _copy(source / ANCHORS, settings.audit_anchor_path)
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         if manifest.media.included:
             progress(f"media: {len(media) - len(manifest.media.missing)} files")

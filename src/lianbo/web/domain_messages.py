@@ -68,6 +68,26 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"entry (\d+) is missing \(deleted\)", "记录 #{0} 缺失（已被删除）"),
         (r"entry (\d+) does not link to entry (\d+)", "记录 #{0} 与记录 #{1} 的哈希链接不符"),
         (r"entry (\d+) was edited", "记录 #{0} 已被篡改"),
+        (
+            r"entr(?:y|ies) ([\d-]+) (?:is|are) missing: the anchor of (.*) signed seq (\d+) "
+            r"but the chain ends at (\d+)",
+            "记录 {0} 缺失：{1} 的锚点签署了记录 #{2}，但哈希链只到 #{3}",
+        ),
+        (
+            r"entr(?:y|ies) ([\d-]+) (?:is|are) missing: the anchor of (.*) signed seq (\d+) "
+            r"but the chain is empty",
+            "记录 {0} 缺失：{1} 的锚点签署了记录 #{2}，但哈希链为空",
+        ),
+        (
+            r"entr(?:y|ies) ([\d-]+) differs? from the anchored chain: the anchor of (.*) "
+            r"signed seq (\d+) with another hash",
+            "记录 {0} 与锚定的哈希链不符：{1} 的锚点签署的记录 #{2} 哈希不同",
+        ),
+        (r"anchor line (\d+) is not a readable anchor", "锚点日志第 {0} 行无法读取"),
+        (
+            r"anchor line (\d+) is not signed by a control-centre key \(forged or altered\)",
+            "锚点日志第 {0} 行不是播控中心密钥签署的（伪造或被改动）",
+        ),
         (r"(\w+) not found", "未找到"),
         (r".* needs the (operator or admin|admin) role", "您的角色无权执行此操作"),
     )

@@ -267,6 +267,12 @@ _MORE_PAGES = {
         "Chain intact: {count} entries verified.",
     ),
     "audit.chain_broken": ("哈希链断裂，首个异常记录 #{seq}：", "Chain broken at entry #{seq}:"),
+    "audit.anchored": (
+        "与 {count} 个库外锚点一致（最新锚定至记录 #{seq}）。",
+        "Agrees with {count} anchors kept outside the database (newest: entry #{seq}).",
+    ),
+    "audit.not_anchored": ("尚无库外锚点。", "No anchors outside the database yet."),
+    "audit.anchor_broken": ("锚点日志异常：", "Anchor log problem:"),
     "error.home": ("返回仪表盘", "Back to the dashboard"),
     "error.400": ("请求有误", "Bad request"),
     "error.400.hint": ("请检查输入后重试。", "Check what was entered and try again."),

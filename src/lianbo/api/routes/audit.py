@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from lianbo.adapters.db.repos.audit import AuditQuery
-from lianbo.api.deps import ActorDep, UowDep
+from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.routes.common import Limit, Offset
 from lianbo.api.schemas import AuditOut, AuditVerifyOut, Page
 from lianbo.domain.errors import Forbidden
 from lianbo.domain.roles import Permission
-from lianbo.services import audit
+from lianbo.services import audit, audit_anchoring
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -57,13 +57,19 @@ async def list_audit(
 
 
 @router.get("/verify")
-async def verify_audit(actor: ActorDep, uow: UowDep) -> AuditVerifyOut:
-    """Walk the whole chain and report the first entry not as written."""
+async def verify_audit(actor: ActorDep, container: ContainerDep) -> AuditVerifyOut:
+    """Walk the whole chain, compare it with the anchors kept outside the
+    database, and report the first entry not as written (or a forged anchor)."""
     if not actor.can(Permission.READ_AUDIT):
         raise Forbidden("verifying the audit log needs the admin role")
-    report = await audit.verify(uow)
+    report = await audit_anchoring.verify(container)
     return AuditVerifyOut(
-        ok=report.ok, checked=report.checked, broken_seq=report.broken_seq, reason=report.reason
+        ok=report.ok,
+        checked=report.checked,
+        broken_seq=report.broken_seq,
+        reason=report.reason,
+        anchors=report.anchors,
+        anchored_seq=report.anchored_seq,
     )
 
 

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lianbo.adapters.db.repos.audit import AuditQuery
-from lianbo.api.deps import UowDep
+from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.audit import AuditEntry
 from lianbo.domain.errors import Forbidden, InvalidInput
 from lianbo.domain.roles import Permission
-from lianbo.services import audit
+from lianbo.services import audit, audit_anchoring
 from lianbo.web.forms import page_number, query_text
 from lianbo.web.render import LOCAL_ZONE, render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
@@ -81,10 +81,13 @@ async def audit_log(request: Request, console: ConsoleDep, uow: UowDep) -> Respo
 
 
 @router.post("/audit/verify")
-async def verify_chain(request: Request, console: PostConsoleDep, uow: UowDep) -> Response:
-    """Walk the whole chain and say whether it is intact, or where it breaks."""
+async def verify_chain(
+    request: Request, console: PostConsoleDep, uow: UowDep, container: ContainerDep
+) -> Response:
+    """Walk the whole chain, compare it with its anchors, and say whether it
+    is intact, or where it breaks."""
     _require_auditor(console)
-    report = await audit.verify(uow)
+    report = await audit_anchoring.verify(container)
     if request.headers.get("HX-Request"):
         return render(request, "audit_verify.html", {"report": report})
     context = await _context(request, console, uow)
