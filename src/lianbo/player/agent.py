@@ -196,6 +196,7 @@ class Agent:
             self._backoff(),
             self.player.poke,
         )
+        self.cache.on_stale = self.downloads.wake  # a file changed on disk: check, fetch
         self.push: PushChannel | None = None
         if config.push:
             self.push = push_channel(  # the hub or the broker, as enrolled
