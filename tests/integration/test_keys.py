@@ -11,6 +11,7 @@ from lianbo.domain.users import SYSTEM, Actor
 from lianbo.protocol import keyset
 from lianbo.protocol.envelope import split
 from lianbo.services import keys
+from tests.integration.alerts.support import at_sample_day, issue, issuer
 from tests.support.env import Env
 
 pytestmark = pytest.mark.integration
@@ -74,3 +75,17 @@ async def test_only_an_admin_manages_keys(env: Env) -> None:
         await keys.rotate(env.container, operator)
     with pytest.raises(Forbidden):
         keys.listing(env.container, operator)
+
+
+async def test_a_key_signing_an_alert_in_force_is_retired_only_after_it_ends(env: Env) -> None:
+    at_sample_day(env)
+    old = env.container.keys.ensure()
+    alert = await issue(env, await issuer(env))
+    await keys.rotate(env.container, SYSTEM)
+    with pytest.raises(Conflict) as refused:
+        await keys.retire(env.container, SYSTEM, old)
+    assert alert["id"] in refused.value.message
+    env.clock.advance(hours=7)  # the alert expired
+    assert set((await keys.retire(env.container, SYSTEM, old)).keys) == {
+        env.container.keys.ensure()
+    }

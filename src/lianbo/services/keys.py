@@ -57,6 +57,7 @@ async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
     before = ring.current_set()
     if key_id not in before.keys:
         raise NotFound(f"no key {key_id} in the key set", field="key_id")
+    await _not_signing_alerts(container, key_id)
     try:
         ring.retire(key_id, container.clock.now())
     except KeyChangeRefused as error:
@@ -65,6 +66,19 @@ async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
     await _record(container, actor, "keys.retire", key_id, before, after)
     await manifests.rebuild(container)  # nothing stored stays signed by it
     return after
+
+
+async def _not_signing_alerts(container: Container, key_id: str) -> None:
+    """Alert notices in force are not re-signed (they end with their alert):
+    a screen restarted after their key went would drop them."""
+    async with container.uow() as uow:
+        live = await uow.alerts.active(container.clock.now())
+    signed = [a.id for a in live if key_id in (a.key_id, a.cancel_key_id)]
+    if signed:
+        raise Conflict(
+            f"key {key_id} signs alert {signed[0]}, still in force; retire it after the alert ends",
+            field="key_id",
+        )
 
 
 def _allowed(actor: Actor) -> None:
