@@ -27,7 +27,10 @@ class Key:
         self.public = base64.b64encode(raw).decode()
 
     def sign(self, text: str) -> str:
-        return base64.b64encode(self.private.sign(text.encode())).decode()
+        return self.sign_bytes(text.encode())
+
+    def sign_bytes(self, data: bytes) -> str:
+        return base64.b64encode(self.private.sign(data)).decode()
 
 
 OLD, NEW, STRANGER = Key(1), Key(2), Key(3)
