@@ -69,6 +69,12 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"entry (\d+) does not link to entry (\d+)", "记录 #{0} 与记录 #{1} 的哈希链接不符"),
         (r"entry (\d+) was edited", "记录 #{0} 已被篡改"),
         (r"(\w+) not found", "未找到"),
+        (r"no key (\w+) in the key set", "密钥集中没有密钥 {0}"),
+        (r"the active key cannot be retired; rotate first", "不能退役正在签名的密钥，请先轮换"),
+        (
+            r"key (\w+) signs alert (\S+), still in force; retire it after the alert ends",
+            "密钥 {0} 签署的预警 {1} 仍在生效，请在预警结束后再退役",
+        ),
         (r".* needs the (operator or admin|admin) role", "您的角色无权执行此操作"),
     )
 )
