@@ -13,6 +13,7 @@ from rich.console import Console
 
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.cli_alerts import alert_app
+from lianbo.cli_keys import keys_app
 
 if TYPE_CHECKING:
     from lianbo.api.app import Job
@@ -31,6 +32,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(alert_app, name="alert")
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err = Console(stderr=True)
