@@ -14,6 +14,7 @@ from rich.console import Console
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.cli_alerts import alert_app
 from lianbo.cli_backup import register as register_backup
+from lianbo.cli_keys import keys_app
 
 if TYPE_CHECKING:
     from lianbo.api.app import Job
@@ -33,6 +34,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(alert_app, name="alert")
 register_backup(app)  # lianbo backup DEST, lianbo restore SRC
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err = Console(stderr=True)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from lianbo.domain.canonical import canonical_json
 from lianbo.player.agent import Agent
 from tests.e2e.content import headers, png, today_at
 from tests.e2e.helpers import OPERATOR, REVIEWERS, Server
@@ -101,7 +102,9 @@ class Interceptor:
     proxy until a test turns it hostile (a hijacked network or CDN).
 
     ``forge_manifest`` puts the attacker's sha256 in place of the first file's
-    in the signed manifest; ``forge_media`` flips bytes of every media file it relays.
+    in the signed manifest; ``forge_media`` flips bytes of every media file it relays;
+    ``resign`` (key id, signing function) re-signs every manifest with the
+    attacker's own key and ``forge_keys`` is what ``/terminal/v1/keys`` answers.
     The push channel is not relayed (404), so screens behind it poll — unless
     ``relay_push``: then the WebSocket is tunnelled as bytes, its frames unread.
     ``relayed`` lists every request's path (HTTP and WebSocket upgrades).
@@ -111,6 +114,8 @@ class Interceptor:
         self.upstream = ""
         self.forge_manifest: str | None = None  # a sha256 to put in the first file's place
         self.forge_media = False
+        self.resign: tuple[str, Callable[[bytes], str]] | None = None
+        self.forge_keys: dict[str, Any] | None = None
         self.relay_push = relay_push
         self.relayed: list[str] = []
         interceptor = self
@@ -190,6 +195,10 @@ class Interceptor:
         if path == "/terminal/v1/manifest" and self.forge_manifest and status == 200:
             forged = f'"sha256":"{self.forge_manifest}"'.encode()
             return re.sub(rb'"sha256":"[0-9a-f]{64}"', forged, content, count=1)
+        if path == "/terminal/v1/manifest" and self.resign and status == 200:
+            return _resigned(content, *self.resign)
+        if path == "/terminal/v1/keys" and self.forge_keys is not None:
+            return json.dumps(self.forge_keys).encode()
         return content
 
     @staticmethod
@@ -203,6 +212,14 @@ class Interceptor:
         handler.end_headers()
         if handler.command != "HEAD":
             handler.wfile.write(content)
+
+
+def _resigned(content: bytes, key_id: str, sign: Callable[[bytes], str]) -> bytes:
+    """The envelope with its manifest's bytes signed by someone else's key."""
+    envelope = json.loads(content)
+    data = canonical_json(envelope["manifest"])  # the server embeds canonical JSON
+    text = content.decode("utf-8").replace(envelope["signature"], sign(data))
+    return text.replace(envelope["key_id"], key_id).encode("utf-8")
 
 
 class AgentThread:

@@ -43,6 +43,7 @@ from tests.e2e.player_support import (
     unpublish,
 )
 from tests.support.services import free_port
+from tests.unit.test_protocol_keyset import Key, signed
 
 pytestmark = pytest.mark.e2e
 
@@ -201,6 +202,56 @@ def test_a_hijacked_network_cannot_put_content_on_the_screen(
         count = len(running.shows())
         eventually(lambda: len(running.shows()) > count)
         assert running.shows()[-1]["asset_id"] == honest["id"]
+
+
+def alarms_of(server: Server, terminal_id: str, kind: str) -> list[dict[str, Any]]:
+    with server.client(headers=headers(server, ADMIN)) as api:
+        answer = api.get("/api/v1/alarms", params={"terminal_id": terminal_id, "type": kind})
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_a_network_re_signing_with_its_own_key_is_refused_and_a_real_rotation_learnt(
+    centre: ServerProcess, interceptor: Interceptor, tmp_path: Path
+) -> None:
+    server = centre.server
+    honest = approved_image(server, "钥-正版.png")
+    screen = terminal(server, "钥-大厅", "hall")
+    programme = playlist(server, "钥-社区单", [honest["id"]], ITEM_MS)
+    schedule(server, "钥-社区节目", programme, "hall", sync=False)
+    agent = enrolled_agent(interceptor.url, screen["enrolment_code"], tmp_path / "keys")
+    pinned = dict(agent.pins.keys)
+    attacker = Key(7)
+    with AgentThread(agent) as running:
+        eventually(lambda: any(s["asset_id"] == honest["id"] for s in running.shows()))
+        playing = agent.fetcher.current
+
+        # The network re-signs manifests with its own key and serves that key.
+        interceptor.resign = (attacker.key_id, attacker.sign_bytes)
+        interceptor.forge_keys = signed(5, [attacker], [attacker], attacker)
+        try:
+            insert = playlist(
+                server, "钥-插播单", [approved_image(server, "钥-插播.png")["id"]], ITEM_MS
+            )
+            later = schedule(server, "钥-插播", insert, "hall", sync=False)
+            rejected = eventually(lambda: agent.status()["rejected"])
+            assert rejected["reason"] == "untrusted key"
+            assert agent.fetcher.current is playing  # the old programme plays on
+            assert agent.pins.keys == pinned and store.load(tmp_path / "keys").keys == pinned
+            assert agent.status()["untrusted_key"]["key_id"] == attacker.key_id
+            [alarm] = eventually(lambda: alarms_of(server, screen["id"], "untrusted-key"))
+            assert alarm["state"] == "open" and alarm["severity"] == "critical"
+        finally:
+            interceptor.resign, interceptor.forge_keys = None, None
+        eventually(lambda: agent.status()["untrusted_key"] is None)
+
+        # A real rotation: the old key signed the new set, so it is learnt.
+        cli("keys", "rotate", data_dir=server.data_dir)
+        unpublish(server, later)
+        eventually(lambda: store.load(tmp_path / "keys").key_serial == 2)
+        assert set(pinned) < set(agent.pins.keys)
+        eventually(lambda: agent.status()["rejected"] is None)
 
 
 def test_the_push_channel_brings_a_publish_to_the_screen_at_once(

@@ -15,7 +15,9 @@ from lianbo.domain.canonical import canonical_json
 from lianbo.player.alert_acks import Ack
 from lianbo.player.alert_view import TerminalFacts, inside_area
 from lianbo.player.alerts import AlertDesk
+from lianbo.player.trust import KeyPins
 from lianbo.protocol.alerts import Notice
+from tests.unit.test_player_fetch import key_set
 from tests.unit.test_protocol_manifest import Signer
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -168,21 +170,43 @@ async def test_a_notice_that_is_not_json_has_no_id_to_ack(tmp_path: Path, signer
     assert screen.acks == [] and screen.desk.current(NOW) is None
 
 
-async def test_an_unknown_key_asks_the_server_for_its_keys_once(
+def pins_for(screen: Desk, reply: dict[str, Any]) -> tuple[KeyPins, list[int]]:
+    """The screen's pins, asking a ``/terminal/v1/keys`` that answers ``reply``."""
+    asked: list[int] = []
+
+    async def fetch() -> dict[str, Any]:
+        asked.append(1)
+        return reply
+
+    pins = KeyPins(screen.keys, 1, fetch, lambda: screen.at)
+    screen.desk.keys = lambda: pins.keys
+    screen.desk.learn_key = pins.learn
+    return pins, asked
+
+
+async def test_a_rotation_signed_by_the_pinned_key_is_learnt_once(
     tmp_path: Path, signer: Signer
 ) -> None:
     rotated = Signer()
-    asked: list[int] = []
     screen = Desk(tmp_path, signer)
-
-    async def refresh() -> dict[str, str]:
-        asked.append(1)
-        screen.keys = {**signer.keys, **rotated.keys}
-        return screen.keys
-
-    screen.desk.refresh_keys = refresh
+    pins, asked = pins_for(screen, key_set(2, [signer, rotated], [signer]))
     await screen.desk.receive(signed(rotated, notice()))
     assert asked == [1] and screen.states() == ["received", "verified"]
+    assert pins.keys == {**signer.keys, **rotated.keys} and pins.untrusted is None
+
+
+async def test_a_notice_signed_by_a_foreign_key_is_refused_and_the_pins_kept(
+    tmp_path: Path, signer: Signer
+) -> None:
+    attacker = Signer()
+    screen = Desk(tmp_path, signer)
+    pins, _ = pins_for(screen, key_set(2, [signer, attacker], [attacker]))
+    await screen.desk.receive(signed(attacker, notice()))
+    assert screen.states() == ["received", "failed"]
+    assert screen.acks[-1].reason == "untrusted key"
+    assert screen.desk.current(NOW) is None
+    assert pins.keys == signer.keys and pins.untrusted is not None
+    assert pins.untrusted["key_id"] == attacker.key_id
 
 
 async def test_a_test_alert_is_acked_but_never_shown(tmp_path: Path, signer: Signer) -> None:

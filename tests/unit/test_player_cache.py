@@ -116,6 +116,50 @@ async def test_a_source_sending_too_much_is_refused(tmp_path: Path) -> None:
     assert not any(cache.root.iterdir())
 
 
+async def test_a_file_changed_on_disk_is_never_given_out_and_is_fetched_again(
+    tmp_path: Path,
+) -> None:
+    origin = Origin()
+    cache = cache_with(tmp_path, origin)
+    stale: list[int] = []
+    cache.on_stale = lambda: stale.append(1)
+    path = await cache.ensure(FILE, [FILE.url], keep=set())
+    cache.touch(SHA)  # our own use changes the mtime: still trusted
+    assert cache.path_of(SHA) == path and stale == []
+    path.write_bytes(bytes(reversed(DATA)))  # same size, other bytes ...
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # ... and another mtime
+    assert cache.path_of(SHA) is None and stale == [1]
+    assert await cache.ensure(FILE, [FILE.url], keep=set()) == path
+    assert path.read_bytes() == DATA and len(origin.ranges) == 2  # fetched anew
+    assert cache.path_of(SHA) == path
+
+
+async def test_a_file_that_grew_is_checked_again(tmp_path: Path) -> None:
+    cache = cache_with(tmp_path, Origin())
+    path = await cache.ensure(FILE, [FILE.url], keep=set())
+    with path.open("ab") as grown:
+        grown.write(b"appended")
+    assert cache.path_of(SHA) is None
+    assert await cache.ensure(FILE, [FILE.url], keep=set()) == path
+    assert path.read_bytes() == DATA
+
+
+async def test_after_a_restart_each_file_is_hashed_before_it_is_used(tmp_path: Path) -> None:
+    origin = Origin()
+    await cache_with(tmp_path, origin).ensure(FILE, [FILE.url], keep=set())
+    restarted = cache_with(tmp_path, origin)
+    assert restarted.path_of(SHA) is None  # not played before it is hashed again
+    path = await restarted.ensure(FILE, [FILE.url], keep=set())
+    assert restarted.path_of(SHA) == path and len(origin.ranges) == 1  # good: not fetched
+
+    forged = bytes(reversed(DATA))  # changed while the player was stopped
+    path.write_bytes(forged)
+    again = cache_with(tmp_path, origin)
+    assert again.path_of(SHA) is None
+    assert await again.ensure(FILE, [FILE.url], keep=set()) == path
+    assert path.read_bytes() == DATA and len(origin.ranges) == 2
+
+
 def _stock(cache: MediaCache, name: str, size: int, age: int) -> str:
     sha = hashlib.sha256(name.encode()).hexdigest()
     path = cache.root / sha
@@ -131,7 +175,7 @@ def test_room_is_made_least_recently_used_first(tmp_path: Path) -> None:
     assert evicted == [old] and cache.used_bytes() == 600
     cache.touch(middle)  # played just now: no longer the oldest
     assert cache.make_room(700, keep=set()) == [new]
-    assert cache.path_of(middle) is not None
+    assert (cache.root / middle).is_file()
 
 
 def test_files_a_manifest_needs_are_never_evicted(tmp_path: Path) -> None:
@@ -142,7 +186,7 @@ def test_files_a_manifest_needs_are_never_evicted(tmp_path: Path) -> None:
     with pytest.raises(CacheError) as full:
         cache.make_room(500, keep={needed})
     assert full.value.reason == "storage full"
-    assert cache.path_of(needed) is not None
+    assert (cache.root / needed).is_file()
 
 
 async def test_a_download_that_cannot_fit_the_budget_is_refused(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     REVIEW_CONTENT = "review_content"  # pass or fail a review level, revoke
     MONITOR = "monitor"  # acknowledge and resolve alarms
     ISSUE_ALERTS = "issue_alerts"  # issue, confirm and cancel emergency alerts
+    MANAGE_KEYS = "manage_keys"  # rotate and retire the signing keys
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

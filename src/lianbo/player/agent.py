@@ -49,6 +49,7 @@ from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
 from lianbo.player.schedule import needed
+from lianbo.player.trust import KeyPins
 from lianbo.protocol.messages import Message
 
 log = logging.getLogger("lianbo.player")
@@ -96,12 +97,19 @@ class Agent:
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self._book = PlayLogBook(config.state_dir / "playlog.jsonl")
         self.acks = AckBook(config.state_dir / "alert-acks.jsonl")
+        self.pins = KeyPins(
+            identity.keys,
+            identity.key_serial,
+            lambda: self.api.keys(),
+            self.clock.now,
+            self._new_keys,
+        )
         self.alerts = AlertDesk(
             config.state_dir,
-            lambda: self.identity.keys,
+            lambda: self.pins.keys,
             self.clock.now,
             self.acks.add,
-            refresh_keys=self._refresh_keys,
+            learn_key=self.pins.learn,
             on_change=self._alerts_changed,
             monotonic=self.clock.clock.monotonic,
         )
@@ -155,6 +163,8 @@ class Agent:
             "backend": self.backend.name,
             "playlog_pending": len(self._book.pending),
             "alerts": self.alerts.status(),
+            "untrusted_key": self.pins.untrusted,
+            "key_serial": self.pins.serial,
         }
 
     def _setup(self) -> None:
@@ -162,12 +172,7 @@ class Agent:
         config, ident = self.config, self.identity
         self.api = TerminalApi(ident.server, ident.token, self.client, self.clock.clock)
         self.fetcher = ManifestFetcher(
-            self.api,
-            ident.keys,
-            config.state_dir,
-            self.clock.now,
-            audience=ident.audience,
-            on_new_keys=self._new_keys,
+            self.api, self.pins, config.state_dir, self.clock.now, audience=ident.audience
         )
         self.cache = MediaCache(config.state_dir / "media", config.cache_bytes, self.client)
         self.reporter = HttpReporter(self._book, self.api)
@@ -191,6 +196,7 @@ class Agent:
             self._backoff(),
             self.player.poke,
         )
+        self.cache.on_stale = self.downloads.wake  # a file changed on disk: check, fetch
         self.push: PushChannel | None = None
         if config.push:
             self.push = push_channel(  # the hub or the broker, as enrolled
@@ -350,22 +356,15 @@ class Agent:
             self.player.poke()
             self.alert_sync.changed()
 
-    async def _refresh_keys(self) -> dict[str, str]:
-        """A notice signed with a key we do not know: ask for the current keys."""
-        fresh = await self.api.keys()
-        if fresh != self.identity.keys:
-            self.fetcher.keys = dict(fresh)
-            self._new_keys(fresh)
-        return fresh
-
     def _files_needed(self) -> set[str]:
         manifest = self.fetcher.current
         return needed(manifest) if manifest is not None else set()
 
     # -- helpers -------------------------------------------------------------
 
-    def _new_keys(self, keys: dict[str, str]) -> None:
-        self._save_identity(replace(self.identity, keys=keys))
+    def _new_keys(self, keys: dict[str, str], serial: int) -> None:
+        """A signed key set was adopted: pin it across restarts."""
+        self._save_identity(replace(self.identity, keys=keys, key_serial=serial))
 
     def _save_identity(self, updated: Identity) -> None:
         self.identity = updated

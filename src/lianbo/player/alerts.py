@@ -6,10 +6,12 @@ with each poll), often both for the same alert; ``AlertDesk.receive`` takes
 them in any order, any number of times, and decides once per alert id:
 
 1. ``received`` is acked on arrival; the signature is checked with the
-   keys from enrolment (``protocol.alerts.verify_notice``; an unknown key
-   asks the server for its keys once). A refusal is acked ``failed`` with
-   the reason, once per distinct forgery, and nothing is shown; an honest
-   copy of the same id may still arrive and is taken.
+   keys pinned at enrolment (``protocol.alerts.verify_notice``; an unknown
+   key is trusted only when a key set signed by a pinned key brings it in,
+   ``trust.py``, else the notice is refused as "untrusted key"). A refusal
+   is acked ``failed`` with the reason, once per distinct forgery, and
+   nothing is shown; an honest copy of the same id may still arrive and is
+   taken.
 2. ``verified``; then ``Test``/``System`` notices stop there (never shown),
    a screen outside the polygons/circles acks ``outside-area``, an alert
    already cancelled or replaced, or expired, is not shown; the rest wait
@@ -60,7 +62,7 @@ class AlertDesk:
         now: Callable[[], datetime],
         ack: Callable[[Ack], None],
         *,
-        refresh_keys: Callable[[], Awaitable[dict[str, str]]] | None = None,
+        learn_key: Callable[[str], Awaitable[str | None]] | None = None,
         on_change: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -68,7 +70,7 @@ class AlertDesk:
         self.keys = keys
         self.now = now
         self.ack = ack
-        self.refresh_keys = refresh_keys
+        self.learn_key = learn_key
         self.on_change = on_change
         self.monotonic = monotonic
         self.fetches = 0
@@ -138,13 +140,18 @@ class AlertDesk:
         try:
             return verify_notice(push, self.keys())
         except NoticeRejected as error:
-            if error.reason != "unknown key" or self.refresh_keys is None:
+            if error.reason != "unknown key" or self.learn_key is None:
                 raise
-        # A key rotation: ask the control centre for its current keys, once.
+        # A rotation, or a forger's own key: only a key set signed by a
+        # pinned key may bring it in (``trust.py``).
+        key_id = str(push.get("key_id"))
         try:
-            await self.refresh_keys()
+            refused = await self.learn_key(key_id)
         except Exception as error:  # the server is down: the refusal stands
             log.warning("alert keys not refreshed: %s", error)
+            raise NoticeRejected("unknown key") from None
+        if refused is not None:
+            raise NoticeRejected("untrusted key")
         return verify_notice(push, self.keys())
 
     def _refused(

@@ -99,9 +99,13 @@ class TerminalApi:
         response = await self._send("POST", "/terminal/v1/enrol", json={"code": code})
         return dict(response.json())
 
-    async def keys(self) -> dict[str, str]:
+    async def keys(self) -> Any:
+        """The ``/terminal/v1/keys`` reply as sent (``protocol.keyset.accept`` judges it)."""
         response = await self._send("GET", "/terminal/v1/keys")
-        return keys_of(response.json())
+        try:
+            return response.json()
+        except ValueError:
+            raise Refused(response.status_code, "the keys reply is not JSON") from None
 
     async def heartbeat(self, status: dict[str, Any]) -> Exchange:
         """``{server_time, heartbeat_seconds}``, timed for the clock estimate."""

@@ -7,6 +7,11 @@
   names: a mismatch (hijacked CDN, corrupt disk, truncated proxy) deletes the
   bytes and records the reason. Sources are tried in order, so a bad CDN copy
   falls back to the control centre's own ``/media/``.
+- The check is repeated for a file already on disk: the first time it is
+  wanted after the player starts, and whenever its size, mtime, ctime or
+  inode differ from when it last hashed right (someone changed the file).
+  Until then ``path_of`` does not give it out, so it is never played; the
+  downloader hashes it again and fetches it anew when it no longer matches.
 - A size budget: when a download needs room, files no manifest needs go
   first, least recently used (file mtime, touched on every play) first.
 """
@@ -17,6 +22,8 @@ import asyncio
 import hashlib
 import logging
 import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,6 +36,9 @@ CHUNK = 1024 * 1024
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 PART = ".part"
 FAILURES_REPORTED = 8
+
+Fingerprint = tuple[int, int, int, int]
+"""(size, mtime_ns, ctime_ns, inode): what changes when someone writes a file."""
 
 
 class CacheError(Exception):
@@ -50,18 +60,35 @@ class MediaCache:
         self.budget = budget_bytes
         self.client = client
         self.failures: dict[str, str] = {}  # sha256 → why it is not cached
+        # sha256 → the file's stat when its bytes last hashed right (this run)
+        self.verified: dict[str, Fingerprint] = {}
+        self.on_stale: Callable[[], None] | None = None  # a verified file changed
         root.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, sha256: str) -> Path | None:
-        """The verified file, or None when it is not cached."""
+        """The file, when verified since start and unchanged since; else None
+        (``ensure`` hashes it again, or fetches it)."""
         path = self.root / sha256
-        return path if path.is_file() else None
+        now = _fingerprint(path)
+        known = self.verified.get(sha256)
+        if now is not None and now == known:
+            return path
+        if known is not None:  # changed (or gone) under us: never play it unchecked
+            del self.verified[sha256]
+            log.warning("cached %s changed on disk; checking it again", sha256[:12])
+            if self.on_stale is not None:
+                self.on_stale()
+        return None
 
     def touch(self, sha256: str) -> None:
         """Mark a file used now (least recently used goes first)."""
         path = self.root / sha256
-        if path.is_file():
-            os.utime(path)
+        before = _fingerprint(path)
+        if before is None:
+            return
+        os.utime(path)
+        if before == self.verified.get(sha256):  # our own change, not someone else's
+            self._verified_now(sha256)
 
     def used_bytes(self) -> int:
         return sum(size for _, size, _ in self._entries())
@@ -87,8 +114,8 @@ class MediaCache:
         done = self.path_of(file.sha256)
         if done is not None and done.stat().st_size == file.size:
             return done
-        if done is not None:
-            done.unlink()  # the wrong size: not what we verified
+        if await self._still_good(file):
+            return self.root / file.sha256
         part = self.root / f"{file.sha256}{PART}"
         have = part.stat().st_size if part.exists() else 0
         self.make_room(file.size - have, keep | {file.sha256})
@@ -102,6 +129,7 @@ class MediaCache:
                 log.debug("%s from %s: %s", file.sha256[:12], url, failed)
                 continue
             os.replace(part, self.root / file.sha256)
+            self._verified_now(file.sha256)
             self.failures.pop(file.sha256, None)
             log.info("cached %s (%d bytes)", file.sha256[:12], file.size)
             return self.root / file.sha256
@@ -178,6 +206,27 @@ class MediaCache:
             # What arrived stays in the .part file; the next attempt resumes.
             raise CacheError("download failed", f"{type(error).__name__}: {error}") from None
 
+    async def _still_good(self, file: FileRef) -> bool:
+        """Whether the file already cached (not verified this run, or changed
+        since) hashes right; a file that does not is deleted."""
+        path = self.root / file.sha256
+        before = _fingerprint(path)
+        if before is None:
+            return False
+        if before[0] == file.size:
+            actual = await asyncio.to_thread(_sha256_of, path)
+            if actual == file.sha256 and _fingerprint(path) == before:
+                self.verified[file.sha256] = before
+                return True
+        log.warning("cached %s does not match its sha256; fetching it again", file.sha256[:12])
+        path.unlink(missing_ok=True)
+        return False
+
+    def _verified_now(self, sha256: str) -> None:
+        found = _fingerprint(self.root / sha256)
+        if found is not None:
+            self.verified[sha256] = found
+
     async def _verify(self, file: FileRef, part: Path) -> None:
         actual = await asyncio.to_thread(_sha256_of, part)
         if actual != file.sha256:
@@ -220,6 +269,16 @@ def _resumes_at(reply: httpx.Response, offset: int) -> bool:
     """Whether a 206 answer continues exactly where our part file ends."""
     content_range = str(reply.headers.get("content-range", ""))
     return content_range.startswith(f"bytes {offset}-")
+
+
+def _fingerprint(path: Path) -> Fingerprint | None:
+    try:
+        found = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
 
 
 def _sha256_of(path: Path) -> str:

@@ -6,6 +6,11 @@ with the last manifest it could verify, and the reason is kept for the
 status report so the control centre sees the attempt. The last good
 envelope is stored on disk as received and verified again on start, so a
 restarted player with no network still plays (until ``valid_until``).
+
+The keys are the screen's pinned ones (``trust.py``): a manifest signed
+with a key id they do not hold is played only when a signed key set, signed
+by a pinned key, brings that key in; otherwise it is refused as
+"untrusted key" (a man in the middle re-signing manifests looks like this).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any
 
 from lianbo.player.api import TerminalApi
 from lianbo.player.files import write_atomic
+from lianbo.player.trust import KeyPins
+from lianbo.protocol.envelope import MalformedEnvelope, split
 from lianbo.protocol.manifest import ManifestRejected, VerifiedManifest, verify
 
 log = logging.getLogger("lianbo.player")
@@ -44,19 +51,17 @@ class ManifestFetcher:
     def __init__(
         self,
         api: TerminalApi,
-        keys: dict[str, str],
+        pins: KeyPins,
         state_dir: Path,
         now: Callable[[], datetime],
         *,
         audience: dict[str, Any] | None = None,
-        on_new_keys: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
         self.api = api
-        self.keys = dict(keys)
+        self.pins = pins
         self.path = state_dir / MANIFEST_FILE
         self.now = now
         self.audience = audience
-        self.on_new_keys = on_new_keys
         self.current: VerifiedManifest | None = None
         self.rejection: Rejection | None = None
         self.fetches = 0  # answered requests (200 or 304), for status and tests
@@ -68,7 +73,7 @@ class ManifestFetcher:
         except FileNotFoundError:
             return None
         try:
-            self.current = verify(text, self.keys, now=self.now(), audience=self.audience)
+            self.current = verify(text, self.pins.keys, now=self.now(), audience=self.audience)
         except ManifestRejected as error:
             log.warning("stored manifest not used: %s", error)
             return None
@@ -92,6 +97,7 @@ class ManifestFetcher:
             self._refuse(error)
             return False
         self.rejection = None
+        self.pins.trusted_again()
         if self.current is not None and manifest.version == self.current.version:
             return False
         self.current = manifest
@@ -101,19 +107,20 @@ class ManifestFetcher:
 
     async def _verify(self, text: bytes) -> VerifiedManifest:
         try:
-            return verify(text, self.keys, now=self.now(), audience=self.audience)
+            return verify(text, self.pins.keys, now=self.now(), audience=self.audience)
         except ManifestRejected as error:
             if error.reason != "unknown key":
                 raise
-        # A key rotation: the control centre signs with a key we have not
-        # seen. Ask it for its current keys (an authenticated call) once.
-        fresh = await self.api.keys()
-        if fresh == self.keys:
-            raise ManifestRejected("unknown key", "not among the server's keys")
-        self.keys = fresh
-        if self.on_new_keys is not None:
-            self.on_new_keys(fresh)
-        return verify(text, self.keys, now=self.now(), audience=self.audience)
+        # A rotation, or someone re-signing manifests: only a key set signed
+        # by a pinned key may bring the new key in (ADR 0004).
+        try:
+            key_id = split(text).key_id
+        except MalformedEnvelope:  # verify() parsed it already; cannot happen
+            raise ManifestRejected("malformed") from None
+        refused = await self.pins.learn(key_id)
+        if refused is not None:
+            raise ManifestRejected("untrusted key", f"{key_id[:64]}: {refused}")
+        return verify(text, self.pins.keys, now=self.now(), audience=self.audience)
 
     def _refuse(self, error: ManifestRejected) -> None:
         previous = self.rejection

@@ -10,7 +10,10 @@ Kept in a state directory (default ``$XDG_DATA_HOME/lianbo-player``, i.e.
 WebSocket or an MQTT broker and its topics; ``player/channels.py``); files
 written before it was stored have none and use the hub.
 
-The keys received at enrolment are the trust anchor for manifests.
+The keys received at enrolment are the trust anchor for manifests and alert
+notices; ``key_serial`` is the serial of the signed key set they came in
+(0 from a server without key sets). They change only by a newer key set
+signed by one of them (``trust.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import httpx
 from lianbo.player.api import Refused, TerminalApi, Unreachable, keys_of, normalise_server
 from lianbo.player.files import write_atomic
 from lianbo.player.push_mqtt import route_of
+from lianbo.protocol.keyset import KeySetRejected, self_signed
 
 IDENTITY_FILE = "identity.json"
 TOKEN_FILE = "token"
@@ -49,6 +53,7 @@ class Identity:
     audience: dict[str, Any] | None = None  # checked against manifests when known
     backend: str = "headless"
     push: dict[str, Any] | None = None  # the push channel; None: the hub
+    key_serial: int = 0  # the pinned key set's serial
 
     def with_server(self, server: str) -> Identity:
         return replace(self, server=normalise_server(server))
@@ -77,6 +82,7 @@ def load(state_dir: Path) -> Identity:
             audience=data.get("audience"),
             backend=str(data.get("backend", "headless")),
             push=_push(data.get("push")),
+            key_serial=int(data.get("key_serial", 0)),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise NotEnrolled(f"unreadable identity in {state_dir}: {error}") from None
@@ -104,21 +110,34 @@ async def enrol(
         raise EnrolmentFailed(str(error)) from None
     try:
         reply = await api.enrol(code)
+        keys, serial = _pinned(reply)
         return Identity(
             server=api.server,
             terminal_id=str(reply["terminal_id"]),
             token=str(reply["token"]),
-            keys=keys_of(reply),
+            keys=keys,
             audience=reply.get("audience"),
             backend=backend,
             push=_push(reply.get("push")),
+            key_serial=serial,
         )
     except Refused as error:
         raise EnrolmentFailed(f"enrolment refused: {error.message}") from None
     except Unreachable as error:
         raise EnrolmentFailed(f"cannot reach {api.server}: {error}") from None
+    except KeySetRejected as error:
+        raise EnrolmentFailed(f"enrolment reply refused: the key set is {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise EnrolmentFailed(f"unexpected enrolment reply: {error}") from None
+
+
+def _pinned(reply: dict[str, Any]) -> tuple[dict[str, str], int]:
+    """The keys to pin and their set's serial: the signed set when the server
+    sends one (checked against its own signatures), else the plain list."""
+    if "key_set" not in reply:
+        return keys_of(reply), 0
+    key_set = self_signed(reply)
+    return dict(key_set.keys), key_set.serial
 
 
 def _push(block: Any) -> dict[str, Any] | None:

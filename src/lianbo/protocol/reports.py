@@ -24,6 +24,8 @@ STATUS_KEYS = (
     "push",  # "connected" | "polling"
     "backend",  # "headless" | "mpv"
     "alerts",  # [{id, state}]: emergency alerts on this screen, newest first
+    "untrusted_key",  # {key_id, reason, at}: a signature by a key not pinned, or null
+    "key_serial",  # the serial of the key set this screen has pinned
 )
 
 

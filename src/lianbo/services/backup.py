@@ -6,8 +6,10 @@ Order matters, because the server keeps writing while this runs:
    the database snapshot (taken after) already contains, so ``audit verify``
    passes on the restore;
 2. the database snapshot, with the media list read from that same snapshot;
-3. the keys after the snapshot: a key the snapshot's manifests were signed
-   with existed before it, so it is in the copy (keys are never deleted);
+3. the keys after the snapshot (the whole folder: private keys, ``active``,
+   the signed key set, retired public halves): the key that signed the
+   snapshot's manifests existed before it, so it is in the copy (only a
+   retired key's private half is ever deleted, and its public half stays);
 4. the media files: content-addressed and immutable, so copying them after
    the snapshot is still the snapshot's media.
 

@@ -179,6 +179,8 @@ class Monitor:
                 full = full or used > budget
             evidence = {"bytes": used, "budget": budget}
             found.append(observation(screen.id, AlarmType.STORAGE_LOW, full, screen.tier, evidence))
+        if "untrusted_key" in status:  # players before key sets do not report it
+            found.append(_untrusted(screen, status["untrusted_key"]))
         return found
 
     async def sweep(self) -> list[str]:
@@ -281,3 +283,12 @@ class Monitor:
         if gone:
             log.info("play log rows past retention deleted", rows=gone)
         return gone
+
+
+def _untrusted(screen: ScreenFacts, report: object) -> Observation:
+    """A screen refused a signature by a key it has not pinned (possibly a man
+    in the middle re-signing manifests; ADR 0004): ``{key_id, reason, at}``."""
+    if not isinstance(report, dict):
+        return observation(screen.id, AlarmType.UNTRUSTED_KEY, False, screen.tier)
+    evidence = {k: str(report.get(k, ""))[:64] for k in ("key_id", "reason", "at")}
+    return observation(screen.id, AlarmType.UNTRUSTED_KEY, True, screen.tier, evidence)

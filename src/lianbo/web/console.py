@@ -24,6 +24,7 @@ from lianbo.web.pages import (
     audit,
     auth,
     dashboard,
+    keys,
     library,
     monitoring,
     play,
@@ -79,7 +80,7 @@ def mount(app: FastAPI) -> None:
     """Add the console's pages and static files to ``app``."""
     app.state.console_env = build_environment()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    pages = (auth, dashboard, terminals, terminal_detail, regions, users, audit)
+    pages = (auth, dashboard, terminals, terminal_detail, regions, users, audit, keys)
     # The library's fixed paths (/assets/grid, /assets/uploads) before /assets/{id}.
     content = (library, upload, asset_detail, review_queue)
     programme = (playlists, schedules, schedule_detail, what_plays)

@@ -89,6 +89,12 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "锚点日志第 {0} 行不是播控中心密钥签署的（伪造或被改动）",
         ),
         (r"(\w+) not found", "未找到"),
+        (r"no key (\w+) in the key set", "密钥集中没有密钥 {0}"),
+        (r"the active key cannot be retired; rotate first", "不能退役正在签名的密钥，请先轮换"),
+        (
+            r"key (\w+) signs alert (\S+), still in force; retire it after the alert ends",
+            "密钥 {0} 签署的预警 {1} 仍在生效，请在预警结束后再退役",
+        ),
         (r".* needs the (operator or admin|admin) role", "您的角色无权执行此操作"),
     )
 )

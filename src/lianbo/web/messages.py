@@ -8,6 +8,7 @@ from __future__ import annotations
 from lianbo.web.messages_alerts import ALERTS
 from lianbo.web.messages_content import CONTENT
 from lianbo.web.messages_fleet import FLEET
+from lianbo.web.messages_keys import KEYS
 from lianbo.web.messages_monitoring import MONITORING
 from lianbo.web.messages_programme import PROGRAMME
 
@@ -305,5 +306,5 @@ _MORE_PAGES = {
 
 MESSAGES: M = _pairs(
     {**_LAYOUT, **_VOCABULARY, **_PAGES, **_MORE_PAGES, **CONTENT, **PROGRAMME, **FLEET}
-    | {**ALERTS, **MONITORING}
+    | {**ALERTS, **MONITORING, **KEYS}
 )

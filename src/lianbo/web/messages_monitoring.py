@@ -57,6 +57,7 @@ MONITORING: dict[str, tuple[str, str]] = {
     "alarms.type.unauthorised-content": ("播出未授权内容", "Unauthorised content"),
     "alarms.type.off-schedule": ("未按排期播出", "Off schedule"),
     "alarms.type.storage-low": ("存储空间不足", "Storage low"),
+    "alarms.type.untrusted-key": ("不可信签名密钥", "Untrusted signing key"),
     "alarms.type.clock-drift": ("时钟偏差", "Clock drift"),
     "alarms.ack": ("确认", "Acknowledge"),
     "alarms.resolve": ("解除", "Resolve"),

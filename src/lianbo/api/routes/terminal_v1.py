@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from lianbo.adapters.fleet import topics
 from lianbo.api.deps import ContainerDep, UowDep, bearer_token
@@ -27,9 +28,36 @@ from lianbo.services.manifest_cache import Holder
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])
 
 
-class EnrolReply(EnrolResponse):
+class KeySignatureOut(BaseModel):
+    key_id: str
+    signature: str  # Ed25519 over the key set's text, base64
+
+
+class SignedKeys(BaseModel):
+    # The signed key set (protocol/keyset.py): the canonical JSON text, and
+    # signatures by keys screens may have pinned. ``keys`` stays for old players.
+    key_set: str
+    signatures: list[KeySignatureOut]
+
+
+class KeysReply(KeysResponse, SignedKeys):
+    pass
+
+
+class EnrolReply(EnrolResponse, SignedKeys):
     # Where the screen listens for pushes: the hub or the MQTT broker.
     push: dict[str, object]
+
+
+def signed_keys(container: ContainerDep) -> dict[str, Any]:
+    """``key_set`` and ``signatures`` of the current signed key set."""
+    text, signatures = container.keys.key_set()
+    return {
+        "key_set": text,
+        "signatures": [
+            KeySignatureOut(key_id=k, signature=v) for k, v in sorted(signatures.items())
+        ],
+    }
 
 
 def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
@@ -66,17 +94,20 @@ async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> Enr
         keys=[PublicKeyOut(key_id=k.key_id, public_key=k.public_key) for k in done.keys],
         audience=Audience.of(terminal).as_json(),
         push=push_route(container.settings, done.terminal_id),
+        **signed_keys(container),
     )
 
 
 @router.get("/keys")
-async def keys(container: ContainerDep) -> KeysResponse:
-    """The control centre's public keys, for manifest and alert signatures."""
-    return KeysResponse(
+async def keys(container: ContainerDep) -> KeysReply:
+    """The control centre's public keys and the signed key set: a screen
+    adopts a set only when a key it already trusts signed it (ADR 0004)."""
+    return KeysReply(
         keys=[
             PublicKeyOut(key_id=k.key_id, public_key=k.public_key)
             for k in container.keys.public_keys()
-        ]
+        ],
+        **signed_keys(container),
     )
 
 

@@ -27,6 +27,7 @@ class AlarmType(StrEnum):
     OFF_SCHEDULE = "off-schedule"
     STORAGE_LOW = "storage-low"
     CLOCK_DRIFT = "clock-drift"
+    UNTRUSTED_KEY = "untrusted-key"  # a signature by a key the screen has not pinned
 
 
 class Severity(StrEnum):
@@ -60,6 +61,7 @@ RULES: Mapping[AlarmType, Rule] = {
     AlarmType.OFF_SCHEDULE: Rule(raise_after=2, hold_s=30, clear_s=60),
     AlarmType.STORAGE_LOW: Rule(raise_after=1, clear_s=600),
     AlarmType.CLOCK_DRIFT: Rule(raise_after=3, hold_s=60, clear_s=300),
+    AlarmType.UNTRUSTED_KEY: Rule(raise_after=1, clear_s=300),
 }
 
 _S, _W, _M, _C = Severity.INFO, Severity.WARNING, Severity.MAJOR, Severity.CRITICAL
@@ -74,6 +76,7 @@ SEVERITY: Mapping[AlarmType, Mapping[str, Severity]] = {
     AlarmType.OFF_SCHEDULE: {"outdoor": _M, "hall": _W, "home": _W},
     AlarmType.STORAGE_LOW: {"outdoor": _W, "hall": _W, "home": _S},
     AlarmType.CLOCK_DRIFT: {"outdoor": _W, "hall": _W, "home": _S},
+    AlarmType.UNTRUSTED_KEY: {"outdoor": _C, "hall": _C, "home": _C},
 }
 
 

@@ -64,9 +64,10 @@ export function textFor(notice, language) {
 }
 
 export class AlertDesk {
-  constructor({ api, keys, clock, texts, language, media, onChange }) {
+  constructor({ api, keys, learnKey, clock, texts, language, media, onChange }) {
     this.api = api;
-    this.keys = keys; // () => {key_id: b64}
+    this.keys = keys; // () => {key_id: b64}, the pinned keys
+    this.learnKey = learnKey || null; // (keyId) => null | why not (KeyPins.learn)
     this.clock = clock;
     this.texts = texts;
     this.language = language;
@@ -94,7 +95,7 @@ export class AlertDesk {
   async handle(body) {
     let notice;
     try {
-      notice = await verifyNotice(body, this.keys());
+      notice = await this.verify(body);
     } catch (error) {
       if (!(error instanceof NoticeRejected)) throw error;
       this.refused.push({ id: error.id, reason: error.reason, at: iso(this.clock.now()) });
@@ -105,6 +106,24 @@ export class AlertDesk {
     if (notice.kind === 'cancel') this.cancel(notice.id);
     else await this.arrive(notice);
     this.onChange();
+  }
+
+  /** A notice signed by a key not pinned is taken only when a signed key set
+   * brings that key in (keyset.js); otherwise it is refused as untrusted. */
+  async verify(body) {
+    try {
+      return await verifyNotice(body, this.keys());
+    } catch (error) {
+      if (!(error instanceof NoticeRejected) || error.reason !== 'unknown key' || !this.learnKey) throw error;
+      let refused;
+      try {
+        refused = await this.learnKey(String(body.key_id));
+      } catch (failure) {
+        throw error; // the server is down: the refusal stands
+      }
+      if (refused !== null) throw new NoticeRejected('untrusted key', error.id);
+      return verifyNotice(body, this.keys());
+    }
   }
 
   async arrive(notice) {

@@ -57,9 +57,14 @@ export class TerminalApi {
     return response.json();
   }
 
+  /** The /terminal/v1/keys reply as sent (keyset.js judges it). */
   async keys() {
     const response = await this.send('GET', '/terminal/v1/keys');
-    return keysOf(await response.json());
+    try {
+      return await response.json();
+    } catch (error) {
+      throw new Refused(response.status, 'the keys reply is not JSON');
+    }
   }
 
   /** {body, t0, t1}: the reply timed for the clock estimate (epoch s). */

@@ -6,6 +6,7 @@
 
 import { Refused, TerminalApi, keysOf } from './api.js';
 import { missingCapability } from './crypto.js';
+import { selfSignedKeySet } from './keyset.js';
 import { Player } from './player.js';
 import * as store from './store.js';
 
@@ -54,10 +55,18 @@ function enrolForm() {
         : texts['play.enrol.unreachable']);
       return;
     }
+    let pinned;
+    try {
+      pinned = await pinnedKeys(answer);
+    } catch (failure) {
+      fail(texts['play.enrol.refused'].replace('{message}', failure.message));
+      return;
+    }
     const identity = {
       terminalId: String(answer.terminal_id),
       token: String(answer.token),
-      keys: keysOf(answer),
+      keys: pinned.keys,
+      keySerial: pinned.serial,
       audience: answer.audience && typeof answer.audience === 'object' ? answer.audience : null,
     };
     store.saveIdentity(identity);
@@ -65,6 +74,13 @@ function enrolForm() {
     error.hidden = true;
     await play(identity);
   });
+}
+
+/** The keys to pin: the signed set when the server sends one (checked
+ * against its own signatures), else the plain list of older servers. */
+async function pinnedKeys(answer) {
+  if (!('key_set' in answer)) return { keys: keysOf(answer), serial: 0 };
+  return selfSignedKeySet(answer);
 }
 
 async function play(identity) {

@@ -8,6 +8,7 @@ import { Refused, TerminalApi, Unreachable } from './api.js';
 import { AlertDesk } from './alerts.js';
 import { Backoff, ServerClock } from './clock.js';
 import { Heartbeats } from './heartbeat.js';
+import { KeyPins } from './keyset.js';
 import { ManifestRejected, verify } from './manifest.js';
 import { MediaStore } from './media.js';
 import { PlayLogBook } from './playlog.js';
@@ -46,9 +47,20 @@ export class Player {
     this.forceFetch = false;
     this.changed = new Signal();
     this.filesChanged = new Signal();
+    this.pins = new KeyPins({
+      keys: identity.keys,
+      serial: identity.keySerial,
+      fetch: () => this.api.keys(),
+      now: () => iso(this.clock.now()),
+      onChange: (keys, keySerial) => {
+        this.identity = { ...this.identity, keys, keySerial };
+        store.saveIdentity(this.identity);
+      },
+    });
     this.desk = new AlertDesk({
       api: this.api,
-      keys: () => this.identity.keys,
+      keys: () => this.pins.keys,
+      learnKey: (keyId) => this.pins.learn(keyId),
       clock: this.clock,
       texts,
       language,
@@ -94,7 +106,7 @@ export class Player {
   }
 
   verify(text) {
-    return verify(text, this.identity.keys, { now: this.clock.now(), audience: this.identity.audience });
+    return verify(text, this.pins.keys, { now: this.clock.now(), audience: this.identity.audience });
   }
 
   async fetchManifest() {
@@ -117,8 +129,9 @@ export class Player {
       if (error.reason === 'audience mismatch') await this.beats.refreshAudience();
       return;
     }
-    const wasRejected = this.rejection !== null;
+    const wasRejected = this.rejection !== null || this.pins.untrusted !== null;
     this.rejection = null;
+    this.pins.trustedAgain();
     if (this.manifest && manifest.version === this.manifest.version) {
       if (wasRejected) this.reportSoon();
       return;
@@ -128,19 +141,18 @@ export class Player {
     this.reportSoon();
   }
 
-  /** A key the screen has not seen: ask the server for its keys once. */
+  /** A key the screen has not pinned: a rotation, or someone re-signing
+   * manifests. Only a key set signed by a pinned key brings it in. */
   async verifyRotating(text) {
+    let keyId;
     try {
       return await this.verify(text);
     } catch (error) {
       if (!(error instanceof ManifestRejected) || error.reason !== 'unknown key') throw error;
+      keyId = error.detail;
     }
-    const fresh = await this.api.keys();
-    if (JSON.stringify(fresh) === JSON.stringify(this.identity.keys)) {
-      throw new ManifestRejected('unknown key', "not among the server's keys");
-    }
-    this.identity = { ...this.identity, keys: fresh };
-    store.saveIdentity(this.identity);
+    const refused = await this.pins.learn(keyId);
+    if (refused !== null) throw new ManifestRejected('untrusted key', `${String(keyId).slice(0, 64)}: ${refused}`);
     return this.verify(text);
   }
 
@@ -364,6 +376,8 @@ export class Player {
       backend: 'web',
       playlog_pending: this.playlog.pending.length,
       alerts: this.desk.state().showing.map((a) => a.id),
+      untrusted_key: this.pins.untrusted,
+      key_serial: this.pins.serial,
       user_agent: navigator.userAgent.slice(0, 200),
     };
   }

@@ -1,4 +1,5 @@
-// What this screen keeps in the browser: its identity (token, trusted keys),
+// What this screen keeps in the browser: its identity (token, pinned keys and
+// their key-set serial: keyset.js),
 // the last valid manifest envelope, and play logs not yet delivered.
 // localStorage survives reloads and power cuts; it is per origin, so the
 // token is readable only by this server's pages.
@@ -25,12 +26,12 @@ function write(key, value) {
   }
 }
 
-/** {terminalId, token, keys: {id: b64}, audience|null} or null when not enrolled. */
+/** {terminalId, token, keys: {id: b64}, keySerial, audience|null} or null when not enrolled. */
 export function loadIdentity() {
   const data = read(IDENTITY);
   if (!data || typeof data.token !== 'string' || typeof data.terminalId !== 'string') return null;
   if (!data.keys || typeof data.keys !== 'object') return null;
-  return { audience: null, ...data };
+  return { audience: null, keySerial: 0, ...data };
 }
 
 export function saveIdentity(identity) {

@@ -2,12 +2,12 @@
 // it answers, else from the last copy (so a screen starts during an outage).
 // Media is not handled here: the player keeps verified files itself.
 
-const SHELL = 'lianbo-play-shell-v1';
+const SHELL = 'lianbo-play-shell-v2';
 const FILES = [
   '/play', '/static/play/play.css', '/static/play/main.js', '/static/play/player.js',
   '/static/play/api.js', '/static/play/alerts.js', '/static/play/clock.js',
   '/static/play/crypto.js', '/static/play/envelope.js', '/static/play/geofence.js',
-  '/static/play/heartbeat.js',
+  '/static/play/heartbeat.js', '/static/play/keyset.js',
   '/static/play/manifest.js', '/static/play/media.js', '/static/play/playlog.js',
   '/static/play/push.js', '/static/play/schedule.js', '/static/play/screen.js',
   '/static/play/signal.js', '/static/play/store.js',

@@ -1,0 +1,89 @@
+"""``lianbo keys list|rotate|retire``: the control centre's signing keys.
+
+Run on the control centre's machine (the keys are files in the data dir).
+A rotation is signed by the old keys, so screens adopt it by themselves;
+retire the old key once every screen reports the new key set's serial
+(``docs/player.md``). Both acts are written to the audit log as ``system``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lianbo.domain.users import SYSTEM
+
+if TYPE_CHECKING:
+    from lianbo.bootstrap import Container
+
+keys_app = typer.Typer(help="The control centre's signing keys.", no_args_is_help=True)
+console = Console()
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
+]
+
+
+def _run_with(data_dir: Path | None, work: Callable[[Container], Awaitable[None]]) -> None:
+    # Imported here: lianbo.cli imports this module while it is being built.
+    from lianbo.cli import fail, run
+    from lianbo.config import Settings
+
+    try:
+        settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    except Exception as error:  # pydantic ValidationError, bad TOML
+        fail(f"bad settings: {str(error).splitlines()[0]}")
+        raise
+    run(work, settings)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None) -> None:
+    """The keys in the current key set, and the retired ones."""
+    from lianbo.services import keys
+
+    async def work(container: Container) -> None:
+        found = keys.listing(container, SYSTEM)
+        table = Table("key id", "state", title=f"key set serial {found.key_set.serial}")
+        for key_id in sorted(found.key_set.keys, key=lambda k: k != found.key_set.active):
+            table.add_row(key_id, "active" if key_id == found.key_set.active else "trusted")
+        for key_id in found.retired:
+            table.add_row(key_id, "retired")
+        console.print(table)
+
+    _run_with(data_dir, work)
+
+
+@keys_app.command("rotate")
+def keys_rotate(data_dir: DataDir = None) -> None:
+    """Make a new active key; the new key set is signed by the old keys."""
+    from lianbo.services import keys
+
+    async def work(container: Container) -> None:
+        key_set = await keys.rotate(container, SYSTEM)
+        console.print(
+            f"active key [bold]{key_set.active}[/bold]; key set serial {key_set.serial} "
+            f"holds {len(key_set.keys)} keys"
+        )
+
+    _run_with(data_dir, work)
+
+
+@keys_app.command("retire")
+def keys_retire(
+    key_id: Annotated[str, typer.Argument(help="The key to drop (see `lianbo keys list`).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Drop a key from the key set (the active key cannot be retired)."""
+    from lianbo.services import keys
+
+    async def work(container: Container) -> None:
+        key_set = await keys.retire(container, SYSTEM, key_id.strip())
+        console.print(f"key {key_id} retired; key set serial {key_set.serial}")
+
+    _run_with(data_dir, work)
