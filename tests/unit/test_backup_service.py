@@ -73,6 +73,26 @@ async def test_anchors_are_copied_before_the_snapshot_and_keys_after(tmp_path: P
     assert (dest / "keys" / "active").read_text() == (settings.keys_dir / "active").read_text()
 
 
+async def test_the_key_folder_round_trips_whole(tmp_path: Path) -> None:
+    settings, shas = deployment(tmp_path)
+    ring = KeyRing(settings.keys_dir)
+    old = ring.ensure()
+    ring.rotate()
+    ring.retire(old)  # its private half goes; the public half and the signed set stay
+    await backup(settings, FakeDump(set(shas)), tmp_path / "b", FakeClock())
+    target = Settings(data_dir=tmp_path / "restored")
+    await restore(target, FakeDump(set()), tmp_path / "b")
+    assert files(target.keys_dir) == files(settings.keys_dir)
+    assert KeyRing(target.keys_dir).current_set() == ring.current_set()
+    assert KeyRing(target.keys_dir).retired() == [old]
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
 async def test_a_damaged_media_file_is_left_out_listed_and_the_rest_restores(
     tmp_path: Path,
 ) -> None:
