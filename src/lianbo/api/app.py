@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from lianbo import __version__
 from lianbo.api.errors import install_error_handlers
@@ -35,6 +35,7 @@ from lianbo.api.routes import (
     users,
 )
 from lianbo.api.screenshot_fastpath import ScreenshotFastPath
+from lianbo.api.text import refuse_control_characters
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.services import manifests
@@ -74,7 +75,14 @@ def create_app(
             await container.fleet.stop()
             await container.close()
 
-    app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="lianbo",
+        version=__version__,
+        lifespan=lifespan,
+        # Query and path strings of every route (API and console) obey the
+        # one text rule (domain.text); request bodies obey it by their types.
+        dependencies=[Depends(refuse_control_characters)],
+    )
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
