@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lianbo.adapters.db.repos.alert_deliveries import Delivery
 from lianbo.adapters.db.repos.alerts import StoredAlert
-from lianbo.api.text import Line, Text
+from lianbo.api.text import LINE_RULE, Line, Text
 from lianbo.domain.alerting.model import Category, Certainty, Circle, Severity, Status, Urgency
 from lianbo.services.alert_compose import AlertDraft, Texts
 from lianbo.services.alert_reads import Board
@@ -17,7 +17,9 @@ from lianbo.services.alert_reads import Board
 Short = Annotated[Line, Field(max_length=255)]
 Long = Annotated[Text, Field(max_length=8000)]
 Language = Annotated[
-    Line, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+    str,
+    Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"),
+    LINE_RULE,
 ]
 Coordinate = Annotated[list[float], Field(min_length=2, max_length=2)]
 

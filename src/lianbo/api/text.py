@@ -41,7 +41,11 @@ def _text(value: str) -> str:
     return _checked(value, multiline=True)
 
 
-Line = Annotated[str, AfterValidator(_line)]
+LINE_RULE = AfterValidator(_line)
+"""The one-line rule as metadata, for a type whose other constraints must
+come first (a ``pattern`` after a validator drops out of the JSON schema)."""
+
+Line = Annotated[str, LINE_RULE]
 """One line: a name, code, id or label (no control characters at all)."""
 
 Text = Annotated[str, AfterValidator(_text)]
