@@ -45,3 +45,25 @@ def check_text(value: str, field: str, *, multiline: bool = False) -> str:
     if character is not None:
         raise Unprocessable(refusal(field, character), field=field)
     return value
+
+
+def refused_in_json(value: object, where: str = "") -> tuple[str, str] | None:
+    """(path, character) of the first refused character in a decoded JSON
+    value's keys and strings, or None. Free-form reports (a heartbeat's
+    status) may carry multi-line text, so tab and line breaks pass."""
+    if isinstance(value, str):
+        character = refused_character(value, multiline=True)
+        return (where, character) if character is not None else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            character = refused_character(str(key), multiline=True)
+            found = (path, character) if character is not None else refused_in_json(item, path)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = refused_in_json(item, f"{where}.{index}" if where else str(index))
+            if found is not None:
+                return found
+    return None

@@ -68,6 +68,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"entry (\d+) is missing \(deleted\)", "记录 #{0} 缺失（已被删除）"),
         (r"entry (\d+) does not link to entry (\d+)", "记录 #{0} 与记录 #{1} 的哈希链接不符"),
         (r"entry (\d+) was edited", "记录 #{0} 已被篡改"),
+        (
+            r"([\w.\-]+) contains a control character \((U\+[0-9A-F]{4,6})\)",
+            "{0} 含有不允许的控制字符（{1}）",
+        ),
         (r"(\w+) not found", "未找到"),
         (r".* needs the (operator or admin|admin) role", "您的角色无权执行此操作"),
     )

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fastapi import Request
+from starlette.datastructures import FormData
 
 from lianbo.api.errors import STATUS
 from lianbo.domain.errors import DomainError, InvalidInput
+from lianbo.domain.text import check_text
 
 # Operators paste lists from spreadsheets and chat: accept ASCII and
 # full-width commas and semicolons alike.
@@ -23,9 +25,26 @@ FIELD_MAX = 2000
 T = TypeVar("T")
 
 
+# Textareas: the only console fields where tab and line breaks belong.
+MULTILINE_FIELDS = frozenset(
+    ("text", "description", "instruction", "tr_description", "tr_instruction", "reason")
+)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, every text field (repeated ones too) held to the one
+    text rule (``domain.text``): a control character is Unprocessable naming
+    the field, which the console shows as an error page, never a 500."""
+    form = await request.form()
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            check_text(value, key, multiline=key in MULTILINE_FIELDS)
+    return form
+
+
 async def form_text(request: Request) -> dict[str, str]:
     """The text fields of a posted form (files are left out), trimmed in length."""
-    form = await request.form()
+    form = await checked_form(request)
     return {key: value[:FIELD_MAX] for key, value in form.items() if isinstance(value, str)}
 
 
