@@ -85,9 +85,7 @@ async def test_line_breaks_pass_in_free_text_but_not_in_a_name(env: Env) -> None
 
 async def _terminal_headers(env: Env) -> dict[str, str]:
     created = await env.terminal(await env.as_role())
-    enrolled = await env.client.post(
-        "/terminal/v1/enrol", json={"code": created["enrolment_code"]}
-    )
+    enrolled = await env.client.post("/terminal/v1/enrol", json={"code": created["enrolment_code"]})
     return {"Authorization": f"Bearer {enrolled.json()['token']}"}
 
 
@@ -100,7 +98,9 @@ async def test_a_heartbeat_status_with_a_nul_is_refused_on_every_path(env: Env) 
             "/terminal/v1/heartbeat", json={"showing": {"sha256": "a\u0000b"}}, headers=headers
         )
         _refused(response, "status.showing.sha256")
-    fine = await env.client.post("/terminal/v1/heartbeat", json={"push": "polling"}, headers=headers)
+    fine = await env.client.post(
+        "/terminal/v1/heartbeat", json={"push": "polling"}, headers=headers
+    )
     assert fine.status_code == 200, fine.text
 
 
