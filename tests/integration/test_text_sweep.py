@@ -55,3 +55,24 @@ async def test_a_nul_in_any_string_of_any_request_body_is_a_422_naming_it(env: E
             wrong.append(f"{case}: {response.status_code} {response.text[:200]}")
     assert not wrong, "\n".join(wrong)
     assert await _row_counts(env) == before
+
+
+async def test_a_nul_in_any_string_parameter_of_any_route_is_a_422_naming_it(env: Env) -> None:
+    admin = await env.as_role()
+    terminal = await _terminal_headers(env, admin)
+    openapi = create_app(container=env.container).openapi()
+    cases = list(Sweep(openapi, NUL).parameters())
+    assert len(cases) > 20
+    before = await _row_counts(env)
+    wrong = []
+    for method, url, query, name in cases:
+        headers = terminal if url.startswith("/terminal/") else admin
+        response = await env.client.request(method, url, params=query, headers=headers)
+        error = response.json().get("error", {}) if response.content else {}
+        named = method == "head" or error.get("field") == name  # HEAD answers no body
+        if response.status_code != 422 or not named:
+            wrong.append(
+                f"{method.upper()} {url} {name}: {response.status_code} {response.text[:200]}"
+            )
+    assert not wrong, "\n".join(wrong)
+    assert await _row_counts(env) == before

@@ -8,9 +8,11 @@ one string. New request models and fields are swept without a test edit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 KEY = object()  # a path step naming a dict's key rather than a value
 SAMPLE_KEY = "en"  # the key under which a dict's value is swept
@@ -46,6 +48,27 @@ class Sweep:
                 for steps in self.strings(schema):
                     body = self.place(self.example(schema), schema, steps)
                     yield Case(method, path, body, _field(steps))
+
+    def parameters(self) -> Iterator[tuple[str, str, dict[str, str], str]]:
+        """(method, url, query, name): ``bad`` in each path or query parameter
+        whose schema admits a string (the other path parameters are "x")."""
+        for path, operations in self.openapi["paths"].items():
+            for method, operation in operations.items():
+                for parameter in operation.get("parameters", ()):
+                    where, name = parameter["in"], parameter["name"]
+                    if where not in ("path", "query") or not self._admits_text(parameter):
+                        continue
+                    url = (
+                        path.replace("{" + name + "}", quote(self.bad)) if where == "path" else path
+                    )
+                    url = re.sub(r"\{[^}]+\}", "x", url)
+                    query = {name: self.bad} if where == "query" else {}
+                    yield method, url, query, name
+
+    def _admits_text(self, parameter: dict[str, Any]) -> bool:
+        schema = self.resolve(parameter.get("schema", {}))
+        options = [self.resolve(o) for o in schema.get("anyOf", [schema])]
+        return any(o.get("type") == "string" and "enum" not in o for o in options)
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         ref = schema.get("$ref")
