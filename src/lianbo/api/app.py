@@ -47,6 +47,11 @@ log = structlog.get_logger()
 
 Job = Callable[[Container], Coroutine[Any, Any, None]]
 
+# Query and path strings of every API route obey the one text rule
+# (domain.text); request bodies obey it by their types (api.text). The
+# console has its own, lenient guard (web.forms.ignore_control_characters).
+TEXT_RULE = (Depends(refuse_control_characters),)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -75,14 +80,7 @@ def create_app(
             await container.fleet.stop()
             await container.close()
 
-    app = FastAPI(
-        title="lianbo",
-        version=__version__,
-        lifespan=lifespan,
-        # Query and path strings of every route (API and console) obey the
-        # one text rule (domain.text); request bodies obey it by their types.
-        dependencies=[Depends(refuse_control_characters)],
-    )
+    app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
@@ -108,8 +106,8 @@ def create_app(
         monitoring,
         terminal_reports,
     ):
-        app.include_router(module.router)
-    app.include_router(alerts.feed_router)
+        app.include_router(module.router, dependencies=TEXT_RULE)
+    app.include_router(alerts.feed_router, dependencies=TEXT_RULE)
     from lianbo.web import console
 
     console.mount(app)
