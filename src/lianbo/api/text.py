@@ -5,8 +5,9 @@ Every ``str`` in a request model is a :data:`Line` (names, codes, ids) or a
 :data:`Text` (multi-line free text: descriptions, reasons, ticker text), so
 a control character is a 422 naming the field on SQLite and PostgreSQL
 alike, before anything is stored or looked up.
-``tests/integration/test_text_sweep.py`` finds every request model's string
-fields from the app's routes, so a new plain ``str`` field fails there.
+``tests/integration/test_text_sweep.py`` finds every request body's strings
+(and every string parameter) in the OpenAPI document and posts a NUL into
+each, so a new plain ``str`` field fails there.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ Text = Annotated[str, AfterValidator(_text)]
 
 
 async def refuse_control_characters(request: Request) -> None:
-    """App-wide dependency: a path or query string with a control character
-    is a 422 naming the parameter (``?user=a%00b`` -> field ``user``), for
-    every route, declared parameter or not."""
+    """Dependency of every API router (``api.app``): a path or query string
+    with a control character is a 422 naming the parameter (``?user=a%00b``
+    -> field ``user``), declared parameter or not. The console ignores such
+    query values instead (``web.console.CleanConsoleQuery``)."""
     for name, value in request.path_params.items():
         if isinstance(value, str):
             check_text(value, name)
