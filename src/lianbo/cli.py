@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lianbo.api.app import Job
 from lianbo.config import Settings
 from lianbo.domain.errors import DomainError
+from lianbo.domain.text import refusal, refused_character
 from lianbo.domain.users import SYSTEM, parse_role
 from lianbo.logs import configure_logging
 from lianbo.player.cli import player as player_command
@@ -57,6 +58,15 @@ def fail(message: str) -> None:
     """One line on stderr and a non-zero exit."""
     err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
+
+
+def refuse_controls(**values: str) -> None:
+    """Command-line text held to the one text rule (``domain.text``): a
+    control character is a one-line error before anything is stored."""
+    for field, value in values.items():
+        character = refused_character(value)
+        if character is not None:
+            fail(refusal(field, character))
 
 
 def run(work: Callable[[Container], Awaitable[T]], settings: Settings) -> T:
@@ -160,6 +170,7 @@ def user_add(
     """Add a user with a role and a jurisdiction."""
     from lianbo.services.users import create_user
 
+    refuse_controls(name=name, role=role, region=region, password=password)
     settings = _settings(data_dir)
 
     async def work(container: Container) -> None:

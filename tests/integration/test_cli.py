@@ -149,3 +149,13 @@ def test_manifests_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
     assert figures["terminals"] == 600 and figures["audiences"] > 0
     assert figures["manifest_304_statuses"] == {"304": figures["manifest_304_statuses"]["304"]}
     assert figures["media_bytes"] == 600 * 10_738 // (1 << 20) * (1 << 20)
+
+
+def test_user_add_refuses_a_control_character_in_one_line(tmp_path: Path) -> None:
+    for args in (
+        ["ro\x01ot", "--role", "viewer", "--region", "51", "--password", "long-enough-1"],
+        ["root", "--role", "viewer", "--region", "51", "--password", "long-enough\x01"],
+    ):
+        bad = lianbo("user", "add", *args, data_dir=tmp_path)
+        assert bad.returncode == 1
+        assert len(bad.stderr.strip().splitlines()) == 1 and "(U+0001)" in bad.stderr

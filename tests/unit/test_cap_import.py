@@ -214,6 +214,7 @@ INVALID = [
     (_replace("<note>", "<bogus>1</bogus><note>"), "alert/{" + NS + "}bogus", "unexpected"),
     (_replace("<size>48213</size>", "<size>big</size>"), "alert/info[1]/resource[1]/size", ""),
     (_replace("<event>暴雨</event>", "<event><b>暴雨</b></event>"), "alert/info[1]/event", "text"),
+    (_replace("<event>暴雨</event>", "<event>暴&#x7f;雨</event>"), "alert/info[1]/event", "U+007F"),
     (SAMPLES["update.xml"].replace("cap:1.2", "cap:1.1"), "alert", "CAP 1.2"),
 ]
 

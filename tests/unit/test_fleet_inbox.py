@@ -62,3 +62,13 @@ def test_a_status_over_16_kb_is_refused_and_not_admitted() -> None:
     big = box.receive("t1", json.dumps({"type": "status", "pad": "x" * (17 * 1024)}))
     assert big is not None and big.type == "heartbeat" and "refused" in big.body
     assert beats.admitted == ["t1"]  # only the small one
+
+
+def test_a_status_with_a_control_character_is_dropped_and_not_admitted() -> None:
+    clock = FakeClock()
+    beats = Beats(clock)
+    box = Inbox(clock, beats, heartbeat_seconds=30)
+    assert box.receive("t1", json.dumps({"type": "status", "push": "a\u0000b"})) is None
+    assert beats.admitted == [] and box.status("t1") is None
+    box.receive("t1", json.dumps({"type": "status", "push": "polling"}))
+    assert beats.admitted == ["t1"]

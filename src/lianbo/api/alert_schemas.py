@@ -9,14 +9,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lianbo.adapters.db.repos.alert_deliveries import Delivery
 from lianbo.adapters.db.repos.alerts import StoredAlert
+from lianbo.api.text import LINE_RULE, Line, Text
 from lianbo.domain.alerting.model import Category, Certainty, Circle, Severity, Status, Urgency
 from lianbo.services.alert_compose import AlertDraft, Texts
 from lianbo.services.alert_reads import Board
 
-Short = Annotated[str, Field(max_length=255)]
-Long = Annotated[str, Field(max_length=8000)]
+Short = Annotated[Line, Field(max_length=255)]
+Long = Annotated[Text, Field(max_length=8000)]
 Language = Annotated[
-    str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+    str,
+    Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"),
+    LINE_RULE,
 ]
 Coordinate = Annotated[list[float], Field(min_length=2, max_length=2)]
 
@@ -38,7 +41,7 @@ class CircleIn(Strict):
 
 
 class AreaIn(Strict):
-    regions: list[Annotated[str, Field(max_length=12)]] = Field(
+    regions: list[Annotated[Line, Field(max_length=12)]] = Field(
         default_factory=list, max_length=500
     )
     polygons: list[Annotated[list[Coordinate], Field(max_length=5000)]] = Field(
@@ -65,7 +68,7 @@ class AlertCreate(Strict):
     area: AreaIn
     expires_at: AwareDatetime
     onset_at: AwareDatetime | None = None
-    replaces: list[Annotated[str, Field(max_length=32)]] = Field(
+    replaces: list[Annotated[Line, Field(max_length=32)]] = Field(
         default_factory=list, max_length=20
     )
 
@@ -172,8 +175,8 @@ class AckIn(Strict):
     """``POST /terminal/v1/alerts/{id}/ack``; ``state`` is checked by the
     service so a bad one is a 400 naming the allowed states."""
 
-    state: Annotated[str, Field(max_length=32)]
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    state: Annotated[Line, Field(max_length=32)]
+    reason: Annotated[Text, Field(max_length=2000)] | None = None
     at: AwareDatetime | None = None
 
 

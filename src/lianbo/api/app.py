@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from lianbo import __version__
 from lianbo.api.errors import install_error_handlers
@@ -35,6 +35,7 @@ from lianbo.api.routes import (
     users,
 )
 from lianbo.api.screenshot_fastpath import ScreenshotFastPath
+from lianbo.api.text import refuse_control_characters
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.services import manifests
@@ -46,6 +47,11 @@ from lianbo.services.monitoring_jobs import run as monitoring_job
 log = structlog.get_logger()
 
 Job = Callable[[Container], Coroutine[Any, Any, None]]
+
+# Query and path strings of every API route obey the one text rule
+# (domain.text); request bodies obey it by their types (api.text). The
+# console has its own, lenient guard (web.forms.ignore_control_characters).
+TEXT_RULE = (Depends(refuse_control_characters),)
 
 
 def create_app(
@@ -101,8 +107,8 @@ def create_app(
         monitoring,
         terminal_reports,
     ):
-        app.include_router(module.router)
-    app.include_router(alerts.feed_router)
+        app.include_router(module.router, dependencies=TEXT_RULE)
+    app.include_router(alerts.feed_router, dependencies=TEXT_RULE)
     from lianbo.web import console
 
     console.mount(app)

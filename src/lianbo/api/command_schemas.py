@@ -7,12 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from lianbo.api.schemas import Strict
+from lianbo.api.text import Line
 from lianbo.services.commands import SentCommand
 
 
 class CommandIn(Strict):
     # A plain string, not an enum: an unknown name is a 400 naming the choices.
-    command: str = Field(max_length=64)
+    command: Line = Field(max_length=64)
 
 
 class CommandOut(BaseModel):

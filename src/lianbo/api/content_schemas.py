@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from lianbo.api.schemas import Strict
+from lianbo.api.text import Line, Text
 from lianbo.domain.assets import Asset
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import Decision, ReviewState
@@ -17,9 +18,9 @@ class AssetCreate(Strict):
     """JSON body for assets without a file: ticker text or a live stream."""
 
     kind: Literal["ticker", "stream"]
-    name: str = Field(max_length=200)
-    text: str | None = Field(default=None, max_length=2000)
-    url: str | None = Field(default=None, max_length=2000)
+    name: Line = Field(max_length=200)
+    text: Text | None = Field(default=None, max_length=2000)
+    url: Line | None = Field(default=None, max_length=2000)
 
 
 class AssetOut(BaseModel):
@@ -84,8 +85,8 @@ class AssetDetailOut(AssetOut):
 
 class ReviewRequest(Strict):
     decision: Decision
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)
 
 
 class RevokeRequest(Strict):
-    reason: str = Field(max_length=500)
+    reason: Text = Field(max_length=500)

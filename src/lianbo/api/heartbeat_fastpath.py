@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lianbo.api.asgi_body import answer_json, read_body, replay
 from lianbo.api.errors import error_body
 from lianbo.domain.errors import RateLimited
+from lianbo.domain.text import refused_in_json
 from lianbo.domain.tokens import digest
 
 if TYPE_CHECKING:
@@ -78,4 +79,6 @@ def _status(body: bytes) -> tuple[bool, dict[str, Any] | None]:
         status = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return False, None
-    return (True, status) if isinstance(status, dict) else (False, None)
+    if not isinstance(status, dict) or refused_in_json(status) is not None:
+        return False, None  # the route answers it (a control character: 422)
+    return True, status

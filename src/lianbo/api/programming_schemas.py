@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from lianbo.api.schemas import Label, Strict
+from lianbo.api.text import Line
 from lianbo.domain.playlists import Fit
 from lianbo.domain.schedules import PriorityClass, ScheduleState
 from lianbo.domain.terminals import Tier
 
 
 class PlaylistItemIn(Strict):
-    asset_id: str = Field(max_length=32)
+    asset_id: Line = Field(max_length=32)
     duration_ms: int | None = Field(default=None, ge=1000, le=86_400_000)
     fit: Fit = Fit.CONTAIN
 
 
 class PlaylistIn(Strict):
-    name: str = Field(max_length=200)
+    name: Line = Field(max_length=200)
     items: list[PlaylistItemIn] = Field(max_length=500)
 
 
@@ -39,26 +40,26 @@ class PlaylistOut(BaseModel):
 
 
 class TargetsIn(Strict):
-    regions: list[str] = Field(max_length=200)
+    regions: list[Annotated[Line, Field(max_length=12)]] = Field(max_length=200)
     tiers: list[Tier] = Field(default_factory=list, max_length=3)
     groups: list[Label] = Field(default_factory=list, max_length=32)
     tags: list[Label] = Field(default_factory=list, max_length=32)
 
 
 class WindowIn(Strict):
-    start: str = Field(max_length=5)
-    end: str = Field(max_length=5)
+    start: Line = Field(max_length=5)
+    end: Line = Field(max_length=5)
 
 
 class ScheduleIn(Strict):
-    name: str = Field(max_length=200)
-    playlist_id: str = Field(max_length=32)
+    name: Line = Field(max_length=200)
+    playlist_id: Line = Field(max_length=32)
     targets: TargetsIn
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    rrule: str | None = Field(default=None, max_length=500)
+    rrule: Line | None = Field(default=None, max_length=500)
     daily_window: WindowIn | None = None
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    timezone: Line = Field(default="Asia/Shanghai", max_length=64)
     priority: PriorityClass
     sync: bool = False
 

@@ -7,13 +7,14 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lianbo.api.text import Line
 from lianbo.domain.roles import Role
 from lianbo.domain.terminals import LABEL_MAX, NAME_MAX, Terminal, TerminalStatus, Tier
 from lianbo.domain.users import User
 
 T = TypeVar("T")
 
-Label = Annotated[str, Field(max_length=LABEL_MAX)]
+Label = Annotated[Line, Field(max_length=LABEL_MAX)]
 
 
 class Strict(BaseModel):
@@ -26,8 +27,8 @@ class Page(BaseModel, Generic[T]):
 
 
 class TokenRequest(Strict):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
+    username: Line = Field(max_length=64)
+    password: Line = Field(max_length=256)
 
 
 class TokenResponse(BaseModel):
@@ -60,19 +61,19 @@ class UserOut(BaseModel):
 
 
 class UserCreate(Strict):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
+    username: Line = Field(max_length=64)
+    password: Line = Field(max_length=256)
     role: Role
-    region: str = Field(max_length=12)
-    display_name: str = Field(default="", max_length=120)
+    region: Line = Field(max_length=12)
+    display_name: Line = Field(default="", max_length=120)
 
 
 class UserPatch(Strict):
     role: Role | None = None
-    region: str | None = Field(default=None, max_length=12)
-    display_name: str | None = Field(default=None, max_length=120)
+    region: Line | None = Field(default=None, max_length=12)
+    display_name: Line | None = Field(default=None, max_length=120)
     active: bool | None = None
-    password: str | None = Field(default=None, max_length=256)
+    password: Line | None = Field(default=None, max_length=256)
 
 
 class RegionOut(BaseModel):
@@ -87,14 +88,14 @@ class RegionOut(BaseModel):
 
 
 class RegionCreate(Strict):
-    code: str = Field(max_length=12)
-    name: str = Field(max_length=80)
+    code: Line = Field(max_length=12)
+    name: Line = Field(max_length=80)
 
 
 class TerminalCreate(Strict):
-    name: str = Field(max_length=NAME_MAX)
+    name: Line = Field(max_length=NAME_MAX)
     tier: Tier
-    region: str = Field(max_length=12)
+    region: Line = Field(max_length=12)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     tags: list[Label] = Field(default_factory=list, max_length=32)
@@ -102,9 +103,9 @@ class TerminalCreate(Strict):
 
 
 class TerminalPatch(Strict):
-    name: str | None = Field(default=None, max_length=NAME_MAX)
+    name: Line | None = Field(default=None, max_length=NAME_MAX)
     tier: Tier | None = None
-    region: str | None = Field(default=None, max_length=12)
+    region: Line | None = Field(default=None, max_length=12)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     tags: list[Label] | None = Field(default=None, max_length=32)
@@ -166,7 +167,7 @@ class ImportResult(BaseModel):
 
 
 class EnrolRequest(Strict):
-    code: str = Field(max_length=32)
+    code: Line = Field(max_length=32)
 
 
 class PublicKeyOut(BaseModel):

@@ -19,6 +19,7 @@ from lianbo.domain.terminals import (
     check_position,
     parse_tier,
 )
+from lianbo.domain.text import check_text
 
 REQUIRED_COLUMNS = ("name", "tier", "region", "latitude", "longitude")
 OPTIONAL_COLUMNS = ("tags", "groups")
@@ -65,7 +66,7 @@ def _parse_row(
 ) -> TerminalDraft:
     def cell(name: str) -> str:
         value = row.get(name)
-        return (value or "").strip()
+        return check_text((value or "").strip(), name)  # Unprocessable is an InvalidInput
 
     try:
         if None in row:  # csv puts surplus cells under the None key

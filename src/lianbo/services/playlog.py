@@ -288,14 +288,30 @@ async def plays_report(
         totals[name][0] += plays
         totals[name][1] += seconds
         tiers[name][tier] = tiers[name].get(tier, 0) + plays
-    names = await uow.monitoring.asset_names(list(totals)) if by == "asset" else {}
+    names = await _names(uow, list(totals), by)
     return [
         {
             "key": key,
-            "name": names.get(key, ""),
+            **names.get(key, {"name": ""}),  # an asset deleted since it played
             "plays": int(p),
             "seconds": round(s, 1),
             "by_tier": tiers[key],
         }
         for key, (p, s) in sorted(totals.items(), key=lambda kv: -kv[1][0])
     ]
+
+
+async def _names(uow: UnitOfWork, keys: list[str], by: str) -> dict[str, dict[str, str]]:
+    """Per key, the fields naming it: an asset's name, or a region's name and
+    full name as the region tree holds them (a code the tree lacks names itself)."""
+    if by == "asset":
+        assets = await uow.monitoring.asset_names(keys)
+        return {key: {"name": name} for key, name in assets.items()}
+    regions = await uow.regions.many(keys)
+    return {
+        key: {
+            "name": regions[key].name if key in regions else key,
+            "full_name": regions[key].full_name if key in regions else key,
+        }
+        for key in keys
+    }

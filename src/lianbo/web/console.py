@@ -8,14 +8,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lianbo.domain.errors import DomainError
-from lianbo.web.forms import status_of
+from lianbo.web.forms import (
+    refuse_control_characters_in_path,
+    status_of,
+    without_control_characters,
+)
 from lianbo.web.pages import (
     alarms,
     alert_detail,
@@ -87,7 +92,8 @@ def mount(app: FastAPI) -> None:
     # /alerts/new before /alerts/{id}.
     safety = (alerts, alert_detail, monitoring, alarms, reports)
     for module in (*pages, *content, *programme, *safety, play):  # /play: a screen, no login
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_control_characters_in_path)])
+    app.add_middleware(CleanConsoleQuery)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     # The API's JSON handlers stay in charge of machine paths; the console
@@ -95,6 +101,21 @@ def mount(app: FastAPI) -> None:
     for kind in (DomainError, StarletteHTTPException, RequestValidationError):
         previous = app.exception_handlers.get(kind)
         app.add_exception_handler(kind, _html_for_console(previous))
+
+
+class CleanConsoleQuery:
+    """Before routing, drop the console query pairs that break the one text
+    rule (``domain.text``), so every reader of the query sees them absent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["query_string"] and is_console_path(scope["path"]):
+            cleaned = without_control_characters(scope["query_string"])
+            if cleaned is not None:
+                scope = {**scope, "query_string": cleaned}
+        await self.app(scope, receive, send)
 
 
 async def _login_required(request: Request, error: Exception) -> Response:

@@ -88,6 +88,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"anchor line (\d+) is not signed by a control-centre key \(forged or altered\)",
             "锚点日志第 {0} 行不是播控中心密钥签署的（伪造或被改动）",
         ),
+        (
+            r"([\w.\-]+) contains a control character \((U\+[0-9A-F]{4,6})\)",
+            "{0} 含有不允许的控制字符（{1}）",
+        ),
         (r"(\w+) not found", "未找到"),
         (r"no key (\w+) in the key set", "密钥集中没有密钥 {0}"),
         (r"the active key cannot be retired; rotate first", "不能退役正在签名的密钥，请先轮换"),

@@ -10,11 +10,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
+from starlette.datastructures import FormData
 
 from lianbo.api.errors import STATUS
 from lianbo.domain.errors import DomainError, InvalidInput
+from lianbo.domain.text import check_text, refused_character
 
 # Operators paste lists from spreadsheets and chat: accept ASCII and
 # full-width commas and semicolons alike.
@@ -23,10 +26,44 @@ FIELD_MAX = 2000
 T = TypeVar("T")
 
 
+# Textareas: the only console fields where tab and line breaks belong.
+MULTILINE_FIELDS = frozenset(
+    ("text", "description", "instruction", "tr_description", "tr_instruction", "reason")
+)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, every text field (repeated ones too) held to the one
+    text rule (``domain.text``): a control character is Unprocessable naming
+    the field, which the console shows as an error page, never a 500."""
+    form = await request.form()
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            check_text(value, key, multiline=key in MULTILINE_FIELDS)
+    return form
+
+
 async def form_text(request: Request) -> dict[str, str]:
     """The text fields of a posted form (files are left out), trimmed in length."""
-    form = await request.form()
+    form = await checked_form(request)
     return {key: value[:FIELD_MAX] for key, value in form.items() if isinstance(value, str)}
+
+
+async def refuse_control_characters_in_path(request: Request) -> None:
+    """Router dependency of every console page: a path value breaking the
+    one text rule (``domain.text``) is Unprocessable (the error page)."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            check_text(value, name)
+
+
+def without_control_characters(query_string: bytes) -> bytes | None:
+    """The query string without the pairs that break the one text rule, or
+    None when every pair is clean. The console ignores such junk, as it
+    ignores other junk in a query string, rather than failing the page."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if refused_character(k + v) is None]
+    return urlencode(kept).encode("latin-1") if len(kept) < len(pairs) else None
 
 
 def query_text(params: Mapping[str, str], name: str, limit: int = 120) -> str:

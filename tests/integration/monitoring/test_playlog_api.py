@@ -238,3 +238,39 @@ async def test_retention_deletes_old_rows(env: Env) -> None:
     env.clock.advance(days=181)
     assert await monitor.enforce_retention() == 1
     assert await stored_rows(env, terminal_id) == 0
+
+
+async def test_plays_by_region_carry_the_region_names_of_the_tree(env: Env) -> None:
+    admin = await env.as_role()
+    operator = await env.as_role(Role.OPERATOR, "5101")
+    asset = await image_asset(env, operator)
+    schedule_id = await scheduled(env, operator, asset["id"], 15000)
+    _terminal_id, headers = await screen(env, admin)  # in 510107, 武侯区
+    now = env.clock.now()
+    answer = await post(
+        env, headers, [row(asset["sha256"], now - timedelta(seconds=30), 15, schedule_id)]
+    )
+    assert answer.json()["accepted"] == 1
+    since = (now - timedelta(hours=3)).isoformat()
+    counties = await env.client.get(
+        "/api/v1/reports/plays",
+        params={"group_by": "region", "region": "5101", "from": since},
+        headers=admin,
+    )
+    [county] = counties.json()["items"]
+    assert (county["key"], county["name"], county["full_name"]) == (
+        "510107",
+        "武侯区",
+        "四川省 成都市 武侯区",
+    )
+    cities = await env.client.get(
+        "/api/v1/reports/plays", params={"group_by": "region", "from": since}, headers=admin
+    )
+    [city] = cities.json()["items"]
+    assert (city["key"], city["name"]) == ("5101", "成都市")
+    as_csv = await env.client.get(
+        "/api/v1/reports/plays",
+        params={"group_by": "region", "from": since, "format": "csv"},
+        headers=admin,
+    )
+    assert list(csv.reader(io.StringIO(as_csv.text)))[1][:2] == ["5101", "成都市"]

@@ -37,6 +37,7 @@ from lianbo.domain.alerting.model import (
     Urgency,
 )
 from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.text import describe, refused_character
 
 MAX_BYTES = 5 * 1024 * 1024
 E = TypeVar("E", bound=StrEnum)
@@ -133,7 +134,13 @@ class _Node:
 def _text(path: str, element: Element) -> str:
     if len(element):
         raise CapInvalid(path, "must hold text, not elements")
-    return (element.text or "").strip()
+    text = (element.text or "").strip()
+    # XML already excludes NUL and most controls; DEL and the rest of the
+    # one text rule (domain.text) are checked here, for every CAP text.
+    character = refused_character(text, multiline=True)
+    if character is not None:
+        raise CapInvalid(path, f"contains a control character ({describe(character)})")
+    return text
 
 
 def _convert(path: str, value: str, convert: Callable[[str], T]) -> T:

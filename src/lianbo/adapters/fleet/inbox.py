@@ -16,6 +16,7 @@ import structlog
 
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.ports import Clock
+from lianbo.domain.text import refusal, refused_in_json
 from lianbo.protocol.messages import TERMINAL_TYPES, MalformedMessage, Message, decode, time_reply
 
 log = structlog.get_logger()
@@ -69,6 +70,10 @@ class Inbox:
         if message.type == "ack":
             self._ack(terminal_id, message.body["id"])
         elif message.type == "status":
+            refused = refused_in_json(message.body)
+            if refused is not None:  # one rule with the HTTP heartbeat (domain.text)
+                self._warn(terminal_id, refusal(f"status.{refused[0]}", refused[1]))
+                return None
             body = message.body if len(raw) <= STATUS_MAX_BYTES else {"truncated": True}
             self._statuses[terminal_id] = Status(self.now(), body)
             if self._heartbeats is not None:

@@ -19,8 +19,9 @@ from lianbo.api.schemas import (
     PublicKeyOut,
 )
 from lianbo.config import Settings
-from lianbo.domain.errors import InvalidInput, TooLarge, Unauthorized
+from lianbo.domain.errors import InvalidInput, TooLarge, Unauthorized, Unprocessable
 from lianbo.domain.targeting import Audience
+from lianbo.domain.text import refusal, refused_in_json
 from lianbo.domain.tokens import digest
 from lianbo.services import manifests, terminals
 from lianbo.services.manifest_cache import Holder
@@ -193,4 +194,8 @@ async def status_body(request: Request) -> dict[str, Any] | None:
         raise InvalidInput("a status report is a JSON object") from None
     if not isinstance(status, dict):
         raise InvalidInput("a status report is a JSON object")
+    refused = refused_in_json(status)
+    if refused is not None:
+        field = f"status.{refused[0]}"
+        raise Unprocessable(refusal(field, refused[1]), field=field)
     return status

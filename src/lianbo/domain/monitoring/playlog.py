@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from lianbo.domain.text import refusal, refused_character
+
 FUTURE_SLACK = timedelta(seconds=120)  # terminal clocks may run this far ahead
 MAX_AGE = timedelta(days=7)  # older rows are not accepted as proof
 MAX_LENGTH = timedelta(hours=24)  # a single play longer than this is a broken clock
@@ -136,6 +138,9 @@ def parse_row(raw: Any) -> PlayRow:
     schedule_id = raw.get("schedule_id")
     if schedule_id is not None and (not isinstance(schedule_id, str) or len(schedule_id) > 32):
         raise ValueError("schedule_id is not a schedule id")
+    character = refused_character(schedule_id or "")
+    if character is not None:  # PostgreSQL cannot store a NUL: refused on every store
+        raise ValueError(refusal("schedule_id", character))
     return PlayRow(sha256, schedule_id, _moment(raw, "started_at"), _moment(raw, "ended_at"))
 
 

@@ -22,7 +22,7 @@ from lianbo.domain.playlists import ITEMS_MAX, STILL_DEFAULT_MS, Fit, Playlist
 from lianbo.domain.review import ReviewState
 from lianbo.services import assets, playlists
 from lianbo.services.playlists import ItemRequest
-from lianbo.web.forms import FormErrors, page_number, query_text, status_of
+from lianbo.web.forms import FormErrors, checked_form, page_number, query_text, status_of
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
 
@@ -161,7 +161,7 @@ async def _save(
     playlist: Playlist | None,
 ) -> Response:
     _require_manager(console)
-    form = await request.form()
+    form = await checked_form(request)
     name = str(form.get("name") or "").strip()[:300]
     # One more than allowed, so the service still says "at most 500 items".
     ids = [str(v)[:64] for v in form.getlist("asset_id")][: ITEMS_MAX + 1]

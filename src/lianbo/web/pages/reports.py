@@ -85,9 +85,8 @@ async def plays(
     """Play counts per asset or child region, biggest first, with bar widths."""
     start, end, _ = span
     items = await playlog.plays_report(uow, actor.jurisdiction, area, start, end, by)
-    if by == "region":
-        names = await region_names(uow, (i["key"] for i in items))
-        items = [{**i, "name": names.get(i["key"], i["key"])} for i in items]
+    if by == "region":  # the console shows the full name (四川省成都市武侯区)
+        items = [{**i, "name": i["full_name"]} for i in items]
     most = max((i["plays"] for i in items), default=0) or 1
     return [{**i, "width": round(100.0 * i["plays"] / most, 1)} for i in items]
 

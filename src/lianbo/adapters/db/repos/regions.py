@@ -25,6 +25,11 @@ class RegionRepository:
         row = await self.session.get(RegionRow, code)
         return _region(row) if row else None
 
+    async def many(self, codes: Sequence[str]) -> dict[str, Region]:
+        """The regions among ``codes`` that exist, by code (one query)."""
+        rows = await self.session.scalars(select(RegionRow).where(RegionRow.code.in_(list(codes))))
+        return {row.code: _region(row) for row in rows}
+
     async def codes(self) -> set[str]:
         return set((await self.session.scalars(select(RegionRow.code))).all())
 
