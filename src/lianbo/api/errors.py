@@ -86,7 +86,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     return JSONResponse(
         error_body(codes.get(error.status_code, "http"), str(error.detail)),
         status_code=error.status_code,
