@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from lianbo import __version__
+from lianbo.api.body_limits import BodyLimits
 from lianbo.api.errors import install_error_handlers
 from lianbo.api.fastpath import ManifestFastPath
 from lianbo.api.heartbeat_fastpath import HeartbeatFastPath
@@ -80,6 +81,8 @@ def create_app(
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
     app.add_middleware(HeartbeatFastPath, container=container)
     app.add_middleware(ScreenshotFastPath, container=container)
+    # Outside the fast paths: they read bodies too.
+    app.add_middleware(BodyLimits, settings=container.settings)
     app.add_middleware(RequestMetrics)
     fleet_ws.install(app, container.fleet)  # WS /terminal/v1/ws, before routing
     for module in (
