@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from lianbo import __version__
 from lianbo.api.body_limits import BodyLimits
+from lianbo.api.docs import install_docs
 from lianbo.api.errors import install_error_handlers
 from lianbo.api.fastpath import ManifestFastPath
 from lianbo.api.heartbeat_fastpath import HeartbeatFastPath
@@ -75,7 +76,10 @@ def create_app(
             await container.fleet.stop()
             await container.close()
 
-    app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
+    # /docs and /redoc from the package's files, not a CDN (api/docs.py).
+    app = FastAPI(
+        title="lianbo", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
@@ -105,6 +109,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(alerts.feed_router)
+    install_docs(app)
     from lianbo.web import console
 
     console.mount(app)
