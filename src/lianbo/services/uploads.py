@@ -164,8 +164,12 @@ async def _write(container: Container, handle: BinaryIO, row: UploadRecord, chun
 
 
 async def cancel(container: Container, actor: Actor, upload_id: str) -> None:
+    """Drop an upload; not while a PATCH is writing it (409)."""
     await _row(container, actor, upload_id)
-    part_path(container, upload_id).unlink(missing_ok=True)
+    path = part_path(container, upload_id)
+    if path.exists():
+        with _sole_writer(path):
+            path.unlink(missing_ok=True)
     async with container.uow() as uow:
         await uow.uploads.remove(upload_id)
         await uow.commit()

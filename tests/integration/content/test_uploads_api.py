@@ -94,6 +94,7 @@ async def _second_writer_is_refused(env: Env, second: httpx.AsyncClient) -> None
     await held.reading.wait()
     rival = await second.patch(url, content=b"\0" * half, headers=headers)
     error_of(rival, 409)
+    error_of(await second.delete(url, headers=tus(operator)), 409)  # nor cancelled meanwhile
     held.release.set()
     done = await first
     assert done.status_code == 204, done.text
