@@ -21,6 +21,8 @@ import pytest
 from tests.e2e.conftest import _cli, _lianbo, _wait_healthy
 from tests.support.services import free_port
 
+pytestmark = pytest.mark.e2e
+
 BODY = 256 * 1024 * 1024  # each attack: far over every limit but uploads'
 CHUNK = 64 * 1024
 GROWTH = 8 * 1024 * 1024  # "a few MB": allocator noise, not a body
