@@ -50,7 +50,11 @@ def served() -> Iterator[Served]:
                 yield Served(port, process.pid)
             finally:
                 process.terminate()
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def resident(pid: int) -> int:
