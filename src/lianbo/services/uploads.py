@@ -7,7 +7,7 @@ import base64
 import binascii
 import fcntl
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -101,7 +101,11 @@ async def state(container: Container, actor: Actor, upload_id: str) -> UploadSta
 
 
 async def append(
-    container: Container, actor: Actor, upload_id: str, offset: int, chunks: object
+    container: Container,
+    actor: Actor,
+    upload_id: str,
+    offset: int,
+    chunks: AsyncIterable[bytes],
 ) -> tuple[UploadState, Added | None]:
     """Append bytes at ``offset``; when the last byte arrives, ingest the file.
 
@@ -144,13 +148,15 @@ def _sole_writer(path: Path) -> Iterator[BinaryIO]:
         yield handle
 
 
-async def _write(container: Container, handle: BinaryIO, row: UploadRecord, chunks: object) -> int:
+async def _write(
+    container: Container, handle: BinaryIO, row: UploadRecord, chunks: AsyncIterable[bytes]
+) -> int:
     """Write the body at the row's offset; the new offset is stored even if
     the connection breaks (that is the point of resuming)."""
     written = row.offset
     try:
         handle.seek(row.offset)
-        async for chunk in chunks:  # type: ignore[attr-defined]
+        async for chunk in chunks:
             if written + len(chunk) > row.length:
                 raise InvalidInput("more bytes than Upload-Length", field="Upload-Length")
             handle.write(chunk)
