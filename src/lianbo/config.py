@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     playlog_retention_days: int = Field(default=180, ge=1)
     clock_drift_alarm_ms: int = Field(default=2000, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024**3, ge=1)
+    # The largest request body of the JSON API and the console's forms; bodies
+    # over an endpoint's limit are refused (413) while they are read (README).
+    max_json_bytes: int = Field(default=1024**2, ge=4096)
     upload_expiry_hours: int = Field(default=24, ge=1)
     loudness_profile: Literal["gy-t-282", "ebu-r128"] = "gy-t-282"
     sensitive_words: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_WORDS))

@@ -11,6 +11,8 @@ import structlog
 from fastapi import Depends, FastAPI
 
 from lianbo import __version__
+from lianbo.api.body_limits import BodyLimits
+from lianbo.api.docs import install_docs
 from lianbo.api.errors import install_error_handlers
 from lianbo.api.fastpath import ManifestFastPath
 from lianbo.api.heartbeat_fastpath import HeartbeatFastPath
@@ -81,12 +83,17 @@ def create_app(
             await container.fleet.stop()
             await container.close()
 
-    app = FastAPI(title="lianbo", version=__version__, lifespan=lifespan)
+    # /docs and /redoc from the package's files, not a CDN (api/docs.py).
+    app = FastAPI(
+        title="lianbo", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
     app.add_middleware(HeartbeatFastPath, container=container)
     app.add_middleware(ScreenshotFastPath, container=container)
+    # Outside the fast paths: they read bodies too.
+    app.add_middleware(BodyLimits, settings=container.settings)
     app.add_middleware(RequestMetrics)
     fleet_ws.install(app, container.fleet)  # WS /terminal/v1/ws, before routing
     for module in (
@@ -109,6 +116,7 @@ def create_app(
     ):
         app.include_router(module.router, dependencies=TEXT_RULE)
     app.include_router(alerts.feed_router, dependencies=TEXT_RULE)
+    install_docs(app)
     from lianbo.web import console
 
     console.mount(app)

@@ -7,8 +7,9 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from lianbo.domain.errors import (
     Conflict,
@@ -86,12 +87,24 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     return JSONResponse(
         error_body(codes.get(error.status_code, "http"), str(error.detail)),
         status_code=error.status_code,
         headers=getattr(error, "headers", None),
     )
+
+
+# nginx's convention for "the client closed the request": not a server error.
+CLIENT_CLOSED = 499
+
+
+async def _client_aborted(request: Request, error: Exception) -> Response:
+    """A client that went away mid-request (a broken upload, a closed tab) is
+    the client's doing: one line in the log, no traceback, not a 500. Nobody
+    reads the answer; it is for the request metrics."""
+    log.info("client aborted", method=request.method, path=request.url.path)
+    return Response(status_code=CLIENT_CLOSED)
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -103,4 +116,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_aborted)
     app.add_exception_handler(Exception, _unexpected)

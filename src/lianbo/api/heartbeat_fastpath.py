@@ -10,7 +10,6 @@ the real route with the body replayed, so the semantics are the route's.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,6 +19,7 @@ from lianbo.api.errors import error_body
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.text import refused_in_json
 from lianbo.domain.tokens import digest
+from lianbo.protocol import json_input
 
 if TYPE_CHECKING:
     from lianbo.bootstrap import Container
@@ -76,7 +76,7 @@ def _status(body: bytes) -> tuple[bool, dict[str, Any] | None]:
     if not body:
         return True, None
     try:
-        status = json.loads(body)
+        status = json_input.loads(body)
     except (ValueError, UnicodeDecodeError):
         return False, None
     if not isinstance(status, dict) or refused_in_json(status) is not None:

@@ -8,11 +8,19 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lianbo.api.errors import CLIENT_CLOSED
+
 REQUESTS_REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
     "lianbo_http_requests",
     "HTTP requests",
     ["method", "route", "status"],
+    registry=REQUESTS_REGISTRY,
+)
+CLIENT_ABORTS = Counter(
+    "lianbo_http_client_aborts",
+    "Requests the client abandoned before the answer (status 499, not server errors)",
+    ["method", "route"],
     registry=REQUESTS_REGISTRY,
 )
 LATENCY = Histogram(
@@ -53,6 +61,8 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], template, str(status)).inc()
+            if status == CLIENT_CLOSED:
+                CLIENT_ABORTS.labels(scope["method"], template).inc()
             LATENCY.labels(template).observe(time.perf_counter() - started)
 
 

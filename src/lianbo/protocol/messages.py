@@ -25,6 +25,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from lianbo.protocol import json_input
+
 MAX_MESSAGE_BYTES = 64 * 1024
 COMMANDS = ("screenshot", "reload", "restart")
 SERVER_TYPES = ("hello", "manifest", "time", "command", "alert", "alert-cancel", "heartbeat")
@@ -51,7 +53,7 @@ def decode(raw: str | bytes, *, allowed: tuple[str, ...]) -> Message:
     if len(raw) > MAX_MESSAGE_BYTES:
         raise MalformedMessage("message too large")
     try:
-        data = json.loads(raw)
+        data = json_input.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedMessage(f"not JSON: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):

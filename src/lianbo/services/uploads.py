@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import uuid
+from collections.abc import AsyncIterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from lianbo.adapters.db.repos.uploads import UploadRecord
 from lianbo.bootstrap import Container
@@ -41,6 +45,14 @@ def parse_metadata(header: str | None) -> dict[str, str]:
                 f"Upload-Metadata {key!r} is not base64 UTF-8", field="Upload-Metadata"
             ) from None
     return found
+
+
+def parse_count(raw: str | None, name: str) -> int:
+    """A tus byte count header: ASCII digits only (``str.isdigit`` also takes
+    ``²`` and ``١``, which ``int`` then refuses), at most 18 of them."""
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise InvalidInput(f"{name} must be a non-negative integer", field=name)
+    return int(raw)
 
 
 def part_path(container: Container, upload_id: str) -> Path:
@@ -89,40 +101,81 @@ async def state(container: Container, actor: Actor, upload_id: str) -> UploadSta
 
 
 async def append(
-    container: Container, actor: Actor, upload_id: str, offset: int, chunks: object
+    container: Container,
+    actor: Actor,
+    upload_id: str,
+    offset: int,
+    chunks: AsyncIterable[bytes],
 ) -> tuple[UploadState, Added | None]:
-    """Append bytes at ``offset``; when the last byte arrives, ingest the file."""
-    row = await _row(container, actor, upload_id)
-    if row.asset_id is not None or offset != row.offset:
-        raise Conflict(f"Upload-Offset must be {row.offset}", field="Upload-Offset")
+    """Append bytes at ``offset``; when the last byte arrives, ingest the file.
+
+    One writer per upload at a time, in any process on this data dir: the
+    part file is locked for the whole PATCH; a second PATCH meanwhile is a
+    conflict (409), never a second writer over the same bytes.
+    """
+    await _row(container, actor, upload_id)  # 404 before touching the file
     path = part_path(container, upload_id)
-    written = row.offset
-    try:
-        with path.open("r+b") as handle:
-            handle.seek(row.offset)
-            async for chunk in chunks:  # type: ignore[attr-defined]
-                if written + len(chunk) > row.length:
-                    raise InvalidInput("more bytes than Upload-Length", field="Upload-Length")
-                handle.write(chunk)
-                written += len(chunk)
-    finally:
-        # Keep what arrived even if the connection broke: that is the point.
+    with _sole_writer(path) as handle:
+        # Read under the lock: the offset the previous writer left.
+        row = await _row(container, actor, upload_id)
+        if row.asset_id is not None or offset != row.offset:
+            raise Conflict(f"Upload-Offset must be {row.offset}", field="Upload-Offset")
+        written = await _write(container, handle, row, chunks)
+        if written < row.length:
+            return UploadState(upload_id, row.length, written, None), None
+        # Still locked: a PATCH racing the last one cannot ingest twice.
+        blob = container.blobs.adopt(path)
+        added = await ingest_blob(container, actor, blob, row.name)
         async with container.uow() as uow:
-            await uow.uploads.set_offset(upload_id, written)
+            await uow.uploads.set_offset(upload_id, written, added.asset.id)
             await uow.commit()
-    if written < row.length:
-        return UploadState(upload_id, row.length, written, None), None
-    blob = container.blobs.adopt(path)
-    added = await ingest_blob(container, actor, blob, row.name)
-    async with container.uow() as uow:
-        await uow.uploads.set_offset(upload_id, written, added.asset.id)
-        await uow.commit()
     return UploadState(upload_id, row.length, written, added.asset.id), added
 
 
+@contextmanager
+def _sole_writer(path: Path) -> Iterator[BinaryIO]:
+    """The part file, opened by this request alone. ``flock`` holds across
+    processes and is released when the file closes, even if a process dies."""
+    try:
+        handle = path.open("r+b")
+    except FileNotFoundError:  # ingested (moved into the store) or cancelled
+        raise Conflict("this upload is no longer open") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict("another request is writing to this upload") from None
+        yield handle
+
+
+async def _write(
+    container: Container, handle: BinaryIO, row: UploadRecord, chunks: AsyncIterable[bytes]
+) -> int:
+    """Write the body at the row's offset; the new offset is stored even if
+    the connection breaks (that is the point of resuming)."""
+    written = row.offset
+    try:
+        handle.seek(row.offset)
+        async for chunk in chunks:
+            if written + len(chunk) > row.length:
+                raise InvalidInput("more bytes than Upload-Length", field="Upload-Length")
+            handle.write(chunk)
+            written += len(chunk)
+    finally:
+        handle.flush()
+        async with container.uow() as uow:
+            await uow.uploads.set_offset(row.id, written)
+            await uow.commit()
+    return written
+
+
 async def cancel(container: Container, actor: Actor, upload_id: str) -> None:
+    """Drop an upload; not while a PATCH is writing it (409)."""
     await _row(container, actor, upload_id)
-    part_path(container, upload_id).unlink(missing_ok=True)
+    path = part_path(container, upload_id)
+    if path.exists():
+        with _sole_writer(path):
+            path.unlink(missing_ok=True)
     async with container.uow() as uow:
         await uow.uploads.remove(upload_id)
         await uow.commit()

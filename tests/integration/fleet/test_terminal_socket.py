@@ -280,3 +280,18 @@ async def test_retire_edit_and_reenrol_end_the_socket_at_once(served: Served) ->
     await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
     again, head = await RawScreen.open(served, upgrade(ids_tokens[2][1]))
     assert head.startswith(b"HTTP/1.1 101") and await again.close_code() == 1008
+
+
+async def test_a_deeply_nested_message_is_dropped_and_the_socket_lives_on(
+    served: Served,
+) -> None:
+    """Deeper than Python's recursion limit: once a RecursionError out of the
+    protocol's data handler. Now a malformed message like any other."""
+    _, token = await screen_token(served)
+    screen = await opened(served, token)
+    screen.send(client_frame(TEXT, b'{"type":"status","x":' + b"[" * 5_000))
+    screen.send(client_frame(TEXT, json.dumps({"type": "time", "t0": 7.0}).encode()))
+    reply = await screen.message()
+    assert reply["type"] == "time" and reply["t0"] == 7.0
+    assert served.env.container.fleet.connected() == 1  # type: ignore[attr-defined]
+    screen.close()

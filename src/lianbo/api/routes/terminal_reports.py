@@ -6,7 +6,6 @@ terminal is refused (403), so a screen can only speak for itself.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from lianbo.api.deps import ContainerDep, bearer_token
 from lianbo.domain.errors import Forbidden, InvalidInput, TooLarge
+from lianbo.protocol import json_input
 from lianbo.services import playlog, screenshots
 from lianbo.services.monitor_callers import Caller
 
@@ -44,7 +44,7 @@ async def post_playlog(request: Request, container: ContainerDep) -> JSONRespons
     if len(raw) > MAX_PLAYLOG_BYTES:
         raise TooLarge(f"a play log is at most {MAX_PLAYLOG_BYTES} bytes")
     try:
-        body = json.loads(raw)
+        body = json_input.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("a play log is a JSON object") from None
     if isinstance(body, dict):

@@ -23,6 +23,7 @@ from lianbo.domain.errors import InvalidInput, TooLarge, Unauthorized, Unprocess
 from lianbo.domain.targeting import Audience
 from lianbo.domain.text import refusal, refused_in_json
 from lianbo.domain.tokens import digest
+from lianbo.protocol import json_input
 from lianbo.services import manifests, terminals
 from lianbo.services.manifest_cache import Holder
 
@@ -189,7 +190,7 @@ async def status_body(request: Request) -> dict[str, Any] | None:
     if len(raw) > MAX_STATUS_BYTES:
         raise TooLarge(f"a status report is at most {MAX_STATUS_BYTES} bytes")
     try:
-        status = json.loads(raw)
+        status = json_input.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("a status report is a JSON object") from None
     if not isinstance(status, dict):

@@ -11,14 +11,17 @@ PATCH answer carries ``Lianbo-Asset-Id``.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from lianbo.api.deps import ActorDep, ContainerDep
+from lianbo.api.errors import error_body
 from lianbo.domain.errors import InvalidInput
 from lianbo.services import uploads
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
 TUS = {"Tus-Resumable": "1.0.0"}
+OCTETS = "application/offset+octet-stream"
 
 
 def _tus_headers(container: ContainerDep) -> dict[str, str]:
@@ -35,10 +38,7 @@ def _check_version(request: Request) -> None:
 
 
 def _int_header(request: Request, name: str) -> int:
-    raw = request.headers.get(name)
-    if raw is None or not raw.isdigit():
-        raise InvalidInput(f"{name} must be a non-negative integer", field=name)
-    return int(raw)
+    return uploads.parse_count(request.headers.get(name), name)
 
 
 @router.options("")
@@ -73,8 +73,9 @@ async def patch(
     upload_id: str, request: Request, actor: ActorDep, container: ContainerDep
 ) -> Response:
     _check_version(request)
-    if request.headers.get("content-type") != "application/offset+octet-stream":
-        return Response(status_code=415, headers=TUS)
+    if request.headers.get("content-type") != OCTETS:
+        body = error_body("unsupported_media_type", f"a PATCH body is {OCTETS}", "Content-Type")
+        return JSONResponse(body, status_code=415, headers=TUS)
     offset = _int_header(request, "upload-offset")
     found, added = await uploads.append(container, actor, upload_id, offset, request.stream())
     headers = TUS | {"Upload-Offset": str(found.offset)}

@@ -9,7 +9,6 @@ same jurisdiction check, so an area refused on send is refused while drawing.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from lianbo.domain.errors import DomainError, InvalidInput
 from lianbo.domain.regions import normalise_code, subtree_range
 from lianbo.domain.terminals import Tier
 from lianbo.domain.users import Actor
+from lianbo.protocol import json_input
 from lianbo.services import alerts as alert_service
 from lianbo.services.alert_targets import jurisdiction_shape
 from lianbo.web import charts
@@ -113,7 +113,7 @@ def _json_list(raw: str, name: str) -> list[Any]:
     if not raw:
         return []
     try:
-        value = json.loads(raw)
+        value = json_input.loads(raw)
     except ValueError:
         raise InvalidInput(f"{name} is not valid JSON", field=name) from None
     if not isinstance(value, list) or len(value) > MAX_SHAPES:

@@ -33,10 +33,7 @@ BASE = "/assets/uploads"
 
 
 def _int_header(request: Request, name: str) -> int:
-    raw = request.headers.get(name)
-    if raw is None or not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput(f"{name} must be a non-negative integer", field=name)
-    return int(raw)
+    return uploads.parse_count(request.headers.get(name), name)
 
 
 def _refused(request: Request, problem: DomainError) -> Response:
@@ -79,7 +76,10 @@ async def upload_chunk(
 ) -> Response:
     """Append one chunk at ``Upload-Offset``; the last one ingests the file."""
     if request.headers.get("content-type") != "application/offset+octet-stream":
-        return Response(status_code=415, headers=TUS)
+        wrong = InvalidInput("a PATCH body is application/offset+octet-stream")
+        return JSONResponse(
+            {"error": localise(language_of(request), wrong.message)}, status_code=415, headers=TUS
+        )
     try:
         offset = _int_header(request, "upload-offset")
         found, added = await uploads.append(
