@@ -1,8 +1,10 @@
 """As-run log (proof of play): batches from terminals, checked and rolled up.
 
 Each row is judged as ``domain/monitoring/playlog.check_play`` says (the
-whole batch in one pass, ``check_batch``) against the terminal's programme
-at the middle of the play:
+whole batch in one pass, ``check_batch``) against the programme that was in
+force for the terminal's audience at the middle of the play (the current
+manifest from when it was built, a superseded one kept in
+``manifest_history`` before that: ADR 0006):
 
 - rows whose times cannot be true (in the future beyond clock slack, older
   than 7 days, ending before they start, malformed) are **rejected**: named
@@ -53,6 +55,7 @@ from lianbo.domain.monitoring.playlog import (
 from lianbo.protocol.reports import PLAYLOG_BATCH_MAX
 from lianbo.services.alarms import observation
 from lianbo.services.programme import Programme
+from lianbo.services.programme_history import InForce, ManifestHistory
 
 __all__ = ["Assessed", "Outcome", "assess", "entries_of", "judge", "off_schedule", "parse_row"]
 
@@ -86,7 +89,33 @@ def entries_of(body: Any) -> list[Any]:
     return entries
 
 
-def allowed_by(programme: Programme | None) -> Allowed:
+def allowed_by(plan: Programme | InForce | None) -> Allowed:
+    """What the manifest in force at each moment allowed (ADR 0006): a kept
+    (superseded) version inside its span, else the current programme."""
+    in_force = plan if isinstance(plan, InForce) else InForce(plan)
+    if in_force.current is None:
+        return lambda _moment: {}
+    current = _programme_lookup(in_force.current)
+    since, past = in_force.since, in_force.past
+    if since is None or not past:  # the common case: no kept version loaded
+        return current
+    starts = [p.start for p in past]
+    lookups: dict[int, Allowed] = {}
+
+    def lookup(moment: datetime) -> dict[str, set[str | None]]:
+        if moment >= since:
+            return current(moment)
+        index = bisect_right(starts, moment) - 1
+        if index < 0 or not moment < past[index].end:  # no kept version: as before
+            return current(moment)
+        if index not in lookups:
+            lookups[index] = _programme_lookup(past[index].programme)
+        return lookups[index](moment)
+
+    return lookup
+
+
+def _programme_lookup(programme: Programme) -> Allowed:
     """``programme.allowed``, worked out once per timeline entry a batch touches.
 
     Rows are placed by bisecting the entries' starts (a batch asks 500
@@ -94,8 +123,6 @@ def allowed_by(programme: Programme | None) -> Allowed:
     order and do not overlap, as the manifest builder makes them; any
     other timeline is scanned as ``entry_at`` does.
     """
-    if programme is None:
-        return lambda _moment: {}
     inner = _timeline_lookup(programme)
     earlier: list[dict[str, set[str | None]]] = []  # before valid_from: computed once
 
@@ -138,24 +165,26 @@ def _timeline_lookup(programme: Programme) -> Allowed:
 
 def judge(
     raw_entries: Sequence[Any],
-    programme: Programme | None,
+    plan: Programme | InForce | None,
     content: dict[str, tuple[str, bool]],
     now: datetime,
 ) -> tuple[list[Kept], list[dict[str, Any]]]:
     """(kept rows with their check and reason, rejected {index, reason})."""
     approved = {s for s, (_, ok) in content.items() if ok}
-    return check_batch(raw_entries, allowed_by(programme), approved, set(content), now)
+    return check_batch(raw_entries, allowed_by(plan), approved, set(content), now)
 
 
-def off_schedule(rows: Sequence[Kept], programme: Programme | None) -> list[dict[str, Any]]:
-    """Scheduled slots in the covered span with no ``ok`` play (see module doc)."""
-    if programme is None or not rows:
+def off_schedule(rows: Sequence[Kept], plan: Programme | InForce | None) -> list[dict[str, Any]]:
+    """Scheduled slots in the covered span with no ``ok`` play (see module doc);
+    each part of the span by the version in force then."""
+    in_force = plan if isinstance(plan, InForce) else InForce(plan)
+    if in_force.current is None or not rows:
         return []
     start = min(r.started_at for _, r, _, _ in rows)
     end = max(r.ended_at for _, r, _, _ in rows)
     played = [r for _, r, check, _ in rows if check is PlayCheck.OK]
     missed = []
-    for entry, shas in programme.slots(start, end):
+    for entry, shas in in_force.slots(start, end):
         low, high = max(start, entry.start), min(end, entry.end)
         if (high - low).total_seconds() < SLOT_MIN_S:
             continue
@@ -199,14 +228,27 @@ async def assess(
     programme: Programme | None,
     raw_entries: Sequence[Any],
     now: datetime,
+    *,
+    history: tuple[ManifestHistory, str] | None = None,
 ) -> Assessed:
     """Check one batch from ``screen``: the outcome (with its alarm observations),
     the rows to store and the rollups to add. Reads only; ``PlayWrites``
-    writes them (group commits)."""
+    writes them (group commits).
+
+    ``history`` (the process's kept versions, the screen's audience key)
+    judges rows before the current manifest came into force by the version
+    in force then; without it, by the current one."""
     shas = {r.get("sha256") for r in raw_entries if isinstance(r, dict)}
     facts = await uow.monitoring.content([s for s in shas if isinstance(s, str)])
     content = {s: (f.asset_id, f.approved) for s, f in facts.items()}
-    kept, rejected = judge(raw_entries, programme, content, now)
+    in_force = history[0].in_force(history[1], programme) if history is not None else None
+    plan = in_force or programme
+    kept, rejected = judge(raw_entries, plan, content, now)
+    if history is not None and in_force is not None and in_force.since is not None:
+        earliest = min((row.started_at for _, row, _, _ in kept), default=in_force.since)
+        if in_force.missing(earliest):  # rows reach back further than loaded: judge again
+            plan = await history[0].reaching(uow, history[1], programme, earliest)
+            kept, rejected = judge(raw_entries, plan, content, now)
     outcome = Outcome(accepted=len(kept), rejected=rejected)
     outcome.unauthorised = [
         {"index": index, "sha256": row.sha256, "reason": reason}
@@ -219,7 +261,7 @@ async def assess(
         (hour, screen.region, screen.tier, key, plays, seconds)
         for (hour, key), (plays, seconds) in sorted(totals.items())
     ]
-    outcome.observations = _observations(screen, outcome, off_schedule(kept, programme), kept)
+    outcome.observations = _observations(screen, outcome, off_schedule(kept, plan), kept)
     return Assessed(outcome, _records(screen, kept, asset_of, now), rollups)
 
 
