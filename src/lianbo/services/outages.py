@@ -5,9 +5,10 @@ starts (the moment the server is ready) and stamps it alive every
 ``ALIVE_S``. A start that finds no alive stamp of any run within
 ``2 × ALIVE_S`` follows an outage: from the newest stamp (the last moment
 the server was known alive) until now. The outage is logged and recorded
-in the audit chain as ``server.down`` by ``system`` (whole-system region):
-it is read where control acts are read, and a later deletion of it breaks
-the chain like any other entry's.
+in the audit chain as ``server.down`` by ``system``, once for each province
+with screens (every screen of it was cut off; its admins read it where they
+read control acts), and a later deletion breaks the chain like any other
+entry's.
 
 The offline rule gives every screen one hold-off from ready before judging
 it (``domain.monitoring.history.offline_cutoff``): a screen could not reach
@@ -51,15 +52,16 @@ async def start_run(uow: UnitOfWork, clock: Clock, run_id: str, ready: datetime)
     await uow.history.start_run(run_id, process_name(), ready, last_alive)
     found = outage(last_alive, ready, timedelta(seconds=ALIVE_S))
     if found is not None:
-        await audit.record(
-            uow,
-            clock,
-            SYSTEM,
-            ACTION,
-            ("server", run_id),
-            region="",
-            after=found.as_json(),
-        )
+        for province in await uow.history.provinces_with_screens() or [""]:
+            await audit.record(
+                uow,
+                clock,
+                SYSTEM,
+                ACTION,
+                ("server", run_id),
+                region=province,
+                after=found.as_json(),
+            )
     await uow.commit()
     if found is not None:
         log.warning("server was down", **found.as_json())

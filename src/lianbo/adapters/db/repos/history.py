@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.monitoring_tables import ManifestHistoryRow, ServerRunRow
-from lianbo.adapters.db.tables import ManifestRow
+from lianbo.adapters.db.tables import ManifestRow, TerminalRow
 
 PAGE = 500  # keys per IN (...) list
 
@@ -149,16 +149,14 @@ class HistoryRepository:
             update(ServerRunRow).where(ServerRunRow.id == run_id).values(alive_at=at)
         )
 
-    async def outages(self, since: datetime) -> list[tuple[datetime, datetime]]:
-        """(down from, back at) of runs started after ``since`` that followed a
-        gap, newest first (every run with an earlier run before it; whether the
-        gap was an outage is the domain's rule)."""
-        rows = await self.session.execute(
-            select(ServerRunRow.previous_alive_at, ServerRunRow.started_at)
-            .where(ServerRunRow.started_at >= since, ServerRunRow.previous_alive_at.is_not(None))
-            .order_by(ServerRunRow.started_at.desc())
+    async def provinces_with_screens(self) -> list[str]:
+        """The province codes (two digits) of every terminal in service."""
+        rows = await self.session.scalars(
+            select(func.substr(TerminalRow.region_code, 1, 2))
+            .where(TerminalRow.status != "retired")
+            .distinct()
         )
-        return [(a, b) for a, b in rows.all() if a is not None]
+        return sorted(str(code) for code in rows.all() if code)
 
     async def forget_runs(self, before: datetime) -> int:
         """Delete runs last alive before ``before`` (never the newest one)."""
