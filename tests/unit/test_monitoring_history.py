@@ -76,6 +76,13 @@ def test_slots_are_cut_to_the_span_each_version_was_in_force() -> None:
     ]
 
 
+def test_the_programme_at_a_moment_is_the_version_then_in_force() -> None:
+    old = programme("s1", "a1", OLD, at(10))
+    current = programme("s2", "a2", NEW, at(30))
+    plan = InForce(current, (Past(at(10), at(30), old),), at(0))
+    assert [plan.at(at(m)) for m in (5, 10, 29, 30)] == [current, old, old, current]
+
+
 def test_only_moments_before_the_current_version_and_the_loaded_ones_are_missing() -> None:
     current = programme("s2", "a2", NEW, at(30))
     assert InForce(current).missing(at(29))

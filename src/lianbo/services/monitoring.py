@@ -38,6 +38,7 @@ from lianbo.services.alarms import AlarmDesk, observation
 from lianbo.services.monitor_callers import Caller, Callers
 from lianbo.services.play_writes import PlayWrites
 from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
+from lianbo.services.programme import Programme
 from lianbo.services.programme_history import ManifestHistory
 
 if TYPE_CHECKING:
@@ -258,7 +259,11 @@ class Monitor:
         """Verify one screenshot; the verdict and what was expected."""
         now = self.clock.now()
         media_type = screenshots.check_upload(data, taken_at, source, now, stub=stub)
-        plan = await self.callers.programme(container, caller.audience_key)
+        plan = await self._in_force_at(
+            caller.audience_key,
+            await self.callers.programme(container, caller.audience_key),
+            taken_at,
+        )
         showing = plan.showing(taken_at) if plan is not None else None
         track = await self.callers.track(showing.asset_id) if showing is not None else None
         previous, quad = self._shots.get(caller.screen.id), None
@@ -293,6 +298,16 @@ class Monitor:
             "sha256": judged.screenshot.sha256,
             "alarms": [a.id for a in opened if a.state == "open"],
         }
+
+    async def _in_force_at(
+        self, audience_key: str, current: Programme | None, moment: datetime
+    ) -> Programme | None:
+        """The audience's programme in force at ``moment`` (ADR 0006)."""
+        in_force = self.history.in_force(audience_key, current)
+        if in_force.missing(moment):  # a shot from before the current version
+            async with self.uows() as uow:
+                in_force = await self.history.reaching(uow, audience_key, current, moment)
+        return in_force.at(moment)
 
     # ------------------------------------------------------------ retention
 

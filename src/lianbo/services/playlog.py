@@ -31,12 +31,10 @@ name no screen).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import pairwise
 from typing import Any
 
 from lianbo.adapters.db.repos.monitoring import Rollup, ScreenFacts
@@ -45,7 +43,6 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.errors import InvalidInput, TooLarge
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.playlog import (
-    Allowed,
     Kept,
     PlayCheck,
     check_batch,
@@ -55,9 +52,18 @@ from lianbo.domain.monitoring.playlog import (
 from lianbo.protocol.reports import PLAYLOG_BATCH_MAX
 from lianbo.services.alarms import observation
 from lianbo.services.programme import Programme
-from lianbo.services.programme_history import InForce, ManifestHistory
+from lianbo.services.programme_history import InForce, ManifestHistory, allowed_by
 
-__all__ = ["Assessed", "Outcome", "assess", "entries_of", "judge", "off_schedule", "parse_row"]
+__all__ = [
+    "Assessed",
+    "Outcome",
+    "allowed_by",
+    "assess",
+    "entries_of",
+    "judge",
+    "off_schedule",
+    "parse_row",
+]
 
 SLOT_MIN_S = 60.0
 
@@ -87,80 +93,6 @@ def entries_of(body: Any) -> list[Any]:
     if len(entries) > PLAYLOG_BATCH_MAX:
         raise TooLarge(f"at most {PLAYLOG_BATCH_MAX} entries per play log", field="entries")
     return entries
-
-
-def allowed_by(plan: Programme | InForce | None) -> Allowed:
-    """What the manifest in force at each moment allowed (ADR 0006): a kept
-    (superseded) version inside its span, else the current programme."""
-    in_force = plan if isinstance(plan, InForce) else InForce(plan)
-    if in_force.current is None:
-        return lambda _moment: {}
-    current = _programme_lookup(in_force.current)
-    since, past = in_force.since, in_force.past
-    if since is None or not past:  # the common case: no kept version loaded
-        return current
-    starts = [p.start for p in past]
-    lookups: dict[int, Allowed] = {}
-
-    def lookup(moment: datetime) -> dict[str, set[str | None]]:
-        if moment >= since:
-            return current(moment)
-        index = bisect_right(starts, moment) - 1
-        if index < 0 or not moment < past[index].end:  # no kept version: as before
-            return current(moment)
-        if index not in lookups:
-            lookups[index] = _programme_lookup(past[index].programme)
-        return lookups[index](moment)
-
-    return lookup
-
-
-def _programme_lookup(programme: Programme) -> Allowed:
-    """``programme.allowed``, worked out once per timeline entry a batch touches.
-
-    Rows are placed by bisecting the entries' starts (a batch asks 500
-    times), which finds what ``entry_at`` finds when the entries are in
-    order and do not overlap, as the manifest builder makes them; any
-    other timeline is scanned as ``entry_at`` does.
-    """
-    inner = _timeline_lookup(programme)
-    earlier: list[dict[str, set[str | None]]] = []  # before valid_from: computed once
-
-    def lookup(moment: datetime) -> dict[str, set[str | None]]:
-        if moment >= programme.valid_from:
-            return inner(moment)
-        if not earlier:
-            earlier.append(programme.allowed(moment))
-        return earlier[0]
-
-    return lookup
-
-
-def _timeline_lookup(programme: Programme) -> Allowed:
-    plan, timeline = programme, programme.timeline
-    memo: dict[int, dict[str, set[str | None]]] = {}
-    if not all(a.end <= b.start for a, b in pairwise(timeline)):
-
-        def scanned(moment: datetime) -> dict[str, set[str | None]]:
-            entry = plan.entry_at(moment)
-            if entry is None:
-                return {}
-            if id(entry) not in memo:
-                memo[id(entry)] = plan.allowed(moment)
-            return memo[id(entry)]
-
-        return scanned
-    starts = [entry.start for entry in timeline]
-
-    def bisected(moment: datetime) -> dict[str, set[str | None]]:
-        index = bisect_right(starts, moment) - 1
-        if index < 0 or not moment < timeline[index].end:
-            return {}
-        if index not in memo:
-            memo[index] = plan.allowed(moment)
-        return memo[index]
-
-    return bisected
 
 
 def judge(

@@ -3,7 +3,8 @@ versions it superseded (ADR 0006).
 
 A rebuild at ``T`` makes a new version that is in force from ``T`` on; the
 one before is kept with ``[its own start, T)`` (``services.manifests``).
-Play-log checks ask ``InForce`` which version to judge a moment by: the
+Play-log checks and screenshot verification ask ``InForce`` which version
+to judge a moment by: the
 current one from its ``in_force_from`` on, a kept one inside its span, and
 the current one (as before history was kept) for moments no kept version
 covers (before an audience's first manifest, or past retention).
@@ -16,11 +17,14 @@ further back than it loaded, or the audience's current version changed.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import pairwise
 
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.monitoring.playlog import Allowed
 from lianbo.protocol.manifest import Entry
 from lianbo.services import programme as programmes
 from lianbo.services.programme import Programme
@@ -59,6 +63,14 @@ class InForce:
             return False
         return self.loaded_from is None or moment < self.loaded_from
 
+    def at(self, moment: datetime) -> Programme | None:
+        """The programme in force at ``moment`` (the current one where no kept
+        version covers it)."""
+        for past in self.past if self.since is not None and moment < self.since else ():
+            if past.start <= moment < past.end:
+                return past.programme
+        return self.current
+
     def pieces(self, start: datetime, end: datetime) -> list[tuple[Programme, datetime, datetime]]:
         """``[start, end)`` cut into (programme in force, from, to), in order."""
         if self.current is None or end <= start:
@@ -85,6 +97,80 @@ class InForce:
                 cut = replace(entry, start=max(entry.start, low), end=min(entry.end, high))
                 found.append((cut, shas))
         return found
+
+
+def allowed_by(plan: Programme | InForce | None) -> Allowed:
+    """What the manifest in force at each moment allowed (ADR 0006): a kept
+    (superseded) version inside its span, else the current programme."""
+    in_force = plan if isinstance(plan, InForce) else InForce(plan)
+    if in_force.current is None:
+        return lambda _moment: {}
+    current = _programme_lookup(in_force.current)
+    since, past = in_force.since, in_force.past
+    if since is None or not past:  # the common case: no kept version loaded
+        return current
+    starts = [p.start for p in past]
+    lookups: dict[int, Allowed] = {}
+
+    def lookup(moment: datetime) -> dict[str, set[str | None]]:
+        if moment >= since:
+            return current(moment)
+        index = bisect_right(starts, moment) - 1
+        if index < 0 or not moment < past[index].end:  # no kept version: as before
+            return current(moment)
+        if index not in lookups:
+            lookups[index] = _programme_lookup(past[index].programme)
+        return lookups[index](moment)
+
+    return lookup
+
+
+def _programme_lookup(programme: Programme) -> Allowed:
+    """``programme.allowed``, worked out once per timeline entry a batch touches.
+
+    Rows are placed by bisecting the entries' starts (a batch asks 500
+    times), which finds what ``entry_at`` finds when the entries are in
+    order and do not overlap, as the manifest builder makes them; any
+    other timeline is scanned as ``entry_at`` does.
+    """
+    inner = _timeline_lookup(programme)
+    earlier: list[dict[str, set[str | None]]] = []  # before valid_from: computed once
+
+    def lookup(moment: datetime) -> dict[str, set[str | None]]:
+        if moment >= programme.valid_from:
+            return inner(moment)
+        if not earlier:
+            earlier.append(programme.allowed(moment))
+        return earlier[0]
+
+    return lookup
+
+
+def _timeline_lookup(programme: Programme) -> Allowed:
+    plan, timeline = programme, programme.timeline
+    memo: dict[int, dict[str, set[str | None]]] = {}
+    if not all(a.end <= b.start for a, b in pairwise(timeline)):
+
+        def scanned(moment: datetime) -> dict[str, set[str | None]]:
+            entry = plan.entry_at(moment)
+            if entry is None:
+                return {}
+            if id(entry) not in memo:
+                memo[id(entry)] = plan.allowed(moment)
+            return memo[id(entry)]
+
+        return scanned
+    starts = [entry.start for entry in timeline]
+
+    def bisected(moment: datetime) -> dict[str, set[str | None]]:
+        index = bisect_right(starts, moment) - 1
+        if index < 0 or not moment < timeline[index].end:
+            return {}
+        if index not in memo:
+            memo[index] = plan.allowed(moment)
+        return memo[index]
+
+    return bisected
 
 
 class ManifestHistory:
