@@ -4,10 +4,10 @@ versions it superseded (ADR 0006).
 A rebuild at ``T`` makes a new version that is in force from ``T`` on; the
 one before is kept with ``[its own start, T)`` (``services.manifests``).
 Play-log checks and screenshot verification ask ``InForce`` which version
-to judge a moment by: the
-current one from its ``in_force_from`` on, a kept one inside its span, and
-the current one (as before history was kept) for moments no kept version
-covers (before an audience's first manifest, or past retention).
+to judge a moment by: the current one from its ``in_force_from`` on, a kept
+one inside its span, and the current one (as before history was kept) for
+moments no kept version covers (before an audience's first manifest, or
+past retention). ``allowed_by`` is the play-log hot path's lookup over it.
 
 Kept versions never change, so ``ManifestHistory`` (one per process) caches
 what it loaded per audience and reads the store only when a batch reaches
