@@ -4,18 +4,25 @@ Terminals with the same targeting facts share one manifest (computed and
 signed once). A change rebuilds only the audiences it can reach: a schedule
 its targets' audiences; a revoked asset the audiences of every schedule
 whose playlist holds it; a terminal its own (new) audience.
+
+A new version is in force from the moment it is built, never before: the
+version it supersedes is kept (``manifest_history``) with the span it was in
+force, and play logs of that span are judged by it (ADR 0006).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lianbo.adapters.db.repos.history import Head
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.bootstrap import Container
 from lianbo.domain.canonical import canonical_json
 from lianbo.domain.manifest import PlaylistFacts, build, claims_for, horizon, spans_of
+from lianbo.domain.monitoring.history import in_force_part
 from lianbo.domain.priority import Slot, resolve
 from lianbo.domain.schedules import Schedule
 from lianbo.domain.targeting import Audience, ScheduleIndex, specificity
@@ -68,7 +75,7 @@ async def rebuild(
         spans = spans_of(list(reaching.values()), *horizon(now))
         signer = container.keys.signer()
         base = container.settings.public_url.rstrip("/")
-        current = await uow.programming.manifest_versions(set(audiences))
+        heads = await uow.history.heads(set(audiences))
         memo: dict[tuple[tuple[str, int], ...], list[Slot]] = {}
         rows, changed = [], {}
         for key, audience in audiences.items():
@@ -83,7 +90,8 @@ async def rebuild(
                 memo=memo,
                 filler=fillers.get(audience.tier.value),
             )
-            if current.get(key) != body["version"]:
+            head = heads.get(key)
+            if head is None or head.version != body["version"]:
                 changed[key] = body["version"]
             data = canonical_json(body)
             rows.append(
@@ -95,8 +103,11 @@ async def rebuild(
                     "signature": signer.sign(data),
                     "key_id": signer.key_id,
                     "built_at": now,
+                    # a new version is in force from now on, never before (ADR 0006)
+                    "in_force_from": now if key in changed or head is None else head.in_force_from,
                 }
             )
+        await _keep_superseded(uow, {k: heads[k] for k in changed if k in heads}, now)
         await uow.programming.put_manifests(rows)
         await uow.commit()
     for row in rows:
@@ -104,6 +115,21 @@ async def rebuild(
     if changed:  # connected screens of those audiences fetch the new version now
         await container.fleet.manifest_changed(changed)
     return Built(len(rows), len(changed))
+
+
+async def _keep_superseded(uow: UnitOfWork, superseded: dict[str, Head], now: datetime) -> None:
+    """Keep each superseded version with the span it was in force, cut to
+    that span: play logs of those moments are judged by it (ADR 0006)."""
+    if not superseded:
+        return
+    bodies = await uow.history.bodies(set(superseded))
+    kept = []
+    for key, head in superseded.items():
+        if key not in bodies or head.in_force_from >= now:  # in force for no time at all
+            continue
+        part = in_force_part(json.loads(bodies[key]), head.in_force_from, now)
+        kept.append((key, head.version, head.in_force_from, now, canonical_json(part).decode()))
+    await uow.history.keep(kept)
 
 
 async def audiences_of(uow: UnitOfWork, schedules: list[Schedule]) -> dict[str, Audience]:

@@ -31,12 +31,15 @@ from lianbo.config import Settings
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.deadlines import OfflineDeadlines
+from lianbo.domain.monitoring.history import Outage
 from lianbo.domain.ports import Clock
-from lianbo.services import playlog, presence, screenshots
+from lianbo.services import outages, playlog, presence, screenshots
 from lianbo.services.alarms import AlarmDesk, observation
 from lianbo.services.monitor_callers import Caller, Callers
 from lianbo.services.play_writes import PlayWrites
 from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
+from lianbo.services.programme import Programme
+from lianbo.services.programme_history import ManifestHistory
 
 if TYPE_CHECKING:
     from lianbo.bootstrap import Container
@@ -80,7 +83,11 @@ class Monitor:
         # online screens on the first sweep (after a restart).
         self.deadlines = OfflineDeadlines(self.hold_off)
         self._deadlines_loaded = False
+        # This server run (``start``): screens get one hold-off from ready.
+        self.run_id = outages.new_run_id()
+        self.ready_at: datetime | None = None
         self.callers = Callers(settings, uows)
+        self.history = ManifestHistory()  # superseded manifests loaded for play-log checks
         self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
         self.play_writes = PlayWrites(uows)  # group commits
         self.latest = screenshots.LatestShots()  # their rows, batched like heartbeats
@@ -183,15 +190,30 @@ class Monitor:
             found.append(_untrusted(screen, status["untrusted_key"]))
         return found
 
+    async def start(self) -> Outage | None:
+        """This server run is ready: store it (and the outage before it, if
+        any); from now on every screen gets one hold-off before it is judged
+        offline."""
+        self.ready_at = self.clock.now()  # the hold-off holds even if the record fails
+        async with self.uows() as uow:
+            return await outages.start_run(uow, self.clock, self.run_id, self.ready_at)
+
+    async def stamp_alive(self) -> None:
+        """This run is alive now (the next start measures an outage from it)."""
+        if self.ready_at is not None:
+            async with self.uows() as uow:
+                await outages.stamp_alive(uow, self.run_id, self.clock.now())
+
     async def sweep(self) -> list[str]:
         """Mark silent screens offline and open their ``offline`` alarms."""
-        now = self.clock.now()
+        now, ready = self.clock.now(), self.ready_at
         async with self.uows() as uow:
             if not self._deadlines_loaded:
                 for terminal_id, at in (await presence.online_last_seen(uow)).items():
-                    self.deadlines.seen(terminal_id, at)
+                    # seen by this run at the earliest when it was ready
+                    self.deadlines.seen(terminal_id, max(at, ready) if ready else at)
                 self._deadlines_loaded = True
-            gone = await presence.sweep(uow, self.clock, self.hold_off, now=now)
+            gone = await presence.sweep(uow, self.clock, self.hold_off, now=now, ready=ready)
         self.deadlines.expire(now)  # the store decided those; it stays the truth
         found = [
             observation(
@@ -216,7 +238,9 @@ class Monitor:
         now = self.clock.now()
         plan = await self.callers.programme(container, caller.audience_key)
         async with self.uows() as uow:
-            assessed = await playlog.assess(uow, caller.screen, plan, entries, now)
+            assessed = await playlog.assess(
+                uow, caller.screen, plan, entries, now, history=(self.history, caller.audience_key)
+            )
         await self.play_writes.write(assessed.records, assessed.rollups)
         outcome = assessed.outcome
         self.counters.playlog_rows += outcome.accepted
@@ -237,7 +261,11 @@ class Monitor:
         """Verify one screenshot; the verdict and what was expected."""
         now = self.clock.now()
         media_type = screenshots.check_upload(data, taken_at, source, now, stub=stub)
-        plan = await self.callers.programme(container, caller.audience_key)
+        plan = await self._in_force_at(
+            caller.audience_key,
+            await self.callers.programme(container, caller.audience_key),
+            taken_at,
+        )
         showing = plan.showing(taken_at) if plan is not None else None
         track = await self.callers.track(showing.asset_id) if showing is not None else None
         previous, quad = self._shots.get(caller.screen.id), None
@@ -273,15 +301,29 @@ class Monitor:
             "alarms": [a.id for a in opened if a.state == "open"],
         }
 
+    async def _in_force_at(
+        self, audience_key: str, current: Programme | None, moment: datetime
+    ) -> Programme | None:
+        """The audience's programme in force at ``moment`` (ADR 0006)."""
+        in_force = self.history.in_force(audience_key, current)
+        if in_force.missing(moment):  # a shot from before the current version
+            async with self.uows() as uow:
+                in_force = await self.history.reaching(uow, audience_key, current, moment)
+        return in_force.at(moment)
+
     # ------------------------------------------------------------ retention
 
     async def enforce_retention(self) -> int:
+        """Delete play-log rows past ``playlog_retention_days``, and with them the
+        manifest versions in force then and the server runs alive then."""
         cutoff = self.clock.now() - timedelta(days=self.settings.playlog_retention_days)
         async with self.uows() as uow:
             gone = await uow.monitoring.forget_plays(cutoff)
+            versions = await uow.history.forget_versions(cutoff)
+            await uow.history.forget_runs(cutoff)
             await uow.commit()
-        if gone:
-            log.info("play log rows past retention deleted", rows=gone)
+        if gone or versions:
+            log.info("monitoring records past retention deleted", rows=gone, versions=versions)
         return gone
 
 

@@ -3,7 +3,10 @@
 It flushes queued heartbeats (and latest screenshots) every
 ``presence.FLUSH_S`` or as soon as a batch is full, sweeps for silent
 screens when the earliest hold-off runs out (offline alarms), enforces
-play-log retention hourly and delivers webhooks. While it runs, the
+play-log retention hourly, stamps this run alive every ``outages.ALIVE_S``
+and delivers webhooks. It starts by recording the run (and the outage
+before it); every screen then gets one hold-off before it is judged
+offline. While it runs, the
 ``Monitor`` batches; without it (a CLI command, tests without a lifespan)
 everything is written as it comes.
 """
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lianbo.services import presence
+from lianbo.services import outages, presence
 from lianbo.services.monitoring import RETENTION_EVERY_S, SWEEP_NAP_S, SWEEP_S, Monitor
 
 if TYPE_CHECKING:
@@ -58,11 +61,16 @@ async def _flusher(monitor: Monitor) -> None:
 async def run(container: Container) -> None:
     """The monitoring background job of the server (see the module docstring)."""
     monitor = container.monitor
+    try:
+        await monitor.start()  # ready: the outage before this run, the hold-off from now
+    except Exception:  # monitoring runs on without the record (the hold-off still holds)
+        log.exception("server run not recorded")
     monitor.batching = True
     tasks = [
         asyncio.create_task(_flusher(monitor)),
         asyncio.create_task(_sweeper(monitor)),
         asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
+        asyncio.create_task(_every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
         asyncio.create_task(monitor.notifier.run()),
     ]
     try:
@@ -74,3 +82,5 @@ async def run(container: Container) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.shield(monitor.flush())
+        with contextlib.suppress(Exception):  # a clean stop: the outage starts now
+            await asyncio.shield(monitor.stamp_alive())

@@ -1,8 +1,10 @@
 """As-run log (proof of play): batches from terminals, checked and rolled up.
 
 Each row is judged as ``domain/monitoring/playlog.check_play`` says (the
-whole batch in one pass, ``check_batch``) against the terminal's programme
-at the middle of the play:
+whole batch in one pass, ``check_batch``) against the programme that was in
+force for the terminal's audience at the middle of the play (the current
+manifest from when it was built, a superseded one kept in
+``manifest_history`` before that: ADR 0006):
 
 - rows whose times cannot be true (in the future beyond clock slack, older
   than 7 days, ending before they start, malformed) are **rejected**: named
@@ -29,12 +31,10 @@ name no screen).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import pairwise
 from typing import Any
 
 from lianbo.adapters.db.repos.monitoring import Rollup, ScreenFacts
@@ -43,7 +43,6 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.errors import InvalidInput, TooLarge
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.playlog import (
-    Allowed,
     Kept,
     PlayCheck,
     check_batch,
@@ -53,8 +52,18 @@ from lianbo.domain.monitoring.playlog import (
 from lianbo.protocol.reports import PLAYLOG_BATCH_MAX
 from lianbo.services.alarms import observation
 from lianbo.services.programme import Programme
+from lianbo.services.programme_history import InForce, ManifestHistory, allowed_by
 
-__all__ = ["Assessed", "Outcome", "assess", "entries_of", "judge", "off_schedule", "parse_row"]
+__all__ = [
+    "Assessed",
+    "Outcome",
+    "allowed_by",
+    "assess",
+    "entries_of",
+    "judge",
+    "off_schedule",
+    "parse_row",
+]
 
 SLOT_MIN_S = 60.0
 
@@ -86,76 +95,28 @@ def entries_of(body: Any) -> list[Any]:
     return entries
 
 
-def allowed_by(programme: Programme | None) -> Allowed:
-    """``programme.allowed``, worked out once per timeline entry a batch touches.
-
-    Rows are placed by bisecting the entries' starts (a batch asks 500
-    times), which finds what ``entry_at`` finds when the entries are in
-    order and do not overlap, as the manifest builder makes them; any
-    other timeline is scanned as ``entry_at`` does.
-    """
-    if programme is None:
-        return lambda _moment: {}
-    inner = _timeline_lookup(programme)
-    earlier: list[dict[str, set[str | None]]] = []  # before valid_from: computed once
-
-    def lookup(moment: datetime) -> dict[str, set[str | None]]:
-        if moment >= programme.valid_from:
-            return inner(moment)
-        if not earlier:
-            earlier.append(programme.allowed(moment))
-        return earlier[0]
-
-    return lookup
-
-
-def _timeline_lookup(programme: Programme) -> Allowed:
-    plan, timeline = programme, programme.timeline
-    memo: dict[int, dict[str, set[str | None]]] = {}
-    if not all(a.end <= b.start for a, b in pairwise(timeline)):
-
-        def scanned(moment: datetime) -> dict[str, set[str | None]]:
-            entry = plan.entry_at(moment)
-            if entry is None:
-                return {}
-            if id(entry) not in memo:
-                memo[id(entry)] = plan.allowed(moment)
-            return memo[id(entry)]
-
-        return scanned
-    starts = [entry.start for entry in timeline]
-
-    def bisected(moment: datetime) -> dict[str, set[str | None]]:
-        index = bisect_right(starts, moment) - 1
-        if index < 0 or not moment < timeline[index].end:
-            return {}
-        if index not in memo:
-            memo[index] = plan.allowed(moment)
-        return memo[index]
-
-    return bisected
-
-
 def judge(
     raw_entries: Sequence[Any],
-    programme: Programme | None,
+    plan: Programme | InForce | None,
     content: dict[str, tuple[str, bool]],
     now: datetime,
 ) -> tuple[list[Kept], list[dict[str, Any]]]:
     """(kept rows with their check and reason, rejected {index, reason})."""
     approved = {s for s, (_, ok) in content.items() if ok}
-    return check_batch(raw_entries, allowed_by(programme), approved, set(content), now)
+    return check_batch(raw_entries, allowed_by(plan), approved, set(content), now)
 
 
-def off_schedule(rows: Sequence[Kept], programme: Programme | None) -> list[dict[str, Any]]:
-    """Scheduled slots in the covered span with no ``ok`` play (see module doc)."""
-    if programme is None or not rows:
+def off_schedule(rows: Sequence[Kept], plan: Programme | InForce | None) -> list[dict[str, Any]]:
+    """Scheduled slots in the covered span with no ``ok`` play (see module doc);
+    each part of the span by the version in force then."""
+    in_force = plan if isinstance(plan, InForce) else InForce(plan)
+    if in_force.current is None or not rows:
         return []
     start = min(r.started_at for _, r, _, _ in rows)
     end = max(r.ended_at for _, r, _, _ in rows)
     played = [r for _, r, check, _ in rows if check is PlayCheck.OK]
     missed = []
-    for entry, shas in programme.slots(start, end):
+    for entry, shas in in_force.slots(start, end):
         low, high = max(start, entry.start), min(end, entry.end)
         if (high - low).total_seconds() < SLOT_MIN_S:
             continue
@@ -199,14 +160,27 @@ async def assess(
     programme: Programme | None,
     raw_entries: Sequence[Any],
     now: datetime,
+    *,
+    history: tuple[ManifestHistory, str] | None = None,
 ) -> Assessed:
     """Check one batch from ``screen``: the outcome (with its alarm observations),
     the rows to store and the rollups to add. Reads only; ``PlayWrites``
-    writes them (group commits)."""
+    writes them (group commits).
+
+    ``history`` (the process's kept versions, the screen's audience key)
+    judges rows before the current manifest came into force by the version
+    in force then; without it, by the current one."""
     shas = {r.get("sha256") for r in raw_entries if isinstance(r, dict)}
     facts = await uow.monitoring.content([s for s in shas if isinstance(s, str)])
     content = {s: (f.asset_id, f.approved) for s, f in facts.items()}
-    kept, rejected = judge(raw_entries, programme, content, now)
+    in_force = history[0].in_force(history[1], programme) if history is not None else None
+    plan = in_force or programme
+    kept, rejected = judge(raw_entries, plan, content, now)
+    if history is not None and in_force is not None and in_force.since is not None:
+        earliest = min((row.started_at for _, row, _, _ in kept), default=in_force.since)
+        if in_force.missing(earliest):  # rows reach back further than loaded: judge again
+            plan = await history[0].reaching(uow, history[1], programme, earliest)
+            kept, rejected = judge(raw_entries, plan, content, now)
     outcome = Outcome(accepted=len(kept), rejected=rejected)
     outcome.unauthorised = [
         {"index": index, "sha256": row.sha256, "reason": reason}
@@ -219,7 +193,7 @@ async def assess(
         (hour, screen.region, screen.tier, key, plays, seconds)
         for (hour, key), (plays, seconds) in sorted(totals.items())
     ]
-    outcome.observations = _observations(screen, outcome, off_schedule(kept, programme), kept)
+    outcome.observations = _observations(screen, outcome, off_schedule(kept, plan), kept)
     return Assessed(outcome, _records(screen, kept, asset_of, now), rollups)
 
 

@@ -14,7 +14,8 @@ transitions, one replace of status reports.
 
 Offline is found by ``sweep``; when to sweep is the monitor's schedule
 (``domain.monitoring.deadlines``), fed from ``Ingested.seen`` and, after a
-restart, from ``online_last_seen``.
+restart, from ``online_last_seen``. After a restart every screen gets one
+hold-off from the moment the server was ready (``services.outages``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import structlog
 
 from lianbo.adapters.db.repos.monitoring import ScreenFacts
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.monitoring.history import offline_cutoff
 from lianbo.domain.ports import Clock
 from lianbo.domain.terminals import Terminal, TerminalFilter, TerminalStatus
 
@@ -166,12 +168,22 @@ async def record_heartbeats(uow: UnitOfWork, seen: list[tuple[str, datetime]]) -
 
 
 async def sweep(
-    uow: UnitOfWork, clock: Clock, hold_off: timedelta, *, now: datetime | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    hold_off: timedelta,
+    *,
+    now: datetime | None = None,
+    ready: datetime | None = None,
 ) -> list[ScreenFacts]:
     """Mark online terminals unseen for more than ``hold_off`` as offline;
-    their facts. ``now`` defaults to the clock's."""
+    their facts. ``now`` defaults to the clock's. ``ready``: when this server
+    run was ready; no screen is offline before one hold-off from it (a
+    screen could not reach a server that was down: ADR 0006)."""
     now = now or clock.now()
-    gone = await uow.terminals.mark_unseen_offline(now - hold_off)
+    cutoff = offline_cutoff(now, hold_off, ready)
+    if cutoff is None:
+        return []
+    gone = await uow.terminals.mark_unseen_offline(cutoff)
     screens = await uow.monitoring.screens(gone) if gone else {}
     await uow.monitoring.add_transitions(
         [(s.id, s.region, s.tier, "offline", now) for s in screens.values()]

@@ -38,6 +38,7 @@ class Programme:
     timeline: tuple[Entry, ...]
     playlists: dict[str, Playlist]
     files: dict[str, frozenset[str]]  # asset id → sha256s (original, renditions)
+    in_force_from: datetime | None = None  # since when this version is in force (ADR 0006)
 
     def covers(self, moment: datetime) -> bool:
         return self.valid_from <= moment < self.valid_until
@@ -124,17 +125,26 @@ async def load(uow: UnitOfWork, audience_key: str) -> Programme | None:
     signed = await uow.programming.manifest(audience_key)
     if signed is None:
         return None
-    body = json.loads(signed.body)
+    since = await uow.history.in_force_from(audience_key)
+    return await parse(uow, signed.version, json.loads(signed.body), since)
+
+
+async def parse(
+    uow: UnitOfWork, version: str, body: dict[str, Any], in_force_from: datetime | None = None
+) -> Programme:
+    """A manifest body (or the part of one kept in the history) as a programme;
+    every stored sha256 of its assets counts as theirs (any rendition)."""
     playlists = {pid: _playlist(p) for pid, p in body.get("playlists", {}).items()}
     assets = sorted({i.asset_id for p in playlists.values() for i in p.items})
     known = await uow.monitoring.files_of(assets) if assets else {}
     for file in body.get("files", ()):
         known.setdefault(file["asset_id"], set()).add(file["sha256"])
     return Programme(
-        version=signed.version,
+        version=version,
         valid_from=parse_time(body["valid_from"]),
         valid_until=parse_time(body["valid_until"]),
         timeline=tuple(_entry(e) for e in body.get("timeline", ())),
         playlists=playlists,
         files={a: frozenset(s) for a, s in known.items()},
+        in_force_from=in_force_from,
     )

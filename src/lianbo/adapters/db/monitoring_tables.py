@@ -1,5 +1,6 @@
 """Monitoring tables: play logs and their hourly rollups, presence
-transitions, the latest screenshot per screen, alarms.
+transitions, the latest screenshot per screen, alarms, the manifest
+versions that were in force (play-log checks) and the server's own runs.
 
 Kept apart from ``tables.py`` (same ``Base``, so one metadata and one
 migration chain). Terminal ids are not foreign keys here: proof of play and
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianbo.adapters.db.tables import Base
@@ -122,3 +123,40 @@ class ScreenQuadRow(Base):
     terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     quad: Mapped[list[list[float]]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class ManifestHistoryRow(Base):
+    """A manifest version an audience had, and when it was in force:
+    ``[in_force_from, in_force_until)``. ``body`` is the manifest cut to what
+    was in force then (timeline entries overlapping the span, their playlists
+    and files): what play-log checks judge a row of that span by."""
+
+    __tablename__ = "manifest_history"
+    __table_args__ = (
+        Index("ix_manifest_history_audience_until", "audience_key", "in_force_until"),
+        Index("ix_manifest_history_in_force_until", "in_force_until"),  # retention
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    audience_key: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(64))
+    in_force_from: Mapped[datetime]
+    in_force_until: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)  # canonical JSON
+
+
+class ServerRunRow(Base):
+    """One run of a server process: when it was ready, when it was last
+    known alive (stamped every ``ALIVE_S``), and the newest alive stamp of
+    any earlier run when it started (the start of an outage, if any)."""
+
+    __tablename__ = "server_runs"
+    __table_args__ = (Index("ix_server_runs_alive_at", "alive_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    process: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    alive_at: Mapped[datetime]
+    previous_alive_at: Mapped[datetime | None]

@@ -326,6 +326,9 @@ class ManifestRow(Base):
     signature: Mapped[str] = mapped_column(String(100))
     key_id: Mapped[str] = mapped_column(String(32))
     built_at: Mapped[datetime]
+    # Since when this version is the one in force (a rebuild that keeps the
+    # version keeps it); the versions before it are in ``manifest_history``.
+    in_force_from: Mapped[datetime | None]
 
 
 class TerminalReportRow(Base):

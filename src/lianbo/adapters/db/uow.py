@@ -13,6 +13,7 @@ from lianbo.adapters.db.repos.alerts import AlertRepository
 from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.history import HistoryRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
@@ -41,6 +42,7 @@ class UnitOfWork:
     programming: ProgrammingRepository
     reports: ReportRepository
     monitoring: MonitoringRepository
+    history: HistoryRepository
     alarms: AlarmRepository
     alerts: AlertRepository
     deliveries: DeliveryRepository
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.programming = ProgrammingRepository(self.session)
         self.reports = ReportRepository(self.session)
         self.monitoring = MonitoringRepository(self.session)
+        self.history = HistoryRepository(self.session)  # manifest versions, server runs
         self.screenshots = ScreenshotRepository(self.session)
         self.alarms = AlarmRepository(self.session)
         self.alerts = AlertRepository(self.session)
