@@ -25,7 +25,7 @@ from tests.support.env import Env
 
 pytestmark = pytest.mark.integration
 
-AS_ADMIN = fuzz.Budget(positive=10, negative=10)
+AS_ADMIN = fuzz.Budget(positive=10, negative=10, coverage=True)
 ANONYMOUS = fuzz.Budget(positive=3, negative=0)
 # Each login checks a password hash (slow on purpose); the first answers
 # cover it, the rest would only meet the rate limit.
@@ -36,9 +36,7 @@ async def _credentials(env: Env) -> dict[str, dict[str, str]]:
     admin = await env.as_role(Role.ADMIN, "51")
     leaving = await env.as_role(Role.ADMIN, "51")  # logout revokes it, once
     created = await env.terminal(admin)
-    enrolled = await env.client.post(
-        "/terminal/v1/enrol", json={"code": created["enrolment_code"]}
-    )
+    enrolled = await env.client.post("/terminal/v1/enrol", json={"code": created["enrolment_code"]})
     screen = {"Authorization": f"Bearer {enrolled.json()['token']}"}
     return {"/api/v1/auth/logout": leaving, "/terminal/v1/": screen, "/api/v1/": admin}
 

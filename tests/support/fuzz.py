@@ -26,6 +26,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
+from schemathesis.generation.hypothesis.builder import FeedbackSources, add_coverage
+from schemathesis.generation.overrides import Override
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -85,6 +87,7 @@ class Budget:
 
     positive: int
     negative: int
+    coverage: bool = False  # also schemathesis' deterministic boundary cases
 
 
 @dataclass
@@ -102,12 +105,12 @@ class Run:
         """Every operation, positive then negative; the first failure of each."""
         for result in self.schema.get_all_operations():
             operation = result.ok()
-            for mode, examples in self._modes(operation):
-                self._one(operation, mode, examples)
+            budget = self.overrides.get(operation.label, self.budget)
+            for mode, examples in self._modes(operation, budget):
+                self._one(operation, mode, examples, budget.coverage)
         return self.failures
 
-    def _modes(self, operation: Any) -> Iterator[tuple[GenerationMode, int]]:
-        budget = self.overrides.get(operation.label, self.budget)
+    def _modes(self, operation: Any, budget: Budget) -> Iterator[tuple[GenerationMode, int]]:
         yield GenerationMode.POSITIVE, budget.positive
         # Only inputs with a shape can be generated wrong; a free string path
         # parameter has no invalid value.
@@ -121,7 +124,7 @@ class Run:
                 return dict(headers)
         return {}
 
-    def _one(self, operation: Any, mode: GenerationMode, examples: int) -> None:
+    def _one(self, operation: Any, mode: GenerationMode, examples: int, coverage: bool) -> None:
         headers = self._headers(operation)
         label = f"{operation.label} [{mode.value}]"
 
@@ -142,6 +145,11 @@ class Run:
             except FailureGroup as failure:
                 self.failures.setdefault(label, str(failure))
 
+        if coverage:
+            generation = self.schema.config.generation_for(operation=operation, phase="coverage")
+            check = add_coverage(
+                check, operation, [mode], None, Override(), FeedbackSources(), generation
+            )
         check()
 
 

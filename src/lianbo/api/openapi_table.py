@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lianbo.api.content_schemas import AssetCreate
+from lianbo.api.routes.alerts import CAP_TYPES
 
 Key = tuple[str, str]
 
@@ -76,11 +77,15 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _json(name: str) -> dict[str, Any]:
+    return {"application/json": {"schema": _ref(name)}}
+
+
 def _body(media: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": media}
 
 
-def _answer(description: str, media: dict[str, Any] | None = None, **headers: Any) -> Any:
+def _answer(description: str, media: dict[str, Any] | None = None, /, **headers: Any) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": description}
     if media:
         answer["content"] = media
@@ -123,8 +128,8 @@ REPLACE: dict[Key, dict[str, Any]] = {
             MULTIPART_FILE | {"application/json": {"schema": _ref("AssetCreate")}}
         ),
         "responses": {
-            "200": _answer("The same bytes were uploaded before", {"application/json": {"schema": _ref("AssetOut")}}),
-            "201": _answer("Added", {"application/json": {"schema": _ref("AssetOut")}}),
+            "200": _answer("The same bytes were uploaded before", _json("AssetOut")),
+            "201": _answer("Added", _json("AssetOut")),
         },
     },
     ("post", "/api/v1/terminals/import"): {
@@ -135,24 +140,24 @@ REPLACE: dict[Key, dict[str, Any]] = {
     },
     ("post", "/api/v1/alerts"): {
         "responses": {
-            "200": _answer("Repeats an alert already issued", {"application/json": {"schema": _ref("AlertIssued")}}),
-            "201": _answer("Issued", {"application/json": {"schema": _ref("AlertIssued")}}),
+            "200": _answer("Repeats an alert already issued", _json("AlertIssued")),
+            "201": _answer("Issued", _json("AlertIssued")),
         },
     },
     ("post", "/api/v1/alerts/cap"): {
-        "requestBody": _body(
-            {kind: {"schema": TEXT} for kind in ("application/cap+xml", "application/xml", "text/xml")}
-        ),
+        "requestBody": _body({kind: {"schema": TEXT} for kind in CAP_TYPES}),
         "responses": {
-            "200": _answer("Repeats an alert already issued", {"application/json": {"schema": _ref("AlertIssued")}}),
-            "201": _answer("Issued", {"application/json": {"schema": _ref("AlertIssued")}}),
+            "200": _answer("Repeats an alert already issued", _json("AlertIssued")),
+            "201": _answer("Issued", _json("AlertIssued")),
         },
     },
     ("get", "/api/v1/alerts/{alert_id}/cap"): {
         "responses": {"200": _answer("CAP 1.2 XML", {"application/cap+xml": {"schema": TEXT}})},
     },
     ("get", "/feeds/alerts.atom"): {
-        "responses": {"200": _answer("Atom feed of CAP entries", {"application/atom+xml": {"schema": TEXT}})},
+        "responses": {
+            "200": _answer("Atom feed of CAP entries", {"application/atom+xml": {"schema": TEXT}})
+        },
     },
     ("get", "/metrics"): {
         "responses": {"200": _answer("Prometheus text format", {"text/plain": {"schema": TEXT}})},
