@@ -99,6 +99,7 @@ class Run:
     credentials: Mapping[str, Mapping[str, str]]  # path prefix → headers
     budget: Budget
     overrides: Mapping[str, Budget] = field(default_factory=dict)  # by "METHOD /path"
+    known: Mapping[str, str] = field(default_factory=dict)  # path parameter → a real id
     failures: dict[str, str] = field(default_factory=dict)
 
     def all(self) -> dict[str, str]:
@@ -108,6 +109,11 @@ class Run:
             budget = self.overrides.get(operation.label, self.budget)
             for mode, examples in self._modes(operation, budget):
                 self._one(operation, mode, examples, budget.coverage)
+            names = [p.name for p in operation.path_parameters]
+            known = {name: self.known[name] for name in names if name in self.known}
+            if known and len(known) == len(names):
+                # The same operation on things that exist: past the 404.
+                self._one(operation, GenerationMode.POSITIVE, budget.positive, False, known)
         return self.failures
 
     def _modes(self, operation: Any, budget: Budget) -> Iterator[tuple[GenerationMode, int]]:
@@ -124,9 +130,17 @@ class Run:
                 return dict(headers)
         return {}
 
-    def _one(self, operation: Any, mode: GenerationMode, examples: int, coverage: bool) -> None:
+    def _one(
+        self,
+        operation: Any,
+        mode: GenerationMode,
+        examples: int,
+        coverage: bool,
+        known: Mapping[str, str] | None = None,
+    ) -> None:
         headers = self._headers(operation)
-        label = f"{operation.label} [{mode.value}]"
+        label = f"{operation.label} [{mode.value}{', known ids' if known else ''}]"
+        strategy = operation.as_strategy(generation_mode=mode, path_parameters=known)
 
         @settings(
             max_examples=examples,
@@ -137,7 +151,7 @@ class Run:
             suppress_health_check=list(HealthCheck),
             print_blob=False,
         )
-        @given(case=operation.as_strategy(generation_mode=mode))
+        @given(case=strategy)
         def check(case: Case) -> None:
             response = case.call(session=self.session, base_url=BASE_URL, headers=headers)
             try:
