@@ -58,6 +58,7 @@ REASONS = {
     410: "Used or expired",
     413: "Body over this endpoint's limit",
     415: "Unsupported content type",
+    416: "Range not satisfiable; see Content-Range",
     422: "The request does not validate",
     423: "Locked: another request is writing to it",
     429: "Too many requests; see Retry-After",

@@ -35,6 +35,8 @@ EXTRA: dict[Key, tuple[int, ...]] = {
     ("post", "/api/v1/auth/token"): (401, 429),
     ("post", "/api/v1/users"): (409,),
     ("patch", "/api/v1/users/{user_id}"): (409,),
+    ("get", "/media/{sha256}"): (416,),
+    ("head", "/media/{sha256}"): (416,),
     ("get", "/api/v1/regions"): (404,),
     ("post", "/api/v1/regions"): (409,),
     ("post", "/api/v1/terminals"): (404, 409),
@@ -85,7 +87,9 @@ def _body(media: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": media}
 
 
-def _answer(description: str, media: dict[str, Any] | None = None, /, **headers: Any) -> dict[str, Any]:
+def _answer(
+    description: str, media: dict[str, Any] | None = None, /, **headers: Any
+) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": description}
     if media:
         answer["content"] = media
@@ -112,6 +116,11 @@ TUS_RESUMABLE = _param("Tus-Resumable", {"type": "string", "enum": ["1.0.0"]})
 UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": TEXT}
 SHA256 = {"name": "sha256", "in": "path", "required": True, "schema": TEXT}
 MEDIA_HEADERS = {"ETag": "string", "Cache_Control": "string"}
+MEDIA_PARAMETERS = [
+    SHA256,
+    _param("Range", TEXT, required=False),
+    _param("If-None-Match", TEXT, required=False),
+]
 MULTIPART_FILE = {
     "multipart/form-data": {
         "schema": {
@@ -169,18 +178,18 @@ REPLACE: dict[Key, dict[str, Any]] = {
         },
     },
     ("get", "/media/{sha256}"): {
-        "parameters": [SHA256],
+        "parameters": MEDIA_PARAMETERS,
         "responses": {
             "200": _answer("The bytes", {"*/*": {"schema": BINARY}}, **MEDIA_HEADERS),
             "206": _answer("The requested Range", {"*/*": {"schema": BINARY}}),
             "304": _answer("If-None-Match is current"),
-            "416": _answer("Range not satisfiable", {"*/*": {"schema": TEXT}}),
         },
     },
     ("head", "/media/{sha256}"): {
-        "parameters": [SHA256],
+        "parameters": MEDIA_PARAMETERS,
         "responses": {
             "200": _answer("The bytes' headers", **MEDIA_HEADERS),
+            "206": _answer("The requested Range's headers"),
             "304": _answer("If-None-Match is current"),
         },
     },
