@@ -56,7 +56,8 @@ async def media(sha256: str, request: Request, container: ContainerDep) -> Respo
 
 def _refused_range(request: Request, path: Path) -> Response | None:
     """A Range header FileResponse would refuse, refused in the error shape
-    (Starlette answers those in plain text); None when it is fine or absent."""
+    (Starlette answers those in plain text); None when it is fine or absent.
+    Uses FileResponse's own parser (Starlette is pinned), so the two agree."""
     header = request.headers.get("range")
     if header is None or "if-range" in request.headers:  # If-Range: Starlette decides
         return None
