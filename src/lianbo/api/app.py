@@ -17,6 +17,7 @@ from lianbo.api.errors import install_error_handlers
 from lianbo.api.fastpath import ManifestFastPath
 from lianbo.api.heartbeat_fastpath import HeartbeatFastPath
 from lianbo.api.metrics import RequestMetrics
+from lianbo.api.openapi import install as install_openapi
 from lianbo.api.routes import (
     alerts,
     assets,
@@ -89,6 +90,7 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(ManifestFastPath, cache=container.manifest_cache)
     app.add_middleware(HeartbeatFastPath, container=container)
     app.add_middleware(ScreenshotFastPath, container=container)

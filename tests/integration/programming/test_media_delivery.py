@@ -68,6 +68,7 @@ async def test_unsatisfiable_and_malformed_ranges(env: Env, header: str, status:
     response = await env.client.get(f"/media/{sha}", headers={"Range": header})
     assert response.status_code == status
     assert response.headers.get("content-range", "bytes */300000") == "bytes */300000"
+    assert response.json()["error"]["field"] == "Range"  # the error shape, like every error
 
 
 async def test_unknown_or_malformed_sha_is_404(env: Env) -> None:

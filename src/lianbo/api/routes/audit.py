@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from lianbo.adapters.db.repos.audit import AuditQuery
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
-from lianbo.api.routes.common import Limit, Offset
+from lianbo.api.routes.common import Limit, Moment, Offset
 from lianbo.api.schemas import AuditOut, AuditVerifyOut, Page
 from lianbo.domain.errors import Forbidden
 from lianbo.domain.roles import Permission
@@ -25,8 +25,8 @@ async def list_audit(
     action: Annotated[str | None, Query(max_length=48)] = None,
     user: Annotated[str | None, Query(max_length=64)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[AuditOut]:

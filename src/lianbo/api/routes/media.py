@@ -7,12 +7,16 @@ it — signed manifests decide that.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from lianbo.api.deps import ContainerDep
+from lianbo.api.errors import error_body
 from lianbo.domain.assets import is_sha256
-from lianbo.domain.errors import NotFound
+from lianbo.domain.errors import InvalidInput, NotFound
 
 router = APIRouter(tags=["media"])
 
@@ -37,10 +41,35 @@ async def media(sha256: str, request: Request, container: ContainerDep) -> Respo
     etag = f'"{sha256}"'
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    path = container.blobs.path(sha256)
+    refused = _refused_range(request, path)
+    if refused is not None:
+        return refused
     async with container.uow() as uow:
         media_type = await uow.assets.media_type_of(sha256)
     return MediaFileResponse(
-        container.blobs.path(sha256),
+        path,
         media_type=media_type or "application/octet-stream",
         headers={"Cache-Control": IMMUTABLE, "ETag": etag},
     )
+
+
+def _refused_range(request: Request, path: Path) -> Response | None:
+    """A Range header FileResponse would refuse, refused in the error shape
+    (Starlette answers those in plain text); None when it is fine or absent.
+    Uses FileResponse's own parser (Starlette is pinned), so the two agree."""
+    header = request.headers.get("range")
+    if header is None or "if-range" in request.headers:  # If-Range: Starlette decides
+        return None
+    size = path.stat().st_size
+    try:
+        MediaFileResponse._parse_range_header(header, size)
+    except MalformedRangeHeader as error:
+        raise InvalidInput(f"Range: {error.content}", field="Range") from None
+    except RangeNotSatisfiable:
+        return JSONResponse(
+            error_body("range_not_satisfiable", f"the file has {size} bytes", "Range"),
+            status_code=416,
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+    return None

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import AwareDatetime
 
 from lianbo.adapters.db.repos.alarms import AlarmFilter, StoredAlarm
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
-from lianbo.api.routes.common import Limit, Offset
+from lianbo.api.routes.common import AwareMoment, Limit, Offset
 from lianbo.domain.errors import InvalidInput, NotFound
 from lianbo.domain.monitoring.alarms import AlarmState, AlarmType
 from lianbo.domain.regions import normalise_code
@@ -24,8 +23,8 @@ from lianbo.services import alarms, evidence, playlog, presence
 router = APIRouter(tags=["monitoring"])
 
 Region = Annotated[str | None, Query(max_length=12)]
-From = Annotated[AwareDatetime | None, Query(alias="from")]
-To = Annotated[AwareDatetime | None, Query(alias="to")]
+From = Annotated[AwareMoment | None, Query(alias="from")]
+To = Annotated[AwareMoment | None, Query(alias="to")]
 
 
 def _region(actor_jurisdiction: str, raw: str | None) -> str:

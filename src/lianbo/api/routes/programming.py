@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.programming_schemas import (
@@ -16,7 +15,7 @@ from lianbo.api.programming_schemas import (
     ScheduleIn,
     ScheduleOut,
 )
-from lianbo.api.routes.common import Limit, Offset
+from lianbo.api.routes.common import AwareMoment, Limit, Offset
 from lianbo.api.schemas import (
     Page,
 )
@@ -146,8 +145,8 @@ async def list_schedules(
     uow: UowDep,
     container: ContainerDep,
     state: Annotated[list[ScheduleState] | None, Query()] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: AwareMoment | None = None,
+    until: AwareMoment | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Page[ScheduleOut]:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
 from starlette.datastructures import UploadFile
 
 from lianbo.api.command_schemas import CommandIn, CommandOut
@@ -14,7 +13,7 @@ from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.programming_schemas import (
     TimelineEntryOut,
 )
-from lianbo.api.routes.common import Limit, Offset
+from lianbo.api.routes.common import AwareMoment, Limit, Offset
 from lianbo.api.schemas import (
     ImportedTerminal,
     ImportResult,
@@ -189,7 +188,7 @@ async def timeline(
     terminal_id: str,
     actor: ActorDep,
     uow: UowDep,
-    at: AwareDatetime | None = None,
+    at: AwareMoment | None = None,
     hours: Annotated[int, Query(ge=1, le=168)] = 24,
 ) -> list[TimelineEntryOut]:
     """What this screen plays from ``at`` (default now) for ``hours``, and why."""
