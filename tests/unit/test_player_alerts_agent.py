@@ -90,10 +90,9 @@ async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings
     try:
         await until(lambda: fake.connections and "a" in shown(screen))
         await until(lambda: centre.count("/terminal/v1/alerts") >= 1)  # asked on connect
-        started = asyncio.get_running_loop().time()
         await push(fake, signed(centre.signer, fresh(status="Exercise")))
+        # On screen by the push (the next poll is five minutes away).
         await until(lambda: centre.states("A1") == ["received", "verified", "displayed"])
-        assert asyncio.get_running_loop().time() - started < 1.0
         shown_alert = alerts_on(screen)[0]
         assert shown_alert["mode"] == "takeover" and shown_alert["mark"] == "演练 EXERCISE"
         assert screen.status()["alerts"] == [{"id": "A1", "state": "displayed"}]

@@ -179,7 +179,7 @@ async def test_the_agent_cannot_tell_it_is_on_mqtt(
         await until(lambda: fleet.acked(identity.terminal_id, "c2") is not None)
     finally:
         agent.stop()
-        await asyncio.wait_for(task, 30)
+        await asyncio.wait_for(task, HANG_GUARD_S)
 
 
 async def test_a_hub_server_names_the_hub(env: Env) -> None:
