@@ -14,6 +14,7 @@ import httpx
 
 from tests.e2e.content import headers
 from tests.e2e.helpers import ADMIN, Server
+from tests.support.waiting import HANG_GUARD_S
 
 PASSWORD = "e2e-console-pass-51"
 
@@ -94,7 +95,7 @@ def unapproved_play(server: Server, screen: Screen) -> None:
         f"{server.url}/terminal/v1/playlog",
         json={"entries": [entry]},
         headers={"Authorization": f"Bearer {screen.token}"},
-        timeout=10,
+        timeout=HANG_GUARD_S,
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["unauthorised"], answer.text

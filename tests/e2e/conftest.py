@@ -20,6 +20,7 @@ import pytest
 
 from tests.e2e.helpers import ADMIN, OPERATOR, REVIEWERS, Server
 from tests.support.services import free_port, missing
+from tests.support.waiting import HANG_GUARD_S
 
 CHROMIUM = Path(os.environ.get("LIANBO_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -133,7 +134,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, server: Server) -> Iterator[Any]:
     """A fresh browser context (no cookies) per test."""
     context = browser.new_context(base_url=server.url, viewport={"width": 1440, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(HANG_GUARD_S * 1000)
     try:
         yield context.new_page()
     finally:

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.waiting import HANG_GUARD_S
+
 ADMIN = ("admin51", "e2e-admin-pass-51")
 OPERATOR = ("op107", "e2e-operator-107")
 # Three reviewers over the whole province: each review level needs another one.
@@ -27,7 +29,7 @@ class Server:
     data_dir: Path
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)
+        return httpx.Client(base_url=self.url, timeout=HANG_GUARD_S, **kwargs)
 
     def api_headers(self, user: tuple[str, str] = ADMIN) -> dict[str, str]:
         """Bearer headers from the JSON API, for quick set-up through the API."""

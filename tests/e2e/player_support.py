@@ -27,6 +27,7 @@ from lianbo.domain.canonical import canonical_json
 from lianbo.player.agent import Agent
 from tests.e2e.content import headers, png, today_at
 from tests.e2e.helpers import OPERATOR, REVIEWERS, Server
+from tests.support.waiting import HANG_GUARD_S
 
 T = TypeVar("T")
 START_TIMEOUT = 120.0  # a loaded 2-core machine starts slowly
@@ -160,7 +161,7 @@ class Interceptor:
             if k.lower() not in ("host", "connection", "accept-encoding", "content-length")
         }
         try:
-            with httpx.Client(timeout=10.0) as client:
+            with httpx.Client(timeout=HANG_GUARD_S) as client:
                 reply = client.request(method, self.upstream + path, headers=passed, content=body)
         except httpx.TransportError:
             return self._answer(handler, 502, {}, b'{"error":{"message":"upstream down"}}')
@@ -177,7 +178,7 @@ class Interceptor:
         """The upgrade request as received, then bytes both ways until one side closes."""
         url = httpx.URL(self.upstream)
         try:
-            upstream = socket.create_connection((url.host, url.port or 80), timeout=10)
+            upstream = socket.create_connection((url.host, url.port or 80), timeout=HANG_GUARD_S)
         except OSError:
             return self._answer(handler, 502, {}, b'{"error":{"message":"upstream down"}}')
         lines = [f"{handler.command} {handler.path} {handler.request_version}"]
@@ -283,8 +284,9 @@ def close_quietly(sock: socket.socket) -> None:
     sock.close()
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, every: float = 0.1) -> T:
-    """Retry ``check`` until it returns something truthy without raising."""
+def eventually(check: Callable[[], T], timeout: float = HANG_GUARD_S, every: float = 0.1) -> T:
+    """Retry ``check`` until it returns something truthy without raising
+    (``timeout`` is a hang guard, not a verdict on speed)."""
     deadline = time.monotonic() + timeout
     while True:
         try:

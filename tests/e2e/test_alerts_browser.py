@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.alert_support import Screen, add_township, add_user, enrolled_screen, map_point
 from tests.e2e.content import unique
 from tests.e2e.helpers import Server, screenshot, sign_in
+from tests.support.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +92,7 @@ def ack(server: Server, screen: Screen, alert_id: str, state: str) -> None:
         f"{server.url}/terminal/v1/alerts/{alert_id}/ack",
         json=body,
         headers={"Authorization": f"Bearer {screen.token}"},
-        timeout=10,
+        timeout=HANG_GUARD_S,
     )
     assert answer.status_code == 200, answer.text
 
@@ -147,7 +148,7 @@ def test_preview_by_region_and_by_drawn_polygon_then_send_and_watch_delivery(
 
     # The screen shows it: the board turns green by itself (HTMX poll).
     ack(server, town.centre, alert_id, "displayed")
-    page.wait_for_selector("[data-count=displayed]:text-is('1')", timeout=5_000)
+    page.wait_for_selector("[data-count=displayed]:text-is('1')")
     page.wait_for_selector("[data-all-displayed]")
     assert page.locator(".board-map circle.s-displayed").count() == 1
     assert page.locator("[data-area-outline] path").count() == 1  # the drawn polygon
@@ -184,7 +185,7 @@ def test_two_person_rule_and_cancel(page: Any, browser: Any, server: Server, tow
     finally:
         other.close()
 
-    page.wait_for_selector("[data-board][data-state=active]", timeout=5_000)  # live poll
+    page.wait_for_selector("[data-board][data-state=active]")  # live poll
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-cancel-alert]")
     page.wait_for_selector("[data-board][data-state=cancelled]")

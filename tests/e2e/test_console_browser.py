@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import ADMIN, OPERATOR, Server, screenshot, sign_in
+from tests.support.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +66,9 @@ def test_admin_switches_language_creates_a_terminal_and_its_code_enrols(
     assert CODE.match(code), code
     assert name in page.content()
 
-    answer = httpx.post(f"{server.url}/terminal/v1/enrol", json={"code": code}, timeout=10)
+    answer = httpx.post(
+        f"{server.url}/terminal/v1/enrol", json={"code": code}, timeout=HANG_GUARD_S
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["token"]
 

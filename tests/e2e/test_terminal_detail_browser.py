@@ -20,6 +20,9 @@ from websockets.sync.client import ClientConnection, connect
 from tests.e2e.content import approve, terminal, unique, upload
 from tests.e2e.helpers import OPERATOR, REVIEWERS, Server, screenshot, sign_in
 from tests.e2e.test_console_http import csrf_of, signed_in
+from tests.support.waiting import HANG_GUARD_S
+
+GUARD_MS = HANG_GUARD_S * 1000  # a hang guard: the live card refreshes every 5 s
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +70,7 @@ def report(server: Server, token: str, asset: dict[str, Any]) -> None:
 
 
 def next_message(ws: ClientConnection) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(ws.recv(timeout=5))
+    message: dict[str, Any] = json.loads(ws.recv(timeout=HANG_GUARD_S))
     return message
 
 
@@ -88,7 +91,9 @@ def test_live_state_and_a_screenshot_command_reaching_the_screen(page: Any, serv
         live = page.locator("#terminal-live")
         # Heartbeats are stored in batches (the reply does not wait): the
         # live card, refreshed every 5 s, shows the report once it is in.
-        expect(live.locator("[data-live-showing]")).to_contain_text(name, timeout=12_000)
+        expect(live.locator("[data-live-showing]")).to_contain_text(
+            name, timeout=HANG_GUARD_S * 1000
+        )
         assert live.locator("[data-live-clock]").inner_text() == "-12.5 ms"
         cache = live.locator("[data-live-cache]").inner_text()
         assert "3.0 MB" in cache and "8.0 GB" in cache and "4" in cache
@@ -109,7 +114,9 @@ def test_live_state_and_a_screenshot_command_reaching_the_screen(page: Any, serv
         ws.send(json.dumps({"type": "ack", "id": command["id"]}))
         # The live card refreshes every 5 s and then shows the acknowledgement.
         acked = page.locator(f"[data-command='{command['id']}'] [data-acked]")
-        expect(acked).to_have_text(re.compile(r"^\s*\d\d:\d\d:\d\d\s*$"), timeout=12_000)
+        expect(acked).to_have_text(
+            re.compile(r"^\s*\d\d:\d\d:\d\d\s*$"), timeout=HANG_GUARD_S * 1000
+        )
         screenshot(page, "terminal-command-acked")
 
 

@@ -6,10 +6,12 @@ import json
 import time
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from lianbo.adapters.fleet import presence
 from lianbo.adapters.fleet.hub import POLICY_VIOLATION, SUPERSEDED, WebSocketHub
 from lianbo.adapters.fleet.presence import PresenceReporter
 from lianbo.adapters.fleet.registry import Peer
@@ -213,7 +215,11 @@ async def test_start_and_stop_run_the_reporter() -> None:
     await hub.stop()
 
 
-async def test_presence_stamps_a_screen_when_it_was_last_heard() -> None:
+async def test_presence_stamps_a_screen_when_it_was_last_heard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mono = time.monotonic()  # the reporter's monotonic clock, held still
+    monkeypatch.setattr(presence, "time", SimpleNamespace(monotonic=lambda: mono))
     clock = FakeClock()
     seen = Seen()
     stamped: list[tuple[str, datetime]] = []
@@ -222,7 +228,7 @@ async def test_presence_stamps_a_screen_when_it_was_last_heard() -> None:
         stamped.extend(batch)
         await seen(batch)
 
-    heard = {"quiet": time.monotonic() - 25.0, "lively": time.monotonic()}
+    heard = {"quiet": mono - 25.0, "lively": mono}
     reporter = PresenceReporter(
         record, lambda: ["quiet", "lively", "asgi"], 30, clock, heard=heard.get
     )
@@ -230,7 +236,7 @@ async def test_presence_stamps_a_screen_when_it_was_last_heard() -> None:
     at = dict(stamped)
     now = clock.now()
     # a half-open socket is not "seen now": it is seen when it last spoke
-    assert now - timedelta(seconds=26) < at["quiet"] < now - timedelta(seconds=24)
-    assert now - at["lively"] < timedelta(seconds=1)
+    assert at["quiet"] == now - timedelta(seconds=25)
+    assert at["lively"] == now
     assert at["asgi"] == now  # a link that keeps no time: now
     assert seen.batches == [["asgi", "lively", "quiet"]]

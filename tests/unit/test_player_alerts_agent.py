@@ -23,7 +23,8 @@ from lianbo.player.api import TerminalApi, Unreachable
 from lianbo.player.backoff import Backoff
 from lianbo.player.headless import HeadlessBackend
 from lianbo.protocol.messages import Message
-from tests.unit.test_player_agent import Centre, Hub, agent, shown, until
+from tests.support.waiting import until
+from tests.unit.test_player_agent import Centre, Hub, agent, shown
 from tests.unit.test_player_alerts import INSIDE, NOW, OUTSIDE, SQUARE, cancel, notice, signed
 from tests.unit.test_protocol_manifest import Signer
 
@@ -89,16 +90,21 @@ async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings
     try:
         await until(lambda: fake.connections and "a" in shown(screen))
         await until(lambda: centre.count("/terminal/v1/alerts") >= 1)  # asked on connect
-        started = asyncio.get_running_loop().time()
-        await push(fake, signed(centre.signer, fresh(status="Exercise")))
+        # The server lists what it pushes: a list the screen fetches meanwhile
+        # (on a loaded machine it can come after the push) must not withdraw it.
+        exercise = signed(centre.signer, fresh(status="Exercise"))
+        centre.listed = [dict(exercise)]
+        await push(fake, exercise)
+        # On screen by the push (the next poll is five minutes away).
         await until(lambda: centre.states("A1") == ["received", "verified", "displayed"])
-        assert asyncio.get_running_loop().time() - started < 1.0
         shown_alert = alerts_on(screen)[0]
         assert shown_alert["mode"] == "takeover" and shown_alert["mark"] == "演练 EXERCISE"
         assert screen.status()["alerts"] == [{"id": "A1", "state": "displayed"}]
         assert screen.status()["showing"]["alert"] == "A1"
         before = len(shown(screen))
-        await push(fake, cancel(centre.signer, "A1"))
+        cancelled = cancel(centre.signer, "A1")
+        centre.listed.append(dict(cancelled))  # the list carries the cancel too
+        await push(fake, cancelled)
         await until(lambda: centre.states("A1")[-1:] == ["cancelled"])
         await until(lambda: len(shown(screen)) > before)  # the programme is back
         assert [e["event"] for e in alerts_on(screen)] == ["alert", "alert-end"]
@@ -117,14 +123,14 @@ async def test_an_alert_sent_while_offline_arrives_with_the_reconnect(
     screen = agent(tmp_path, centre, port, push_poll_seconds=300)
     running = asyncio.create_task(screen.run())
     try:
-        await until(lambda: centre.states("MISSED")[-1:] == ["displayed"], within=2)
+        await until(lambda: centre.states("MISSED")[-1:] == ["displayed"])
         await until(lambda: len(fake.connections) == 1)
         # Dropped push connection: the next connect asks for the list again.
         asked = centre.count("/terminal/v1/alerts")
         centre.listed.append(signed(centre.signer, fresh("LATER", level=2, colour="orange")))
         await fake.connections[-1].close()
         await until(lambda: len(fake.connections) == 2)
-        await until(lambda: centre.states("LATER") == ["received", "verified"], within=2)
+        await until(lambda: centre.states("LATER") == ["received", "verified"])
         assert centre.count("/terminal/v1/alerts") > asked
         assert [e["alert_id"] for e in alerts_on(screen) if e["event"] == "alert"] == ["MISSED"]
     finally:
@@ -145,9 +151,7 @@ async def test_without_push_the_list_comes_with_the_polls_and_after_an_outage(
         centre.listed = [signed(centre.signer, fresh())]
         await asyncio.sleep(0.3)
         centre.down = False
-        started = asyncio.get_running_loop().time()
-        await until(lambda: centre.states("A1")[-1:] == ["displayed"], within=3)
-        assert asyncio.get_running_loop().time() - started < 2.0
+        await until(lambda: centre.states("A1")[-1:] == ["displayed"])
     finally:
         screen.stop()
         await running
@@ -172,7 +176,8 @@ async def test_outside_area_tampered_and_test_alerts_show_nothing(
         assert centre.states("FAR") == ["received", "verified", "outside-area"]
         assert centre.states("FORGED") == ["received", "failed"]
         assert [b.get("reason") for a, b in centre.acks if a == "FORGED"] == [None, "bad signature"]
-        await asyncio.sleep(0.2)
+        beats = screen.heartbeats
+        await until(lambda: screen.heartbeats > beats)  # a heartbeat later (either way)
         assert alerts_on(screen) == []
     finally:
         screen.stop()
@@ -195,7 +200,8 @@ async def test_a_restart_does_not_show_an_alert_as_new(
     try:
         await until(lambda: len(fake.connections) == 2 and alerts_on(second))
         await push(fake, dict(centre.listed[0]))
-        await asyncio.sleep(0.3)
+        beats = second.heartbeats
+        await until(lambda: second.heartbeats > beats)  # a heartbeat later (either way)
         assert [e["resumed"] for e in alerts_on(second)] == [True]  # back on, not new
         assert centre.states("A1") == ["received", "verified", "displayed"]
     finally:
@@ -312,7 +318,7 @@ async def test_the_sender_retries_with_backoff_until_delivered(tmp_path: Path) -
     running = asyncio.create_task(acks.run())
     try:
         book.add(ack("A1", "displayed"))
-        await until(lambda: server.got == [("A1", "displayed")], within=2)
+        await until(lambda: server.got == [("A1", "displayed")])
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)

@@ -8,13 +8,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from lianbo.player import playback
 from lianbo.player.clock import ServerClock
 from lianbo.player.headless import HeadlessBackend, solid_png
 from lianbo.player.playback import Player
 from lianbo.protocol.manifest import VerifiedManifest, verify
 from lianbo.protocol.reports import PlayLogEntry
+from tests.support.waiting import until
 from tests.unit.test_protocol_manifest import SHA_A, SHA_B, Signer, manifest_body
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -47,9 +50,10 @@ class Shelf:
         self.touched.append(sha256)
 
 
-def plan() -> VerifiedManifest:
+def plan(first_ms: int = 2000) -> VerifiedManifest:
     signer = Signer()
-    body = manifest_body(start=START, origin=START)  # a: 2 s, then b: 3 s
+    items = (("a", SHA_A, first_ms), ("b", SHA_B, 3000))  # a: 2 s, then b: 3 s
+    body = manifest_body(start=START, origin=START, items=items)
     return verify(signer.envelope(body), signer.keys, now=START)
 
 
@@ -103,15 +107,22 @@ async def test_an_item_without_a_verified_file_is_not_shown(tmp_path: Path) -> N
     assert logged == []
 
 
-async def test_the_player_sleeps_until_the_deadline_or_a_change(tmp_path: Path) -> None:
+async def test_the_player_sleeps_until_the_deadline_or_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The item ends in an hour and the re-check is made as rare: within the
+    # hang guard only the change can wake the player, however slow the machine.
+    monkeypatch.setattr(playback, "MAX_SLEEP", 3600.0)
     playing, backend, _, _ = player(tmp_path, SHA_A, SHA_B)
+    playing.update(plan(first_ms=3_600_000))
     task = asyncio.create_task(playing.run())
-    await asyncio.sleep(0.05)
-    assert len(backend.events) == 1  # the deadline is 1.9 s away: asleep
-    playing.update(None)  # the manifest goes away: re-evaluated at once
-    await asyncio.sleep(0.05)
-    task.cancel()
-    assert backend.events[-1]["event"] == "blank"
+    try:
+        await until(lambda: len(backend.events) == 1, "the first item on screen")
+        playing.update(None)  # the manifest goes away: re-evaluated at once
+        await until(lambda: backend.events[-1]["event"] == "blank", "the change on screen")
+    finally:
+        task.cancel()
+    assert len(backend.events) == 2  # asleep in between: nothing re-shown
     assert backend.events[-1]["reason"] == "no manifest"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+Sleep = Callable[[float], Awaitable[None]]
+
 
 async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
     while True:
@@ -38,14 +40,14 @@ async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
         await asyncio.sleep(seconds)
 
 
-async def _sweeper(monitor: Monitor) -> None:
+async def _sweeper(monitor: Monitor, sleep: Sleep) -> None:
     while True:
         try:
             await monitor.sweep()
         except Exception:  # one failed round must not end the loop
             log.exception("offline sweep failed")
         delay = (monitor.next_sweep_at() - monitor.clock.now()).total_seconds()
-        await asyncio.sleep(min(SWEEP_S, max(SWEEP_NAP_S, delay)))
+        await sleep(min(SWEEP_S, max(SWEEP_NAP_S, delay)))
 
 
 async def _flusher(monitor: Monitor) -> None:
@@ -58,8 +60,13 @@ async def _flusher(monitor: Monitor) -> None:
             log.exception("heartbeat flush failed")
 
 
-async def run(container: Container) -> None:
-    """The monitoring background job of the server (see the module docstring)."""
+async def run(container: Container, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
+    """The monitoring background job of the server (see the module docstring).
+
+    ``sweeper_sleep`` is how the sweeper waits for its next deadline: a test
+    that moves a fake clock passes one that moves it (the deadline is on the
+    monitor's clock, the wait would otherwise be on real time).
+    """
     monitor = container.monitor
     try:
         await monitor.start()  # ready: the outage before this run, the hold-off from now
@@ -68,7 +75,7 @@ async def run(container: Container) -> None:
     monitor.batching = True
     tasks = [
         asyncio.create_task(_flusher(monitor)),
-        asyncio.create_task(_sweeper(monitor)),
+        asyncio.create_task(_sweeper(monitor, sweeper_sleep)),
         asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
         asyncio.create_task(_every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
         asyncio.create_task(monitor.notifier.run()),

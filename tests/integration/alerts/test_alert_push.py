@@ -19,11 +19,14 @@ from tests.integration.alerts.samples import write_samples
 from tests.integration.alerts.support import at_sample_day, corner_screens, issue, keys
 from tests.integration.fleet.conftest import Served, enrolled, served  # noqa: F401
 from tests.support.env import PASSWORD
+from tests.support.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
 
 
-async def next_push(ws: ClientConnection, kind: str, within: float = 3.0) -> dict[str, Any]:
+async def next_push(
+    ws: ClientConnection, kind: str, within: float = HANG_GUARD_S
+) -> dict[str, Any]:
     """The next message of ``kind`` (skipping hello, time, manifest)."""
     async with asyncio.timeout(within):
         while True:

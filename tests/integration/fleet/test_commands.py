@@ -22,16 +22,9 @@ from lianbo.services.commands import SentCommand
 from tests.integration.fleet.conftest import Mosquitto, Served, enrolled
 from tests.integration.fleet.test_mqtt import screen
 from tests.support.env import Env
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(condition: Callable[[], Any], within: float = 3.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if await condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 async def history(env: Env, terminal_id: str) -> list[SentCommand]:
@@ -58,7 +51,7 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_kept(served: S
         status, sent = await send(env, operator, terminal_id, {"command": "screenshot"})
         assert status == 202, sent
         assert sent["command"] == "screenshot" and sent["delivered"] is True
-        pushed = json.loads(await asyncio.wait_for(ws.recv(), 2))
+        pushed = json.loads(await asyncio.wait_for(ws.recv(), HANG_GUARD_S))
         assert pushed == {"type": "command", "id": sent["id"], "command": "screenshot"}
         [before] = await history(env, terminal_id)
         assert before.id == sent["id"] and before.acked_at is None
@@ -68,7 +61,7 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_kept(served: S
         async def acked() -> bool:
             return (await history(env, terminal_id))[0].acked_at is not None
 
-        await eventually(acked)
+        await until(acked)
     [after] = await history(env, terminal_id)
     assert after.acked_at == env.clock.now() and after.command == "screenshot"
 
@@ -108,15 +101,21 @@ async def test_the_newer_of_pushed_and_stored_status_is_shown(served: Served) ->
             found = await commands.latest_status(uow, env.container.fleet, terminal_id)
         return found.status if found else {}
 
-    await eventually(lambda: _has(latest, "backend", "mpv"))
+    await until(lambda: _has(latest, "backend", "mpv"))
     async with connect(f"{served.ws_url}?token={token}") as ws:
         await ws.recv()
         env.clock.advance(seconds=5)
         await ws.send(json.dumps({"type": "status", "backend": "headless"}))
-        await eventually(lambda: _has(latest, "backend", "headless"))
+        await until(lambda: _has(latest, "backend", "headless"))
+        # The socket's heartbeat is stored in the background: let it land
+        # first, or it could overwrite the newer HTTP one below.
+        await env.container.monitor.settle()
         env.clock.advance(seconds=5)
-        await env.client.post("/terminal/v1/heartbeat", json={"backend": "mpv"}, headers=bearer)
-        await eventually(lambda: _has(latest, "backend", "mpv"))
+        beat = await env.client.post(
+            "/terminal/v1/heartbeat", json={"backend": "mpv"}, headers=bearer
+        )
+        assert beat.status_code == 200, beat.text
+        await until(lambda: _has(latest, "backend", "mpv"))
 
 
 async def _has(read: Callable[[], Any], key: str, value: object) -> bool:
@@ -174,7 +173,7 @@ async def mqtt_fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
     channel = MqttFleet(broker.broker(), DbDirectory(env.container.uow), nobody, env.clock)
     env.container.fleet = channel
     await channel.start()
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(HANG_GUARD_S):
         await channel.connected()
     yield channel
     await channel.stop()
@@ -192,7 +191,7 @@ async def test_over_mqtt_the_command_reaches_the_screen_and_its_ack_is_kept(
         async def online() -> bool:
             return terminal_id in mqtt_fleet.online()
 
-        await eventually(online)
+        await until(online)
         status, sent = await send(env, admin, terminal_id, {"command": "reload"})
         assert status == 202 and sent["delivered"] is True
         assert await wuhou.next() == (
@@ -205,7 +204,7 @@ async def test_over_mqtt_the_command_reaches_the_screen_and_its_ack_is_kept(
         async def acked() -> bool:
             return (await history(env, terminal_id))[0].acked_at is not None
 
-        await eventually(acked)
+        await until(acked)
 
 
 async def test_enrol_and_heartbeat_replies_carry_the_manifest_audience(env: Env) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,18 +14,19 @@ from websockets.exceptions import ConnectionClosed
 from lianbo.domain.roles import Role
 from tests.integration.fleet.conftest import Served
 from tests.support.content import approved_asset
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = pytest.mark.integration
 
 
-async def next_message(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
+async def next_message(ws: ClientConnection, within: float = HANG_GUARD_S) -> dict[str, Any]:
     message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), within))
     return message
 
 
 async def closed_code(ws: ClientConnection) -> int | None:
     with pytest.raises(ConnectionClosed):
-        await asyncio.wait_for(ws.recv(), 2)
+        await asyncio.wait_for(ws.recv(), HANG_GUARD_S)
     return ws.close_code
 
 
@@ -100,13 +100,11 @@ async def test_publishing_pushes_the_new_version_to_that_audience_only(served: S
         connect(f"{served.ws_url}?token={jinjiang}") as other,
     ):
         await next_message(reached), await next_message(other)
-        started = time.monotonic()
         published = await env.client.post(
             f"/api/v1/schedules/{schedule.json()['id']}/publish", headers=operator
         )
         assert published.status_code == 200, published.text
-        push = await next_message(reached, within=1.0)
-        assert time.monotonic() - started < 1.0
+        push = await next_message(reached)  # pushed: the screen's next poll is minutes away
         fetched = await env.client.get(
             "/terminal/v1/manifest", headers={"Authorization": f"Bearer {wuhou}"}
         )
@@ -124,8 +122,7 @@ async def test_a_second_connection_of_a_terminal_replaces_the_first(served: Serv
             await next_message(second)
             assert await closed_code(first) == 4001
             assert served.env.container.fleet.online() == {terminal_id}
-    await asyncio.sleep(0.05)
-    assert served.env.container.fleet.online() == set()
+    await until(lambda: served.env.container.fleet.online() == set(), "the socket filed out")
 
 
 async def test_a_connected_screen_is_marked_online(served: Served) -> None:
@@ -134,10 +131,11 @@ async def test_a_connected_screen_is_marked_online(served: Served) -> None:
     terminal_id, token = await served.screen(admin)
     async with connect(f"{served.ws_url}?token={token}") as ws:
         await next_message(ws)
-        for _ in range(40):
+
+        async def online() -> bool:
             found = await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)
-            if found.json()["status"] == "online":
-                break
-            await asyncio.sleep(0.1)
-        assert found.json()["status"] == "online"
+            return bool(found.json()["status"] == "online")
+
+        await until(online, "online in the store")
+        found = await env.client.get(f"/api/v1/terminals/{terminal_id}", headers=admin)
         assert found.json()["last_seen_at"] is not None

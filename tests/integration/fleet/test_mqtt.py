@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from lianbo.domain.roles import Role
 from lianbo.protocol.messages import Message
 from tests.integration.fleet.conftest import Mosquitto, enrolled
 from tests.support.env import Env
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -32,7 +33,7 @@ class Screen:
         self.client = client
         self.terminal_id = terminal_id
 
-    async def next(self, within: float = 2.0) -> tuple[str, dict[str, Any]]:
+    async def next(self, within: float = HANG_GUARD_S) -> tuple[str, dict[str, Any]]:
         async with asyncio.timeout(within):
             message = await anext(aiter(self.client.messages))
         assert isinstance(message.payload, bytes)
@@ -72,7 +73,7 @@ async def fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
     channel = MqttFleet(broker.broker(), DbDirectory(env.container.uow), record, env.clock)
     env.container.fleet = channel
     await channel.start()
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(HANG_GUARD_S):
         await channel.connected()
     yield channel
     await channel.stop()
@@ -86,14 +87,6 @@ async def three_screens(env: Env, broker: Mosquitto) -> list[tuple[str, str, str
         made.append((terminal_id, token, region))
     broker.accounts([(t, token) for t, token, _ in made])
     return made
-
-
-async def eventually(condition: Callable[[], bool], within: float = 3.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 async def test_a_region_publish_reaches_that_subtree_only(
@@ -118,7 +111,7 @@ async def test_terminal_topics_reach_one_screen_and_presence_follows_status(
 ) -> None:
     (a, ta, ra), (b, tb, rb), _ = await three_screens(env, broker)
     async with screen(broker, a, ta, ra) as wuhou, screen(broker, b, tb, rb) as jinjiang:
-        await eventually(lambda: {a, b} <= fleet.online())
+        await until(lambda: {a, b} <= fleet.online())
         assert await fleet.send([a], Message("command", {"id": "c1"})) == 1
         assert await wuhou.next() == (f"lianbo/t/{a}/push", {"type": "command", "id": "c1"})
         await jinjiang.nothing()
@@ -136,7 +129,7 @@ async def test_terminal_topics_reach_one_screen_and_presence_follows_status(
         assert reply["type"] == "time" and reply["t0"] == 5 and "server_time" in reply
         await wuhou.client.publish(topics.terminal(a, topics.UP), b"garbage")
         await wuhou.nothing()
-    await eventually(lambda: not fleet.online() & {a, b})
+    await until(lambda: not fleet.online() & {a, b})
 
 
 async def test_a_screen_cannot_read_another_screens_topic(

@@ -15,6 +15,7 @@ from lianbo.adapters.fleet.registry import Peer
 from lianbo.protocol import mqtt_wire
 from tests.integration.fleet.conftest import Mosquitto
 from tests.support.clock import FakeClock
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
@@ -35,10 +36,12 @@ async def nobody(seen: list[tuple[str, object]]) -> None:
     return None
 
 
-async def busy_loop(stop: asyncio.Event) -> None:
-    """5 ms of blocking work per turn of the loop, as HTTP requests would take."""
+async def busy_loop(stop: asyncio.Event, turns: list[int]) -> None:
+    """5 ms of blocking work per turn of the loop, as HTTP requests would take;
+    counts the turns in ``turns[0]``."""
     while not stop.is_set():
         time.sleep(0.005)  # noqa: ASYNC251 - blocking on purpose: a loop turn's work
+        turns[0] += 1
         await asyncio.sleep(0)
 
 
@@ -59,18 +62,17 @@ async def test_a_burst_of_statuses_is_taken_in_while_the_loop_is_busy(broker: Mo
     await fleet.start()
     stop = asyncio.Event()
     try:
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(HANG_GUARD_S):
             await fleet.connected()
-        busy = asyncio.create_task(busy_loop(stop))
         screens = await server_session(broker, "burst")  # may write any lianbo topic
+        turns = [0]
+        busy = asyncio.create_task(busy_loop(stop, turns))
         for i in range(BURST):
             screens.publish(topics.terminal(f"s{i:05d}", topics.STATUS), topics.ONLINE)
-        for _ in range(100):  # up to 5 s
-            if len(fleet.online()) == BURST:
-                break
-            await asyncio.sleep(0.05)
-        # One packet per loop turn (paho's way) would need 3,000 × 5 ms = 15 s here.
-        assert len(fleet.online()) == BURST
+        await until(lambda: len(fleet.online()) == BURST, "every status taken in")
+        # One packet per loop turn (paho's way) would take 3,000 turns; counted
+        # in turns, not seconds, so a slow machine does not change the verdict.
+        assert turns[0] < BURST / 10, f"{turns[0]} loop turns for {BURST} packets"
         screens.close()
     finally:
         stop.set()
@@ -109,13 +111,10 @@ async def test_publishes_arrive_in_order_and_a_closed_session_refuses_more(
     sender = await server_session(broker, "sender")
     for i in range(500):
         assert sender.publish("lianbo/r/51/push", str(i).encode())
-    for _ in range(100):
-        if len(got) == 500:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: len(got) >= 500, "all 500 publishes")
     assert got == [("lianbo/r/51/push", str(i).encode()) for i in range(500)]
     sender.close()
-    await asyncio.wait_for(sender.closed, 2)
+    await asyncio.wait_for(sender.closed, HANG_GUARD_S)
     assert not sender.publish("lianbo/r/51/push", b"late")
     listener.close()
 
@@ -135,7 +134,7 @@ async def test_a_silent_broker_is_noticed_by_the_keepalive() -> None:
         session = await open_session("127.0.0.1", port, lambda t, p: None, client_id="x")
         session.heard -= 10  # as if nothing came for 10 s
         with pytest.raises(MqttError, match="stopped answering"):
-            await asyncio.wait_for(session.keep_alive(1), 3)
+            await asyncio.wait_for(session.keep_alive(1), HANG_GUARD_S)
         assert not session.open
 
 

@@ -6,7 +6,7 @@ is refused without taking the channel down."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +27,11 @@ from lianbo.player.push_mqtt import MqttPushChannel
 from lianbo.protocol.messages import Message, command
 from tests.integration.fleet.conftest import Mosquitto
 from tests.support.env import Env
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
 
 BASE = "http://lianbo.test"
-
-
-async def eventually(condition: Callable[[], object], within: float = 5.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ async def fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
     )
     env.container.fleet = channel
     await channel.start()
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(HANG_GUARD_S):
         await channel.connected()
     yield channel
     await channel.stop()
@@ -122,32 +115,32 @@ async def test_the_channel_logs_in_as_the_screen_and_hears_every_push(
     screen = Screen(identity)
     task = asyncio.create_task(screen.channel.run())
     try:
-        await eventually(lambda: screen.channel.link.up and identity.terminal_id in fleet.online())
+        await until(lambda: screen.channel.link.up and identity.terminal_id in fleet.online())
         assert screen.connects == 1 and screen.channel.connected
-        await eventually(lambda: screen.estimator.samples >= 2)  # time answered on its topic
+        await until(lambda: screen.estimator.samples >= 2)  # time answered on its topic
 
         key = await audience_key(env, identity.terminal_id)
         assert await fleet.manifest_changed({key: "v9"}) == 1
-        await eventually(lambda: screen.got("manifest", version="v9"))
+        await until(lambda: screen.got("manifest", version="v9"))
         await fleet.publish_region("5101", Message("alert", {"id": "a1"}))
-        await eventually(lambda: screen.got("alert", id="a1"))
+        await until(lambda: screen.got("alert", id="a1"))
         assert await fleet.send([identity.terminal_id], command("c1", "reload")) == 1
-        await eventually(lambda: screen.got("command", id="c1", command="reload"))
+        await until(lambda: screen.got("command", id="c1", command="reload"))
         assert await screen.channel.send(Message("ack", {"id": "c1"}))
-        await eventually(lambda: fleet.acked(identity.terminal_id, "c1") is not None)
+        await until(lambda: fleet.acked(identity.terminal_id, "c1") is not None)
         assert not screen.got("time")  # time answers feed the clock, not the handler
 
         # Moved to Mianyang: its new region and audience topics, not the old ones.
         screen.audience = {**(identity.audience or {}), "region": "510703"}
-        await eventually(lambda: "lianbo/r/5107/push" in screen.channel.listening)
+        await until(lambda: "lianbo/r/5107/push" in screen.channel.listening)
         await fleet.publish_region("5101", Message("alert", {"id": "old-city"}))
         await fleet.publish_region("5107", Message("alert", {"id": "new-city"}))
-        await eventually(lambda: screen.got("alert", id="new-city"))
+        await until(lambda: screen.got("alert", id="new-city"))
         assert not screen.got("alert", id="old-city")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    await eventually(lambda: identity.terminal_id not in fleet.online())  # said offline
+    await until(lambda: identity.terminal_id not in fleet.online())  # said offline
 
 
 async def test_a_wrong_token_is_refused_and_retried_without_a_crash(
@@ -157,7 +150,7 @@ async def test_a_wrong_token_is_refused_and_retried_without_a_crash(
     screen = Screen(identity)
     task = asyncio.create_task(screen.channel.run())
     try:
-        await eventually(lambda: screen.channel.link.failures >= 2)  # backed off, tried again
+        await until(lambda: screen.channel.link.failures >= 2)  # backed off, tried again
         assert not task.done()
         assert screen.channel.link.up is False and not screen.channel.connected
         error = screen.channel.link.error or ""
@@ -178,15 +171,15 @@ async def test_the_agent_cannot_tell_it_is_on_mqtt(
     agent = Agent(identity, config, HeadlessBackend(), transport=transport)
     task = asyncio.create_task(agent.run())
     try:
-        await eventually(lambda: agent.status()["push"] == "connected", within=10)
+        await until(lambda: agent.status()["push"] == "connected")
         assert isinstance(agent.push, MqttPushChannel)
-        await eventually(lambda: fleet.status(identity.terminal_id) is not None)  # a beat
+        await until(lambda: fleet.status(identity.terminal_id) is not None)  # a beat
         assert agent.beats.sent["socket"] >= 1
         assert await fleet.send([identity.terminal_id], command("c2", "reload")) == 1
-        await eventually(lambda: fleet.acked(identity.terminal_id, "c2") is not None)
+        await until(lambda: fleet.acked(identity.terminal_id, "c2") is not None)
     finally:
         agent.stop()
-        await asyncio.wait_for(task, 30)
+        await asyncio.wait_for(task, HANG_GUARD_S)
 
 
 async def test_a_hub_server_names_the_hub(env: Env) -> None:

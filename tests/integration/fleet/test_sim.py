@@ -8,6 +8,7 @@ from lianbo.domain.roles import Role
 from lianbo.sim.run import SimOptions, simulate
 from tests.integration.fleet.conftest import Served
 from tests.support.env import PASSWORD
+from tests.support.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ async def test_a_few_dozen_screens_report_propagation_percentiles(served: Served
         password=PASSWORD,
         processes=2,
         region="5101",
-        timeout_s=30,
+        timeout_s=HANG_GUARD_S,
     )
     report = await simulate(options)
     assert report["terminals"] == 36 and report["processes"] == 2
@@ -30,5 +31,6 @@ async def test_a_few_dozen_screens_report_propagation_percentiles(served: Served
     (round_one,) = report["propagation"]
     assert round_one["pushed"] == round_one["applied"] == 36
     push, applied = round_one["push_ms"], round_one["applied_ms"]
-    assert 0 < push["p50"] <= push["p90"] <= push["p99"] <= push["max"] < 5000
-    assert push["p50"] <= applied["p50"] and applied["max"] < 10_000
+    # Figures are the benchmark's (``lianbo sim``); the smoke test checks their shape.
+    assert 0 < push["p50"] <= push["p90"] <= push["p99"] <= push["max"]
+    assert push["p50"] <= applied["p50"] <= applied["max"]

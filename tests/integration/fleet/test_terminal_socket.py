@@ -8,6 +8,8 @@ import base64
 import json
 import os
 import struct
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from lianbo.domain.roles import Role
 from lianbo.sim.wire import CLOSE, PING, PONG, TEXT, client_frame, server_frames
 from tests.integration.fleet.conftest import Served
 from tests.integration.fleet.test_hub import next_message
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = pytest.mark.integration
 
@@ -35,10 +38,10 @@ class RawScreen:
     async def open(cls, served: Served, request: bytes) -> tuple[RawScreen, bytes]:
         reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
         writer.write(request)
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HANG_GUARD_S)
         return cls(reader, writer), head
 
-    async def frame(self, within: float = 3.0) -> tuple[int, bytes]:
+    async def frame(self, within: float = HANG_GUARD_S) -> tuple[int, bytes]:
         while True:
             frames = server_frames(self.buffer)
             if frames:
@@ -130,7 +133,7 @@ async def test_a_broken_handshake_gets_a_plain_http_error(
     assert not head.startswith(b"HTTP/1.1 101"), head
     if status is not None:
         assert head.split(b" ")[1] == status
-        body = await asyncio.wait_for(screen.reader.read(), 3)
+        body = await asyncio.wait_for(screen.reader.read(), HANG_GUARD_S)
         assert json.loads(body)["error"]["code"] == "bad_handshake"
     assert served.env.container.fleet.connected() == 0  # type: ignore[attr-defined]
     screen.close()
@@ -149,7 +152,7 @@ async def test_frames_ping_fragments_and_close(served: Served) -> None:
     assert reply["type"] == "time" and reply["t0"] == 5.0
     screen.send(client_frame(CLOSE, struct.pack("!H", 1000)))
     assert await screen.close_code() == 1000
-    await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+    await until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +176,7 @@ async def test_a_protocol_violation_closes_with_its_code(
     screen = await opened(served, token)
     screen.send(frame)
     assert await screen.close_code() == code
-    await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+    await until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
 
 
 async def test_a_status_message_is_a_heartbeat(served: Served) -> None:
@@ -207,21 +210,37 @@ async def test_another_websocket_path_is_served_by_uvicorn(served: Served) -> No
 async def test_a_silent_socket_is_pinged_then_dropped(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(terminal_socket, "PING_S", 0.3)
+    # The test runs the ping rounds on a clock it moves: with real rounds a
+    # loaded machine could stall the lively screen's pong past two rounds.
+    monkeypatch.setattr(terminal_socket, "PING_S", 3600.0)  # no round of its own
+    now = [time.monotonic()]
+    monkeypatch.setattr(terminal_socket, "time", SimpleNamespace(monotonic=lambda: now[0]))
     fleet: Any = served.env.container.fleet
     _, token = await screen_token(served)
-    _, other = await screen_token(served)
+    lively_id, other = await screen_token(served)
     silent = await opened(served, token)
     lively = await opened(served, other)
+    [kind] = {type(c) for c in _connections(served)}
+
+    def ping_round_after(seconds: float) -> None:
+        now[0] += seconds
+        terminal_socket._ping_round(kind)
+
+    def heard(terminal_id: str) -> float:
+        [found] = [c.heard for c in _connections(served) if c.peer.terminal_id == terminal_id]
+        return float(found)
+
+    ping_round_after(terminal_socket.PING_S)
     assert (await silent.frame())[0] == PING  # pinged...
-    for _ in range(6):  # ... the lively one answers its pings, the silent one does not
-        opcode, payload = await lively.frame()
-        if opcode == PING:
-            lively.send(client_frame(PONG, payload))
-    await _until(lambda: fleet.connected() == 1)
-    with pytest.raises((ConnectionResetError, asyncio.IncompleteReadError, TimeoutError)):
+    assert (await lively.frame())[0] == PING
+    lively.send(client_frame(PONG, b""))  # ... the lively one answers, the silent one does not
+    await until(lambda: heard(lively_id) == now[0])
+    ping_round_after(terminal_socket.PING_S + 1)  # the silent one: silent for two rounds
+    await until(lambda: fleet.connected() == 1)
+    with pytest.raises((ConnectionResetError, asyncio.IncompleteReadError)):
         while True:
-            await silent.frame(within=1.0)
+            await silent.frame()
+    assert (await lively.frame())[0] == PING  # the lively one is pinged again
     lively.close()
 
 
@@ -244,13 +263,6 @@ def _connections(served: Served) -> list[Any]:
         for c in kind.sockets
     ]
     return found
-
-
-async def _until(condition: Any, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
 
 
 async def test_retire_edit_and_reenrol_end_the_socket_at_once(served: Served) -> None:
@@ -277,7 +289,7 @@ async def test_retire_edit_and_reenrol_end_the_socket_at_once(served: Served) ->
     gone = await env.client.post(f"/api/v1/terminals/{retired}/retire", headers=admin)
     assert gone.status_code == 200, gone.text
     assert await sockets[2].close_code() == 1008
-    await _until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+    await until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
     again, head = await RawScreen.open(served, upgrade(ids_tokens[2][1]))
     assert head.startswith(b"HTTP/1.1 101") and await again.close_code() == 1008
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,76 +14,55 @@ from lianbo.services import monitoring_jobs
 from lianbo.services.monitoring import Monitor
 from tests.integration.monitoring.helpers import screen
 from tests.support.env import Env
+from tests.support.waiting import Naps, until
 
 pytestmark = pytest.mark.integration
 
-SLACK = timedelta(seconds=0.1)  # processing time allowed after the hold-off
 
-
-class RunningClock:
-    """Real time from a start, which the test can jump forward (the fake
-    clock's ``now`` is swapped for this, so the whole container sees it)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self.started = time.monotonic()
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.started) + self.offset
-
-    def jump_to(self, moment: datetime) -> None:
-        self.offset += moment - self.now()
-
-
-async def until(condition: object, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.005)
-
-
-async def test_the_running_sweeper_alarms_at_the_hold_off_not_a_sweep_later(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_running_sweeper_alarms_at_the_hold_off_not_a_sweep_later(env: Env) -> None:
     admin = await env.as_role()
     terminal_id, headers = await screen(env, admin)
     monitor = env.container.monitor
-    clock = RunningClock(env.clock.now())
-    monkeypatch.setattr(env.clock, "now", clock.now)
     hold_off = monitor.hold_off
-    job = asyncio.create_task(monitoring_jobs.run(env.container))  # the server's background job
+    naps = Naps()  # the sweeper's waits: the test moves the fake clock by what it asks
+    job = asyncio.create_task(monitoring_jobs.run(env.container, sweeper_sleep=naps))
     try:
-        await until(lambda: monitor.batching)
+        _, woken = await naps.next()  # swept once (nobody online), now waiting
+        assert monitor.batching
         reply = await env.client.post("/terminal/v1/heartbeat", headers=headers)
         assert reply.status_code == 200, reply.text
         last_beat = datetime.fromisoformat(reply.json()["server_time"])
-        await until(lambda: monitor.deadlines.last_seen(terminal_id) is not None)  # flushed
+        await until(lambda: monitor.deadlines.last_seen(terminal_id) is not None, "the flush")
         assert monitor.deadlines.last_seen(terminal_id) == last_beat
-        clock.jump_to(last_beat + hold_off - timedelta(seconds=1.5))
-        # Watch continuously: never offline before the hold-off, then soon after.
+        env.clock.current = last_beat + hold_off - timedelta(seconds=1.5)
+        # Let the sweeper's time pass as it asks: never offline before the
+        # hold-off, then offline at the first sweep after it.
+        sweeps = []
         while not monitor.desk.live(terminal_id, AlarmType.OFFLINE):
-            now = clock.now()
-            assert now - last_beat <= hold_off + 2 * SLACK, "no alarm after the hold-off"
-            await asyncio.sleep(0.002)
-        seen_at = clock.now()
+            assert len(sweeps) < 10, f"no alarm after sweeps at {sweeps}"
+            woken.set_result(None)
+            seconds, woken = await naps.next()  # the sweep after that wake is done
+            sweeps.append(env.clock.now())
+            env.clock.advance(seconds=seconds)
+        seen_at = sweeps[-1]
     finally:
         job.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await job
-    assert hold_off < seen_at - last_beat <= hold_off + SLACK
+    assert all(at - last_beat <= hold_off for at in sweeps[:-1])  # none found it early
+    assert hold_off < seen_at - last_beat <= hold_off + MARGIN  # the deadline, not a sweep later
     alarms = (
         await env.client.get("/api/v1/alarms", params={"terminal_id": terminal_id}, headers=admin)
     ).json()["items"]
     assert [(a["type"], a["state"]) for a in alarms] == [("offline", "open")]
     opened = datetime.fromisoformat(alarms[0]["opened_at"])
-    assert hold_off < opened - last_beat <= hold_off + SLACK
+    assert opened == seen_at
     async with env.container.uow() as uow:
         found = await uow.terminals.get(terminal_id)
         log = await uow.monitoring.transitions("51", "", None, opened + timedelta(hours=1))
     assert found is not None and found.status.value == "offline"
     down = [at for tid, _, _, state, at in log if tid == terminal_id and state == "offline"]
-    assert len(down) == 1 and hold_off < down[0] - last_beat <= hold_off + SLACK
+    assert down == [seen_at]
 
 
 async def test_the_deadline_follows_the_latest_heartbeat(env: Env) -> None:

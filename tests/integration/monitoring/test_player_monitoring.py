@@ -23,6 +23,7 @@ from lianbo.protocol.reports import PlayLogEntry
 from tests.integration.monitoring.helpers import image_asset, scheduled, uploaded
 from tests.support.content import png
 from tests.support.env import Env
+from tests.support.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +31,8 @@ BASE = "http://lianbo.test"
 
 
 async def eventually(check: Callable[[], Any]) -> Any:
-    """Await ``check()`` until it answers something truthy (30 s at most)."""
-    async with asyncio.timeout(30):
+    """Await ``check()`` until it answers something truthy (a hang guard only)."""
+    async with asyncio.timeout(HANG_GUARD_S):
         for _ in itertools.count():
             if found := await check():
                 return found
@@ -61,7 +62,7 @@ class Player:
     async def stop(self) -> None:
         assert self.agent is not None and self.task is not None
         self.agent.stop()
-        await asyncio.wait_for(self.task, 30)
+        await asyncio.wait_for(self.task, HANG_GUARD_S)
 
 
 async def enrolled_player(env: Env, admin: dict[str, str], tmp_path: Path) -> tuple[str, Player]:

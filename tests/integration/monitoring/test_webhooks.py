@@ -14,6 +14,7 @@ import pytest
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from tests.integration.monitoring.helpers import screen
 from tests.support.env import Env
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = pytest.mark.integration
 
@@ -58,16 +59,10 @@ def receiver() -> Iterator[Receiver]:
     found.close()
 
 
-async def until(condition: Any, seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def test_alarm_events_reach_the_receiver_after_failures(env: Env, receiver: Receiver) -> None:
     monitor = env.container.monitor
-    notifier = WebhookNotifier([receiver.url], base_delay=0.05, max_delay=0.2)
+    # (a request timeout a loaded machine cannot reach: the attempts are counted)
+    notifier = WebhookNotifier([receiver.url], base_delay=0.05, max_delay=0.2, timeout=HANG_GUARD_S)
     monitor.notifier = notifier
     monitor.desk.notifier = notifier
     worker = asyncio.create_task(notifier.run())
@@ -88,7 +83,9 @@ async def test_alarm_events_reach_the_receiver_after_failures(env: Env, receiver
         await until(lambda: len(receiver.received) == 3)
         assert [e["event"] for e in receiver.received] == ["opened", "acknowledged", "resolved"]
         assert receiver.received[2]["alarm"]["state"] == "resolved"
-        assert notifier.delivered == 3 and notifier.failed == 2
+        # The receiver has the last one before the notifier has its answer.
+        await until(lambda: notifier.delivered == 3 and notifier.idle, "the last answer")
+        assert notifier.failed == 2
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
@@ -99,7 +96,10 @@ async def test_an_unreachable_receiver_is_given_up_without_stopping_the_rest(
 ) -> None:
     receiver.failures = 0
     notifier = WebhookNotifier(
-        ["http://127.0.0.1:9/nothing-listens", receiver.url], attempts=3, base_delay=0.01
+        ["http://127.0.0.1:9/nothing-listens", receiver.url],
+        attempts=3,
+        base_delay=0.01,
+        timeout=HANG_GUARD_S,
     )
     worker = asyncio.create_task(notifier.run())
     try:
