@@ -20,6 +20,16 @@ _WHITESPACE = frozenset(" \t\n\r")
 _DECODER = json.JSONDecoder()
 
 
+class Rejected(Exception):
+    """Signed data a screen must not use; ``reason`` is a short, stable word
+    group for status reports and alarms, ``detail`` says more."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
 class MalformedEnvelope(ValueError):
     """Not a JSON object of unique members, or a member of the wrong type."""
 

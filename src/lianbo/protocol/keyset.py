@@ -27,22 +27,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from lianbo.domain.canonical import canonical_json
-from lianbo.protocol.envelope import signature_valid
+from lianbo.protocol.envelope import Rejected, signature_valid
 
 KEY_SET_VERSION = 1
 KIND = "key-set"
 MAX_KEYS = 16  # a changeover holds a few keys, never a catalogue
 
 
-class KeySetRejected(Exception):
-    """A key set a screen must not adopt; ``reason`` is short and stable:
-    "missing", "malformed", "untrusted" (no signature by a pinned key) or
-    "stale" (not newer than the pinned set)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+class KeySetRejected(Rejected):
+    """A key set a screen must not adopt: "missing", "malformed", "untrusted"
+    (no signature by a pinned key) or "stale" (not newer than the pinned set)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,13 @@ from typing import Any
 
 from lianbo.domain.canonical import canonical_json
 from lianbo.protocol import PROTOCOL_VERSION
-from lianbo.protocol.envelope import Envelope, MalformedEnvelope, signature_valid, split
+from lianbo.protocol.envelope import (
+    Envelope,
+    MalformedEnvelope,
+    Rejected,
+    signature_valid,
+    split,
+)
 
 SKEW = timedelta(minutes=5)
 """How far ahead of our clock a manifest's ``valid_from`` may be (clock skew)."""
@@ -30,14 +36,8 @@ SKEW = timedelta(minutes=5)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class ManifestRejected(Exception):
-    """A manifest the player must not play; ``reason`` is a short stable word
-    group ("bad signature", "expired", ...) for status reports and alarms."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+class ManifestRejected(Rejected):
+    """A manifest the player must not play ("bad signature", "expired", ...)."""
 
 
 @dataclass(frozen=True, slots=True)
