@@ -80,6 +80,14 @@ async def push(fake: Hub, body: dict[str, Any]) -> None:
     await fake.connections[-1].send(Message(kind, body).encode())
 
 
+async def announce(fake: Hub, centre: AlertCentre, body: dict[str, Any]) -> None:
+    """Push a notice the way the server does: it lists it too (cancels
+    included), so a list the screen fetches after the push (as on a loaded
+    machine) does not withdraw it."""
+    centre.listed.append(dict(body))
+    await push(fake, body)
+
+
 async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings_the_programme_back(
     tmp_path: Path, hub: tuple[Hub, int]
 ) -> None:
@@ -90,11 +98,7 @@ async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings
     try:
         await until(lambda: fake.connections and "a" in shown(screen))
         await until(lambda: centre.count("/terminal/v1/alerts") >= 1)  # asked on connect
-        # The server lists what it pushes: a list the screen fetches meanwhile
-        # (on a loaded machine it can come after the push) must not withdraw it.
-        exercise = signed(centre.signer, fresh(status="Exercise"))
-        centre.listed = [dict(exercise)]
-        await push(fake, exercise)
+        await announce(fake, centre, signed(centre.signer, fresh(status="Exercise")))
         # On screen by the push (the next poll is five minutes away).
         await until(lambda: centre.states("A1") == ["received", "verified", "displayed"])
         shown_alert = alerts_on(screen)[0]
@@ -102,9 +106,7 @@ async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings
         assert screen.status()["alerts"] == [{"id": "A1", "state": "displayed"}]
         assert screen.status()["showing"]["alert"] == "A1"
         before = len(shown(screen))
-        cancelled = cancel(centre.signer, "A1")
-        centre.listed.append(dict(cancelled))  # the list carries the cancel too
-        await push(fake, cancelled)
+        await announce(fake, centre, cancel(centre.signer, "A1"))
         await until(lambda: centre.states("A1")[-1:] == ["cancelled"])
         await until(lambda: len(shown(screen)) > before)  # the programme is back
         assert [e["event"] for e in alerts_on(screen)] == ["alert", "alert-end"]
@@ -226,11 +228,15 @@ async def test_the_alert_audio_is_played_only_once_its_sha256_matched(
     running = asyncio.create_task(screen.run())
     try:
         await until(lambda: fake.connections and centre.count("/terminal/v1/alerts") >= 1)
-        await push(fake, signed(centre.signer, fresh("FORGED-AUDIO", resources=[audio(bad_sha)])))
+        await announce(
+            fake, centre, signed(centre.signer, fresh("FORGED-AUDIO", resources=[audio(bad_sha)]))
+        )
         await until(lambda: centre.states("FORGED-AUDIO")[-1:] == ["displayed"])
         await until(lambda: screen.cache.failures.get(bad_sha) == "sha256 mismatch")
-        await push(fake, cancel(centre.signer, "FORGED-AUDIO"))
-        await push(fake, signed(centre.signer, fresh("VOICE", resources=[audio(good_sha)])))
+        await announce(fake, centre, cancel(centre.signer, "FORGED-AUDIO"))
+        await announce(
+            fake, centre, signed(centre.signer, fresh("VOICE", resources=[audio(good_sha)]))
+        )
         await until(lambda: any(e["event"] == "alert-audio" for e in alerts_on(screen)))
     finally:
         screen.stop()
