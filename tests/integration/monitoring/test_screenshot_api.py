@@ -95,6 +95,11 @@ async def test_other_content_is_a_mismatch_then_a_critical_alarm(
     expected = await env.client.get(evidence["expected_url"], headers=admin)
     assert expected.status_code == 200, expected.text
     assert Image.open(io.BytesIO(expected.content)).width == 640
+    for url in (evidence["screenshot_url"], evidence["expected_url"]):  # Range refused as JSON
+        bad = await env.client.get(url, headers={**admin, "Range": "bytes=abc"})
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == "Range"
+        beyond = await env.client.get(url, headers={**admin, "Range": "bytes=99999999-"})
+        assert beyond.status_code == 416 and "error" in beyond.json()
     outsider = await env.as_role(Role.MONITOR, "510104")
     hidden = await env.client.get(evidence["screenshot_url"], headers=outsider)
     assert hidden.status_code == 404

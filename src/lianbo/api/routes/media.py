@@ -42,7 +42,7 @@ async def media(sha256: str, request: Request, container: ContainerDep) -> Respo
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
     path = container.blobs.path(sha256)
-    refused = _refused_range(request, path)
+    refused = refused_range(request, path)
     if refused is not None:
         return refused
     async with container.uow() as uow:
@@ -54,8 +54,9 @@ async def media(sha256: str, request: Request, container: ContainerDep) -> Respo
     )
 
 
-def _refused_range(request: Request, path: Path) -> Response | None:
+def refused_range(request: Request, path: Path) -> Response | None:
     """A Range header FileResponse would refuse, refused in the error shape
+    (for every route that answers a FileResponse)
     (Starlette answers those in plain text); None when it is fine or absent.
     Uses FileResponse's own parser (Starlette is pinned), so the two agree."""
     header = request.headers.get("range")

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, Response
 from lianbo.adapters.db.repos.alarms import AlarmFilter, StoredAlarm
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.routes.common import AwareMoment, Limit, Offset
+from lianbo.api.routes.media import refused_range
 from lianbo.domain.errors import InvalidInput, NotFound
 from lianbo.domain.monitoring.alarms import AlarmState, AlarmType
 from lianbo.domain.regions import normalise_code
@@ -93,27 +94,27 @@ async def resolve(
 
 @router.get("/api/v1/alarms/{alarm_id}/evidence/screenshot")
 async def evidence_screenshot(
-    alarm_id: str, actor: ActorDep, uow: UowDep, container: ContainerDep
+    alarm_id: str, request: Request, actor: ActorDep, uow: UowDep, container: ContainerDep
 ) -> Response:
     """The screenshot that raised the alarm."""
     alarm = await alarms.get(uow, actor, alarm_id)
     sha256 = str(alarm.evidence.get("screenshot") or "")
     if not sha256 or not container.blobs.exists(sha256):
         raise NotFound("this alarm has no screenshot")
-    return FileResponse(
-        container.blobs.path(sha256),
-        media_type=evidence.media_type(container.blobs, sha256),
+    path = container.blobs.path(sha256)
+    return refused_range(request, path) or FileResponse(
+        path, media_type=evidence.media_type(container.blobs, sha256)
     )
 
 
 @router.get("/api/v1/alarms/{alarm_id}/evidence/expected")
 async def evidence_expected(
-    alarm_id: str, actor: ActorDep, uow: UowDep, container: ContainerDep
+    alarm_id: str, request: Request, actor: ActorDep, uow: UowDep, container: ContainerDep
 ) -> Response:
     """The frame that should have been on screen (JPEG), beside the screenshot."""
     alarm = await alarms.get(uow, actor, alarm_id)
     path = await evidence.expected_frame(uow, container.blobs, alarm.evidence)
-    return FileResponse(path, media_type="image/jpeg")
+    return refused_range(request, path) or FileResponse(path, media_type="image/jpeg")
 
 
 @router.get("/api/v1/monitoring/wall")
