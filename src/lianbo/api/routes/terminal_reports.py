@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from lianbo.api.deps import ContainerDep, bearer_token
 from lianbo.domain.errors import Forbidden, InvalidInput, TooLarge
+from lianbo.domain.text import check_text
 from lianbo.protocol import json_input
 from lianbo.services import playlog, screenshots
 from lianbo.services.monitor_callers import Caller
@@ -26,6 +27,8 @@ _FORM_SLACK = 64 * 1024  # multipart boundaries and the small fields
 
 
 def _own(caller: Caller, claimed: Any) -> None:
+    if isinstance(claimed, str):  # the text rule first: a NUL is bad input, not a stranger
+        check_text(claimed, "terminal_id")
     if claimed not in (None, "") and claimed != caller.screen.id:
         raise Forbidden("a terminal reports only for itself", field="terminal_id")
 
