@@ -262,18 +262,6 @@ class ProgrammingRepository:
             return None
         return SignedManifest(row.version, row.body, row.signature, row.key_id)
 
-    async def manifest_versions(self, keys: set[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            rows = await self.session.execute(
-                select(ManifestRow.audience_key, ManifestRow.version).where(
-                    ManifestRow.audience_key.in_(ordered[start : start + 500])
-                )
-            )
-            found.update({k: v for k, v in rows.all()})
-        return found
-
     async def manifest_version(self, audience_key: str) -> str | None:
         return await self.session.scalar(
             select(ManifestRow.version).where(ManifestRow.audience_key == audience_key)
