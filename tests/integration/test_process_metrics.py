@@ -1,0 +1,70 @@
+"""/metrics across processes: the process label, cluster gauges, screens offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.monitoring.helpers import screen
+from tests.support.env import Env
+from tests.support.metrics import samples, value
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_series_carries_this_process(env: Env) -> None:
+    admin = await env.as_role()
+    await env.terminal(admin, tier="hall")
+    text = (await env.client.get("/metrics")).text
+    found = samples(text)
+    assert {s.name for s in found} >= {
+        "lianbo_terminals",
+        "lianbo_http_requests_total",
+        "lianbo_heartbeats_ingested_total",
+        "lianbo_leader",
+        "lianbo_jobs_pending",
+    }
+    process = env.container.settings.process_name
+    assert [s for s in found if s.labels.get("process") != process] == []
+
+
+async def test_one_process_is_the_leader_and_reports_its_job_queue(env: Env) -> None:
+    text = (await env.client.get("/metrics")).text
+    assert value(text, "lianbo_leader") == 1
+    assert value(text, "lianbo_jobs_pending") == 0
+    # No bus in the embedded default: its series are left out, not faked.
+    assert value(text, "lianbo_bus_connected") is None
+
+
+async def test_screens_offline_counts_a_screen_that_went_silent(env: Env) -> None:
+    admin = await env.as_role()
+    _, headers = await screen(env, admin, region="510107")
+    await screen(env, admin, region="510104")  # enrolled, never seen: not counted
+    await env.client.post("/terminal/v1/heartbeat", headers=headers)
+    before = (await env.client.get("/metrics")).text
+    sichuan = {"region": "51", "region_name": "四川省"}
+    assert value(before, "lianbo_screens_offline", **sichuan) == 0
+    assert value(before, "lianbo_screens_in_service", **sichuan) == 1
+
+    env.clock.advance(seconds=61)
+    await env.container.monitor.sweep()
+    after = (await env.client.get("/metrics")).text
+    assert value(after, "lianbo_screens_offline", **sichuan) == 1
+    assert value(after, "lianbo_screens_in_service", **sichuan) == 1
+
+
+async def test_screens_offline_is_read_from_the_store_at_most_every_few_seconds(
+    env: Env,
+) -> None:
+    admin = await env.as_role()
+    _, headers = await screen(env, admin, region="510107")
+    await env.client.post("/terminal/v1/heartbeat", headers=headers)
+    assert "lianbo_screens_offline" in (await env.client.get("/metrics")).text
+    guangdong = await env.as_role(region="44")
+    _, other = await screen(env, guangdong, region="440106")
+    await env.client.post("/terminal/v1/heartbeat", headers=other)
+
+    cached = (await env.client.get("/metrics")).text
+    assert value(cached, "lianbo_screens_in_service", region="44") is None
+    env.clock.advance(seconds=5)
+    fresh = (await env.client.get("/metrics")).text
+    assert value(fresh, "lianbo_screens_in_service", region="44", region_name="广东省") == 1
