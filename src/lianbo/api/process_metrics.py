@@ -56,7 +56,7 @@ def cluster_metrics(figures: ClusterFigures) -> CollectorRegistry:
         connected.set(1 if figures.bus.connected else 0)
         Gauge(
             "lianbo_bus_lag_seconds",
-            "Commit-to-delivery delay of the latest event from another process",
+            "Slowest commit-to-delivery delay of events from other processes in the last minute",
             registry=registry,
         ).set(figures.bus.lag_seconds)
     if figures.jobs_pending is not None:

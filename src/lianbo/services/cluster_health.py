@@ -40,8 +40,10 @@ class BusHealth(Protocol):
 
     @property
     def lag_seconds(self) -> float:
-        """How late the latest event from another process arrived here
-        (commit to delivery, seconds); 0 before the first one."""
+        """The largest commit-to-delivery delay (seconds) of the events from
+        other processes received here in the last minute; 0 when none came.
+        A window, not the latest event: one slow event long ago must not
+        keep an alert firing, and a quiet bus is not a lagging one."""
         ...
 
 
