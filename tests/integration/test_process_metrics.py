@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import httpx
+import pytest
+import structlog
+
+from lianbo.api.app import create_app
+from lianbo.bootstrap import bootstrap
+from lianbo.config import Settings
 from tests.integration.monitoring.helpers import screen
+from tests.support.clock import FakeClock
 from tests.support.env import Env
 from tests.support.metrics import samples, value
+from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +40,7 @@ async def test_one_process_is_the_leader_and_reports_its_job_queue(env: Env) -> 
     text = (await env.client.get("/metrics")).text
     assert value(text, "lianbo_leader") == 1
     assert value(text, "lianbo_jobs_pending") == 0
+    assert value(text, "lianbo_store_up") == 1
     # No bus in the embedded default: its series are left out, not faked.
     assert value(text, "lianbo_bus_connected") is None
 
@@ -68,3 +78,35 @@ async def test_screens_offline_is_read_from_the_store_at_most_every_few_seconds(
     env.clock.advance(seconds=5)
     fresh = (await env.client.get("/metrics")).text
     assert value(fresh, "lianbo_screens_in_service", region="44", region_name="广东省") == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///{tmp}/no-such-dir/lianbo.db",
+        "postgresql+asyncpg://lianbo@127.0.0.1:{port}/lianbo",
+    ],
+    ids=["sqlite", "postgres"],
+)
+async def test_without_the_store_a_process_still_reports_what_it_knows(
+    url: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=url.format(tmp=tmp_path, port=free_port()))
+    container = bootstrap(settings, clock=FakeClock())
+    transport = httpx.ASGITransport(app=create_app(container=container))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as client:
+            with structlog.testing.capture_logs() as logs:
+                first = await client.get("/metrics")
+                second = await client.get("/metrics")
+    finally:
+        await container.close()
+    assert first.status_code == 200, first.text
+    text = second.text
+    assert value(text, "lianbo_store_up", process=settings.process_name) == 0
+    assert value(text, "lianbo_leader") == 1
+    assert value(text, "lianbo_heartbeats_ingested_total") == 0
+    assert value(text, "lianbo_terminals") is None
+    assert value(text, "lianbo_screens_offline") is None
+    lost = [e for e in logs if e["event"] == "metrics: the store does not answer"]
+    assert len(lost) == 1  # once per transition, not once per scrape

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import structlog
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 from lianbo.api.process_metrics import ProcessLabelled, cluster_metrics
@@ -119,3 +120,17 @@ def test_the_process_name_defaults_to_host_and_pid_and_refuses_spaces(
     assert Settings(process_name="api-2").process_name == "api-2"
     with pytest.raises(ValueError, match="process_name"):
         Settings(process_name="api 2")
+
+
+def test_losing_and_regaining_the_store_is_logged_once_each_way() -> None:
+    health = ClusterHealth(FakeClock())
+    with structlog.testing.capture_logs() as logs:
+        assert health.store_answered(None)
+        assert not health.store_answered(OSError("refused"))
+        assert not health.store_answered(OSError("refused"))
+        assert health.store_answered(None)
+        assert health.store_answered(None)
+    assert [e["event"] for e in logs] == [
+        "metrics: the store does not answer",
+        "metrics: the store answers again",
+    ]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.metrics import REQUESTS_REGISTRY, monitoring_metrics
@@ -22,6 +23,10 @@ from lianbo.bootstrap import Container
 from lianbo.services.cluster_health import ClusterFigures
 
 PROCESS_LABEL = "process"
+# What a lost store raises on the way up: the driver's errors come wrapped in
+# SQLAlchemy's; a refused or dropped connection may surface as OSError, a
+# stalled one as a timeout.
+STORE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
 class ProcessLabelled(Collector):
@@ -42,10 +47,16 @@ class ProcessLabelled(Collector):
                 yield labelled
 
 
-def cluster_metrics(figures: ClusterFigures) -> CollectorRegistry:
-    """Leadership, bus, job backlog and screens offline by province as gauges;
-    a source this process does not have is left out, not reported as 0."""
+def cluster_metrics(figures: ClusterFigures, *, store_up: bool = True) -> CollectorRegistry:
+    """Store reachability, leadership, bus, job backlog and screens offline by
+    province as gauges; a source this process does not have is left out, not
+    reported as 0."""
     registry = CollectorRegistry()
+    Gauge(
+        "lianbo_store_up",
+        "1 when this process could read the store for /metrics",
+        registry=registry,
+    ).set(1 if store_up else 0)
     Gauge("lianbo_leader", "1 while this process runs the singleton duties", registry=registry).set(
         1 if figures.leader else 0
     )
@@ -83,7 +94,25 @@ def cluster_metrics(figures: ClusterFigures) -> CollectorRegistry:
 
 
 async def metrics_text(container: Container, uow: UnitOfWork) -> bytes:
-    """The whole ``/metrics`` body for this process."""
+    """The whole ``/metrics`` body for this process. Without the store it
+    still answers, with ``lianbo_store_up 0`` and what the process knows by
+    itself: a scrape that failed would say "process down", which is not so."""
+    health = container.cluster_health
+    monitor = container.monitor  # ingest counters and webhooks; alarms from the store
+    try:
+        stored, alarms = await _store_metrics(uow)
+        figures = await health.figures(uow)
+        error: BaseException | None = None
+    except STORE_ERRORS as lost:
+        stored, alarms, figures, error = [], [], health.process_figures(), lost
+    up = health.store_answered(error)
+    watched = monitoring_metrics(monitor.counters, monitor.notifier, alarms)
+    collectors = [*stored, watched, REQUESTS_REGISTRY, cluster_metrics(figures, store_up=up)]
+    return generate_latest(ProcessLabelled(container.settings.process_name, collectors))
+
+
+async def _store_metrics(uow: UnitOfWork) -> tuple[list[Collector], list[tuple[str, str, int]]]:
+    """Terminal counts by tier and status, the audit chain's length, open alarms."""
     registry = CollectorRegistry()
     terminals = Gauge(
         "lianbo_terminals",
@@ -95,8 +124,4 @@ async def metrics_text(container: Container, uow: UnitOfWork) -> bytes:
         terminals.labels(tier=tier, status=status).set(count)
     audit_seq, _ = await uow.audit.head()
     Gauge("lianbo_audit_entries", "Entries in the audit chain", registry=registry).set(audit_seq)
-    monitor = container.monitor  # online counts above; alarms and ingest here
-    watched = monitoring_metrics(monitor.counters, monitor.notifier, await uow.alarms.open_counts())
-    cluster = cluster_metrics(await container.cluster_health.figures(uow))
-    collectors = [registry, watched, REQUESTS_REGISTRY, cluster]
-    return generate_latest(ProcessLabelled(container.settings.process_name, collectors))
+    return [registry], await uow.alarms.open_counts()

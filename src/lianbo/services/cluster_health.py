@@ -11,12 +11,16 @@ a few seconds (on the injected clock) to keep N scrapers from costing N scans.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import structlog
+
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.ports import Clock
+
+log = structlog.get_logger()
 
 # Long enough that a burst of scrapes (several Prometheus servers, every
 # process) reads the store once; short against the alert rules' ``for:``.
@@ -108,14 +112,24 @@ class ClusterHealth:
         self._jobs = jobs
         self._regions: tuple[RegionScreens, ...] = ()
         self._read_at: datetime | None = None
+        self._store_ok = True
 
-    async def figures(self, uow: UnitOfWork) -> ClusterFigures:
-        """The figures now; ``uow`` is open (the request's) and only read."""
+    def process_figures(self) -> ClusterFigures:
+        """What this process knows without the store: leadership and the bus."""
         bus = self._bus
         return ClusterFigures(
             # No leadership object: one process, which does every duty itself.
             leader=self._leader.is_leader if self._leader is not None else True,
             bus=BusFigures(bus.connected, bus.lag_seconds) if bus is not None else None,
+            jobs_pending=None,
+            regions=(),
+        )
+
+    async def figures(self, uow: UnitOfWork) -> ClusterFigures:
+        """Every figure; ``uow`` is open (the request's) and only read. The
+        job queue may live in the store, so it is read with it."""
+        return replace(
+            self.process_figures(),
             jobs_pending=await self._jobs.pending() if self._jobs is not None else None,
             regions=await self.offline_by_region(uow),
         )
@@ -133,3 +147,16 @@ class ClusterHealth:
         )
         self._read_at = now
         return self._regions
+
+    def store_answered(self, error: BaseException | None) -> bool:
+        """Note whether ``/metrics`` could read the store (``error`` None) and
+        log the change, once per transition rather than on every scrape.
+        True when it answered."""
+        ok = error is None
+        if ok != self._store_ok:
+            if ok:
+                log.info("metrics: the store answers again")
+            else:
+                log.warning("metrics: the store does not answer", error=type(error).__name__)
+        self._store_ok = ok
+        return ok
