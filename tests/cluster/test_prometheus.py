@@ -9,29 +9,13 @@ rules_test.yml). promtool comes with Debian's ``prometheus`` package
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
 
 from lianbo.api.process_metrics import cluster_metrics
 from lianbo.services.cluster_health import BusFigures, ClusterFigures, RegionScreens
-from tests.support.metrics import samples
-from tests.support.services import missing
-
-PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
-
-
-def promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    found = shutil.which("promtool")
-    if found is None:
-        missing("promtool not found (apt-get install prometheus)")
-    assert found is not None
-    return subprocess.run(
-        [found, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=120, check=False
-    )
+from tests.support.metrics import PROMETHEUS_DIR, promtool, samples
 
 
 def test_the_scrape_config_is_valid_with_its_target_files() -> None:
@@ -58,14 +42,14 @@ def test_the_rules_use_only_metrics_lianbo_serves() -> None:
         regions=(RegionScreens("51", "四川省", 1, 0),),
     )
     served = {s.name for s in samples(generate_latest(cluster_metrics(every_source)).decode())}
-    rules = (PROMETHEUS / "rules.yml").read_text(encoding="utf-8")
+    rules = (PROMETHEUS_DIR / "rules.yml").read_text(encoding="utf-8")
     used = set(re.findall(r"\blianbo_[a-z_]+", rules))
     assert used and used <= served, used - served
 
 
 @pytest.mark.parametrize("annotation", ["summary", "description"])
 def test_every_alert_speaks_english_and_chinese(annotation: str) -> None:
-    rules = (PROMETHEUS / "rules.yml").read_text(encoding="utf-8")
+    rules = (PROMETHEUS_DIR / "rules.yml").read_text(encoding="utf-8")
     alerts = rules.count("- alert: ")
     assert rules.count(f" {annotation}: ") == alerts
     assert rules.count(f" {annotation}_zh_cn: ") == alerts

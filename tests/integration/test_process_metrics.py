@@ -14,7 +14,7 @@ from lianbo.config import Settings
 from tests.integration.monitoring.helpers import screen
 from tests.support.clock import FakeClock
 from tests.support.env import Env
-from tests.support.metrics import samples, value
+from tests.support.metrics import promtool, samples, value
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration
@@ -34,6 +34,15 @@ async def test_every_series_carries_this_process(env: Env) -> None:
     }
     process = env.container.settings.process_name
     assert [s for s in found if s.labels.get("process") != process] == []
+
+
+async def test_the_page_passes_promtool_s_format_and_naming_checks(env: Env) -> None:
+    admin = await env.as_role()
+    _, headers = await screen(env, admin, region="510107")
+    await env.client.post("/terminal/v1/heartbeat", headers=headers)
+    text = (await env.client.get("/metrics")).text
+    checked = promtool("check", "metrics", stdin=text)
+    assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout + checked.stderr
 
 
 async def test_one_process_is_the_leader_and_reports_its_job_queue(env: Env) -> None:
