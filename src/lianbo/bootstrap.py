@@ -18,6 +18,7 @@ from lianbo.domain.backup import StoreDump
 from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, SystemClock
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
+from lianbo.services.cluster_health import ClusterHealth, InProcessJobs
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.monitoring import Monitor
 
@@ -37,6 +38,7 @@ class Container:
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
+    cluster_health: ClusterHealth  # leader, bus, jobs, screens offline: for /metrics
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -69,6 +71,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
     monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
+    ingest_queue: asyncio.Queue[str] = asyncio.Queue()
     return Container(
         settings=settings,
         engine=engine,
@@ -82,6 +85,9 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         monitor=monitor,
         anchors=_anchor_log(settings),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
+        # Leadership and the bus join here when they exist (ClusterHealth's protocols).
+        cluster_health=ClusterHealth(clock, jobs=InProcessJobs(ingest_queue)),
+        ingest_queue=ingest_queue,
     )
 
 

@@ -6,6 +6,8 @@ win over it. Everything has a working default for the embedded setup.
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -124,6 +126,14 @@ class Settings(BaseSettings):
     audit_anchor_every: int = Field(default=100, ge=1)
     audit_anchor_minutes: int = Field(default=5, ge=1)
     audit_anchor_targets: list[str] = Field(default_factory=list)
+    # This process's name in /metrics (the ``process`` label on every series)
+    # and in logs; unique per process of a deployment (docs/monitoring.md).
+    process_name: str = Field(
+        default_factory=lambda: _default_process_name(),
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$",
+    )
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
@@ -199,6 +209,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+def _default_process_name() -> str:
+    """``<hostname>-<pid>``: unique per process start, readable on a dashboard."""
+    host = "".join(
+        c if c.isascii() and (c.isalnum() or c in "_.-") else "-" for c in socket.gethostname()
+    ).strip("_.-")[:48]
+    return f"{host or 'lianbo'}-{os.getpid()}"
 
 
 def _toml_path(*sources: PydanticBaseSettingsSource) -> Path | None:
