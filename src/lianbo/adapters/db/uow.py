@@ -14,6 +14,7 @@ from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.history import HistoryRepository
+from lianbo.adapters.db.repos.login_failures import LoginFailureRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
@@ -46,6 +47,7 @@ class UnitOfWork:
     alarms: AlarmRepository
     alerts: AlertRepository
     deliveries: DeliveryRepository
+    login_failures: LoginFailureRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -68,6 +70,7 @@ class UnitOfWork:
         self.alarms = AlarmRepository(self.session)
         self.alerts = AlertRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.login_failures = LoginFailureRepository(self.session)
         return self
 
     async def __aexit__(
