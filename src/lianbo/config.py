@@ -7,9 +7,9 @@ win over it. Everything has a working default for the embedded setup.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +68,9 @@ class Settings(BaseSettings):
 
     config: Path | None = None
     data_dir: Path = Path("lianbo-data")
+    # Media files (content-addressed); default <data_dir>/media. Point every
+    # process at one shared mount when there are several (ADR 0014).
+    media_dir: Path = Path("lianbo-data") / "media"
     database_url: str | None = None
     fleet: Literal["hub", "mqtt"] = "hub"
     # The broker when fleet = "mqtt"; lianbo connects as this account (it needs
@@ -128,6 +131,14 @@ class Settings(BaseSettings):
     log_json: bool = False
     secure_cookies: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _media_in_data_dir(cls, data: Any) -> Any:
+        """No media dir given: the data dir's ``media`` folder, as always."""
+        if isinstance(data, dict) and data.get("media_dir") in (None, ""):
+            data = {**data, "media_dir": Path(data.get("data_dir") or "lianbo-data") / "media"}
+        return data
+
     @field_validator("audit_anchor_targets")
     @classmethod
     def _anchor_targets(cls, targets: list[str]) -> list[str]:
@@ -175,10 +186,6 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "lianbo.db"
-
-    @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
 
     @property
     def keys_dir(self) -> Path:
