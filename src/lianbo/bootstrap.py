@@ -113,7 +113,13 @@ def _fleet(
             settings.mqtt_host, settings.mqtt_port, settings.mqtt_username, settings.mqtt_password
         )
         return MqttFleet(
-            broker, directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor
+            broker,
+            directory,
+            seen,
+            clock,
+            heartbeat_seconds=heartbeat,
+            heartbeats=monitor,
+            share_group=settings.mqtt_share_group,
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 

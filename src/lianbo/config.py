@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # server's own address for it (NAT, a public name); default mqtt_host/port.
     mqtt_public_host: str | None = None
     mqtt_public_port: int | None = Field(default=None, ge=1, le=65535)
+    # Server processes share the screens' ``up`` topics in this MQTT shared
+    # subscription group, so each message is handled once ("" for a broker
+    # without shared subscriptions, with one process): ADR 0014.
+    mqtt_share_group: str = Field(default="lianbo", max_length=64, pattern=r"^[^/+#\s]*$")
     public_url: str = "http://127.0.0.1:8000"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)
