@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # subscription group, so each message is handled once ("" for a broker
     # without shared subscriptions, with one process): ADR 0014.
     mqtt_share_group: str = Field(default="lianbo", max_length=64, pattern=r"^[^/+#\s]*$")
+    # The private signing key(s), PEM, for deployments of several processes:
+    # a file, or the secret itself; neither = files in <data_dir>/keys (ADR 0014).
+    signing_key_file: Path | None = None
+    signing_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)
@@ -142,6 +146,25 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and data.get("media_dir") in (None, ""):
             data = {**data, "media_dir": Path(data.get("data_dir") or "lianbo-data") / "media"}
         return data
+
+    @model_validator(mode="after")
+    def _one_signing_key_setting(self) -> Settings:
+        if self.signing_key_file is not None and self.signing_key is not None:
+            raise ValueError("give LIANBO_SIGNING_KEY_FILE or LIANBO_SIGNING_KEY, not both")
+        return self
+
+    @property
+    def signing_key_configured(self) -> bool:
+        """Private keys come from a setting, not from files in the data dir."""
+        return self.signing_key_file is not None or self.signing_key is not None
+
+    def signing_keys_text(self) -> str | None:
+        """The configured private key PEM text; None: keys in the data dir."""
+        if self.signing_key_file is not None:
+            return self.signing_key_file.read_text(encoding="utf-8")
+        if self.signing_key is not None:
+            return self.signing_key.get_secret_value()
+        return None
 
     @field_validator("audit_anchor_targets")
     @classmethod

@@ -20,6 +20,7 @@ from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.reports import ReportRepository
 from lianbo.adapters.db.repos.screenshots import ScreenshotRepository
+from lianbo.adapters.db.repos.signing_keys import SigningKeyRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
     alerts: AlertRepository
     deliveries: DeliveryRepository
     login_failures: LoginFailureRepository
+    signing_keys: SigningKeyRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.alerts = AlertRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
         self.login_failures = LoginFailureRepository(self.session)
+        self.signing_keys = SigningKeyRepository(self.session)
         return self
 
     async def __aexit__(
