@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from lianbo.adapters.key_store import KeyNotHeld, new_private_pem
+from lianbo.api.app import create_app
 from lianbo.bootstrap import Container, bootstrap, store_dump
 from lianbo.config import Settings
 from lianbo.domain.errors import Conflict
@@ -20,6 +22,7 @@ from lianbo.protocol.keyset import accept
 from lianbo.services import keys
 from lianbo.services.backup import backup
 from lianbo.services.restore import restore
+from tests.integration.alerts.support import alert_body, at_sample_day
 from tests.integration.backup_helpers import empty_target
 from tests.support.env import Env
 
@@ -129,6 +132,8 @@ async def test_a_retired_key_stays_in_the_store_for_what_it_signed(
 async def test_an_unusable_key_setting_is_one_line(env: Env, tmp_path: Path) -> None:
     async with process(env, tmp_path / "a", "not a key") as a:
         with pytest.raises(KeyNotHeld, match="no PEM private key"):
+            await a.keys.ensure()  # so `lianbo serve` stops at its start, in one line
+        with pytest.raises(KeyNotHeld, match="no PEM private key"):
             await a.keys.signer()
     with pytest.raises(ValidationError, match="not both"):
         Settings(signing_key_file=tmp_path / "k.pem", signing_key=SecretStr("x"))
@@ -162,3 +167,26 @@ async def test_a_backup_holds_the_public_keys_when_private_ones_are_a_setting(
         assert (await restored.keys.signer()).key_id == new
     finally:
         await restored.close()
+
+
+async def test_an_alert_on_a_process_without_the_active_key_fails_whole(
+    env: Env, tmp_path: Path
+) -> None:
+    _, pem = embedded_pem(env)
+    _, new_pem = new_private_pem()
+    admin = await env.as_role()
+    at_sample_day(env)
+    async with (
+        process(env, tmp_path / "a", pem + new_pem) as a,
+        process(env, tmp_path / "c", pem) as stale,
+    ):
+        await keys.rotate(a, SYSTEM)
+        stale.settings.alert_confirm_severities = []
+        app = create_app(container=stale)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://c.test") as client:
+            refused = await client.post("/api/v1/alerts", json=alert_body(), headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "signing_key_missing"
+    listed = await env.client.get("/api/v1/alerts", headers=admin)
+    assert listed.json()["total"] == 0  # nothing half-issued

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -35,6 +36,8 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import SET_FILE, KeyChangeRefused, KeyRing, PublicKey, Signer, key_id_of
 from lianbo.domain.errors import Conflict
 from lianbo.protocol.keyset import KeySet, parse
+
+log = structlog.get_logger()
 
 PEM_BLOCK = re.compile(r"-----BEGIN PRIVATE KEY-----.+?-----END PRIVATE KEY-----", re.S)
 Held = dict[str, Ed25519PrivateKey]
@@ -107,7 +110,9 @@ class SharedKeys:
             try:
                 self._held = self._configured()
             except (OSError, ValueError) as error:
-                problem = error.args[0] if isinstance(error, ValueError) else "cannot be read"
+                problem = (
+                    error.args[0] if isinstance(error, ValueError) else "the file cannot be read"
+                )
                 raise KeyNotHeld(f"the signing key setting is unusable: {problem}") from None
         return self._held
 
@@ -116,6 +121,7 @@ class SharedKeys:
     async def ensure(self, now: datetime | None = None) -> str:
         """A current key set in the store (the data dir's, or a first one);
         the active key id."""
+        held = None if self.embedded else self.held()  # a bad setting fails the start
         async with self._uow() as uow:
             current = await uow.signing_keys.current()
             if self.embedded:
@@ -125,7 +131,10 @@ class SharedKeys:
                 legacy = (self.ring.directory / SET_FILE).exists()
                 current = await (self._mirror(uow, None) if legacy else self._first(uow, now))
             await uow.commit()
-        return parse(current[0]).active
+        active = parse(current[0]).active
+        if held is not None and active not in held:
+            log.warning("this process does not hold the active signing key", key_id=active)
+        return active
 
     async def key_set(self) -> tuple[str, dict[str, str]]:
         """The current signed set: its text and signatures by key id."""
