@@ -3,6 +3,7 @@ setting, public keys and key sets in the store, seen by every process."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
+from sqlalchemy import delete
 
+from lianbo.adapters.db.shared_tables import KeySetRow, SigningKeyRow
 from lianbo.adapters.key_store import KeyNotHeld, new_private_pem
 from lianbo.api.app import create_app
 from lianbo.bootstrap import Container, bootstrap, store_dump
@@ -190,3 +193,20 @@ async def test_an_alert_on_a_process_without_the_active_key_fails_whole(
     assert refused.json()["error"]["code"] == "signing_key_missing"
     listed = await env.client.get("/api/v1/alerts", headers=admin)
     assert listed.json()["total"] == 0  # nothing half-issued
+
+
+async def test_processes_starting_together_on_an_empty_store_agree_on_one_set(
+    env: Env, tmp_path: Path
+) -> None:
+    async with env.container.uow() as uow:  # a new deployment: no keys anywhere yet
+        await uow.session.execute(delete(KeySetRow))
+        await uow.session.execute(delete(SigningKeyRow))
+        await uow.commit()
+    first, pem = new_private_pem()
+    async with (
+        process(env, tmp_path / "a", pem) as a,
+        process(env, tmp_path / "b", pem) as b,
+    ):
+        assert await asyncio.gather(a.keys.ensure(), b.keys.ensure()) == [first, first]
+        key_set = await b.keys.current_set()
+        assert key_set.serial == 1 and list(key_set.keys) == [first]

@@ -122,6 +122,15 @@ class SharedKeys:
         """A current key set in the store (the data dir's, or a first one);
         the active key id."""
         held = None if self.embedded else self.held()  # a bad setting fails the start
+        try:
+            active = await self._ensure_set(now)
+        except Conflict:  # another process stored the first set at the same moment
+            active = (await self.current_set()).active
+        if held is not None and active not in held:
+            log.warning("this process does not hold the active signing key", key_id=active)
+        return active
+
+    async def _ensure_set(self, now: datetime | None) -> str:
         async with self._uow() as uow:
             current = await uow.signing_keys.current()
             if self.embedded:
@@ -131,31 +140,33 @@ class SharedKeys:
                 legacy = (self.ring.directory / SET_FILE).exists()
                 current = await (self._mirror(uow, None) if legacy else self._first(uow, now))
             await uow.commit()
-        active = parse(current[0]).active
-        if held is not None and active not in held:
-            log.warning("this process does not hold the active signing key", key_id=active)
-        return active
+        return parse(current[0]).active
 
-    async def key_set(self) -> tuple[str, dict[str, str]]:
-        """The current signed set: its text and signatures by key id."""
-        async with self._uow() as uow:
+    async def key_set(self, uow: UnitOfWork | None = None) -> tuple[str, dict[str, str]]:
+        """The current signed set: its text and signatures by key id. Read in
+        ``uow`` when the caller holds one (a second connection per request
+        would exhaust the pool under a burst of enrolments)."""
+        if uow is not None:
             current = await uow.signing_keys.current()
+        else:
+            async with self._uow() as own:
+                current = await own.signing_keys.current()
         if current is None:
             await self.ensure()
             return await self.key_set()
         return current
 
-    async def current_set(self) -> KeySet:
-        return parse((await self.key_set())[0])
+    async def current_set(self, uow: UnitOfWork | None = None) -> KeySet:
+        return parse((await self.key_set(uow))[0])
 
     async def retired(self) -> list[str]:
         """Ids of retired keys (their public halves are kept)."""
         async with self._uow() as uow:
             return await uow.signing_keys.retired()
 
-    async def public_keys(self) -> list[PublicKey]:
+    async def public_keys(self, uow: UnitOfWork | None = None) -> list[PublicKey]:
         """The current set's keys, active first."""
-        key_set = await self.current_set()
+        key_set = await self.current_set(uow)
         ids = sorted(key_set.keys, key=lambda k: (k != key_set.active, k))
         return [PublicKey(k, key_set.keys[k]) for k in ids]
 
@@ -176,9 +187,9 @@ class SharedKeys:
         """A key read by ``load_publics`` (for checks that cannot wait)."""
         return self._publics.get(key_id)
 
-    async def signer(self) -> Signer:
+    async def signer(self, uow: UnitOfWork | None = None) -> Signer:
         """The active key, if this process holds it; KeyNotHeld otherwise."""
-        active = (await self.current_set()).active
+        active = (await self.current_set(uow)).active
         if self.embedded:
             try:
                 return Signer(active, self.ring.private(active))

@@ -301,4 +301,4 @@ async def enrol(uow: UnitOfWork, clock: Clock, keys: SharedKeys, typed_code: str
         region=terminal.region,
     )
     await uow.commit()
-    return Enrolment(terminal_id, token, await keys.public_keys())
+    return Enrolment(terminal_id, token, await keys.public_keys(uow))
