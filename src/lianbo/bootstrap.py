@@ -12,6 +12,7 @@ from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
 from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.key_store import Held, SharedKeys, parse_private_keys
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.backup import StoreDump
@@ -31,7 +32,7 @@ class Container:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
-    keys: KeyRing
+    keys: SharedKeys  # public keys in the store; private halves from settings or data dir
     limiter: LoginLimiter
     blobs: LocalBlobStore
     fleet: FleetChannel
@@ -72,18 +73,19 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock or SystemClock()
     monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
     ingest_queue: asyncio.Queue[str] = asyncio.Queue()
+    keys = _keys(settings, sessions)
     return Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
         clock=clock,
-        keys=KeyRing(settings.keys_dir),
+        keys=keys,
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=LocalBlobStore(settings.media_dir),
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
         fleet=_fleet(settings, sessions, clock, monitor),
         monitor=monitor,
-        anchors=_anchor_log(settings),
+        anchors=FileAnchorLog(settings.audit_anchor_path, signature_check(keys.cached_public)),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
         # Leadership and the bus join here when they exist (ClusterHealth's protocols).
         cluster_health=ClusterHealth(clock, jobs=InProcessJobs(ingest_queue)),
@@ -91,9 +93,16 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
 
 
-def _anchor_log(settings: Settings) -> FileAnchorLog:
-    """The audit anchor log; it trusts only anchors the centre's keys signed."""
-    return FileAnchorLog(settings.audit_anchor_path, signature_check(KeyRing(settings.keys_dir)))
+def _keys(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SharedKeys:
+    """Signing keys: public in the store; private from the signing-key
+    setting, or (none given) files in the data dir."""
+    configured = None
+    if settings.signing_key_configured:
+
+        def configured() -> Held:
+            return parse_private_keys(settings.signing_keys_text() or "")
+
+    return SharedKeys(lambda: UnitOfWork(sessions), KeyRing(settings.keys_dir), configured)
 
 
 def _fleet(
@@ -119,7 +128,13 @@ def _fleet(
             settings.mqtt_host, settings.mqtt_port, settings.mqtt_username, settings.mqtt_password
         )
         return MqttFleet(
-            broker, directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor
+            broker,
+            directory,
+            seen,
+            clock,
+            heartbeat_seconds=heartbeat,
+            heartbeats=monitor,
+            share_group=settings.mqtt_share_group,
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 
