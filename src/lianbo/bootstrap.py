@@ -15,7 +15,14 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.backup import StoreDump
-from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, SystemClock
+from lianbo.domain.ports import (
+    AnchorLog,
+    AnchorSink,
+    Clock,
+    FleetChannel,
+    Leadership,
+    SystemClock,
+)
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
@@ -37,6 +44,7 @@ class Container:
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
+    leader: Leadership  # who runs the singleton duties (ADR 0011); is_leader → lianbo_leader
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -82,7 +90,18 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         monitor=monitor,
         anchors=_anchor_log(settings),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
+        leader=leadership(settings),
     )
+
+
+def leadership(settings: Settings) -> Leadership:
+    """PostgreSQL: an advisory lock on a connection of its own; SQLite: always."""
+    from lianbo.adapters.db import leadership as seats
+
+    if settings.is_sqlite:
+        return seats.SingleProcess()
+    connect = seats.postgres_connect(settings.effective_database_url)
+    return seats.PostgresLeadership(connect, settings.leader_retry_seconds)
 
 
 def _anchor_log(settings: Settings) -> FileAnchorLog:
