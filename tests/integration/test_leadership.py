@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from lianbo.adapters.db.leadership import LOCK_KEY
+from lianbo.api.app import create_app
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
 from lianbo.services import duties
@@ -129,3 +130,25 @@ async def test_the_other_takes_over_when_the_leader_stops(
     assert not leader.leads
     await until(lambda: follower.leads, "the takeover")
     await until(lambda: two[2] == {follower.name}, "the duties moved")
+
+
+async def test_two_servers_sweep_on_the_leader_only_and_hand_over_when_it_stops(
+    settings: Settings,
+) -> None:
+    first, second = bootstrap(settings), bootstrap(settings)
+    running: dict[int, contextlib.AbstractAsyncContextManager[None]] = {}
+    try:
+        for container in (first, second):
+            app = create_app(container=container)
+            running[id(container)] = app.router.lifespan_context(app)
+            await running[id(container)].__aenter__()
+        await until(lambda: first.leader.is_leader or second.leader.is_leader, "a leader")
+        leader, follower = (first, second) if first.leader.is_leader else (second, first)
+        await until(lambda: leader.monitor.led_at is not None, "the leader's sweeper")
+        assert follower.monitor.led_at is None and not follower.leader.is_leader
+        await running.pop(id(leader)).__aexit__(None, None, None)  # the leader stops
+        await until(lambda: follower.monitor.led_at is not None, "the sweeper taken over")
+        assert follower.leader.is_leader
+    finally:
+        for lifespan in running.values():
+            await lifespan.__aexit__(None, None, None)

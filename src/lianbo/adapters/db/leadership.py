@@ -114,8 +114,14 @@ class PostgresLeadership(Seat):
     async def _round(self) -> None:
         """One connection's life: try for the lock until it is held, then
         hold it; returns when the connection fails."""
+        connecting = asyncio.ensure_future(self._connect())
         try:
-            session = await self._connect()
+            # Shielded: asyncpg cancelled mid-handshake leaves a failed future
+            # behind; a stop instead lets it finish and ends the session.
+            session = await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            connecting.add_done_callback(_end_session)
+            raise
         except Exception as error:  # any connect failure: try again later
             self._unreachable(error)
             return
@@ -143,6 +149,12 @@ class PostgresLeadership(Seat):
         if not self._reachable:
             self._reachable = True
             log.info("leadership: database reachable again")
+
+
+def _end_session(connecting: asyncio.Future[Session]) -> None:
+    """A connection finished opening after the campaign stopped: end it."""
+    if not connecting.cancelled() and connecting.exception() is None:
+        connecting.result().terminate()
 
 
 def postgres_connect(database_url: str) -> Connect:
