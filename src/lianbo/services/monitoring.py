@@ -86,7 +86,7 @@ class Monitor:
         # This server run (``start``): screens get one hold-off from ready.
         self.run_id = outages.new_run_id()
         self.ready_at: datetime | None = None
-        self.started = asyncio.Event()  # ready_at is set
+        self.started = asyncio.Event()  # the run is ready and batching (monitoring_jobs)
         # When this process last became leader (``lead``): the sweeper's
         # hold-off counts from it too, like from a restart (ADR 0011).
         self.led_at: datetime | None = None
@@ -201,7 +201,6 @@ class Monitor:
         any); from now on every screen gets one hold-off before it is judged
         offline."""
         self.ready_at = self.clock.now()  # the hold-off holds even if the record fails
-        self.started.set()
         async with self.uows() as uow:
             return await outages.start_run(uow, self.clock, self.run_id, self.ready_at)
 

@@ -78,6 +78,7 @@ async def run_local(container: Container) -> None:
     except Exception:  # monitoring runs on without the record (the hold-off still holds)
         log.exception("server run not recorded")
     monitor.batching = True
+    monitor.started.set()  # the leader's sweeper may begin (``lead``)
     tasks = [
         asyncio.create_task(_flusher(monitor)),
         asyncio.create_task(_every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
