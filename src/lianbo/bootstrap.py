@@ -16,7 +16,14 @@ from lianbo.adapters.key_store import Held, SharedKeys, parse_private_keys
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.backup import StoreDump
-from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, SystemClock
+from lianbo.domain.ports import (
+    AnchorLog,
+    AnchorSink,
+    Clock,
+    FleetChannel,
+    Leadership,
+    SystemClock,
+)
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth, InProcessJobs
@@ -40,6 +47,7 @@ class Container:
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
     cluster_health: ClusterHealth  # leader, bus, jobs, screens offline: for /metrics
+    leader: Leadership  # who runs the singleton duties (ADR 0011); is_leader → lianbo_leader
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -74,6 +82,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
     ingest_queue: asyncio.Queue[str] = asyncio.Queue()
     keys = _keys(settings, sessions)
+    leader = leadership(settings)
     return Container(
         settings=settings,
         engine=engine,
@@ -83,12 +92,13 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=LocalBlobStore(settings.media_dir),
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
-        fleet=_fleet(settings, sessions, clock, monitor),
+        fleet=_fleet(settings, sessions, clock, monitor, leader),
         monitor=monitor,
         anchors=FileAnchorLog(settings.audit_anchor_path, signature_check(keys.cached_public)),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
-        # Leadership and the bus join here when they exist (ClusterHealth's protocols).
-        cluster_health=ClusterHealth(clock, jobs=InProcessJobs(ingest_queue)),
+        # The bus joins here when it exists (ClusterHealth's protocols).
+        cluster_health=ClusterHealth(clock, leader=leader, jobs=InProcessJobs(ingest_queue)),
+        leader=leader,
         ingest_queue=ingest_queue,
     )
 
@@ -105,11 +115,22 @@ def _keys(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Sha
     return SharedKeys(lambda: UnitOfWork(sessions), KeyRing(settings.keys_dir), configured)
 
 
+def leadership(settings: Settings) -> Leadership:
+    """PostgreSQL: an advisory lock on a connection of its own; SQLite: always."""
+    from lianbo.adapters.db import leadership as seats
+
+    if settings.is_sqlite:
+        return seats.SingleProcess()
+    connect = seats.postgres_connect(settings.effective_database_url)
+    return seats.PostgresLeadership(connect, settings.leader_retry_seconds)
+
+
 def _fleet(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     monitor: Monitor,
+    leader: Leadership,
 ) -> FleetChannel:
     """The channel to terminals: the built-in hub, or an MQTT broker."""
     from lianbo.adapters.fleet.directory import DbDirectory
@@ -135,6 +156,8 @@ def _fleet(
             heartbeat_seconds=heartbeat,
             heartbeats=monitor,
             share_group=settings.mqtt_share_group,
+            # Every process hears presence; the leader alone writes it.
+            reports_presence=lambda: leader.is_leader,
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     login_failures_per_minute: int = Field(default=10, ge=1)
     heartbeat_seconds: int = Field(default=30, ge=1)
     offline_after_missed: int = Field(default=2, ge=1)
+    # PostgreSQL: how often a process tries to become leader, and the leader
+    # checks its lock's connection (ADR 0011); a dead leader is replaced
+    # within about this long.
+    leader_retry_seconds: float = Field(default=5.0, gt=0, le=60)
     # How long this process trusts a cached terminal token (docs/monitoring.md):
     # retire, re-enrol and edits are pushed into the cache at once.
     terminal_cache_minutes: int = Field(default=6 * 60, ge=1)

@@ -20,6 +20,7 @@ from lianbo.bootstrap import bootstrap
 from lianbo.domain.users import SYSTEM
 from lianbo.services import audit, audit_anchoring
 from tests.support.env import PASSWORD, Env
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -226,6 +227,9 @@ async def test_the_server_anchors_the_chain_when_it_stops_cleanly(env: Env) -> N
     app = create_app(container=env.container)
     await act(env)
     async with app.router.lifespan_context(app):
+        # Anchoring is the leader's duty (ADR 0011): on PostgreSQL it leads
+        # once its lock is granted, a moment after start.
+        await until(lambda: env.container.leader.is_leader, "leadership")
         await act(env, 2)
     assert anchored(env)[-1] == 3
 

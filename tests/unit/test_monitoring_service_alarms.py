@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from lianbo.adapters.db.repos.alarms import StoredAlarm
@@ -17,8 +17,24 @@ class FakeAlarms:
     def __init__(self) -> None:
         self.rows: dict[str, StoredAlarm] = {}
 
-    async def add(self, alarm: StoredAlarm) -> None:
+    async def add(self, alarm: StoredAlarm) -> bool:
+        if await self.live_for(alarm.terminal_id, alarm.type) is not None:
+            return False  # the store's unique index on live (terminal, type)
         self.rows[alarm.id] = alarm
+        return True
+
+    async def live_for(self, terminal_id: str, kind: str) -> StoredAlarm | None:
+        found = await self.live_of([terminal_id], kind)
+        return found[0] if found else None
+
+    async def live_of(self, terminal_ids: list[str], kind: str) -> list[StoredAlarm]:
+        return [a for a in await self.live() if a.terminal_id in terminal_ids and a.type == kind]
+
+    async def resolve_live(self, alarm_id: str, at: datetime, by: str) -> bool:
+        if self.rows[alarm_id].state == "resolved":
+            return False
+        await self.set(alarm_id, state="resolved", resolved_at=at, resolved_by=by)
+        return True
 
     async def get(self, alarm_id: str) -> StoredAlarm | None:
         return self.rows.get(alarm_id)
@@ -113,3 +129,44 @@ async def test_a_restart_keeps_open_alarms_open() -> None:
     [resolved] = await again.observe([observation("t1", AlarmType.OFFLINE, False, "outdoor")], {})
     assert resolved.id == opened.id and resolved.state == "resolved"
     assert timedelta(0) < resolved.resolved_at - opened.opened_at  # type: ignore[operator]
+
+
+def other_process(store: FakeAlarms, clock: FakeClock) -> tuple[AlarmDesk, WebhookNotifier]:
+    """A second process's desk over the same store (its book is its own memory)."""
+    notifier = WebhookNotifier(["http://127.0.0.1:9/hook"])
+    return AlarmDesk(lambda: FakeUow(store), clock, notifier), notifier  # type: ignore[arg-type, return-value]
+
+
+async def test_two_processes_opening_one_alarm_store_and_notify_it_once() -> None:
+    first, store, clock, first_hooks = desk()
+    offline = observation("t1", AlarmType.OFFLINE, True, "outdoor")
+    second, second_hooks = other_process(store, clock)
+    await first._load()  # both books loaded before either opens it: neither knows
+    await second._load()
+    [opened] = await first.observe([offline], {"t1": "510107"})
+    assert await second.observe([offline], {"t1": "510107"}) == []  # the store refused a twin
+    assert [a.id for a in store.rows.values()] == [opened.id]
+    assert first_hooks.queue.qsize() + second_hooks.queue.qsize() == 1
+    assert second.ids[("t1", AlarmType.OFFLINE)] == opened.id  # it adopted the stored one
+    clock.advance(seconds=121)
+    all_clear = observation("t1", AlarmType.OFFLINE, False, "outdoor")
+    for _ in range(2):  # condition absent for the resolve hold-off, seen by both
+        await first.observe([all_clear], {})
+        await second.observe([all_clear], {})
+        clock.advance(seconds=61)
+    assert store.rows[opened.id].state == "resolved"
+    assert first_hooks.queue.qsize() + second_hooks.queue.qsize() == 2  # opened, resolved once
+
+
+async def test_a_screen_back_learns_its_offline_alarm_from_the_store() -> None:
+    leader, store, clock, _ = desk()
+    [opened] = await leader.observe(
+        [observation("t1", AlarmType.OFFLINE, True, "outdoor")], {"t1": "510107"}
+    )
+    elsewhere, _ = other_process(store, clock)
+    await elsewhere._load()
+    assert elsewhere.live("t1", AlarmType.OFFLINE)  # loaded from the store
+    elsewhere.ids.clear()  # as if it had loaded before the leader opened it
+    elsewhere.book = replace(elsewhere.book, alarms={})
+    await elsewhere.adopt(["t1"], AlarmType.OFFLINE)
+    assert elsewhere.ids[("t1", AlarmType.OFFLINE)] == opened.id

@@ -41,11 +41,10 @@ from lianbo.api.screenshot_fastpath import ScreenshotFastPath
 from lianbo.api.text import refuse_control_characters
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
-from lianbo.services import manifests
+from lianbo.services import duties, manifests, monitoring_jobs
 from lianbo.services.alerts import run_expiry
 from lianbo.services.audit_anchoring import run as anchor_audit
 from lianbo.services.ingest import run_worker
-from lianbo.services.monitoring_jobs import run as monitoring_job
 
 log = structlog.get_logger()
 
@@ -65,11 +64,12 @@ def create_app(
 ) -> FastAPI:
     """Build the app; ``container`` lets tests inject a clock or a store.
 
-    ``background`` jobs run as tasks while the server is up (the offline
-    sweeper always does); they are cancelled at shutdown.
+    ``background`` jobs run as tasks while the server is up (monitoring
+    always does; the singleton duties while this process leads: ``_lead``);
+    they are cancelled at shutdown.
     """
     container = container or bootstrap(settings or Settings())
-    jobs = (_sweep_offline, run_worker, _refresh_manifests, run_expiry, anchor_audit, *background)
+    jobs = (monitoring_jobs.run_local, run_worker, _lead, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -125,9 +125,18 @@ def create_app(
     return app
 
 
-async def _sweep_offline(container: Container) -> None:
-    # Heartbeat batches, offline alarms, play-log retention, webhooks.
-    await monitoring_job(container)
+async def _lead(container: Container) -> None:
+    """The singleton duties: run only while this process is the leader, taken
+    over by another process when it dies (ADR 0011)."""
+    await duties.run(
+        container.leader,
+        {
+            "offline sweeper": lambda: monitoring_jobs.lead(container),  # and retention
+            "alert expiry": lambda: run_expiry(container),
+            "manifest refresh": lambda: _refresh_manifests(container),
+            "audit anchoring": lambda: anchor_audit(container),
+        },
+    )
 
 
 async def _refresh_manifests(container: Container) -> None:

@@ -92,3 +92,24 @@ class AnchorSink(Protocol):
     def send(self, anchor: Anchor) -> None:
         """Hand one anchor over; never blocks on the network, never raises."""
         ...
+
+
+class Leadership(Protocol):
+    """Whether this process is the one that runs the singleton duties
+    (offline sweeper, alert expiry, retention, manifest refresh, audit
+    anchoring): on PostgreSQL the holder of an advisory lock, on SQLite the
+    one process there is (ADR 0011)."""
+
+    @property
+    def is_leader(self) -> bool:
+        """True while this process leads (``lianbo_leader`` in /metrics)."""
+        ...
+
+    async def campaign(self) -> None:
+        """Seek and hold leadership until cancelled; never raises for a lost
+        database (it retries), and lets go of leadership when cancelled."""
+        ...
+
+    async def until(self, leading: bool) -> None:
+        """Return once ``is_leader == leading`` (at once if it already is)."""
+        ...

@@ -5,8 +5,12 @@
 suppression, auto-resolve) and writes what it decides to the ``alarms``
 table. Observations that change nothing (the usual case) touch no database.
 The book is rebuilt from the stored live alarms on first use, so a restart
-keeps open alarms open; condition trackers start afresh. One server process
-owns the book (the embedded default); see docs/monitoring.md for more.
+keeps open alarms open; condition trackers start afresh. With several
+processes the store is the truth: at most one live alarm per terminal and
+type is a unique index, so of two processes opening the same alarm one
+stores it (and notifies) and the other adopts the stored one; a screen
+coming back reads its live offline alarm from the store (the leader's
+sweeper opened it, ADR 0011). See docs/monitoring.md for more.
 
 Acknowledge and resolve are control acts: permission ``MONITOR``, inside the
 caller's jurisdiction, audited.
@@ -113,6 +117,27 @@ class AlarmDesk:
         """True when an alarm of ``kind`` is open or acknowledged on the terminal."""
         return (terminal_id, kind) in self.ids
 
+    def forget(self) -> None:
+        """Rebuild the book from the store on next use (this process has just
+        become leader: others changed alarms meanwhile)."""
+        self._loaded = False
+
+    async def adopt(self, terminal_ids: Sequence[str], kind: AlarmType) -> None:
+        """Learn the stored live alarms of ``kind`` on these terminals that
+        this process's book does not hold (another process opened them)."""
+        async with self._lock:
+            await self._load()
+            async with self.uows() as uow:
+                stored = await uow.alarms.live_of(terminal_ids, kind.value)
+            for alarm in stored:
+                self._learn(alarm)
+
+    def _learn(self, alarm: StoredAlarm) -> None:
+        key: Key = (alarm.terminal_id, AlarmType(alarm.type))
+        if self.ids.get(key) != alarm.id:
+            self.book = replace(self.book, alarms={**self.book.alarms, key: _domain(alarm)})
+            self.ids[key] = alarm.id
+
     async def _load(self) -> None:
         if self._loaded:
             return
@@ -151,8 +176,10 @@ class AlarmDesk:
             if not changes and not seen:
                 self.book = book
                 return []
-            done = await self._store(changes, seen, regions, now)
+            done, found = await self._store(changes, seen, regions, now)
             self.book, self.ids = book, ids
+            for alarm in found:  # opened elsewhere first: that one is the alarm
+                self._learn(alarm)
         for alarm in done:
             self.notifier.notify({"event": _event_name(alarm), "alarm": alarm_json(alarm)})
         return done
@@ -163,8 +190,11 @@ class AlarmDesk:
         seen: Mapping[str, int],
         regions: Mapping[str, str],
         now: datetime,
-    ) -> list[StoredAlarm]:
+    ) -> tuple[list[StoredAlarm], list[StoredAlarm]]:
+        """Store the changes; (alarms opened or resolved here, to notify;
+        live alarms another process stored first, to adopt)."""
         done: list[StoredAlarm] = []
+        found: list[StoredAlarm] = []
         async with self.uows() as uow:
             for event, alarm_id in changes:
                 alarm = event.alarm
@@ -181,18 +211,18 @@ class AlarmDesk:
                         evidence=_json_safe(alarm.evidence),
                         count=1,
                     )
-                    await uow.alarms.add(stored)
-                    done.append(stored)
-                else:
-                    await uow.alarms.set(
-                        alarm_id, state="resolved", resolved_at=now, resolved_by="system"
-                    )
+                    if await uow.alarms.add(stored):
+                        done.append(stored)
+                    else:  # one live alarm per terminal and type: someone was first
+                        first = await uow.alarms.live_for(alarm.terminal_id, alarm.kind.value)
+                        found += [first] if first is not None else []
+                elif await uow.alarms.resolve_live(alarm_id, now, "system"):
                     after = await uow.alarms.get(alarm_id)
                     if after is not None:
                         done.append(after)
             await uow.alarms.bump(seen)
             await uow.commit()
-        return done
+        return done, found
 
     async def acknowledged(self, alarm: StoredAlarm) -> None:
         """Keep the book in step with a stored acknowledgement."""

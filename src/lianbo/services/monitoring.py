@@ -86,6 +86,10 @@ class Monitor:
         # This server run (``start``): screens get one hold-off from ready.
         self.run_id = outages.new_run_id()
         self.ready_at: datetime | None = None
+        self.started = asyncio.Event()  # the run is ready and batching (monitoring_jobs)
+        # When this process last became leader (``lead``): the sweeper's
+        # hold-off counts from it too, like from a restart (ADR 0011).
+        self.led_at: datetime | None = None
         self.callers = Callers(settings, uows)
         self.history = ManifestHistory()  # superseded manifests loaded for play-log checks
         self._shots: dict[str, Screenshot] = {}  # latest per terminal, as stored
@@ -151,6 +155,8 @@ class Monitor:
             done = await presence.ingest(uow, beats)
         for terminal_id, at in done.seen.items():
             self.deadlines.seen(terminal_id, at)
+        if done.came_back:  # the leader may have opened their offline alarms
+            await self.desk.adopt([s.id for s in done.came_back], AlarmType.OFFLINE)
         found: list[Observation] = []
         for screen in done.screens.values():
             if self.desk.live(screen.id, AlarmType.OFFLINE):
@@ -204,9 +210,25 @@ class Monitor:
             async with self.uows() as uow:
                 await outages.stamp_alive(uow, self.run_id, self.clock.now())
 
+    def lead(self) -> None:
+        """This process has just become the leader (the sweeper's process):
+        what the sweeper keeps in memory is rebuilt from the store, which is
+        the truth (another process led until now), and every screen gets
+        one hold-off from now before it is judged offline."""
+        self.led_at = self.clock.now()
+        self.deadlines = OfflineDeadlines(self.hold_off)
+        self._deadlines_loaded = False
+        self.desk.forget()
+
+    def _ready(self) -> datetime | None:
+        """Since when the sweeper may judge screens: the later of this run's
+        ready time and its takeover (None: neither, the plain rule)."""
+        known = [at for at in (self.ready_at, self.led_at) if at is not None]
+        return max(known) if known else None
+
     async def sweep(self) -> list[str]:
         """Mark silent screens offline and open their ``offline`` alarms."""
-        now, ready = self.clock.now(), self.ready_at
+        now, ready = self.clock.now(), self._ready()
         async with self.uows() as uow:
             if not self._deadlines_loaded:
                 for terminal_id, at in (await presence.online_last_seen(uow)).items():

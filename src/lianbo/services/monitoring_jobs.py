@@ -1,12 +1,14 @@
-"""The monitoring background job of a server process (``run``).
+"""The monitoring background jobs of a server process.
 
-It flushes queued heartbeats (and latest screenshots) every
-``presence.FLUSH_S`` or as soon as a batch is full, sweeps for silent
-screens when the earliest hold-off runs out (offline alarms), enforces
-play-log retention hourly, stamps this run alive every ``outages.ALIVE_S``
-and delivers webhooks. It starts by recording the run (and the outage
-before it); every screen then gets one hold-off before it is judged
-offline. While it runs, the
+Every process (``run_local``) flushes its queued heartbeats (and latest
+screenshots) every ``presence.FLUSH_S`` or as soon as a batch is full,
+stamps its run alive every ``outages.ALIVE_S`` and delivers its webhooks.
+It starts by recording the run (and the outage before it). The leader
+alone (``lead``, a singleton duty: ADR 0011) sweeps for silent screens
+when the earliest hold-off runs out (offline alarms) and enforces
+play-log retention hourly; every screen gets one hold-off from the later
+of the run's start and the takeover before it is judged offline. While
+``run_local`` runs, the
 ``Monitor`` batches; without it (a CLI command, tests without a lifespan)
 everything is written as it comes.
 """
@@ -64,22 +66,24 @@ async def _flusher(monitor: Monitor) -> None:
 
 
 async def run(container: Container, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
-    """The monitoring background job of the server (see the module docstring).
+    """All of monitoring in one process: ``run_local`` and ``lead`` together
+    (a test, or a process that knows it is the only one)."""
+    await asyncio.gather(run_local(container), lead(container, sweeper_sleep=sweeper_sleep))
 
-    ``sweeper_sleep`` is how the sweeper waits for its next deadline: a test
-    that moves a fake clock passes one that moves it (the deadline is on the
-    monitor's clock, the wait would otherwise be on real time).
-    """
+
+async def run_local(container: Container) -> None:
+    """What every process does for its own screens: record this run, flush
+    the heartbeats it admitted, stamp it alive, deliver the webhooks its
+    alarm desk queued (the queue is this process's memory)."""
     monitor = container.monitor
     try:
         await monitor.start()  # ready: the outage before this run, the hold-off from now
     except Exception:  # monitoring runs on without the record (the hold-off still holds)
         log.exception("server run not recorded")
     monitor.batching = True
+    monitor.started.set()  # the leader's sweeper may begin (``lead``)
     tasks = [
         asyncio.create_task(_flusher(monitor)),
-        asyncio.create_task(_sweeper(monitor, sweeper_sleep)),
-        asyncio.create_task(_every(RETENTION_EVERY_S, monitor.enforce_retention, "retention")),
         asyncio.create_task(_every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
         asyncio.create_task(monitor.notifier.run()),
     ]
@@ -94,3 +98,21 @@ async def run(container: Container, *, sweeper_sleep: Sleep = asyncio.sleep) -> 
             await asyncio.shield(monitor.flush())
         with contextlib.suppress(Exception):  # a clean stop: the outage starts now
             await asyncio.shield(monitor.stamp_alive())
+
+
+async def lead(container: Container, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
+    """The leader's part (a singleton duty, ADR 0011): the offline sweeper
+    and play-log retention. Starts from the store (``Monitor.lead``), so
+    every screen gets one hold-off from the takeover.
+
+    ``sweeper_sleep`` is how the sweeper waits for its next deadline: a test
+    that moves a fake clock passes one that moves it (the deadline is on the
+    monitor's clock, the wait would otherwise be on real time).
+    """
+    monitor = container.monitor
+    await monitor.started.wait()  # the run's ready time bounds the first sweeps
+    monitor.lead()
+    await asyncio.gather(
+        _sweeper(monitor, sweeper_sleep),
+        _every(RETENTION_EVERY_S, monitor.enforce_retention, "retention"),
+    )

@@ -134,12 +134,17 @@ async def ingest(uow: UnitOfWork, beats: Sequence[Beat]) -> Ingested:
     if not seen:
         return Ingested([], {})
     screens = await uow.monitoring.screens(list(seen))
+    # Only the transaction that moves a screen online records it (two
+    # processes may both have read it offline): presence_log stays single.
+    moved = await uow.terminals.bring_online(
+        [s.id for s in screens.values() if s.status in ("offline", "pending")]
+    )
     groups: dict[datetime, list[str]] = {}
     for terminal_id, at in seen.items():
         groups.setdefault(at, []).append(terminal_id)
     for at, ids in groups.items():
         await uow.terminals.mark_seen(ids, at)
-    came_back = [s for s in screens.values() if s.status in ("offline", "pending")]
+    came_back = [screens[t] for t in moved if t in screens]
     await uow.monitoring.add_transitions(
         [(s.id, s.region, s.tier, "online", seen[s.id]) for s in came_back]
     )

@@ -96,6 +96,16 @@ class AlarmRow(Base):
     __table_args__ = (
         Index("ix_alarms_state_region", "state", "region_code", "opened_at"),
         Index("ix_alarms_terminal_type", "terminal_id", "type", "state"),
+        # At most one live alarm per terminal and type, whichever process
+        # opens it (migration 0008, ADR 0011).
+        Index(
+            "ux_alarms_live",
+            "terminal_id",
+            "type",
+            unique=True,
+            postgresql_where=text("state <> 'resolved'"),
+            sqlite_where=text("state <> 'resolved'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

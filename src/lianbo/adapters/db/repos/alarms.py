@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.monitoring_tables import AlarmRow
@@ -70,22 +72,27 @@ class AlarmRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, alarm: StoredAlarm) -> None:
-        self.session.add(
-            AlarmRow(
-                id=alarm.id,
-                type=alarm.type,
-                severity=alarm.severity,
-                terminal_id=alarm.terminal_id,
-                region_code=alarm.region,
-                tier=alarm.tier,
-                state=alarm.state,
-                opened_at=alarm.opened_at,
-                evidence=alarm.evidence,
-                count=alarm.count,
-            )
+    async def add(self, alarm: StoredAlarm) -> bool:
+        """Store a new alarm; False (nothing stored) when the terminal already
+        has a live alarm of its type: the unique index ``ux_alarms_live``
+        (migration 0008) decides between processes opening it at once."""
+        values = {
+            "id": alarm.id,
+            "type": alarm.type,
+            "severity": alarm.severity,
+            "terminal_id": alarm.terminal_id,
+            "region_code": alarm.region,
+            "tier": alarm.tier,
+            "state": alarm.state,
+            "opened_at": alarm.opened_at,
+            "evidence": alarm.evidence,
+            "count": alarm.count,
+        }
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
-        await self.session.flush()
+        statement = insert(AlarmRow).values(values).on_conflict_do_nothing().returning(AlarmRow.id)
+        return (await self.session.scalar(statement)) is not None
 
     async def get(self, alarm_id: str) -> StoredAlarm | None:
         row = await self.session.get(AlarmRow, alarm_id)
@@ -105,6 +112,27 @@ class AlarmRepository:
             )
         )
         return _alarm(row) if row else None
+
+    async def live_of(self, terminal_ids: Sequence[str], kind: str) -> list[StoredAlarm]:
+        """The live alarms of ``kind`` on these terminals."""
+        rows = await self.session.scalars(
+            select(AlarmRow).where(
+                AlarmRow.terminal_id.in_(list(terminal_ids)),
+                AlarmRow.type == kind,
+                AlarmRow.state != "resolved",
+            )
+        )
+        return [_alarm(r) for r in rows.all()]
+
+    async def resolve_live(self, alarm_id: str, at: datetime, by: str) -> bool:
+        """Resolve the alarm unless it is resolved already (by another
+        process, or by hand); whether this call resolved it."""
+        result = await self.session.execute(
+            update(AlarmRow)
+            .where(AlarmRow.id == alarm_id, AlarmRow.state != "resolved")
+            .values(state="resolved", resolved_at=at, resolved_by=by)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def set(self, alarm_id: str, **values: Any) -> None:
         await self.session.execute(update(AlarmRow).where(AlarmRow.id == alarm_id).values(**values))

@@ -257,24 +257,40 @@ class TerminalRepository:
         )
 
     async def mark_unseen_offline(self, before: datetime) -> list[str]:
-        """Online terminals last seen before ``before`` go offline; their ids."""
-        ids = list(
-            (
-                await self.session.scalars(
-                    select(TerminalRow.id).where(
-                        TerminalRow.status == TerminalStatus.ONLINE.value,
-                        TerminalRow.last_seen_at < before,
-                    )
-                )
-            ).all()
-        )
-        if ids:
-            await self.session.execute(
-                update(TerminalRow)
-                .where(TerminalRow.id.in_(ids))
-                .values(status=TerminalStatus.OFFLINE.value)
+        """Online terminals last seen before ``before`` go offline; their ids.
+
+        One conditional statement: of two sweepers at once, each terminal
+        goes offline by exactly one (the other's row no longer matches), so
+        its transition is written once."""
+        result = await self.session.scalars(
+            update(TerminalRow)
+            .where(
+                TerminalRow.status == TerminalStatus.ONLINE.value,
+                TerminalRow.last_seen_at < before,
             )
-        return ids
+            .values(status=TerminalStatus.OFFLINE.value)
+            .returning(TerminalRow.id)
+        )
+        return list(result.all())
+
+    async def bring_online(self, ids: Sequence[str]) -> list[str]:
+        """Offline or pending terminals among ``ids`` go online; the ids this
+        call moved (another process's heartbeat may have moved one first:
+        only one of them records the transition)."""
+        if not ids:
+            return []
+        result = await self.session.scalars(
+            update(TerminalRow)
+            .where(
+                TerminalRow.id.in_(list(ids)),
+                TerminalRow.status.in_(
+                    [TerminalStatus.OFFLINE.value, TerminalStatus.PENDING.value]
+                ),
+            )
+            .values(status=TerminalStatus.ONLINE.value)
+            .returning(TerminalRow.id)
+        )
+        return list(result.all())
 
     async def add_codes(self, codes: Sequence[tuple[str, str, datetime, datetime]]) -> None:
         """(code_hash, terminal_id, created_at, expires_at) rows."""
