@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,7 +14,7 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.backup import StoreDump
-from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, SystemClock
+from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, JobQueue, SystemClock
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
@@ -37,8 +36,8 @@ class Container:
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
-    # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
-    ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    # Background jobs on assets (QC); run by the worker (services.ingest.run_worker).
+    jobs: JobQueue
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
 
     def uow(self) -> UnitOfWork:
@@ -60,6 +59,7 @@ class Container:
         return timedelta(minutes=self.settings.session_ttl_minutes)
 
     async def close(self) -> None:
+        await self.jobs.close()
         await self.engine.dispose()
 
 
@@ -82,6 +82,23 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         monitor=monitor,
         anchors=_anchor_log(settings),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
+        jobs=_job_queue(settings),
+    )
+
+
+def _job_queue(settings: Settings) -> JobQueue:
+    """In-process on SQLite (one process); procrastinate on PostgreSQL (ADR 0012)."""
+    if settings.is_sqlite:
+        from lianbo.adapters.jobs.inprocess import InProcessJobQueue
+
+        return InProcessJobQueue()
+    from lianbo.adapters.jobs.postgres import PostgresJobQueue
+
+    return PostgresJobQueue(
+        settings.effective_database_url,
+        lease_seconds=settings.job_lease_seconds,
+        retries=settings.job_retries,
+        backoff_seconds=settings.job_backoff_seconds,
     )
 
 

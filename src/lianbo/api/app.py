@@ -69,7 +69,9 @@ def create_app(
     sweeper always does); they are cancelled at shutdown.
     """
     container = container or bootstrap(settings or Settings())
-    jobs = (_sweep_offline, run_worker, _refresh_manifests, run_expiry, anchor_audit, *background)
+    # Role "api" never runs a job (ADR 0012): lianbo worker processes do.
+    workers = (run_worker,) if container.settings.role == "all" else ()
+    jobs = (_sweep_offline, *workers, _refresh_manifests, run_expiry, anchor_audit, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -92,3 +92,28 @@ class AnchorSink(Protocol):
     def send(self, anchor: Anchor) -> None:
         """Hand one anchor over; never blocks on the network, never raises."""
         ...
+
+
+# Runs one asset's job (QC: analysis, screening, hash track, renditions).
+AssetJob = Callable[[str], Awaitable[None]]
+
+
+class JobQueue(Protocol):
+    """Background jobs on assets (ADR 0012): in-process on the embedded
+    SQLite default, a durable PostgreSQL queue with several processes.
+
+    At most one job runs per asset at a time; asking again for an asset
+    whose job is still waiting adds nothing.
+    """
+
+    durable: bool  # jobs outlive the process (a restart need not re-queue)
+
+    async def enqueue_qc(self, asset_id: str) -> None:
+        """Ask for QC of ``asset_id`` (after its row is committed)."""
+        ...
+
+    async def work(self, job: AssetJob) -> None:
+        """Run queued jobs with ``job`` until cancelled (a worker)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -2,8 +2,10 @@
 
 The type check (probe) runs while the uploader waits, so a file that is not
 media is refused at once. Everything slow — analysis, screening, derived
-files — runs in the background worker, one job at a time (two cores: the
-decoder already uses both), with progress written for the console.
+files — runs as a job on the job queue (``container.jobs``, ADR 0012): in
+this process on the embedded default, in ``lianbo worker`` processes on
+PostgreSQL; one job at a time per worker (two cores: the decoder already
+uses both), with progress written for the console.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -42,7 +45,7 @@ async def ingest_blob(container: Container, actor: Actor, blob: StoredBlob, name
             container.blobs.delete(blob.sha256)
         raise
     if added.created:
-        container.ingest_queue.put_nowait(added.asset.id)
+        await container.jobs.enqueue_qc(added.asset.id)
     return added
 
 
@@ -71,28 +74,33 @@ async def _write_progress(container: Container, asset_id: str, progress: Progres
             await uow.commit()
 
 
-async def run_worker(container: Container) -> None:
-    """Drain the ingest queue forever; re-queue unfinished jobs at start."""
+async def perform_qc(container: Container, asset_id: str) -> None:
+    """One QC job, with its progress written for the console as it goes."""
     from lianbo.services.qc_job import run_qc
 
+    progress = Progress()
+    writer = asyncio.create_task(_write_progress(container, asset_id, progress))
+    started = time.perf_counter()
+    try:
+        await run_qc(container, asset_id, progress)
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    log.info("qc job done", asset_id=asset_id, seconds=round(time.perf_counter() - started, 2))
+
+
+async def run_worker(container: Container) -> None:
+    """Run background jobs until cancelled.
+
+    QC the store calls unfinished is asked for again first: the in-process
+    queue forgets at exit, and a durable one may have missed a request made
+    just before a crash (a request already waiting adds nothing; a finished
+    asset's job ends at once)."""
     async with container.uow() as uow:
-        for asset_id in await uow.assets.unfinished_qc():
-            container.ingest_queue.put_nowait(asset_id)
-    while True:
-        asset_id = await container.ingest_queue.get()
-        progress = Progress()
-        writer = asyncio.create_task(_write_progress(container, asset_id, progress))
-        started = time.perf_counter()
-        try:
-            await run_qc(container, asset_id, progress)
-        except Exception:  # one bad job must not stop the worker
-            log.exception("ingest job failed", asset_id=asset_id)
-        finally:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
-        log.info(
-            "ingest job done", asset_id=asset_id, seconds=round(time.perf_counter() - started, 2)
-        )
+        unfinished = await uow.assets.unfinished_qc()
+    for asset_id in unfinished:
+        await container.jobs.enqueue_qc(asset_id)
+    await container.jobs.work(partial(perform_qc, container))
 
 
 def derived_path(container: Container, sha256: str, name: str) -> Path:

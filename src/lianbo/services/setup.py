@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lianbo.adapters.db.migrate import upgrade
+from lianbo.adapters.db.migrate import schema_lock, upgrade
 from lianbo.bootstrap import Container
 from lianbo.services import regions
 
@@ -21,7 +21,8 @@ async def initialise(container: Container) -> InitReport:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     await upgrade(container.engine)
-    async with container.uow() as uow:
+    # Processes starting together: one loads the regions, the rest find them.
+    async with schema_lock(container.engine), container.uow() as uow:
         loaded = await regions.load_builtin(uow)
         await uow.refresh_statistics()
     key_id = container.keys.ensure()
