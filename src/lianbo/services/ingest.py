@@ -30,6 +30,8 @@ from lianbo.services.assets import Added
 
 log = structlog.get_logger()
 
+ASK_AGAIN_S = 300.0  # how often a worker re-asks for QC still pending
+
 
 async def ingest_blob(container: Container, actor: Actor, blob: StoredBlob, name: str) -> Added:
     """Probe a just-stored blob; register it, or delete it and refuse."""
@@ -92,15 +94,34 @@ async def perform_qc(container: Container, asset_id: str) -> None:
 async def run_worker(container: Container) -> None:
     """Run background jobs until cancelled.
 
-    QC the store calls unfinished is asked for again first: the in-process
-    queue forgets at exit, and a durable one may have missed a request made
-    just before a crash (a request already waiting adds nothing; a finished
-    asset's job ends at once)."""
+    QC the store calls unfinished is asked for again at start (the
+    in-process queue forgets at exit), and QC still pending is asked for
+    again every few minutes: a durable queue may have missed a request (the
+    database was unreachable for the enqueue after the asset's commit). A
+    request already waiting adds nothing; a finished asset's job ends at once."""
+    await _ask_again(container, ("pending", "running"))
+    asking = asyncio.create_task(_keep_asking(container))
+    try:
+        await container.jobs.work(partial(perform_qc, container))
+    finally:
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+
+
+async def _ask_again(container: Container, states: tuple[str, ...]) -> None:
     async with container.uow() as uow:
-        unfinished = await uow.assets.unfinished_qc()
+        unfinished = await uow.assets.unfinished_qc(states)
     for asset_id in unfinished:
         await container.jobs.enqueue_qc(asset_id)
-    await container.jobs.work(partial(perform_qc, container))
+
+
+async def _keep_asking(container: Container, every_s: float = ASK_AGAIN_S) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await _ask_again(container, ("pending",))
+        except Exception:  # the store is away: the next round tries again
+            log.warning("could not re-ask for pending QC", exc_info=True)
 
 
 def derived_path(container: Container, sha256: str, name: str) -> Path:

@@ -25,11 +25,16 @@ import socket
 import structlog
 from procrastinate import App, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from psycopg import Error as PsycopgError
+from psycopg_pool import PoolTimeout
 from sqlalchemy.engine import make_url
 
 from lianbo.domain.ports import AssetJob
 
 log = structlog.get_logger()
+
+# What a lost or unreachable database raises on this side of procrastinate.
+CONNECTION_LOST = (ConnectorException, PsycopgError, PoolTimeout, OSError)
 
 QUEUE = "assets"
 QC_TASK = "lianbo.qc"
@@ -55,7 +60,9 @@ class PostgresJobQueue:
         backoff_seconds: int = 4,
         name: str | None = None,
     ) -> None:
-        connector = PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=4)
+        connector = PsycopgConnector(
+            conninfo=libpq_url(database_url), min_size=1, max_size=4, timeout=10
+        )
         self.app = App(connector=connector)
         self.lease_seconds = lease_seconds
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
@@ -82,13 +89,34 @@ class PostgresJobQueue:
         deferrer = self.app.configure_task(
             QC_TASK, lock=f"asset:{asset_id}", queueing_lock=f"qc:{asset_id}"
         )
-        with contextlib.suppress(AlreadyEnqueued):
+        try:
             await deferrer.defer_async(asset_id=asset_id)
+        except AlreadyEnqueued:
+            pass  # one is waiting already: it will do
+        except CONNECTION_LOST:
+            # The asset is committed; a worker re-asks for pending QC (services.ingest).
+            log.warning("qc not queued: job queue unreachable", asset_id=asset_id)
 
     async def work(self, job: AssetJob) -> None:
-        """Be a worker until cancelled: run jobs, and recover stalled ones."""
+        """Be a worker until cancelled: run jobs, recover stalled ones; a
+        lost database is logged once, and the worker starts again when it is back."""
         self._job = job
-        await self._ensure_open()
+        lost = False
+        while True:
+            try:
+                await self._ensure_open()
+                if lost:
+                    log.info("job queue reachable again")
+                    lost = False
+                await self._work()
+                return
+            except CONNECTION_LOST as error:
+                if not lost:
+                    log.warning("job queue unreachable; retrying", error=type(error).__name__)
+                    lost = True
+                await asyncio.sleep(min(5.0, self.lease_seconds))
+
+    async def _work(self) -> None:
         recovery = asyncio.create_task(self._recover_stalled())
         try:
             await self.app.run_worker_async(
@@ -118,8 +146,8 @@ class PostgresJobQueue:
                     with contextlib.suppress(ConnectorException):
                         await manager.retry_job(job)
                         log.warning("stalled job requeued", job_id=job.id, task=job.task_name)
-            except ConnectorException:
-                log.warning("stalled-job check failed; retrying next lease")
+            except CONNECTION_LOST:
+                pass  # the worker itself notices and reports a lost database
 
     async def close(self) -> None:
         if self._open:
