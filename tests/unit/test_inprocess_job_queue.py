@@ -15,6 +15,7 @@ async def test_asking_again_while_waiting_adds_nothing() -> None:
     await queue.enqueue_qc("b")
     await queue.enqueue_qc("a")
     assert queue.waiting() == ["a", "b"]
+    assert await queue.backlog() == 2
 
 
 async def test_jobs_run_one_at_a_time_and_a_failure_does_not_stop_the_worker() -> None:

@@ -83,6 +83,7 @@ async def test_qc_asked_twice_for_one_asset_runs_one_at_a_time(pg_url: str) -> N
         await until(lambda: "b" in runs and running["b"] == 0, "b ran on the idle worker")
         statuses = [r["status"] for r in await jobs_of(pg_url, "a")]
         assert statuses == ["doing", "todo"]
+        assert await client.backlog() == 1
         first_may_end.set()
         await until(lambda: runs.count("a") == 2, "the second run of a")
         await until(lambda: _all_succeeded(pg_url, "a"), "both of a's jobs succeeded")

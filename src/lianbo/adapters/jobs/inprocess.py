@@ -37,6 +37,9 @@ class InProcessJobQueue:
         """Asset ids queued and not yet started, oldest first (for tests and the console)."""
         return list(self._waiting)
 
+    async def backlog(self) -> int:
+        return len(self._waiting)
+
     async def work(self, job: AssetJob) -> None:
         """Run jobs one after another, forever."""
         while True:

@@ -97,6 +97,16 @@ class PostgresJobQueue:
             # The asset is committed; a worker re-asks for pending QC (services.ingest).
             log.warning("qc not queued: job queue unreachable", asset_id=asset_id)
 
+    async def backlog(self) -> int:
+        """Jobs waiting to start, due now or later (retries wait their backoff)."""
+        await self._ensure_open()
+        row = await self.app.connector.execute_query_one_async(
+            "SELECT count(*) AS waiting FROM procrastinate_jobs"
+            " WHERE queue_name = %(queue)s AND status = 'todo'",
+            queue=QUEUE,
+        )
+        return int(row["waiting"])
+
     async def work(self, job: AssetJob) -> None:
         """Be a worker until cancelled: run jobs, recover stalled ones; a
         lost database is logged once, and the worker starts again when it is back."""
