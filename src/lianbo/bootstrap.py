@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,12 +20,13 @@ from lianbo.domain.ports import (
     AnchorSink,
     Clock,
     FleetChannel,
+    JobQueue,
     Leadership,
     SystemClock,
 )
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
-from lianbo.services.cluster_health import ClusterHealth, InProcessJobs
+from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.monitoring import Monitor
 
@@ -48,8 +48,8 @@ class Container:
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
     cluster_health: ClusterHealth  # leader, bus, jobs, screens offline: for /metrics
     leader: Leadership  # who runs the singleton duties (ADR 0011); is_leader → lianbo_leader
-    # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
-    ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    # Background jobs on assets (QC); run by the worker (services.ingest.run_worker).
+    jobs: JobQueue
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
 
     def uow(self) -> UnitOfWork:
@@ -71,6 +71,7 @@ class Container:
         return timedelta(minutes=self.settings.session_ttl_minutes)
 
     async def close(self) -> None:
+        await self.jobs.close()
         await self.engine.dispose()
 
 
@@ -80,9 +81,9 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
     monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
-    ingest_queue: asyncio.Queue[str] = asyncio.Queue()
     keys = _keys(settings, sessions)
     leader = leadership(settings)
+    jobs = _job_queue(settings)
     return Container(
         settings=settings,
         engine=engine,
@@ -97,9 +98,25 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         anchors=FileAnchorLog(settings.audit_anchor_path, signature_check(keys.cached_public)),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
         # The bus joins here when it exists (ClusterHealth's protocols).
-        cluster_health=ClusterHealth(clock, leader=leader, jobs=InProcessJobs(ingest_queue)),
+        cluster_health=ClusterHealth(clock, leader=leader, jobs=jobs),
         leader=leader,
-        ingest_queue=ingest_queue,
+        jobs=jobs,
+    )
+
+
+def _job_queue(settings: Settings) -> JobQueue:
+    """In-process on SQLite (one process); procrastinate on PostgreSQL (ADR 0012)."""
+    if settings.is_sqlite:
+        from lianbo.adapters.jobs.inprocess import InProcessJobQueue
+
+        return InProcessJobQueue()
+    from lianbo.adapters.jobs.postgres import PostgresJobQueue
+
+    return PostgresJobQueue(
+        settings.effective_database_url,
+        lease_seconds=settings.job_lease_seconds,
+        retries=settings.job_retries,
+        backoff_seconds=settings.job_backoff_seconds,
     )
 
 

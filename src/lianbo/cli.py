@@ -15,6 +15,8 @@ from lianbo.bootstrap import Container, bootstrap
 from lianbo.cli_alerts import alert_app
 from lianbo.cli_backup import register as register_backup
 from lianbo.cli_keys import keys_app
+from lianbo.cli_worker import register as register_worker
+from lianbo.cli_worker import run_jobs, start_process
 
 if TYPE_CHECKING:
     from lianbo.api.app import Job
@@ -36,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(alert_app, name="alert")
 register_backup(app)  # lianbo backup DEST, lianbo restore SRC
 app.add_typer(keys_app, name="keys")
+register_worker(app)  # lianbo worker
 
 console = Console()
 err = Console(stderr=True)
@@ -108,10 +111,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     data_dir: DataDir = None,
 ) -> None:
-    """Migrate, then serve the API, console and terminal endpoints."""
+    """Migrate, then serve the API, console and terminal endpoints
+    (``LIANBO_ROLE``: ``all`` also runs the jobs; ``worker`` only runs them)."""
     settings = _settings(data_dir)
+    lock = start_process(settings, settings.role)  # held while this process lives
     run(_init, settings)
-    _serve(settings, host, port)
+    if settings.role == "worker":
+        run_jobs(settings)
+    else:
+        _serve(settings, host, port)
+    del lock
 
 
 def _serve(settings: Settings, host: str, port: int, *, background: Sequence[Job] = ()) -> None:
@@ -137,6 +146,7 @@ def demo(
     from lianbo.services.demo import ADMIN_PASSWORD, ADMIN_USERNAME, seed, simulate_fleet
 
     settings = _settings(data_dir)
+    lock = start_process(settings, settings.role) if not no_serve else None
 
     async def work(container: Container) -> None:
         await _init(container)
@@ -155,6 +165,7 @@ def demo(
     console.rule()
     if not no_serve:
         _serve(settings, host, port, background=[simulate_fleet])
+    del lock
 
 
 @user_app.command("add")

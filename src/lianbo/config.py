@@ -149,6 +149,16 @@ class Settings(BaseSettings):
         max_length=64,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$",
     )
+    # What this process does (ADR 0012): "all" serves HTTP and runs the jobs
+    # (the embedded default); "api" serves HTTP and never runs a job;
+    # "worker" runs jobs and serves no HTTP. Other than "all" needs PostgreSQL.
+    role: Literal["all", "api", "worker"] = "all"
+    # The job queue on PostgreSQL (procrastinate): a worker silent this long
+    # has lost its jobs to another worker; a failed job is retried this many
+    # times, waiting backoff^1, backoff^2, ... seconds.
+    job_lease_seconds: int = Field(default=30, ge=3)
+    job_retries: int = Field(default=5, ge=0)
+    job_backoff_seconds: int = Field(default=4, ge=1)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False

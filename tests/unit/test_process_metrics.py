@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,10 +10,11 @@ import pytest
 import structlog
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
+from lianbo.adapters.jobs.inprocess import InProcessJobQueue
 from lianbo.api.process_metrics import ProcessLabelled, cluster_metrics
 from lianbo.config import Settings
 from lianbo.domain.regions import Region
-from lianbo.services.cluster_health import ClusterHealth, InProcessJobs
+from lianbo.services.cluster_health import ClusterHealth
 from tests.support.clock import FakeClock
 from tests.support.metrics import samples, value
 
@@ -67,9 +67,9 @@ async def test_a_follower_with_a_lagging_bus_says_so() -> None:
 
 
 async def test_without_leadership_the_one_process_leads_and_counts_its_queue() -> None:
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    queue.put_nowait("asset-1")
-    health = ClusterHealth(FakeClock(), jobs=InProcessJobs(queue))
+    queue = InProcessJobQueue()
+    await queue.enqueue_qc("asset-1")
+    health = ClusterHealth(FakeClock(), jobs=queue)
     text = text_of(await health.figures(FakeUow()))  # type: ignore[arg-type]
     assert value(text, "lianbo_leader") == 1
     assert value(text, "lianbo_jobs_pending") == 1

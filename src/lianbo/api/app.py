@@ -69,7 +69,9 @@ def create_app(
     they are cancelled at shutdown.
     """
     container = container or bootstrap(settings or Settings())
-    jobs = (monitoring_jobs.run_local, run_worker, _lead, *background)
+    # Role "api" never runs a job (ADR 0012): lianbo worker processes do.
+    workers = (run_worker,) if container.settings.role == "all" else ()
+    jobs = (monitoring_jobs.run_local, *workers, _lead, *background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -113,3 +113,32 @@ class Leadership(Protocol):
     async def until(self, leading: bool) -> None:
         """Return once ``is_leader == leading`` (at once if it already is)."""
         ...
+
+
+# Runs one asset's job (QC: analysis, screening, hash track, renditions).
+AssetJob = Callable[[str], Awaitable[None]]
+
+
+class JobQueue(Protocol):
+    """Background jobs on assets (ADR 0012): in-process on the embedded
+    SQLite default, a durable PostgreSQL queue with several processes.
+
+    At most one job runs per asset at a time; asking again for an asset
+    whose job is still waiting adds nothing.
+    """
+
+    durable: bool  # jobs outlive the process (a restart need not re-queue)
+
+    async def enqueue_qc(self, asset_id: str) -> None:
+        """Ask for QC of ``asset_id`` (after its row is committed)."""
+        ...
+
+    async def work(self, job: AssetJob) -> None:
+        """Run queued jobs with ``job`` until cancelled (a worker)."""
+        ...
+
+    async def backlog(self) -> int:
+        """Jobs waiting to start (for the job-queue-backlog metric)."""
+        ...
+
+    async def close(self) -> None: ...

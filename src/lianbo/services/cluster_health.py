@@ -10,7 +10,6 @@ a few seconds (on the injected clock) to keep N scrapers from costing N scans.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -54,18 +53,7 @@ class BusHealth(Protocol):
 class JobBacklog(Protocol):
     """The job queue (``container.jobs``): jobs waiting to start."""
 
-    async def pending(self) -> int: ...
-
-
-class InProcessJobs:
-    """The embedded job queue: asset ids waiting for QC in this process."""
-
-    def __init__(self, queue: asyncio.Queue[str]) -> None:
-        self._queue = queue
-
-    async def pending(self) -> int:
-        """Assets queued and not yet taken by the ingest worker."""
-        return self._queue.qsize()
+    async def backlog(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +118,7 @@ class ClusterHealth:
         job queue may live in the store, so it is read with it."""
         return replace(
             self.process_figures(),
-            jobs_pending=await self._jobs.pending() if self._jobs is not None else None,
+            jobs_pending=await self._jobs.backlog() if self._jobs is not None else None,
             regions=await self.offline_by_region(uow),
         )
 

@@ -2,8 +2,10 @@
 
 The type check (probe) runs while the uploader waits, so a file that is not
 media is refused at once. Everything slow — analysis, screening, derived
-files — runs in the background worker, one job at a time (two cores: the
-decoder already uses both), with progress written for the console.
+files — runs as a job on the job queue (``container.jobs``, ADR 0012): in
+this process on the embedded default, in ``lianbo worker`` processes on
+PostgreSQL; one job at a time per worker (two cores: the decoder already
+uses both), with progress written for the console.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -27,6 +30,8 @@ from lianbo.services.assets import Added
 
 log = structlog.get_logger()
 
+ASK_AGAIN_S = 300.0  # how often a worker re-asks for QC still pending
+
 
 async def ingest_blob(container: Container, actor: Actor, blob: StoredBlob, name: str) -> Added:
     """Probe a just-stored blob; register it, or delete it and refuse."""
@@ -42,7 +47,7 @@ async def ingest_blob(container: Container, actor: Actor, blob: StoredBlob, name
             container.blobs.delete(blob.sha256)
         raise
     if added.created:
-        container.ingest_queue.put_nowait(added.asset.id)
+        await container.jobs.enqueue_qc(added.asset.id)
     return added
 
 
@@ -71,28 +76,52 @@ async def _write_progress(container: Container, asset_id: str, progress: Progres
             await uow.commit()
 
 
-async def run_worker(container: Container) -> None:
-    """Drain the ingest queue forever; re-queue unfinished jobs at start."""
+async def perform_qc(container: Container, asset_id: str) -> None:
+    """One QC job, with its progress written for the console as it goes."""
     from lianbo.services.qc_job import run_qc
 
+    progress = Progress()
+    writer = asyncio.create_task(_write_progress(container, asset_id, progress))
+    started = time.perf_counter()
+    try:
+        await run_qc(container, asset_id, progress)
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    log.info("qc job done", asset_id=asset_id, seconds=round(time.perf_counter() - started, 2))
+
+
+async def run_worker(container: Container) -> None:
+    """Run background jobs until cancelled.
+
+    QC the store calls unfinished is asked for again at start (the
+    in-process queue forgets at exit), and QC still pending is asked for
+    again every few minutes: a durable queue may have missed a request (the
+    database was unreachable for the enqueue after the asset's commit). A
+    request already waiting adds nothing; a finished asset's job ends at once."""
+    await _ask_again(container, ("pending", "running"))
+    asking = asyncio.create_task(_keep_asking(container))
+    try:
+        await container.jobs.work(partial(perform_qc, container))
+    finally:
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+
+
+async def _ask_again(container: Container, states: tuple[str, ...]) -> None:
     async with container.uow() as uow:
-        for asset_id in await uow.assets.unfinished_qc():
-            container.ingest_queue.put_nowait(asset_id)
+        unfinished = await uow.assets.unfinished_qc(states)
+    for asset_id in unfinished:
+        await container.jobs.enqueue_qc(asset_id)
+
+
+async def _keep_asking(container: Container, every_s: float = ASK_AGAIN_S) -> None:
     while True:
-        asset_id = await container.ingest_queue.get()
-        progress = Progress()
-        writer = asyncio.create_task(_write_progress(container, asset_id, progress))
-        started = time.perf_counter()
+        await asyncio.sleep(every_s)
         try:
-            await run_qc(container, asset_id, progress)
-        except Exception:  # one bad job must not stop the worker
-            log.exception("ingest job failed", asset_id=asset_id)
-        finally:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
-        log.info(
-            "ingest job done", asset_id=asset_id, seconds=round(time.perf_counter() - started, 2)
-        )
+            await _ask_again(container, ("pending",))
+        except Exception:  # the store is away: the next round tries again
+            log.warning("could not re-ask for pending QC", exc_info=True)
 
 
 def derived_path(container: Container, sha256: str, name: str) -> Path:

@@ -1,7 +1,10 @@
 """The QC job for one asset: analyse, judge, screen, derive.
 
-Runs in the ingest worker. CPU-heavy steps run in a thread so the server
-keeps answering; progress goes through ``Progress`` to the console.
+Runs as a job from the job queue (``services.ingest.perform_qc``). CPU-heavy
+steps run in a thread so the process keeps answering; progress goes through
+``Progress`` to the console. A job for an asset whose QC already finished
+ends at once: a durable queue may hand the same asset over twice (a request
+re-made at a worker's start, a lease that ran out), never concurrently.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from lianbo.domain.media import Analysis, AssetKind, QcReport, ScreeningHit
 from lianbo.domain.qc import judge
 from lianbo.services.ingest import Progress
 
+FINISHED = frozenset({QcStatus.PASSED, QcStatus.WARNINGS, QcStatus.FAILED, QcStatus.NOT_APPLICABLE})
+
 # The rendition every video gets for living-room screens (home tier).
 HOME_RENDITION = ("home-1080p", 1920, 1080)
 
@@ -29,7 +34,7 @@ HOME_RENDITION = ("home-1080p", 1920, 1080)
 async def run_qc(container: Container, asset_id: str, progress: Progress) -> None:
     async with container.uow() as uow:
         asset = await uow.assets.get(asset_id)
-        if asset is None:
+        if asset is None or asset.qc_status in FINISHED:
             return
         await uow.assets.set_qc(asset_id, qc_status=QcStatus.RUNNING, qc_error=None)
         await uow.commit()

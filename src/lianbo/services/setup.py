@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lianbo.adapters.db.migrate import upgrade
+from lianbo.adapters.db.migrate import schema_lock, upgrade
 from lianbo.bootstrap import Container
 from lianbo.services import regions
 
@@ -13,6 +13,7 @@ from lianbo.services import regions
 class InitReport:
     regions_loaded: int
     key_id: str
+    migrated: bool = False  # this call changed the schema (others starting with it waited)
 
 
 async def initialise(container: Container) -> InitReport:
@@ -20,9 +21,10 @@ async def initialise(container: Container) -> InitReport:
     settings = container.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    await upgrade(container.engine)
-    async with container.uow() as uow:
+    migrated = await upgrade(container.engine)
+    # Processes starting together: one loads the regions, the rest find them.
+    async with schema_lock(container.engine), container.uow() as uow:
         loaded = await regions.load_builtin(uow)
         await uow.refresh_statistics()
     key_id = await container.keys.ensure()
-    return InitReport(regions_loaded=loaded, key_id=key_id)
+    return InitReport(regions_loaded=loaded, key_id=key_id, migrated=migrated)

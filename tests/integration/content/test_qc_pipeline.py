@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lianbo.adapters.jobs.inprocess import InProcessJobQueue
 from lianbo.domain.roles import Role
 from lianbo.services.ingest import Progress
 from lianbo.services.qc_job import run_qc
@@ -15,6 +16,12 @@ from tests.integration.conftest import Media
 from tests.support.env import Env
 
 pytestmark = pytest.mark.integration
+
+
+def waiting(env: Env) -> list[str]:
+    """Asset ids the in-process job queue holds (the SQLite default)."""
+    assert isinstance(env.container.jobs, InProcessJobQueue)
+    return env.container.jobs.waiting()
 
 
 async def ingest(env: Env, headers: dict[str, str], path: Path) -> dict[str, Any]:
@@ -25,7 +32,7 @@ async def ingest(env: Env, headers: dict[str, str], path: Path) -> dict[str, Any
     )
     assert response.status_code == 201, response.text
     asset_id = response.json()["id"]
-    assert env.container.ingest_queue.get_nowait() == asset_id
+    assert waiting(env) == [asset_id]
     await run_qc(env.container, asset_id, Progress())
     detail: dict[str, Any] = (
         await env.client.get(f"/api/v1/assets/{asset_id}", headers=headers)
@@ -81,7 +88,7 @@ async def test_tickers_are_screened_too(env: Env) -> None:
         headers=operator,
     )
     asset_id = created.json()["id"]
-    assert env.container.ingest_queue.get_nowait() == asset_id
+    assert waiting(env) == [asset_id]
     await run_qc(env.container, asset_id, Progress())
     detail = (await env.client.get(f"/api/v1/assets/{asset_id}", headers=operator)).json()
     assert detail["qc_status"] == "passed"

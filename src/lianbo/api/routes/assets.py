@@ -82,7 +82,7 @@ async def create_asset(
                 uow, container.clock, actor, name=body.name, url=body.url or ""
             )
         if asset.kind is AssetKind.TICKER:
-            container.ingest_queue.put_nowait(asset.id)
+            await container.jobs.enqueue_qc(asset.id)
         return AssetOut.of(asset)
     upload = await receive_multipart(request, container.blobs, container.settings.max_upload_bytes)
     if upload.blob is None:

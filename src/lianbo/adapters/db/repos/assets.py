@@ -217,10 +217,8 @@ class AssetRepository:
             for row in rows
         }
 
-    async def unfinished_qc(self) -> list[str]:
-        rows = await self.session.scalars(
-            select(AssetRow.id).where(AssetRow.qc_status.in_(["pending", "running"]))
-        )
+    async def unfinished_qc(self, states: tuple[str, ...] = ("pending", "running")) -> list[str]:
+        rows = await self.session.scalars(select(AssetRow.id).where(AssetRow.qc_status.in_(states)))
         return list(rows.all())
 
     async def add_step(self, asset_id: str, step: ReviewStep) -> None:

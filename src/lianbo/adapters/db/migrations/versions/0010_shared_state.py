@@ -19,7 +19,7 @@ from alembic import op
 from lianbo.adapters.db.tables import UTCDateTime
 
 revision = "0010"
-down_revision = "0007"  # the lead re-chains this to "0009" when merging
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
