@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.monitoring import Monitor
+from lianbo.services.readiness import Check, Readiness
 
 
 @dataclass
@@ -40,6 +42,11 @@ class Container:
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
+    # /healthz: named readiness checks besides the store ("bus", …), facts it
+    # reports without judging ("leader", …), and the last verdicts (logged once).
+    health_checks: dict[str, Check] = field(default_factory=dict)
+    health_info: dict[str, Callable[[], object]] = field(default_factory=dict)
+    readiness: Readiness = field(default_factory=Readiness)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
