@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -118,6 +119,11 @@ def screen(browser: Any, centre: ServerProcess) -> Iterator[Any]:
 
 
 # -- set-up through the JSON API ---------------------------------------------
+
+
+def path_of(url: str) -> str:
+    """A request URL's path: the player adds ``?terminal=<id>`` to its calls."""
+    return urlsplit(url).path
 
 
 def tagged_terminal(server: Server, tag: str, tier: str = "home") -> dict[str, Any]:
@@ -550,7 +556,7 @@ def test_heartbeats_go_over_the_push_socket(screen: Any, centre: ServerProcess) 
     posts: list[str] = []
     screen.on(
         "request",
-        lambda r: posts.append(r.url) if r.url.endswith("/terminal/v1/heartbeat") else None,
+        lambda r: posts.append(r.url) if path_of(r.url) == "/terminal/v1/heartbeat" else None,
     )
     sent: list[dict[str, Any]] = []
     received: list[dict[str, Any]] = []
@@ -564,6 +570,8 @@ def test_heartbeats_go_over_the_push_socket(screen: Any, centre: ServerProcess) 
     wait_on_stage(screen, image["id"])
     eventually(lambda: state(screen)["beats"]["socket"] >= 2)
     assert posts  # the first heartbeat of a page asks over HTTP (the audience)
+    # ... naming the screen for a balancer, never with its token in the URL
+    assert {urlsplit(url).query for url in posts} == {f"terminal={terminal['id']}"}
     posted, statuses, answers = len(posts), len(of("status", sent)), len(of("heartbeat", received))
     beats = state(screen)["heartbeats"]
     stored: set[str] = set()
@@ -601,7 +609,7 @@ def test_a_socket_that_does_not_answer_heartbeats_gets_them_over_http(
     seen: list[str] = []  # the page's heartbeats, in the order it sent them
     screen.on(
         "request",
-        lambda r: seen.append("http") if r.url.endswith("/terminal/v1/heartbeat") else None,
+        lambda r: seen.append("http") if path_of(r.url) == "/terminal/v1/heartbeat" else None,
     )
 
     def swallow_status(ws: Any) -> None:
@@ -810,7 +818,7 @@ def test_signed_alerts_take_over_and_forged_ones_are_refused(
         "request",
         lambda r: (
             acks.append({"url": r.url, **json.loads(r.post_data)})
-            if "/alerts/" in r.url and r.url.endswith("/ack")
+            if "/alerts/" in r.url and path_of(r.url).endswith("/ack")
             else None
         ),
     )

@@ -170,7 +170,9 @@ class Agent:
     def _setup(self) -> None:
         """(Re)build the parts for one round of the loop."""
         config, ident = self.config, self.identity
-        self.api = TerminalApi(ident.server, ident.token, self.client, self.clock.clock)
+        self.api = TerminalApi(
+            ident.server, ident.token, self.client, self.clock.clock, terminal_id=ident.terminal_id
+        )
         self.fetcher = ManifestFetcher(
             self.api, self.pins, config.state_dir, self.clock.now, audience=ident.audience
         )

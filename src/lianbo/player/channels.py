@@ -43,7 +43,7 @@ def push_channel(
             on_connect=on_connect,
         )
     return PushChannel(
-        websocket_url(identity.server),
+        websocket_url(identity.server, identity.terminal_id),
         identity.token,
         handler,
         clock=clock,
