@@ -49,6 +49,7 @@ from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
 from lianbo.player.schedule import needed
+from lianbo.player.tls import server_context
 from lianbo.player.trust import KeyPins
 from lianbo.protocol.messages import Message
 
@@ -113,7 +114,8 @@ class Agent:
             on_change=self._alerts_changed,
             monotonic=self.clock.clock.monotonic,
         )
-        self.client = httpx.AsyncClient(transport=transport)  # closed when run() ends
+        # closed when run() ends; https:// checks the certificate (tls.py)
+        self.client = httpx.AsyncClient(transport=transport, verify=server_context(identity.ca))
         self._setup()
 
     # -- life cycle ----------------------------------------------------------

@@ -11,6 +11,7 @@ the caller should do about them.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,17 @@ def websocket_url(server: str, terminal_id: str) -> str:
     scheme, rest = server.split("://", 1)
     query = urlencode({BALANCE_PARAM: terminal_id})
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/terminal/v1/ws?{query}"
+
+
+def transport_failure(error: BaseException) -> str:
+    """What went wrong below HTTP, saying so plainly when the server's
+    certificate is not trusted (a wrong CA, or a name it is not for)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"the server's certificate is not trusted ({cause.verify_message})"
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(error).__name__}: {error}"
 
 
 def error_message(response: httpx.Response) -> str:
@@ -188,7 +200,7 @@ class TerminalApi:
                 **kwargs,
             )
         except httpx.TransportError as error:
-            raise Unreachable(f"{type(error).__name__}: {error}") from None
+            raise Unreachable(transport_failure(error)) from None
         if optional and response.status_code in (404, 405):
             return None
         if response.status_code >= 500:

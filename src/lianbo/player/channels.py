@@ -16,6 +16,7 @@ from lianbo.player.clock import Clock, OffsetEstimator
 from lianbo.player.identity import Identity
 from lianbo.player.push import Handler, PushChannel
 from lianbo.player.push_mqtt import AudienceSource, MqttPushChannel, route_of
+from lianbo.player.tls import server_context
 
 
 def push_channel(
@@ -50,6 +51,7 @@ def push_channel(
         estimator=estimator,
         backoff=backoff,
         on_connect=on_connect,
+        tls=server_context(identity.ca),
     )
 
 

@@ -6,6 +6,9 @@ Kept in a state directory (default ``$XDG_DATA_HOME/lianbo-player``, i.e.
     identity.json   server, terminal_id, keys, audience, backend, push
     token           the bearer token, mode 0600 (a secret; never logged)
 
+``ca`` is the CA certificate (PEM) given at enrolment to check the server's
+certificate with (``tls.py``), or null for the system's CAs alone.
+
 ``push`` is the push channel the server named at enrolment (the hub's
 WebSocket or an MQTT broker and its topics; ``player/channels.py``); files
 written before it was stored have none and use the hub.
@@ -54,6 +57,7 @@ class Identity:
     backend: str = "headless"
     push: dict[str, Any] | None = None  # the push channel; None: the hub
     key_serial: int = 0  # the pinned key set's serial
+    ca: str | None = None  # PEM: a CA trusted for the server's certificate
 
     def with_server(self, server: str) -> Identity:
         return replace(self, server=normalise_server(server))
@@ -83,6 +87,7 @@ def load(state_dir: Path) -> Identity:
             backend=str(data.get("backend", "headless")),
             push=_push(data.get("push")),
             key_serial=int(data.get("key_serial", 0)),
+            ca=_ca(data.get("ca")),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise NotEnrolled(f"unreadable identity in {state_dir}: {error}") from None
@@ -98,9 +103,15 @@ def save(identity: Identity, state_dir: Path) -> None:
 
 
 async def enrol(
-    server: str, code: str, client: httpx.AsyncClient, *, backend: str = "headless"
+    server: str,
+    code: str,
+    client: httpx.AsyncClient,
+    *,
+    backend: str = "headless",
+    ca: str | None = None,
 ) -> Identity:
-    """Trade a one-time enrolment code for this screen's identity."""
+    """Trade a one-time enrolment code for this screen's identity; ``client``
+    checks the server's certificate as ``ca`` says (``tls.server_context``)."""
     code = code.strip()
     if not code or len(code) > 32:
         raise EnrolmentFailed("an enrolment code looks like XXXX-XXXX")
@@ -120,6 +131,7 @@ async def enrol(
             backend=backend,
             push=_push(reply.get("push")),
             key_serial=serial,
+            ca=ca,
         )
     except Refused as error:
         raise EnrolmentFailed(f"enrolment refused: {error.message}") from None
@@ -138,6 +150,12 @@ def _pinned(reply: dict[str, Any]) -> tuple[dict[str, str], int]:
         return keys_of(reply), 0
     key_set = self_signed(reply)
     return dict(key_set.keys), key_set.serial
+
+
+def _ca(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError("ca is not PEM text")
+    return value
 
 
 def _push(block: Any) -> dict[str, Any] | None:
