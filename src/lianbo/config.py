@@ -6,6 +6,7 @@ win over it. Everything has a working default for the embedded setup.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -124,6 +125,10 @@ class Settings(BaseSettings):
     audit_anchor_every: int = Field(default=100, ge=1)
     audit_anchor_minutes: int = Field(default=5, ge=1)
     audit_anchor_targets: list[str] = Field(default_factory=list)
+    # Addresses (or networks) of the proxies in front (HAProxy: deploy/haproxy/)
+    # whose X-Forwarded-For / -Proto this server believes; from anyone else
+    # those headers are ignored. JSON: '["127.0.0.1"]'. Empty: none trusted.
+    trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
@@ -138,6 +143,18 @@ class Settings(BaseSettings):
                     "or an http(s) URL"
                 )
         return targets
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxy {proxy!r} is not an IP address or network"
+                ) from None
+        return proxies
 
     @classmethod
     def settings_customise_sources(
