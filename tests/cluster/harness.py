@@ -58,7 +58,8 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 
 @dataclass
 class ServeProcess:
-    """One ``lianbo serve``: start, ``kill`` (SIGKILL, no goodbye), ``restart``."""
+    """One ``lianbo serve``: start, ``kill`` (SIGKILL, no goodbye), ``pause``
+    (SIGSTOP: hung) and ``resume``, ``restart``."""
 
     name: str
     port: int
@@ -104,6 +105,15 @@ class ServeProcess:
         if self.popen is not None and self.alive:
             os.kill(self.popen.pid, signal.SIGKILL)
             self.popen.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP: the process hangs (alive, answering nothing)."""
+        assert self.popen is not None
+        os.kill(self.popen.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.popen is not None and self.alive:
+            os.kill(self.popen.pid, signal.SIGCONT)
 
     def restart(self) -> None:
         self.kill()
@@ -225,6 +235,7 @@ class Cluster:
     def heal(self) -> None:
         """Restart dead processes; return once HAProxy has every one UP."""
         for process in self.processes:
+            process.resume()  # harmless when it was not paused
             if not process.alive:
                 process.restart()
         for process in self.processes:

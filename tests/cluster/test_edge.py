@@ -7,6 +7,7 @@ import asyncio
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from lianbo.player.api import Refused, TerminalApi, Unreachable, websocket_url
@@ -14,6 +15,7 @@ from lianbo.player.tls import server_context
 from tests.cluster.harness import Cluster, wait_for
 from tests.cluster.screens import enrolled_screen, holder, open_socket
 from tests.support.certs import Ca
+from tests.support.waiting import HANG_GUARD_S
 
 pytestmark = pytest.mark.cluster
 
@@ -54,6 +56,23 @@ def test_a_killed_process_leaves_rotation_and_requests_still_succeed(
     # The screen's socket died with its process; it comes back on another.
     with open_socket(cluster, terminal_id, token):
         assert holder(cluster) != victim.name
+
+
+def test_a_hung_process_leaves_rotation_with_its_screens_and_comes_back(
+    cluster: Cluster, admin: httpx.Client
+) -> None:
+    terminal_id, token = enrolled_screen(admin, cluster)
+    with open_socket(cluster, terminal_id, token) as ws:
+        hung = cluster.by_name(holder(cluster))
+        hung.pause()
+        cluster.wait_status(hung.name, up=False)  # its /healthz check timed out
+        with pytest.raises(ConnectionClosed):  # the proxy ended the screen's session
+            while True:
+                ws.recv(timeout=HANG_GUARD_S)
+    with open_socket(cluster, terminal_id, token):
+        assert holder(cluster) != hung.name
+    hung.resume()
+    cluster.wait_status(hung.name, up=True)
 
 
 def test_the_proxy_never_logs_a_token(cluster: Cluster, admin: httpx.Client) -> None:
