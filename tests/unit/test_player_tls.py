@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from lianbo.player import identity as store
 from lianbo.player.api import TerminalApi, Unreachable
 from lianbo.player.backoff import Backoff
 from lianbo.player.clock import OffsetEstimator, SystemClock
@@ -131,3 +132,9 @@ def test_a_ca_file_must_hold_a_certificate(tmp_path: Path, centre_ca: Ca) -> Non
     empty.write_text("hello")
     with pytest.raises(BadCaFile, match="holds no PEM certificate"):
         read_ca(empty)
+
+
+def test_a_spoilt_ca_in_the_identity_reads_as_not_enrolled(tmp_path: Path) -> None:
+    store.save(store.Identity("https://c.example", "t-1", "tok", {}, ca="junk"), tmp_path)
+    with pytest.raises(store.NotEnrolled, match="ca is not a usable certificate"):
+        store.load(tmp_path)

@@ -3,7 +3,7 @@
 Kept in a state directory (default ``$XDG_DATA_HOME/lianbo-player``, i.e.
 ``~/.local/share/lianbo-player``)::
 
-    identity.json   server, terminal_id, keys, audience, backend, push
+    identity.json   server, terminal_id, keys, audience, backend, push, ca
     token           the bearer token, mode 0600 (a secret; never logged)
 
 ``ca`` is the CA certificate (PEM) given at enrolment to check the server's
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ import httpx
 from lianbo.player.api import Refused, TerminalApi, Unreachable, keys_of, normalise_server
 from lianbo.player.files import write_atomic
 from lianbo.player.push_mqtt import route_of
+from lianbo.player.tls import server_context
 from lianbo.protocol.keyset import KeySetRejected, self_signed
 
 IDENTITY_FILE = "identity.json"
@@ -153,8 +155,15 @@ def _pinned(reply: dict[str, Any]) -> tuple[dict[str, str], int]:
 
 
 def _ca(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
+    """The stored CA, checked (ValueError when it is not a usable certificate)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise ValueError("ca is not PEM text")
+    try:
+        server_context(value)
+    except ssl.SSLError:
+        raise ValueError("ca is not a usable certificate") from None
     return value
 
 
