@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.monitoring import Monitor
+from lianbo.services.readiness import Check, Readiness
 
 
 @dataclass
@@ -51,6 +53,11 @@ class Container:
     # Background jobs on assets (QC); run by the worker (services.ingest.run_worker).
     jobs: JobQueue
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
+    # /healthz: named readiness checks besides the store ("bus", …), facts it
+    # reports without judging ("leader", …), and the last verdicts (logged once).
+    health_checks: dict[str, Check] = field(default_factory=dict)
+    health_info: dict[str, Callable[[], object]] = field(default_factory=dict)
+    readiness: Readiness = field(default_factory=Readiness)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -101,6 +108,8 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         cluster_health=ClusterHealth(clock, leader=leader, jobs=jobs),
         leader=leader,
         jobs=jobs,
+        # A follower is as ready as the leader: leadership is a fact, not a check.
+        health_info={"leader": lambda: leader.is_leader},
     )
 
 

@@ -6,6 +6,7 @@ win over it. Everything has a working default for the embedded setup.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from pathlib import Path
@@ -159,6 +160,10 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=30, ge=3)
     job_retries: int = Field(default=5, ge=0)
     job_backoff_seconds: int = Field(default=4, ge=1)
+    # Addresses (or networks) of the proxies in front (HAProxy: deploy/haproxy/)
+    # whose X-Forwarded-For / -Proto this server believes; from anyone else
+    # those headers are ignored. JSON: '["127.0.0.1"]'. Empty: none trusted.
+    trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
@@ -200,6 +205,18 @@ class Settings(BaseSettings):
                     "or an http(s) URL"
                 )
         return targets
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxy {proxy!r} is not an IP address or network"
+                ) from None
+        return proxies
 
     @classmethod
     def settings_customise_sources(

@@ -20,6 +20,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -147,7 +148,9 @@ class Interceptor:
         self.httpd.server_close()
 
     def relay(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        path = handler.path
+        # Judged and listed by path; the query (the player's ?terminal=<id>)
+        # goes upstream as sent.
+        path = urlsplit(handler.path).path
         self.relayed.append(path)
         if path.startswith("/terminal/v1/ws"):
             if self.relay_push:
@@ -162,7 +165,9 @@ class Interceptor:
         }
         try:
             with httpx.Client(timeout=HANG_GUARD_S) as client:
-                reply = client.request(method, self.upstream + path, headers=passed, content=body)
+                reply = client.request(
+                    method, self.upstream + handler.path, headers=passed, content=body
+                )
         except httpx.TransportError:
             return self._answer(handler, 502, {}, b'{"error":{"message":"upstream down"}}')
         content = self._tamper(path, reply.status_code, reply.content)

@@ -23,6 +23,7 @@ from tests.e2e.content import headers
 from tests.e2e.helpers import ADMIN
 from tests.e2e.player_support import ServerProcess, cli, eventually
 from tests.e2e.test_web_player import (
+    at_path,
     enrol,
     programme,
     publish,
@@ -152,8 +153,9 @@ def test_a_man_in_the_middle_key_is_refused_and_raises_the_alarm(
     def foreign_keys(route: Any) -> None:
         route.fulfill(status=200, json=signed(9, [STRANGER], [STRANGER], STRANGER))
 
-    screen.route("**/terminal/v1/manifest", hijack)
-    screen.route("**/terminal/v1/keys", foreign_keys)
+    manifests, keys = at_path("/terminal/v1/manifest"), at_path("/terminal/v1/keys")
+    screen.route(manifests, hijack)
+    screen.route(keys, foreign_keys)
     other, other_schedule = programme(server, tag, "劫持")
     publish(server, other_schedule)
     rejected = eventually(lambda: state(screen)["status"]["rejected"])
@@ -174,8 +176,8 @@ def test_a_man_in_the_middle_key_is_refused_and_raises_the_alarm(
     eventually(alarm)
 
     # The network is honest again: the new programme verifies with the pinned key.
-    screen.unroute("**/terminal/v1/manifest")
-    screen.unroute("**/terminal/v1/keys")
+    screen.unroute(manifests)
+    screen.unroute(keys)
     eventually(lambda: state(screen)["status"]["untrusted_key"] is None, timeout=65)
     wait_on_stage(screen, other["id"])
 

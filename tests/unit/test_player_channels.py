@@ -104,7 +104,7 @@ async def test_a_hub_enrolment_chooses_the_websocket(tmp_path: Path, push: Any) 
         identity = await store.enrol("https://centre.example", "ABCD-EFGH", http)
     chosen = channel(identity)
     assert type(chosen) is PushChannel
-    assert chosen.url == "wss://centre.example/terminal/v1/ws"
+    assert chosen.url == "wss://centre.example/terminal/v1/ws?terminal=t-1"
 
 
 def test_an_identity_file_from_before_the_choice_uses_the_hub(tmp_path: Path) -> None:

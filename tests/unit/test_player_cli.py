@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from lianbo.player import identity as store
 from lianbo.player.cli import player, player_app
 from lianbo.player.identity import Identity
+from tests.support.certs import Ca
 
 # Registered the way the main CLI does it (a second command keeps "player"
 # a subcommand, as in ``lianbo``).
@@ -60,6 +61,26 @@ def test_a_new_server_url_is_stored(tmp_path: Path) -> None:
     code, _ = run("--state-dir", str(tmp_path), "--server", "https://new.example/", "--enrol-only")
     assert code == 0
     assert store.load(tmp_path).server == "https://new.example"
+
+
+def test_a_ca_file_is_kept_in_the_identity(tmp_path: Path) -> None:
+    store.save(Identity("https://c.example", "t", "tok", {}), tmp_path)
+    ca = tmp_path / "centre-ca.pem"
+    ca.write_text(Ca.make().pem)
+    code, _ = run("--state-dir", str(tmp_path), "--ca-file", str(ca), "--enrol-only")
+    assert code == 0
+    assert store.load(tmp_path).ca == ca.read_text()
+    ca.unlink()  # kept in the identity, not read from the file again
+    assert store.load(tmp_path).ca is not None
+
+
+def test_a_bad_ca_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    code, output = run(
+        "--server", "https://c.example", "--enrol", "ABCD-EFGH", "--state-dir", str(tmp_path),
+        "--ca-file", str(tmp_path / "missing.pem"),
+    )  # fmt: skip
+    assert code == 1 and "cannot read CA file" in output
+    assert len(output.strip().splitlines()) == 1
 
 
 def test_the_typer_app_can_be_added_as_a_group_too() -> None:

@@ -173,8 +173,8 @@ REPLACE: dict[Key, dict[str, Any]] = {
     },
     ("get", "/healthz"): {
         "responses": {
-            "200": _answer("The database answers", JSON_OBJECT),
-            "503": _answer("The database does not answer", JSON_OBJECT),
+            "200": _answer("Ready: the store and every named check answer", JSON_OBJECT),
+            "503": _answer("Not ready: `not_ready` names what is not", JSON_OBJECT),
         },
     },
     ("get", "/media/{sha256}"): {

@@ -49,6 +49,7 @@ from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
 from lianbo.player.schedule import needed
+from lianbo.player.tls import server_context
 from lianbo.player.trust import KeyPins
 from lianbo.player.waits import wait_event, within
 from lianbo.protocol.messages import Message
@@ -114,7 +115,8 @@ class Agent:
             on_change=self._alerts_changed,
             monotonic=self.clock.clock.monotonic,
         )
-        self.client = httpx.AsyncClient(transport=transport)  # closed when run() ends
+        # closed when run() ends; https:// checks the certificate (tls.py)
+        self.client = httpx.AsyncClient(transport=transport, verify=server_context(identity.ca))
         self._setup()
 
     # -- life cycle ----------------------------------------------------------
@@ -171,7 +173,9 @@ class Agent:
     def _setup(self) -> None:
         """(Re)build the parts for one round of the loop."""
         config, ident = self.config, self.identity
-        self.api = TerminalApi(ident.server, ident.token, self.client, self.clock.clock)
+        self.api = TerminalApi(
+            ident.server, ident.token, self.client, self.clock.clock, terminal_id=ident.terminal_id
+        )
         self.fetcher = ManifestFetcher(
             self.api, self.pins, config.state_dir, self.clock.now, audience=ident.audience
         )

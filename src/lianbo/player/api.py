@@ -11,10 +11,11 @@ the caller should do about them.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -22,6 +23,9 @@ from lianbo.player.clock import Clock, SystemClock
 from lianbo.protocol.reports import PlayLogEntry, playlog_body
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# The query parameter that names the screen on /terminal/v1 calls, for the
+# load balancer in front of several server processes (deploy/haproxy/).
+BALANCE_PARAM = "terminal"
 
 
 class Unreachable(Exception):
@@ -62,10 +66,25 @@ def normalise_server(url: str) -> str:
     return url
 
 
-def websocket_url(server: str) -> str:
-    """The push channel's URL: ``ws(s)://…/terminal/v1/ws``."""
+def websocket_url(server: str, terminal_id: str) -> str:
+    """The push channel's URL: ``ws(s)://…/terminal/v1/ws?terminal=<id>``.
+
+    The terminal id (never the token) lets a load balancer keep each screen
+    on one server process (HAProxy's ``balance url_param terminal``)."""
     scheme, rest = server.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/terminal/v1/ws"
+    query = urlencode({BALANCE_PARAM: terminal_id})
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/terminal/v1/ws?{query}"
+
+
+def transport_failure(error: BaseException) -> str:
+    """What went wrong below HTTP, saying so plainly when the server's
+    certificate is not trusted (a wrong CA, or a name it is not for)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"the server's certificate is not trusted ({cause.verify_message})"
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(error).__name__}: {error}"
 
 
 def error_message(response: httpx.Response) -> str:
@@ -86,11 +105,15 @@ class TerminalApi:
         token: str | None,
         client: httpx.AsyncClient,
         clock: Clock | None = None,
+        *,
+        terminal_id: str | None = None,
     ) -> None:
         self.server = normalise_server(server)
         self.token = token
         self.client = client
         self.clock = clock or SystemClock()
+        # Sent as ?terminal= on each call once known (not at enrolment).
+        self.params = {BALANCE_PARAM: terminal_id} if terminal_id else None
 
     def media_url(self, sha256: str) -> str:
         return f"{self.server}/media/{sha256}"
@@ -169,10 +192,15 @@ class TerminalApi:
             all_headers["Authorization"] = f"Bearer {self.token}"
         try:
             response = await self.client.request(
-                method, self.server + path, headers=all_headers, timeout=TIMEOUT, **kwargs
+                method,
+                self.server + path,
+                headers=all_headers,
+                params=self.params,
+                timeout=TIMEOUT,
+                **kwargs,
             )
         except httpx.TransportError as error:
-            raise Unreachable(f"{type(error).__name__}: {error}") from None
+            raise Unreachable(transport_failure(error)) from None
         if optional and response.status_code in (404, 405):
             return None
         if response.status_code >= 500:

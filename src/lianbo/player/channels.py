@@ -16,6 +16,7 @@ from lianbo.player.clock import Clock, OffsetEstimator
 from lianbo.player.identity import Identity
 from lianbo.player.push import Handler, PushChannel
 from lianbo.player.push_mqtt import AudienceSource, MqttPushChannel, route_of
+from lianbo.player.tls import server_context
 
 
 def push_channel(
@@ -43,13 +44,14 @@ def push_channel(
             on_connect=on_connect,
         )
     return PushChannel(
-        websocket_url(identity.server),
+        websocket_url(identity.server, identity.terminal_id),
         identity.token,
         handler,
         clock=clock,
         estimator=estimator,
         backoff=backoff,
         on_connect=on_connect,
+        tls=server_context(identity.ca),
     )
 
 

@@ -1,6 +1,7 @@
 """``lianbo player``: enrol this machine as a screen, then play.
 
     lianbo player --server https://bokong.example --enrol ABCD-EFGH [--backend mpv]
+    lianbo player --server https://… --enrol CODE --ca-file centre-ca.pem   # a private CA
     lianbo player                       # later runs: the stored identity
     lianbo player --mqtt broker.example:1883   # reach the MQTT broker by another name
 
@@ -26,6 +27,7 @@ from lianbo.player.channels import with_broker
 from lianbo.player.headless import HeadlessBackend
 from lianbo.player.identity import BACKENDS, EnrolmentFailed, Identity, NotEnrolled
 from lianbo.player.playback import Backend, BackendUnavailable
+from lianbo.player.tls import BadCaFile, read_ca, server_context
 
 player_app = typer.Typer(
     help="Run this machine as a screen: enrol once, then play.", add_completion=False
@@ -64,6 +66,15 @@ def player(
         str | None,
         typer.Option("--mqtt", help="HOST:PORT of the MQTT broker, if not the one enrolled."),
     ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            help="A CA certificate (PEM) to trust for the server's https certificate, "
+            "besides the system's; kept for later runs.",
+            show_default=False,
+        ),
+    ] = None,
     enrol_only: Annotated[
         bool, typer.Option("--enrol-only", help="Enrol and exit without playing.")
     ] = False,
@@ -79,7 +90,8 @@ def player(
         for chatty in ("httpx", "httpcore", "websockets"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
     directory = state_dir or store.default_state_dir()
-    identity = _identity(directory, server, enrol, backend)
+    ca = _read_ca(ca_file) if ca_file is not None else None
+    identity = _identity(directory, server, enrol, backend, ca)
     if mqtt is not None:
         identity = _broker(identity, mqtt, directory)
     if enrol_only:
@@ -107,15 +119,23 @@ def make_backend(name: str, state_dir: Path) -> Backend:
     return HeadlessBackend(state_dir / "headless.jsonl")
 
 
+def _read_ca(path: Path) -> str:
+    try:
+        return read_ca(path)
+    except BadCaFile as error:
+        fail(str(error))
+        raise
+
+
 def _identity(
-    directory: Path, server: str | None, code: str | None, backend: str | None
+    directory: Path, server: str | None, code: str | None, backend: str | None, ca: str | None
 ) -> Identity:
     if code is not None:
         if server is None:
             fail("--enrol needs --server URL")
         assert server is not None
         try:
-            identity = asyncio.run(_enrol(server, code, backend or "headless"))
+            identity = asyncio.run(_enrol(server, code, backend or "headless", ca))
         except EnrolmentFailed as error:
             fail(str(error))
             raise
@@ -135,6 +155,8 @@ def _identity(
             fail(str(error))
     if backend is not None:
         changed = replace(changed, backend=backend)
+    if ca is not None:
+        changed = replace(changed, ca=ca)
     if changed != identity:
         store.save(changed, directory)
     return changed
@@ -152,9 +174,9 @@ def _broker(identity: Identity, address: str, directory: Path) -> Identity:
     return changed
 
 
-async def _enrol(server: str, code: str, backend: str) -> Identity:
-    async with httpx.AsyncClient() as client:
-        return await store.enrol(server, code, client, backend=backend)
+async def _enrol(server: str, code: str, backend: str, ca: str | None) -> Identity:
+    async with httpx.AsyncClient(verify=server_context(ca)) as client:
+        return await store.enrol(server, code, client, backend=backend, ca=ca)
 
 
 async def _play(agent: Agent) -> None:

@@ -3,8 +3,11 @@
 Kept in a state directory (default ``$XDG_DATA_HOME/lianbo-player``, i.e.
 ``~/.local/share/lianbo-player``)::
 
-    identity.json   server, terminal_id, keys, audience, backend, push
+    identity.json   server, terminal_id, keys, audience, backend, push, ca
     token           the bearer token, mode 0600 (a secret; never logged)
+
+``ca`` is the CA certificate (PEM) given at enrolment to check the server's
+certificate with (``tls.py``), or null for the system's CAs alone.
 
 ``push`` is the push channel the server named at enrolment (the hub's
 WebSocket or an MQTT broker and its topics; ``player/channels.py``); files
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ import httpx
 from lianbo.player.api import Refused, TerminalApi, Unreachable, keys_of, normalise_server
 from lianbo.player.files import write_atomic
 from lianbo.player.push_mqtt import route_of
+from lianbo.player.tls import server_context
 from lianbo.protocol.keyset import KeySetRejected, self_signed
 
 IDENTITY_FILE = "identity.json"
@@ -54,6 +59,7 @@ class Identity:
     backend: str = "headless"
     push: dict[str, Any] | None = None  # the push channel; None: the hub
     key_serial: int = 0  # the pinned key set's serial
+    ca: str | None = None  # PEM: a CA trusted for the server's certificate
 
     def with_server(self, server: str) -> Identity:
         return replace(self, server=normalise_server(server))
@@ -83,6 +89,7 @@ def load(state_dir: Path) -> Identity:
             backend=str(data.get("backend", "headless")),
             push=_push(data.get("push")),
             key_serial=int(data.get("key_serial", 0)),
+            ca=_ca(data.get("ca")),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise NotEnrolled(f"unreadable identity in {state_dir}: {error}") from None
@@ -98,9 +105,15 @@ def save(identity: Identity, state_dir: Path) -> None:
 
 
 async def enrol(
-    server: str, code: str, client: httpx.AsyncClient, *, backend: str = "headless"
+    server: str,
+    code: str,
+    client: httpx.AsyncClient,
+    *,
+    backend: str = "headless",
+    ca: str | None = None,
 ) -> Identity:
-    """Trade a one-time enrolment code for this screen's identity."""
+    """Trade a one-time enrolment code for this screen's identity; ``client``
+    checks the server's certificate as ``ca`` says (``tls.server_context``)."""
     code = code.strip()
     if not code or len(code) > 32:
         raise EnrolmentFailed("an enrolment code looks like XXXX-XXXX")
@@ -120,6 +133,7 @@ async def enrol(
             backend=backend,
             push=_push(reply.get("push")),
             key_serial=serial,
+            ca=ca,
         )
     except Refused as error:
         raise EnrolmentFailed(f"enrolment refused: {error.message}") from None
@@ -138,6 +152,19 @@ def _pinned(reply: dict[str, Any]) -> tuple[dict[str, str], int]:
         return keys_of(reply), 0
     key_set = self_signed(reply)
     return dict(key_set.keys), key_set.serial
+
+
+def _ca(value: Any) -> str | None:
+    """The stored CA, checked (ValueError when it is not a usable certificate)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("ca is not PEM text")
+    try:
+        server_context(value)
+    except ssl.SSLError:
+        raise ValueError("ca is not a usable certificate") from None
+    return value
 
 
 def _push(block: Any) -> dict[str, Any] | None:

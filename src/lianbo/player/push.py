@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from lianbo.player.api import transport_failure
 from lianbo.player.backoff import Backoff, Link
 from lianbo.player.clock import Clock, OffsetEstimator
 from lianbo.protocol.messages import (
@@ -45,6 +47,7 @@ class PushChannel:
         estimator: OffsetEstimator,
         backoff: Backoff,
         on_connect: Callable[[], Awaitable[None]] | None = None,
+        tls: ssl.SSLContext | None = None,
         time_burst: int = 5,
         time_spacing: float = 0.2,
         time_every: float = 300.0,
@@ -56,6 +59,8 @@ class PushChannel:
         self.estimator = estimator
         self.backoff = backoff
         self.on_connect = on_connect
+        # wss:// only: checks the server's certificate (tls.server_context)
+        self.tls = tls if url.startswith("wss://") else None
         self.time_burst = time_burst
         self.time_spacing = time_spacing
         self.time_every = time_every
@@ -87,7 +92,7 @@ class PushChannel:
             except InvalidStatus as error:
                 self.link.failed(f"not available (HTTP {error.response.status_code})")
             except (OSError, TimeoutError, WebSocketException) as error:
-                self.link.failed(f"{type(error).__name__}: {error}")
+                self.link.failed(transport_failure(error))
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _session(self) -> None:
@@ -99,6 +104,7 @@ class PushChannel:
             max_size=MAX_MESSAGE_BYTES,
             ping_interval=20,
             ping_timeout=20,
+            ssl=self.tls,
         ) as ws:
             self._ws = ws
             sampler = asyncio.create_task(self._sample_time(ws))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -28,3 +29,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def answers(engine: AsyncEngine, timeout_s: float) -> bool:
+    """Whether the store runs ``SELECT 1`` within ``timeout_s`` (readiness);
+    PostgreSQL's pool pings the connection first, so a dead server shows."""
+    try:
+        async with asyncio.timeout(timeout_s), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure (refused, timed out, auth, …) means not ready
+        return False
+    return True

@@ -22,9 +22,18 @@ async function errorMessage(response) {
   }
 }
 
+// Each call names the screen (?terminal=<id>, never the token) so a load
+// balancer in front of several server processes keeps it on one of them.
+export function withTerminal(path, terminalId) {
+  if (!terminalId) return path;
+  const sep = path.includes('?') ? '&' : '?';
+  return `${path}${sep}terminal=${encodeURIComponent(terminalId)}`;
+}
+
 export class TerminalApi {
-  constructor(token = null) {
+  constructor(token = null, terminalId = null) {
     this.token = token;
+    this.terminalId = terminalId;
   }
 
   async send(method, path, { body, headers = {}, ok = [], optional = false } = {}) {
@@ -33,7 +42,7 @@ export class TerminalApi {
     if (body !== undefined) all['Content-Type'] = 'application/json';
     let response;
     try {
-      response = await fetch(path, {
+      response = await fetch(withTerminal(path, this.terminalId), {
         method,
         headers: all,
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -28,7 +28,7 @@ export class Player {
     this.config = { pollSeconds, pushPollSeconds, playlogSeconds };
     this.texts = texts;
     this.tokenRefusedNow = false;
-    this.api = new TerminalApi(identity.token);
+    this.api = new TerminalApi(identity.token, identity.terminalId);
     this.clock = new ServerClock();
     this.media = new MediaStore();
     this.screen = new Screen(document.getElementById('stage'), texts);
@@ -68,6 +68,7 @@ export class Player {
       onChange: () => this.reportSoon(),
     });
     this.push = new PushChannel(identity.token, this.clock, (m) => this.onPush(m), {
+      terminalId: identity.terminalId,
       onConnect: () => this.onPushConnect(),
       // 1008: the server refused our token (retired, revoked): the socket
       // carried the heartbeats, so ask over HTTP now to learn it and say so.

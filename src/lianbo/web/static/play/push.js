@@ -1,10 +1,13 @@
-// The push channel: a WebSocket to /terminal/v1/ws?token=… (browsers cannot
-// set headers on a WebSocket). `manifest`, `alert`, `alert-cancel`, `command`
-// and `heartbeat` (the answer to a `status`) go to the handler; `time`
-// answers feed the clock estimate. It
-// reconnects with full-jitter backoff so a restarted server is not hit by
-// every screen in the same second, and never holds up playback.
+// The push channel: a WebSocket to /terminal/v1/ws?token=…&terminal=<id>
+// (browsers cannot set headers on a WebSocket; a balancer in front keeps the
+// screen on one server process by the id, and must not log the query
+// string). `manifest`, `alert`, `alert-cancel`, `command` and `heartbeat`
+// (the answer to a `status`) go to the handler; `time` answers feed the
+// clock estimate. It reconnects with full-jitter backoff so a restarted
+// server is not hit by every screen in the same second, and never holds up
+// playback.
 
+import { withTerminal } from './api.js';
 import { Backoff } from './clock.js';
 
 const SERVER_TYPES = new Set([
@@ -13,8 +16,11 @@ const SERVER_TYPES = new Set([
 const MAX_MESSAGE = 64 * 1024;
 
 export class PushChannel {
-  constructor(token, clock, handler, { onConnect, onDisconnect, base = 1, cap = 60 } = {}) {
+  constructor(token, clock, handler, {
+    onConnect, onDisconnect, terminalId = null, base = 1, cap = 60,
+  } = {}) {
     this.token = token;
+    this.terminalId = terminalId;
     this.clock = clock;
     this.handler = handler;
     this.onConnect = onConnect;
@@ -30,7 +36,8 @@ export class PushChannel {
 
   url() {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    return `${scheme}://${location.host}/terminal/v1/ws?token=${encodeURIComponent(this.token)}`;
+    const path = `/terminal/v1/ws?token=${encodeURIComponent(this.token)}`;
+    return `${scheme}://${location.host}${withTerminal(path, this.terminalId)}`;
   }
 
   start() {
