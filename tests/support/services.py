@@ -1,17 +1,15 @@
-"""Real services the tests start themselves (PostgreSQL), or skip/fail clearly."""
+"""Real services the tests start themselves (PostgreSQL), or skip/fail clearly.
+
+Starting them is ``bench/harness``'s (benchmarks start the same services)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from bench.harness.postgres import Postgres, free_port, start_postgres
+
+__all__ = ["Postgres", "free_port", "missing", "require_all", "start_postgres"]
 
 
 def require_all() -> bool:
@@ -24,101 +22,3 @@ def missing(reason: str) -> None:
     if require_all():
         pytest.fail(f"required by LIANBO_REQUIRE_ALL=1: {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pg_bin() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists():
-            return candidate
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-@dataclass
-class Postgres:
-    """A throwaway PostgreSQL cluster on a free port, owned by this test run."""
-
-    bin_dir: Path
-    data_dir: Path
-    port: int
-    process_user: str | None
-
-    def url(self, database: str) -> str:
-        return f"postgresql+asyncpg://lianbo@127.0.0.1:{self.port}/{database}"
-
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = list(args)
-        if self.process_user:
-            command = ["runuser", "-u", self.process_user, "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True)
-
-    def initdb(self) -> None:
-        self._run(
-            str(self.bin_dir / "initdb"),
-            "-D",
-            str(self.data_dir),
-            "-U",
-            "lianbo",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        )
-
-    def start(self) -> None:
-        self._run(
-            str(self.bin_dir / "pg_ctl"),
-            "-D",
-            str(self.data_dir),
-            "-l",
-            str(self.data_dir / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200",
-            "start",
-        )
-
-    def stop(self) -> None:
-        subprocess.run(
-            (["runuser", "-u", self.process_user, "--"] if self.process_user else [])
-            + [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-        )
-
-
-def start_postgres() -> Postgres | None:
-    """Start a private cluster; None when PostgreSQL is not installed."""
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        return None
-    user = None
-    base = Path(tempfile.mkdtemp(prefix="lianbo-pg-"))
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        user = "postgres"
-        shutil.chown(base, user=user)
-        base.chmod(0o700)
-    server = Postgres(bin_dir, base / "data", free_port(), user)
-    if user:
-        (base / "data").mkdir()
-        shutil.chown(base / "data", user=user)
-    server.initdb()
-    for _ in range(3):
-        try:
-            server.start()
-            return server
-        except subprocess.CalledProcessError:
-            server.port = free_port()
-            time.sleep(0.5)
-    raise RuntimeError("PostgreSQL did not start")

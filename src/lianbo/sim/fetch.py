@@ -1,21 +1,42 @@
-"""Manifest fetches for a worker's screens over a few keep-alive connections.
+"""A worker's screens' HTTP calls over a few keep-alive connections.
 
 Each real screen would have its own connection; thousands of virtual ones
 share a small pool so the server sees a realistic request stream without
 the simulator holding a second socket per screen. Requests are raw
-HTTP/1.1 (status line and headers parsed, body skipped by length).
+HTTP/1.1 (status line and headers parsed, body read by length), each with
+``?terminal=<id>`` as the player sends it (a load balancer keeps a screen
+to one process by it), over TLS when the fleet has a TLS context: manifest
+fetches and, for fleets that answer alerts, the alert list and acks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lianbo.sim.screens import Screen
 
 PATH = "/terminal/v1/manifest"
+ALERTS_PATH = "/terminal/v1/alerts"
+
+Answered = Callable[[int, "str | None", bytes], None]  # status, etag, body
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request of one screen, and what to do with the answer."""
+
+    screen: Screen
+    method: str
+    path: str
+    answered: Answered
+    body: bytes = b""
 
 
 def _header(head: bytes, name: bytes) -> bytes | None:
@@ -27,11 +48,14 @@ def _header(head: bytes, name: bytes) -> bytes | None:
 
 
 class Fetcher:
-    def __init__(self, host: str, port: int, connections: int) -> None:
+    def __init__(
+        self, host: str, port: int, connections: int, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self.connections = connections
-        self.queue: asyncio.Queue[Screen] = asyncio.Queue()
+        self.tls = tls
+        self.queue: asyncio.Queue[Call] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
         self.busy = 0
 
@@ -44,40 +68,62 @@ class Fetcher:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def fetch(self, screen: Screen) -> None:
-        self.queue.put_nowait(screen)
+        """The screen's manifest (conditional on the version it has)."""
+        self.queue.put_nowait(Call(screen, "GET", PATH, screen.fetched))
 
-    def _request(self, screen: Screen) -> bytes:
+    def alerts(self, screen: Screen) -> None:
+        """The alerts the screen must show now (asked on every (re)connect)."""
+        self.queue.put_nowait(Call(screen, "GET", ALERTS_PATH, screen.alerts_fetched))
+
+    def ack(self, screen: Screen, alert_id: str, state: str, at: str) -> None:
+        """An alert ack (``POST /terminal/v1/alerts/{id}/ack``)."""
+        body = json.dumps({"state": state, "at": at}).encode()
+        path = f"{ALERTS_PATH}/{alert_id}/ack"
+        self.queue.put_nowait(Call(screen, "POST", path, screen.acked, body))
+
+    def _request(self, call: Call) -> bytes:
+        screen = call.screen
         lines = [
-            f"GET {PATH} HTTP/1.1",
+            f"{call.method} {call.path}?terminal={screen.credential.terminal_id} HTTP/1.1",
             f"Host: {self.host}:{self.port}",
             f"Authorization: Bearer {screen.credential.token}",
         ]
-        if screen.etag:
+        if call.path == PATH and screen.etag:
             lines.append(f'If-None-Match: "{screen.etag}"')
-        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        if call.body:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(call.body)}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + call.body
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.tls is None:
+            return await asyncio.open_connection(self.host, self.port)
+        return await asyncio.open_connection(
+            self.host, self.port, ssl=self.tls, server_hostname=self.host
+        )
 
     async def _worker(self) -> None:
         streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         while True:
-            screen = await self.queue.get()
+            call = await self.queue.get()
             self.busy += 1
             for _ in range(3):
                 try:
                     if streams is None:
-                        streams = await asyncio.open_connection(self.host, self.port)
-                    status, etag, body, keep = await self._exchange(*streams, self._request(screen))
+                        streams = await self._open()
+                    status, etag, body, keep = await self._exchange(*streams, self._request(call))
                 except (
                     OSError,
                     asyncio.IncompleteReadError,
                     asyncio.LimitOverrunError,
                     ValueError,
+                    ssl.SSLError,
                 ):
                     streams = self._drop(streams)
                     await asyncio.sleep(0.2)
                     continue
                 if not keep:
                     streams = self._drop(streams)
-                screen.fetched(status, etag, body)
+                call.answered(status, etag, body)
                 break
             self.busy -= 1
 

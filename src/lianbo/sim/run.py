@@ -79,6 +79,9 @@ class Workers:
         max_connecting: int = 192,
         fetch_on_hello: bool = True,
         fetch_jitter_s: float | None = None,
+        tls: bool = False,
+        ca_pem: str | None = None,
+        answers_alerts: bool = False,
     ) -> None:
         self.count = len(credentials)
         self.fetch_jitter_s = 0.0
@@ -104,6 +107,9 @@ class Workers:
                 max_connecting=max(1, max_connecting * share // max(1, len(credentials))),
                 fetch_on_hello=fetch_on_hello,
                 fetch_jitter_s=jitter,
+                tls=tls,
+                ca_pem=ca_pem,
+                answers_alerts=answers_alerts,
             )
             mine, theirs = context.Pipe()
             process = context.Process(target=worker.main, args=(theirs, config), daemon=True)

@@ -2,17 +2,23 @@
 
 A screen is its own ``asyncio.Protocol`` (reused across reconnects), so a
 connected screen costs no task; it connects from its own 127.0.x.y source
-address, answers pings, records when a push arrived and when the manifest
-it names was fetched, and reconnects with jittered exponential backoff.
+address (over TLS when the fleet has a context, naming itself with
+``?terminal=<id>`` as the player does), answers pings, records when a push
+arrived and when the manifest it names was fetched, and reconnects with
+jittered exponential backoff. In a fleet that answers alerts it also does
+what a player does for guaranteed delivery: asks ``GET /terminal/v1/alerts``
+on every (re)connect and acks each new alert ``displayed``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from lianbo.adapters.fleet import topics
@@ -44,11 +50,13 @@ class Screen(asyncio.Protocol):
 
     __slots__ = (
         "alert",
+        "alert_at",
         "applied_at",
         "applied_version",
         "attempts",
         "buffer",
         "closed_with",
+        "command",
         "connecting",
         "credential",
         "etag",
@@ -75,7 +83,9 @@ class Screen(asyncio.Protocol):
         self.push_at = self.applied_at = 0.0
         self.push_version = self.applied_version = ""
         self.offset: float | None = None
-        self.alert: tuple[str, float] | None = None
+        self.alert: tuple[str, float] | None = None  # latest alert: id, latency to sent_at
+        self.alert_at = 0.0  # when the latest alert arrived (push or fetch)
+        self.command: tuple[str, float] | None = None  # latest command: id, arrival
 
     @property
     def ready(self) -> bool:
@@ -90,9 +100,15 @@ class Screen(asyncio.Protocol):
         await self.fleet.connecting.acquire()
         self.connecting = True
         loop = asyncio.get_running_loop()
+        tls = self.fleet.tls
         try:
             await loop.create_connection(
-                lambda: self, self.fleet.host, self.fleet.port, local_addr=(self.source, 0)
+                lambda: self,
+                self.fleet.host,
+                self.fleet.port,
+                local_addr=(self.source, 0),
+                ssl=tls,
+                server_hostname=self.fleet.host if tls is not None else None,
             )
         except OSError:
             self.done_connecting()
@@ -122,6 +138,13 @@ class Screen(asyncio.Protocol):
         self.done_connecting()
         self.retry()
 
+    def local_address(self) -> str:
+        """``ip:port`` this screen's socket comes from ("" when not connected)."""
+        if self.transport is None:
+            return ""
+        name = self.transport.get_extra_info("sockname")
+        return f"{name[0]}:{name[1]}" if name else ""
+
     def opened(self) -> None:
         raise NotImplementedError
 
@@ -149,7 +172,9 @@ class Screen(asyncio.Protocol):
             else:
                 self.fleet.fetcher.fetch(self)
         elif kind == "alert":
-            self.alert = (str(message.get("id")), now - float(message.get("sent_at", now)))
+            self.alerted(str(message.get("id")), now, now - float(message.get("sent_at", now)))
+        elif kind == "command":
+            self.command = (str(message.get("id")), now)
         elif kind == "time":
             self.offset = clock_offset(message["t0"], message["server_time"], now)
         elif kind == "hello":
@@ -161,9 +186,38 @@ class Screen(asyncio.Protocol):
         self.done_connecting()
         self.fleet.counts["hellos"] += 1
         self.send({"type": "time", "t0": now})
+        if self.fleet.answers_alerts:  # what was issued while away comes this way
+            self.fleet.fetcher.alerts(self)
         if self.fleet.fetch_on_hello:  # spread out, as a player should after a reconnect
             delay = random.random() * self.fleet.fetch_jitter_s
             asyncio.get_running_loop().call_later(delay, self.fleet.fetcher.fetch, self)
+
+    def alerted(self, alert_id: str, now: float, latency: float) -> None:
+        """An alert arrived (pushed or listed): the first arrival counts,
+        and a fleet that answers alerts acks it ``displayed``."""
+        if self.alert is not None and self.alert[0] == alert_id:
+            return
+        self.alert, self.alert_at = (alert_id, latency), now
+        if self.fleet.answers_alerts:
+            at = datetime.fromtimestamp(now, UTC).isoformat()
+            self.fleet.fetcher.ack(self, alert_id, "displayed", at)
+
+    def alerts_fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
+        self.fleet.counts[f"alerts_http_{status}"] += 1
+        if status != 200:
+            return
+        now = time.time()
+        try:
+            items = json.loads(body)["alerts"]
+            listed = [str(item["id"]) for item in items if item.get("type") == "alert"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.fleet.counts["alerts_unreadable"] += 1
+            return
+        for alert_id in listed:
+            self.alerted(alert_id, now, math.nan)
+
+    def acked(self, status: int, etag: str | None, body: bytes = b"") -> None:
+        self.fleet.counts[f"ack_http_{status}"] += 1
 
     def fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
         self.fleet.counts[f"http_{status}"] += 1
@@ -180,7 +234,11 @@ class WsScreen(Screen):
         self.upgraded = False
         assert self.transport is not None
         self.transport.write(
-            wire.handshake(self.fleet.host, self.fleet.path, self.credential.token)
+            wire.handshake(
+                self.fleet.host,
+                f"{self.fleet.path}?terminal={self.credential.terminal_id}",
+                self.credential.token,
+            )
         )
 
     def data_received(self, data: bytes) -> None:

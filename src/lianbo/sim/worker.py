@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from lianbo.player.tls import server_context
 from lianbo.sim.fetch import Fetcher
 from lianbo.sim.screens import Credential, MqttScreen, Screen, WsScreen, source_address
 
@@ -37,6 +38,9 @@ class WorkerConfig:
     fetch_on_hello: bool = True
     fetch_jitter_s: float = 5.0  # a (re)connected screen checks its manifest within this
     max_connecting: int = 64  # connection attempts in flight at once
+    tls: bool = False  # https/wss, the server's certificate checked as the player does
+    ca_pem: str | None = None  # a CA to trust besides the system's (``--ca-file``)
+    answers_alerts: bool = False  # list alerts on (re)connect, ack each ``displayed``
 
 
 class Fleet:
@@ -48,7 +52,11 @@ class Fleet:
         self.connecting = asyncio.Semaphore(config.max_connecting)
         self.running = False
         self.counts: Counter[str] = Counter()
-        self.fetcher = Fetcher(config.http_host, config.http_port, config.fetch_connections)
+        self.tls = server_context(config.ca_pem) if config.tls else None
+        self.answers_alerts = config.answers_alerts
+        self.fetcher = Fetcher(
+            config.http_host, config.http_port, config.fetch_connections, self.tls
+        )
         kind = WsScreen if config.kind == "hub" else MqttScreen
         self.screens: list[Screen] = [
             kind(self, c, source_address(config.first_index + i))
@@ -117,6 +125,16 @@ class Fleet:
             ]
         if command == "alerts":
             return [s.alert[1] for s in self.screens if s.alert and s.alert[0] == args[0]]
+        if command == "alert_times":  # wall-clock arrivals of an alert (pushed or listed)
+            return [s.alert_at for s in self.screens if s.alert and s.alert[0] == args[0]]
+        if command == "commands":  # {command id: arrival} of the latest command per screen
+            return {s.command[0]: s.command[1] for s in self.screens if s.command}
+        if command == "addresses":  # {terminal id: "ip:port"} of each connected socket
+            return {
+                s.credential.terminal_id: s.local_address()
+                for s in self.screens
+                if s.ready and s.local_address()
+            }
         raise ValueError(f"unknown command {command!r}")
 
     def stats(self) -> dict[str, Any]:
