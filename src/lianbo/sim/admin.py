@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,18 +28,24 @@ class AdminError(RuntimeError):
 
 
 class Admin:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, verify: ssl.SSLContext | bool = True) -> None:
         self.client = client
+        self.verify = verify
         self.run = secrets.token_hex(3)  # names of this run's screens and users
 
     @classmethod
-    async def login(cls, server: str, username: str, password: str) -> Admin:
+    async def login(
+        cls, server: str, username: str, password: str, verify: ssl.SSLContext | bool = True
+    ) -> Admin:
+        """Logged in; ``verify`` checks an https server's certificate (a
+        context trusting the centre's CA, as ``lianbo.player.tls`` makes)."""
         client = httpx.AsyncClient(
             base_url=server.rstrip("/"),
             timeout=120,
             limits=httpx.Limits(max_connections=ENROL_CONCURRENCY),
+            verify=verify,
         )
-        admin = cls(client)
+        admin = cls(client, verify)
         token = await admin.call("POST", "/api/v1/auth/token", json=_login(username, password))
         client.headers["Authorization"] = f"Bearer {token['token']}"
         return admin
@@ -114,7 +121,8 @@ class Admin:
                     "region": asset["region"],
                 },
             )
-            async with httpx.AsyncClient(base_url=str(self.client.base_url)) as reviewer:
+            base = str(self.client.base_url)
+            async with httpx.AsyncClient(base_url=base, verify=self.verify) as reviewer:
                 token = await reviewer.post("/api/v1/auth/token", json=_login(name, password))
                 reviewer.headers["Authorization"] = f"Bearer {token.json()['token']}"
                 review = await reviewer.post(

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import httpx
 import typer
 
+from lianbo.player.tls import BadCaFile, read_ca
 from lianbo.sim.admin import AdminError
 from lianbo.sim.run import SimOptions, simulate
 
@@ -37,11 +38,19 @@ def sim(
         Path | None, typer.Option(help="mosquitto password file to add the screens to.")
     ] = None,
     mqtt_pid: Annotated[int | None, typer.Option(help="mosquitto's pid, to reload it.")] = None,
+    ca_file: Annotated[
+        Path | None, typer.Option(help="CA certificate (PEM) to trust for an https server.")
+    ] = None,
 ) -> None:
     """Enrol N screens through the admin API, connect them, publish, time it."""
     if fleet not in ("hub", "mqtt"):
         raise typer.BadParameter("hub or mqtt", param_hint="--fleet")
     kind: Literal["hub", "mqtt"] = "hub" if fleet == "hub" else "mqtt"
+    try:
+        ca_pem = read_ca(ca_file) if ca_file is not None else None
+    except BadCaFile as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
     options = SimOptions(
         server=server,
         terminals=terminals,
@@ -54,6 +63,7 @@ def sim(
         rounds=rounds,
         mqtt_password_file=mqtt_password_file,
         mqtt_pid=mqtt_pid,
+        ca_pem=ca_pem,
     )
     try:
         report = asyncio.run(simulate(options))

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from lianbo.adapters.fleet import mosquitto
+from lianbo.player.tls import server_context
 from lianbo.sim import worker
 from lianbo.sim.admin import Admin
 from lianbo.sim.screens import Credential
@@ -247,6 +248,7 @@ class SimOptions:
     timeout_s: float = 120.0
     mqtt_password_file: Path | None = None
     mqtt_pid: int | None = None
+    ca_pem: str | None = None  # a CA to trust for an https server (besides the system's)
 
 
 def provision_mosquitto(path: Path, credentials: list[Credential], pid: int | None) -> None:
@@ -269,7 +271,9 @@ def provision_mosquitto(path: Path, credentials: list[Credential], pid: int | No
 
 async def simulate(options: SimOptions) -> dict[str, Any]:
     """Enrol, connect, publish ``rounds`` times, report; the CLI's whole run."""
-    admin = await Admin.login(options.server, options.user, options.password)
+    tls = options.server.startswith("https://")
+    verify = server_context(options.ca_pem) if tls else True
+    admin = await Admin.login(options.server, options.user, options.password, verify)
     try:
         started = time.monotonic()
         places = await admin.places(options.region)
@@ -278,7 +282,7 @@ async def simulate(options: SimOptions) -> dict[str, Any]:
         playlist_id = await admin.programme(options.region)
         if options.fleet == "mqtt" and options.mqtt_password_file is not None:
             provision_mosquitto(options.mqtt_password_file, credentials, options.mqtt_pid)
-        server = Endpoint.parse(options.server)
+        server = Endpoint.parse(options.server, 443 if tls else 80)
         target = server if options.fleet == "hub" else Endpoint.parse(options.broker, 1883)
         processes = options.processes or default_processes(len(credentials))
         workers = Workers(
@@ -289,6 +293,8 @@ async def simulate(options: SimOptions) -> dict[str, Any]:
             processes,
             heartbeat_s=options.heartbeat_s,
             max_connecting=192 if options.fleet == "hub" else 96,
+            tls=tls,
+            ca_pem=options.ca_pem,
         )
         try:
             await workers.start()

@@ -126,7 +126,11 @@ class Fleet:
         if command == "alerts":
             return [s.alert[1] for s in self.screens if s.alert and s.alert[0] == args[0]]
         if command == "alert_times":  # wall-clock arrivals of an alert (pushed or listed)
-            return [s.alert_at for s in self.screens if s.alert and s.alert[0] == args[0]]
+            return {
+                s.credential.terminal_id: s.alert_at
+                for s in self.screens
+                if s.alert and s.alert[0] == args[0]
+            }
         if command == "commands":  # {command id: arrival} of the latest command per screen
             return {s.command[0]: s.command[1] for s in self.screens if s.command}
         if command == "addresses":  # {terminal id: "ip:port"} of each connected socket
