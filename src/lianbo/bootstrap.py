@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +22,7 @@ from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, Syst
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.manifest_cache import ManifestCache
+from lianbo.services.messagebus import MessageBus
 from lianbo.services.monitoring import Monitor
 
 
@@ -37,19 +41,18 @@ class Container:
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
+    bus: MessageBus  # events after commit, to this process's handlers and to the others
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.bus)
 
-    async def forget_terminal(self, terminal_id: str, *, revoked: bool) -> None:
-        """A terminal was edited, or its token revoked (retired, re-enrolled):
-        forget what this process caches about it and end its live connection,
-        so the change holds at once rather than when a cache expires."""
-        self.manifest_cache.forget_terminal(terminal_id)
-        await self.fleet.drop(terminal_id, revoked=revoked)
+    @property
+    def process_id(self) -> str:
+        """This process, unique per start (the origin of the events it commits)."""
+        return self.bus.process_id
 
     @property
     def token_ttl(self) -> timedelta:
@@ -68,8 +71,9 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     engine = make_engine(settings.effective_database_url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
-    monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
-    return Container(
+    bus = MessageBus(new_process_id(), remote=not settings.is_sqlite)
+    monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions, bus))
+    container = Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -82,7 +86,30 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         monitor=monitor,
         anchors=_anchor_log(settings),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
+        bus=bus,
     )
+    _wire_bus(container)
+    return container
+
+
+def new_process_id() -> str:
+    """Host, pid and a random part: unique per process start (a restarted
+    process with the same pid must not take its predecessor's events as its own)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _wire_bus(container: Container) -> None:
+    """The handlers, and with PostgreSQL the listener that hears other processes."""
+    from lianbo.services import handlers  # imports services that import this module
+
+    bus = container.bus
+    handlers.register(bus, container, pushes_everywhere=container.settings.fleet != "mqtt")
+    if bus.remote:
+        from lianbo.adapters.bus.postgres import PostgresListener
+
+        bus.listener = PostgresListener(
+            container.settings.effective_database_url, bus.received, bus.revalidate
+        )
 
 
 def _anchor_log(settings: Settings) -> FileAnchorLog:

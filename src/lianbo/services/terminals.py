@@ -11,6 +11,7 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.keys import KeyRing, PublicKey
 from lianbo.domain import enrolment
 from lianbo.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from lianbo.domain.events import TerminalEdited, TerminalEnrolled, TerminalRetired
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.roles import Permission
@@ -222,6 +223,7 @@ async def update_terminal(
         before=before.facts(),
         after=after.facts(),
     )
+    uow.record(TerminalEdited(terminal_id))  # its audience may have changed
     await uow.commit()
     return after
 
@@ -249,6 +251,7 @@ async def retire_terminal(
         before=before.facts(),
         after=after.facts(),
     )
+    uow.record(TerminalRetired(terminal_id))  # its token is refused everywhere
     await uow.commit()
     return after
 
@@ -299,5 +302,6 @@ async def enrol(uow: UnitOfWork, clock: Clock, keys: KeyRing, typed_code: str) -
         ("terminal", terminal_id),
         region=terminal.region,
     )
+    uow.record(TerminalEnrolled(terminal_id))  # an old token, if any, is refused
     await uow.commit()
     return Enrolment(terminal_id, token, keys.public_keys())
