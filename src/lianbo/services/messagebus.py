@@ -120,7 +120,7 @@ async def _run(handler: Handler, event: ev.Event) -> None:
     try:
         await handler(event)
     except Exception:
-        log.exception("event handler failed", event=type(event).__name__, handler=_name(handler))
+        log.exception("event handler failed", kind=type(event).__name__, handler=_name(handler))
 
 
 def _name(handler: Handler) -> str:
