@@ -78,6 +78,7 @@ class PostgresListener:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._connected = False  # stopped: it hears nothing (a start revalidates)
 
     async def interrupt(self) -> None:
         """Close the connection as a network fault would (tests, drills):
