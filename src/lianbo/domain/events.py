@@ -52,6 +52,15 @@ class TerminalEnrolled(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CommandSent(Event):
+    """A command to one screen was audited: the process holding it pushes it."""
+
+    terminal_id: str
+    command_id: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
 class AssetRevoked(Event):
     """An approved asset was taken off air everywhere."""
 
@@ -122,6 +131,7 @@ EVENTS: dict[str, type[Event]] = {
         TerminalEdited,
         TerminalRetired,
         TerminalEnrolled,
+        CommandSent,
         AssetRevoked,
         SchedulePublished,
         ScheduleUnpublished,

@@ -22,6 +22,7 @@ import structlog
 
 from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.domain import events as ev
+from lianbo.protocol.messages import command
 from lianbo.services import manifests
 from lianbo.services.alert_notice import Signed
 from lianbo.services.messagebus import Handler, MessageBus
@@ -50,6 +51,7 @@ def register(bus: MessageBus, container: Container, *, pushes_everywhere: bool) 
         (ev.ManifestsChanged, everywhere.push_manifests),
         (ev.AlertIssued, everywhere.push_alert),
         (ev.AlertCancelled, everywhere.push_cancel),
+        (ev.CommandSent, everywhere.push_command),
     ]
     for kind, handler in pushes:
         bus.subscribe(kind, handler, everywhere=pushes_everywhere)
@@ -107,6 +109,12 @@ class _Everywhere:
         """Connected screens of those audiences fetch the new version now."""
         assert isinstance(event, ev.ManifestsChanged)
         await self.container.fleet.manifest_changed(event.versions)
+
+    async def push_command(self, event: ev.Event) -> None:
+        """A command to one screen, on whichever socket holds it."""
+        assert isinstance(event, ev.CommandSent)
+        message = command(event.command_id, event.command)
+        await self.container.fleet.send([event.terminal_id], message)
 
     async def push_alert(self, event: ev.Event) -> None:
         """The signed notice, once per region topic (the hub or broker fans out)."""

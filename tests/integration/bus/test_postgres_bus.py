@@ -127,3 +127,16 @@ async def test_a_broken_connection_is_noticed_and_revalidated(pair: Pair) -> Non
     await bus.interrupt()  # as a network fault would
     await until(lambda: bus.connects > connects and bus.connected, "the listener is back")
     assert b.container.manifest_cache.terminal(token_hash) is None  # revalidated
+
+
+async def test_a_command_on_a_reaches_a_screen_held_by_b(served_pair: ServedPair) -> None:
+    a = served_pair.pair.a
+    admin = await a.as_role(Role.ADMIN)
+    terminal_id, on_b = await screen(a, admin, region="510104")
+    async with connect(f"{served_pair.ws_url('b')}?token={_token(on_b)}") as socket_b:
+        await next_push(socket_b, "hello")
+        sent = await a.client.post(
+            f"/api/v1/terminals/{terminal_id}/commands", json={"command": "reload"}, headers=admin
+        )
+        assert sent.status_code == 202, sent.text
+        assert (await next_push(socket_b, "command"))["id"] == sent.json()["id"]
