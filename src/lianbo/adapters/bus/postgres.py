@@ -63,6 +63,7 @@ class PostgresListener:
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None  # asyncpg.Connection while connected
         self.connects = 0  # how many times LISTEN was (re)established
+        self.failures = 0  # connections that failed or were lost
 
     @property
     def connected(self) -> bool:
@@ -135,6 +136,7 @@ class PostgresListener:
     def _down(self, error: BaseException) -> None:
         """Logged once per loss (and once if the first connect fails), not per retry."""
         self._connected = False
+        self.failures += 1
         if not self._logged_down:
             self._logged_down = True
             log.warning("event bus lost", reason=type(error).__name__)
