@@ -140,3 +140,21 @@ async def test_a_command_on_a_reaches_a_screen_held_by_b(served_pair: ServedPair
         )
         assert sent.status_code == 202, sent.text
         assert (await next_push(socket_b, "command"))["id"] == sent.json()["id"]
+
+
+async def test_a_publish_on_a_tells_a_screen_held_by_b(served_pair: ServedPair) -> None:
+    a = served_pair.pair.a
+    admin = await a.as_role(Role.ADMIN, "51")
+    operator = await a.as_role(Role.OPERATOR, "5101")
+    pid = await playlist(a, operator, (await approved_asset(a, operator))["id"])
+    _, on_b = await screen(a, admin, region="510107")
+    created = await a.client.post("/api/v1/schedules", json=schedule_body(pid), headers=operator)
+    async with connect(f"{served_pair.ws_url('b')}?token={_token(on_b)}") as socket_b:
+        await next_push(socket_b, "hello")
+        published = await a.client.post(
+            f"/api/v1/schedules/{created.json()['id']}/publish", headers=operator
+        )
+        assert published.status_code == 200, published.text
+        told = await next_push(socket_b, "manifest")
+        current = await a.client.get("/terminal/v1/manifest", headers=on_b)
+        assert current.headers["etag"] == f'"{told["version"]}"'
