@@ -16,7 +16,7 @@ publishes.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import structlog
 
@@ -147,6 +147,18 @@ class _Everywhere:
 
     async def revalidate(self) -> None:
         """Forget every cached token, version, terminal fact and programme:
-        the next request of each reads the store."""
+        the next request of each reads the store. The hub re-files its
+        sockets against the store and closes those of screens retired
+        meanwhile."""
         self.container.manifest_cache.clear()
         self.container.monitor.callers.clear()
+        fleet = self.container.fleet
+        if isinstance(fleet, Refiling):
+            await fleet.refresh()
+
+
+@runtime_checkable
+class Refiling(Protocol):
+    """A channel that files sockets by terminal facts (the built-in hub)."""
+
+    async def refresh(self) -> int: ...

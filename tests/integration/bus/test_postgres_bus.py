@@ -158,3 +158,19 @@ async def test_a_publish_on_a_tells_a_screen_held_by_b(served_pair: ServedPair) 
         told = await next_push(socket_b, "manifest")
         current = await a.client.get("/terminal/v1/manifest", headers=on_b)
         assert current.headers["etag"] == f'"{told["version"]}"'
+
+
+async def test_after_a_missed_retirement_b_closes_the_screens_socket(
+    served_pair: ServedPair,
+) -> None:
+    a, b = served_pair.pair.a, served_pair.pair.b
+    admin = await a.as_role(Role.ADMIN)
+    terminal_id, on_b = await screen(a, admin, region="510104")
+    async with connect(f"{served_pair.ws_url('b')}?token={_token(on_b)}") as socket_b:
+        await next_push(socket_b, "hello")
+        await b.container.bus.stop()  # B misses the retirement
+        retired = await a.client.post(f"/api/v1/terminals/{terminal_id}/retire", headers=admin)
+        assert retired.status_code == 200, retired.text
+        assert terminal_id in b.container.fleet.online()
+        await b.container.bus.start()
+        await until(lambda: terminal_id not in b.container.fleet.online(), "B closes it")
