@@ -101,7 +101,8 @@ async def _idle(a: Container, peer: _Peer, count: int) -> list[float]:
         name = f"bench-idle-{n}"
         arrived = peer.expect(name)
         started = await _commit(a, name)
-        await asyncio.wait_for(arrived, 30)
+        async with asyncio.timeout(30):
+            await arrived
         taken.append(peer.at[name] - started)
     return taken
 
@@ -157,7 +158,8 @@ async def _measure(url: str, data_dir: Path, size: int) -> dict[str, Any]:
     try:
         await a.bus.start()
         await _connected(a)
-        await asyncio.wait_for(peer.ready, 60)
+        async with asyncio.timeout(60):
+            await peer.ready
         idle = _figures(await _idle(a, peer, size), size)
         burst = _figures(await _burst(a, peer, size), size)
     finally:

@@ -15,12 +15,14 @@ from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
 from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.key_store import Held, SharedKeys, parse_private_keys
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
 from lianbo.domain.backup import StoreDump
 from lianbo.domain.ports import AnchorLog, AnchorSink, Clock, FleetChannel, SystemClock
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
+from lianbo.services.cluster_health import ClusterHealth, InProcessJobs
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.messagebus import MessageBus
 from lianbo.services.monitoring import Monitor
@@ -34,7 +36,7 @@ class Container:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
-    keys: KeyRing
+    keys: SharedKeys  # public keys in the store; private halves from settings or data dir
     limiter: LoginLimiter
     blobs: LocalBlobStore
     fleet: FleetChannel
@@ -42,6 +44,7 @@ class Container:
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
     bus: MessageBus  # events after commit, to this process's handlers and to the others
+    cluster_health: ClusterHealth  # leader, bus, jobs, screens offline: for /metrics
     # Asset ids waiting for QC; the ingest worker (a server background job) drains it.
     ingest_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
@@ -73,20 +76,28 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock or SystemClock()
     bus = MessageBus(new_process_id(), remote=not settings.is_sqlite)
     monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions, bus))
+    ingest_queue: asyncio.Queue[str] = asyncio.Queue()
+    keys = _keys(settings, sessions)
     container = Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
         clock=clock,
-        keys=KeyRing(settings.keys_dir),
+        keys=keys,
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=LocalBlobStore(settings.media_dir),
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
         fleet=_fleet(settings, sessions, clock, monitor),
         monitor=monitor,
-        anchors=_anchor_log(settings),
+        anchors=FileAnchorLog(settings.audit_anchor_path, signature_check(keys.cached_public)),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
         bus=bus,
+        # Leadership joins here when it exists (ClusterHealth's protocols); the
+        # bus only when there is one to lose (several processes, PostgreSQL).
+        cluster_health=ClusterHealth(
+            clock, bus=bus if bus.remote else None, jobs=InProcessJobs(ingest_queue)
+        ),
+        ingest_queue=ingest_queue,
     )
     _wire_bus(container)
     return container
@@ -112,9 +123,16 @@ def _wire_bus(container: Container) -> None:
         )
 
 
-def _anchor_log(settings: Settings) -> FileAnchorLog:
-    """The audit anchor log; it trusts only anchors the centre's keys signed."""
-    return FileAnchorLog(settings.audit_anchor_path, signature_check(KeyRing(settings.keys_dir)))
+def _keys(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SharedKeys:
+    """Signing keys: public in the store; private from the signing-key
+    setting, or (none given) files in the data dir."""
+    configured = None
+    if settings.signing_key_configured:
+
+        def configured() -> Held:
+            return parse_private_keys(settings.signing_keys_text() or "")
+
+    return SharedKeys(lambda: UnitOfWork(sessions), KeyRing(settings.keys_dir), configured)
 
 
 def _fleet(
@@ -140,7 +158,13 @@ def _fleet(
             settings.mqtt_host, settings.mqtt_port, settings.mqtt_username, settings.mqtt_password
         )
         return MqttFleet(
-            broker, directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor
+            broker,
+            directory,
+            seen,
+            clock,
+            heartbeat_seconds=heartbeat,
+            heartbeats=monitor,
+            share_group=settings.mqtt_share_group,
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 

@@ -1,6 +1,8 @@
 """``lianbo keys list|rotate|retire``: the control centre's signing keys.
 
-Run on the control centre's machine (the keys are files in the data dir).
+By default the private keys are files in the data dir; with several
+processes they come from ``LIANBO_SIGNING_KEY_FILE`` (``lianbo keys new``
+makes one), and the public keys live in the store (ADR 0014).
 A rotation is signed by the old keys, so screens adopt it by themselves;
 retire the old key once every screen reports the new key set's serial
 (``docs/player.md``). Both acts are written to the audit log as ``system``.
@@ -8,6 +10,7 @@ retire the old key once every screen reports the new key set's serial
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -48,7 +51,7 @@ def keys_list(data_dir: DataDir = None) -> None:
     from lianbo.services import keys
 
     async def work(container: Container) -> None:
-        found = keys.listing(container, SYSTEM)
+        found = await keys.listing(container, SYSTEM)
         table = Table("key id", "state", title=f"key set serial {found.key_set.serial}")
         for key_id in sorted(found.key_set.keys, key=lambda k: k != found.key_set.active):
             table.add_row(key_id, "active" if key_id == found.key_set.active else "trusted")
@@ -57,6 +60,25 @@ def keys_list(data_dir: DataDir = None) -> None:
         console.print(table)
 
     _run_with(data_dir, work)
+
+
+@keys_app.command("new")
+def keys_new(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private key (PEM).")],
+) -> None:
+    """Make a private key for LIANBO_SIGNING_KEY_FILE (appended to --out if it exists);
+    give the file to every process, then `lianbo keys rotate`."""
+    from lianbo.adapters.key_store import new_private_pem
+    from lianbo.cli import fail
+
+    key_id, pem = new_private_pem()
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(pem)
+    except OSError as error:
+        fail(f"cannot write {out}: {error.strerror or 'error'}")
+    console.print(f"key [bold]{key_id}[/bold] added to {out}")
 
 
 @keys_app.command("rotate")

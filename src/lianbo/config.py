@@ -6,10 +6,12 @@ win over it. Everything has a working default for the embedded setup.
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +70,9 @@ class Settings(BaseSettings):
 
     config: Path | None = None
     data_dir: Path = Path("lianbo-data")
+    # Media files (content-addressed); default <data_dir>/media. Point every
+    # process at one shared mount when there are several (ADR 0014).
+    media_dir: Path = Path("lianbo-data") / "media"
     database_url: str | None = None
     fleet: Literal["hub", "mqtt"] = "hub"
     # The broker when fleet = "mqtt"; lianbo connects as this account (it needs
@@ -80,6 +85,14 @@ class Settings(BaseSettings):
     # server's own address for it (NAT, a public name); default mqtt_host/port.
     mqtt_public_host: str | None = None
     mqtt_public_port: int | None = Field(default=None, ge=1, le=65535)
+    # Server processes share the screens' ``up`` topics in this MQTT shared
+    # subscription group, so each message is handled once ("" for a broker
+    # without shared subscriptions, with one process): ADR 0014.
+    mqtt_share_group: str = Field(default="lianbo", max_length=64, pattern=r"^[^/+#\s]*$")
+    # The private signing key(s), PEM, for deployments of several processes:
+    # a file, or the secret itself; neither = files in <data_dir>/keys (ADR 0014).
+    signing_key_file: Path | None = None
+    signing_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)
@@ -124,9 +137,44 @@ class Settings(BaseSettings):
     audit_anchor_every: int = Field(default=100, ge=1)
     audit_anchor_minutes: int = Field(default=5, ge=1)
     audit_anchor_targets: list[str] = Field(default_factory=list)
+    # This process's name in /metrics (the ``process`` label on every series)
+    # and in logs; unique per process of a deployment (docs/monitoring.md).
+    process_name: str = Field(
+        default_factory=lambda: _default_process_name(),
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$",
+    )
     log_level: str = "info"
     log_json: bool = False
     secure_cookies: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _media_in_data_dir(cls, data: Any) -> Any:
+        """No media dir given: the data dir's ``media`` folder, as always."""
+        if isinstance(data, dict) and data.get("media_dir") in (None, ""):
+            data = {**data, "media_dir": Path(data.get("data_dir") or "lianbo-data") / "media"}
+        return data
+
+    @model_validator(mode="after")
+    def _one_signing_key_setting(self) -> Settings:
+        if self.signing_key_file is not None and self.signing_key is not None:
+            raise ValueError("give LIANBO_SIGNING_KEY_FILE or LIANBO_SIGNING_KEY, not both")
+        return self
+
+    @property
+    def signing_key_configured(self) -> bool:
+        """Private keys come from a setting, not from files in the data dir."""
+        return self.signing_key_file is not None or self.signing_key is not None
+
+    def signing_keys_text(self) -> str | None:
+        """The configured private key PEM text; None: keys in the data dir."""
+        if self.signing_key_file is not None:
+            return self.signing_key_file.read_text(encoding="utf-8")
+        if self.signing_key is not None:
+            return self.signing_key.get_secret_value()
+        return None
 
     @field_validator("audit_anchor_targets")
     @classmethod
@@ -177,10 +225,6 @@ class Settings(BaseSettings):
         return self.data_dir / "lianbo.db"
 
     @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
-
-    @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
 
@@ -199,6 +243,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+
+def _default_process_name() -> str:
+    """``<hostname>-<pid>``: unique per process start, readable on a dashboard."""
+    host = "".join(
+        c if c.isascii() and (c.isalnum() or c in "_.-") else "-" for c in socket.gethostname()
+    ).strip("_.-")[:48]
+    return f"{host or 'lianbo'}-{os.getpid()}"
 
 
 def _toml_path(*sources: PydanticBaseSettingsSource) -> Path | None:

@@ -65,7 +65,7 @@ async def test_an_anchor_is_written_every_n_entries(env: Env) -> None:
     await audit_anchoring.anchor(env.container)
     assert anchored(env) == [1, 4]
     line = json.loads(env.container.settings.audit_anchor_path.read_text().splitlines()[-1])
-    assert line["key_id"] == env.container.keys.signer().key_id and line["signature"]
+    assert line["key_id"] == (await env.container.keys.signer()).key_id and line["signature"]
 
 
 async def test_an_anchor_is_written_every_t_minutes_while_the_chain_grows(env: Env) -> None:

@@ -61,12 +61,12 @@ async def test_a_rotation_is_signed_by_the_old_key_and_re_signs_manifests(env: E
 
 
 async def test_the_active_key_cannot_be_retired(env: Env) -> None:
-    active = env.container.keys.ensure()
+    active = await env.container.keys.ensure()
     with pytest.raises(Conflict):
         await keys.retire(env.container, SYSTEM, active)
     with pytest.raises(NotFound):
         await keys.retire(env.container, SYSTEM, "0123456789abcdef")
-    assert env.container.keys.current_set().keys.keys() == {active}
+    assert (await env.container.keys.current_set()).keys.keys() == {active}
 
 
 async def test_only_an_admin_manages_keys(env: Env) -> None:
@@ -74,12 +74,12 @@ async def test_only_an_admin_manages_keys(env: Env) -> None:
     with pytest.raises(Forbidden):
         await keys.rotate(env.container, operator)
     with pytest.raises(Forbidden):
-        keys.listing(env.container, operator)
+        await keys.listing(env.container, operator)
 
 
 async def test_a_key_signing_an_alert_in_force_is_retired_only_after_it_ends(env: Env) -> None:
     at_sample_day(env)
-    old = env.container.keys.ensure()
+    old = await env.container.keys.ensure()
     alert = await issue(env, await issuer(env))
     await keys.rotate(env.container, SYSTEM)
     with pytest.raises(Conflict) as refused:
@@ -87,5 +87,5 @@ async def test_a_key_signing_an_alert_in_force_is_retired_only_after_it_ends(env
     assert alert["id"] in refused.value.message
     env.clock.advance(hours=7)  # the alert expired
     assert set((await keys.retire(env.container, SYSTEM, old)).keys) == {
-        env.container.keys.ensure()
+        (await env.container.keys.ensure())
     }

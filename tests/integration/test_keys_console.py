@@ -25,14 +25,14 @@ async def signed_in(env: Env, role: Role = Role.ADMIN) -> str:
 
 async def test_an_admin_rotates_and_retires_keys_in_the_console(env: Env) -> None:
     csrf = await signed_in(env)
-    old = env.container.keys.ensure()
+    old = await env.container.keys.ensure()
     page = await env.client.get("/keys?lang=en")
     assert page.status_code == 200 and 'data-serial="1"' in page.text
     assert f'data-key-id="{old}" data-state="active"' in page.text
 
     rotated = await env.client.post("/keys/rotate", data={"csrf_token": csrf})
     assert rotated.status_code == 303
-    new = env.container.keys.ensure()
+    new = await env.container.keys.ensure()
     assert new != old and rotated.headers["location"] == f"/keys?rotated={new}"
     page = await env.client.get(rotated.headers["location"])
     assert f'data-key-id="{old}" data-state="trusted"' in page.text
@@ -51,4 +51,4 @@ async def test_the_keys_page_is_for_admins_only(env: Env) -> None:
     assert (await env.client.get("/keys")).status_code == 403
     answer = await env.client.post("/keys/rotate", data={"csrf_token": csrf})
     assert answer.status_code == 403
-    assert env.container.keys.current_set().serial == 1
+    assert (await env.container.keys.current_set()).serial == 1

@@ -1,9 +1,12 @@
+import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from lianbo.services.presence import sweep_offline
 from tests.support.env import Env
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +77,62 @@ async def test_a_bad_status_report_is_refused_and_stores_nothing(env: Env, body:
     assert reply.status_code in (400, 413) and "error" in reply.json()
     async with env.container.uow() as uow:
         assert await uow.reports.latest(terminal_id) is None
+
+
+async def test_an_older_status_report_never_replaces_a_newer_one(env: Env) -> None:
+    # A screen that moved to another server process: that process's batch
+    # holding the older report is flushed after the newer one.
+    admin = await env.as_role()
+    terminal_id, _ = await enrolled(env, admin)
+    now = env.clock.now()
+    async with env.container.uow() as uow:
+        await uow.reports.save([(terminal_id, now, {"manifest_version": "new"})])
+        await uow.commit()
+    async with env.container.uow() as uow:
+        earlier = now - timedelta(seconds=30)
+        await uow.reports.save(
+            [(terminal_id, earlier, {"manifest_version": "old"}), (terminal_id, earlier, {})]
+        )
+        await uow.commit()
+    async with env.container.uow() as uow:
+        report = await uow.reports.latest(terminal_id)
+    assert report is not None and report.status == {"manifest_version": "new"}
+
+
+async def test_two_writers_of_one_screens_report_both_commit(env: Env) -> None:
+    # Two server processes flush a report for the same screen at once: the
+    # second waits for the first and keeps the newer, never a key error.
+    admin = await env.as_role()
+    terminal_id, _ = await enrolled(env, admin)
+    now = env.clock.now()
+    first = env.container.uow()
+    async with first:
+        await first.reports.save([(terminal_id, now, {"manifest_version": "a"})])
+
+        async def second_writer() -> None:
+            async with env.container.uow() as uow:
+                later = now + timedelta(seconds=1)
+                await uow.reports.save([(terminal_id, later, {"manifest_version": "b"})])
+                await uow.commit()
+
+        second = asyncio.create_task(second_writer())
+        await until(lambda: writer_waits(env, second), "the second writer waits on the first")
+        await first.commit()
+    await second
+    async with env.container.uow() as uow:
+        report = await uow.reports.latest(terminal_id)
+    assert report is not None and report.status == {"manifest_version": "b"}
+
+
+async def writer_waits(env: Env, writer: asyncio.Task[None]) -> bool:
+    """True once ``writer`` is blocked behind the first transaction (on
+    PostgreSQL a row lock; SQLite lets one writer in at a time)."""
+    if writer.done():
+        return True  # it failed or finished: the assertions say which
+    if env.backend == "sqlite":
+        return True  # one writer at a time: it runs after the first commits
+    async with env.container.engine.connect() as conn:
+        waiting = await conn.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        )
+    return bool(waiting)

@@ -102,7 +102,7 @@ def test_the_signature_check_knows_the_control_centres_keys(tmp_path: Path) -> N
     keys.rotate()  # an anchor signed by an older key still checks
     unsigned = Anchor(9, "a" * 64, T0, old.key_id)
     good = replace(unsigned, signature=old.sign(unsigned.signed_bytes()))
-    check = signature_check(keys)
+    check = signature_check(keys.public)
     assert check(good.key_id, good.signed_bytes(), good.signature)
     assert not check(good.key_id, replace(good, seq=8).signed_bytes(), good.signature)
     assert not check("fedcba9876543210", good.signed_bytes(), good.signature)
@@ -117,14 +117,14 @@ def test_an_anchor_signed_by_a_retired_key_still_checks(tmp_path: Path) -> None:
     keys.rotate()
     keys.retire(old.key_id)  # its private half is gone, its public half kept
     assert not (tmp_path / "keys" / f"{old.key_id}.pem").exists()
-    check = signature_check(keys)
+    check = signature_check(keys.public)
     assert check(good.key_id, good.signed_bytes(), good.signature)
     assert not check(good.key_id, replace(good, seq=8).signed_bytes(), good.signature)
 
 
 def test_checking_signatures_never_creates_a_key(tmp_path: Path) -> None:
     keys = KeyRing(tmp_path / "keys")
-    assert not signature_check(keys)("0123456789abcdef", b"x", "c2ln")
+    assert not signature_check(keys.public)("0123456789abcdef", b"x", "c2ln")
     assert not (tmp_path / "keys").exists()
 
 

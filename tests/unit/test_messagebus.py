@@ -155,3 +155,23 @@ async def test_revalidation_runs_every_hook_even_after_a_failure() -> None:
 
 def test_alone_the_bus_is_always_connected() -> None:
     assert MessageBus("p1").connected
+
+
+async def test_the_lag_is_the_slowest_event_of_the_last_minute() -> None:
+    wall, mono = [1000.0], [0.0]
+    bus = MessageBus("p1", wall=lambda: wall[0], monotonic=lambda: mono[0])
+    assert bus.lag_seconds == 0.0  # a quiet bus is not a lagging one
+    await bus.received(ev.wrap("p2", ev.AlertIssued("a1"), sent_at=999.7))
+    mono[0] = 10.0
+    await bus.received(ev.wrap("p2", ev.AlertIssued("a2"), sent_at=999.95))
+    assert bus.lag_seconds == pytest.approx(0.3)
+    mono[0] = 65.0  # the slow one is over a minute old
+    assert bus.lag_seconds == pytest.approx(0.05)
+    mono[0] = 200.0
+    assert bus.lag_seconds == 0.0
+
+
+async def test_staged_envelopes_carry_when_they_were_sent() -> None:
+    bus = MessageBus("p1", remote=True, wall=lambda: 1234.5)
+    [text] = bus.envelopes([ev.AlertIssued("a1")])
+    assert ev.open_envelope(text) == ev.Envelope("p1", ev.AlertIssued("a1"), 1234.5)

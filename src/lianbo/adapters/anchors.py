@@ -23,7 +23,6 @@ import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from lianbo.adapters.keys import KeyRing
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.domain.audit_anchors import (
     Anchor,
@@ -115,22 +114,17 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def signature_check(keys: KeyRing) -> SignatureCheck:
+def signature_check(public: Callable[[str], Ed25519PublicKey | None]) -> SignatureCheck:
     """Whether one of the control centre's keys (current or older) signed.
 
-    Reads only the key named by the anchor (never creates one: verifying
-    writes nothing); a key id that names no key fails the check.
+    ``public`` finds a key by id without creating one (verifying writes
+    nothing): the server's ``SharedKeys.cached_public``, filled from the
+    store before each anchoring and verify. A key id that names no key
+    fails the check.
     """
-    found: dict[str, Ed25519PublicKey | None] = {}
-
-    def public(key_id: str) -> Ed25519PublicKey | None:
-        if key_id not in found:
-            # parse_anchor checked key_id is 16 hex digits; retired keys count too
-            found[key_id] = keys.public(key_id)
-        return found[key_id]
 
     def check(key_id: str, data: bytes, signature: str) -> bool:
-        key = public(key_id)
+        key = public(key_id)  # retired keys count too
         if key is None:
             return False
         try:

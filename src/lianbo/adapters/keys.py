@@ -118,6 +118,10 @@ class KeyRing:
         """Ids of retired keys (their public halves are kept)."""
         return sorted(p.stem for p in (self.directory / RETIRED).glob("*.pub"))
 
+    def ids(self) -> list[str]:
+        """Ids of the keys whose private halves are here."""
+        return self._ids()
+
     def _ids(self) -> list[str]:
         return sorted(p.stem for p in self.directory.glob("*.pem"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lianbo.api.errors import CLIENT_CLOSED
@@ -68,8 +68,8 @@ class RequestMetrics:
 
 def monitoring_metrics(
     counters: Any, notifier: Any, open_alarms: list[tuple[str, str, int]]
-) -> bytes:
-    """Monitoring figures in Prometheus text: open alarms by type and severity,
+) -> CollectorRegistry:
+    """Monitoring figures as a registry: open alarms by type and severity,
     ingest counters (heartbeats, play-log rows, screenshots by verdict) and
     webhook deliveries. ``counters`` is ``services.monitoring.Counters``."""
     registry = CollectorRegistry()
@@ -93,4 +93,4 @@ def monitoring_metrics(
     )
     for verdict, count in counters.verdicts.items():
         shots.labels(verdict=verdict).inc(count)
-    return generate_latest(registry)
+    return registry

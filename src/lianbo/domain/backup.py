@@ -6,7 +6,8 @@ A backup is a directory (docs/operations.md, ADR 0007)::
     SHA256SUMS            sha256 of every other file (``sha256sum -c`` reads it)
     database.sqlite3      SQLite's online-backup copy, or
     database.pgdump       pg_dump's custom format
-    keys/                 the signing keys, private halves included (secret)
+    keys/                 the signing keys, private halves included (secret);
+                          absent when they come from a setting (ADR 0014)
     audit-anchors.jsonl   the audit anchor log, when the data dir has one
     media.txt             every sha256 the store references, one a line
     media/ab/<sha256>     the referenced files themselves (unless --no-media)
@@ -190,7 +191,9 @@ def parse_sums(text: str) -> dict[str, str]:
 
 def required_files(manifest: BackupManifest, media: Iterable[str]) -> list[str]:
     """Files a complete backup must have beside the checksum file."""
-    needed = [MANIFEST, manifest.database_file, MEDIA_LIST, f"{KEYS}/active"]
+    needed = [MANIFEST, manifest.database_file, MEDIA_LIST]
+    if manifest.keys:  # none: private keys come from a setting (ADR 0014)
+        needed.append(f"{KEYS}/active")
     if manifest.anchors:
         needed.append(ANCHORS)
     if manifest.media.included:

@@ -182,33 +182,59 @@ def decode(text: str) -> Event:
     return _of_json(data)
 
 
-def wrap(origin: str, event: Event) -> str:
-    """The envelope another process receives: where it was committed, and what."""
-    return json.dumps({"origin": origin, "event": _as_json(event)}, separators=(",", ":"))
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """An event as it travels: where and when (wall clock, seconds) it was sent."""
+
+    origin: str
+    event: Event
+    sent_at: float | None = None
 
 
-def unwrap(text: str) -> tuple[str, Event]:
-    """(origin, event) from an envelope ``wrap`` wrote."""
+def wrap(origin: str, event: Event, sent_at: float | None = None) -> str:
+    """The envelope another process receives: where it was committed, when
+    it was sent (for the bus's lag figure), and what."""
+    body: dict[str, Any] = {"origin": origin, "event": _as_json(event)}
+    if sent_at is not None:
+        body["sent_at"] = round(sent_at, 6)
+    return json.dumps(body, separators=(",", ":"))
+
+
+def open_envelope(text: str) -> Envelope:
+    """The envelope ``wrap`` wrote; ``UnknownEvent`` for anything else."""
     try:
         data = json.loads(text)
     except ValueError:
         raise UnknownEvent("not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("origin"), str):
         raise UnknownEvent("an envelope names its origin")
-    return data["origin"], _of_json(data.get("event"))
+    sent_at = data.get("sent_at")
+    if not isinstance(sent_at, int | float) or isinstance(sent_at, bool):
+        sent_at = None
+    return Envelope(data["origin"], _of_json(data.get("event")), sent_at)
 
 
-def envelopes(origin: str, event: Event, limit: int = ENVELOPE_MAX) -> list[str]:
+def unwrap(text: str) -> tuple[str, Event]:
+    """(origin, event) from an envelope ``wrap`` wrote."""
+    envelope = open_envelope(text)
+    return envelope.origin, envelope.event
+
+
+def envelopes(
+    origin: str, event: Event, limit: int = ENVELOPE_MAX, sent_at: float | None = None
+) -> list[str]:
     """``event`` wrapped in envelopes of at most ``limit`` bytes each: a
     ``ManifestsChanged`` too large for one is split by audience (each part
     holds whole entries, so applying every part is applying the event)."""
-    text = wrap(origin, event)
+    text = wrap(origin, event, sent_at)
     if len(text.encode("utf-8")) <= limit:
         return [text]
     if not isinstance(event, ManifestsChanged) or len(event.versions) < 2:
         raise ValueError(f"{type(event).__name__} does not fit one envelope")
     items = sorted(event.versions.items())
     half = len(items) // 2
-    return envelopes(origin, ManifestsChanged(dict(items[:half])), limit) + envelopes(
-        origin, ManifestsChanged(dict(items[half:])), limit
-    )
+    return [
+        text
+        for part in (items[:half], items[half:])
+        for text in envelopes(origin, ManifestsChanged(dict(part)), limit, sent_at)
+    ]

@@ -50,6 +50,7 @@ from lianbo.player.push import PushChannel
 from lianbo.player.reporter import HttpReporter, PlayLogBook
 from lianbo.player.schedule import needed
 from lianbo.player.trust import KeyPins
+from lianbo.player.waits import wait_event, within
 from lianbo.protocol.messages import Message
 
 log = logging.getLogger("lianbo.player")
@@ -236,9 +237,9 @@ class Agent:
         await asyncio.gather(*tasks, *enders, *self._background, return_exceptions=True)
         await self.player.finish()
         with contextlib.suppress(Unreachable, Refused, TimeoutError):
-            await asyncio.wait_for(self.reporter.flush(), timeout=2.0)
+            await within(self.reporter.flush(), 2.0)
         with contextlib.suppress(Unreachable, TimeoutError):  # the rest wait on disk
-            await asyncio.wait_for(self.ack_sender.flush(), timeout=1.0)
+            await within(self.ack_sender.flush(), 1.0)
         return bool(crashed)
 
     # -- the control centre over HTTP ----------------------------------------
@@ -378,5 +379,4 @@ class Agent:
 
     async def _wait(self, event: asyncio.Event, seconds: float) -> None:
         """Sleep ``seconds`` or until ``event`` is set, whichever comes first."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))
+        await wait_event(event, seconds)

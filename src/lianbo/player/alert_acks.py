@@ -11,7 +11,6 @@ backoff between tries, and survive a restart (like play logs).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
@@ -23,6 +22,7 @@ from typing import Any
 from lianbo.player.api import Refused, TerminalApi, Unreachable
 from lianbo.player.backoff import Backoff
 from lianbo.player.files import write_atomic
+from lianbo.player.waits import wait_event
 from lianbo.protocol.alerts import ack_body
 
 log = logging.getLogger("lianbo.player")
@@ -113,8 +113,7 @@ class AckSender:
                 await self.flush()
             except Unreachable as error:
                 log.debug("alert acks wait: %s", error)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.book.added.wait(), self.backoff.next_delay())
+                await wait_event(self.book.added, self.backoff.next_delay())
                 continue
             self.backoff.reset()
             await self.book.added.wait()

@@ -15,7 +15,6 @@ delay; bytes that do not match are never tried again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -23,6 +22,7 @@ from lianbo.player.alerts import AlertDesk
 from lianbo.player.api import Refused, TerminalApi, Unreachable
 from lianbo.player.backoff import Backoff
 from lianbo.player.cache import CacheError, MediaCache
+from lianbo.player.waits import wait_event
 from lianbo.protocol.manifest import FileRef
 
 log = logging.getLogger("lianbo.player")
@@ -117,5 +117,4 @@ class AlertSync:
 
     @staticmethod
     async def _wait(event: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))
+        await wait_event(event, seconds)

@@ -9,13 +9,13 @@ a jittered backoff delay, and their reasons stay in ``MediaCache.failures``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 from lianbo.player.backoff import Backoff
 from lianbo.player.cache import CacheError, MediaCache
 from lianbo.player.schedule import files_by_air_time, needed
+from lianbo.player.waits import wait_event
 from lianbo.protocol.manifest import VerifiedManifest
 
 
@@ -49,8 +49,7 @@ class Downloader:
             self.changed.clear()
             failed = await self._pass()
             if failed and not self.changed.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.changed.wait(), self.backoff.next_delay())
+                await wait_event(self.changed, self.backoff.next_delay())
                 self.changed.set()
             elif not failed:
                 self.backoff.reset()

@@ -20,7 +20,6 @@ the alert ends, the programme comes back exactly where the timeline says.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 
 from lianbo.player.clock import ServerClock
 from lianbo.player.schedule import Slot, slot_at
+from lianbo.player.waits import wait_event
 from lianbo.protocol.manifest import VerifiedManifest
 from lianbo.protocol.reports import PlayLogEntry
 
@@ -300,5 +300,4 @@ class Player:
         delay = MAX_SLEEP
         if until is not None:
             delay = min(MAX_SLEEP, max(0.0, (until - self.clock.now()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.changed.wait(), timeout=delay)
+        await wait_event(self.changed, delay)

@@ -39,6 +39,7 @@ from lianbo.domain.terminals import Tier
 from lianbo.player.backoff import Backoff
 from lianbo.player.clock import Clock, OffsetEstimator
 from lianbo.player.push import Handler, PushChannel
+from lianbo.player.waits import within
 from lianbo.protocol.messages import Message
 
 log = logging.getLogger("lianbo.player")
@@ -247,9 +248,7 @@ class MqttPushChannel(PushChannel):
     async def _goodbye(self, client: aiomqtt.Client) -> None:
         """A clean exit sends no will: say ``offline`` ourselves (best effort)."""
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-            await asyncio.wait_for(
-                client.publish(self.route.status, self.route.offline, retain=True), 1.0
-            )
+            await within(client.publish(self.route.status, self.route.offline, retain=True), 1.0)
 
 
 def route_of(block: Any) -> MqttRoute | None:

@@ -84,7 +84,7 @@ async def activate(
     )
     if not notices.distinct_areas(alert):
         notice["area"] = {"regions": [stored.region], "polygons": [], "circles": []}
-    signed = notices.sign(container.keys.signer(), notice)
+    signed = notices.sign(await container.keys.signer(uow), notice)
     await uow.deliveries.add_deliveries(stored.id, targets.screens, now)
     values = {
         "state": ACTIVE,
@@ -109,7 +109,7 @@ async def cancel_one(
     its cancel notice; a push to its topics when it was on air (a pending
     one never went out)."""
     now = container.clock.now()
-    signed = notices.sign(container.keys.signer(), notices.cancel_notice(stored.id, now))
+    signed = notices.sign(await container.keys.signer(uow), notices.cancel_notice(stored.id, now))
     await uow.alerts.change(
         stored.id,
         state=state,

@@ -44,13 +44,16 @@ async def anchor(container: Container, *, final: bool = False) -> Anchor | None:
     interval = timedelta(minutes=container.settings.audit_anchor_minutes)
     every = 1 if final else container.settings.audit_anchor_every
 
+    signer = await container.keys.signer()
+    await container.keys.load_publics()  # the log trusts anchors these keys signed
+
     def make(last: Anchor | None) -> Anchor | None:
         # A head behind the last anchor is not anchored (that would bless a
         # rewind), nor alarmed here: another process may simply have anchored
         # a newer head since this one read it. ``verify`` names a real rewind.
         if not anchor_due(last, head_seq, now, every=every, interval=interval):
             return None
-        return _signed(container.keys.signer(), head_seq, head_hash, now)
+        return _signed(signer, head_seq, head_hash, now)
 
     written = await container.anchors.append_next(make)
     if written is not None:
@@ -96,7 +99,8 @@ async def verify(container: Container) -> ChainReport:
     lines = await container.anchors.read()
     anchored = {line.anchor.seq for line in lines if line.anchor is not None}
     hashes = {entry.seq: entry.hash for entry in entries if entry.seq in anchored}
-    signed = signature_check(container.keys)
+    await container.keys.load_publics()
+    signed = signature_check(container.keys.cached_public)
     # Off the event loop: a year of anchors is many thousand signatures to check.
     report = await asyncio.to_thread(check_anchors, lines, hashes, chain.checked, signed)
     return with_anchors(chain, report)

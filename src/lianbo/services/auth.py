@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.passwords import verify_password
@@ -19,35 +17,41 @@ SESSION = "session"
 
 
 class LoginLimiter:
-    """At most ``limit`` failed logins per minute per (username, address).
+    """At most ``limit`` failed logins per window per (username, address),
+    counted in the store: every process of a deployment shares one count.
 
-    In memory: one server process is the embedded default. Behind a load
-    balancer each process limits on its own, which still bounds guessing.
+    The window is read from the injected clock. Two processes checking the
+    same key at the same instant can each let one more attempt through; the
+    count still stops guessing after ``limit`` plus the attempts in flight.
     """
 
     def __init__(self, limit: int, window_seconds: float = 60.0) -> None:
         self.limit = limit
-        self.window = window_seconds
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self.window = timedelta(seconds=window_seconds)
 
-    def check(self, key: tuple[str, str]) -> None:
-        failures = self._recent(key)
-        if len(failures) >= self.limit:
-            retry = int(self.window - (time.monotonic() - failures[0])) + 1
+    async def check(self, uow: UnitOfWork, key: str, now: datetime) -> None:
+        """Refuse (RateLimited) while ``key`` has ``limit`` recent failures."""
+        count, oldest = await uow.login_failures.since(key, now - self.window)
+        if count >= self.limit and oldest is not None:
+            retry = int((oldest + self.window - now).total_seconds()) + 1
             raise RateLimited("too many failed logins; try again later", retry_after=retry)
 
-    def fail(self, key: tuple[str, str]) -> None:
-        self._recent(key).append(time.monotonic())
+    async def fail(self, uow: UnitOfWork, key: str, now: datetime) -> None:
+        """Count a failure now (committed: the login that failed rolls back),
+        and forget every failure that left the window."""
+        await uow.login_failures.add(key, now)
+        await uow.login_failures.prune(now - self.window)
+        await uow.commit()
 
-    def clear(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
+    async def clear(self, uow: UnitOfWork, key: str) -> None:
+        """A good login forgets the key's failures (with the login's commit)."""
+        await uow.login_failures.clear(key)
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
-        horizon = time.monotonic() - self.window
-        while failures and failures[0] < horizon:
-            failures.popleft()
-        return failures
+
+def limiter_key(username: str, address: str) -> str:
+    """The store's name for (username, address): a digest, so what people
+    typed as a username (sometimes a password) is never kept."""
+    return digest(f"{username.lower()}\0{address}")
 
 
 def actor_of(user: User, address: str | None) -> Actor:
@@ -73,16 +77,16 @@ async def login(
     ttl: timedelta,
 ) -> tuple[str, User]:
     """Check a password and hand out a new token; the login is audited."""
-    key = (username.lower(), address)
-    limiter.check(key)
+    key = limiter_key(username, address)
+    now = clock.now()
+    await limiter.check(uow, key, now)
     found = await uow.users.by_username(username)
     user, password_hash = found if found else (None, None)
     if not verify_password(password_hash, password) or user is None or not user.active:
-        limiter.fail(key)
+        await limiter.fail(uow, key, now)
         raise Unauthorized("wrong username or password")
-    limiter.clear(key)
+    await limiter.clear(uow, key)
     token = new_secret()
-    now = clock.now()
     await uow.tokens.add(digest(token), user.id, kind, now, now + ttl)
     await audit.record(
         uow,

@@ -9,7 +9,11 @@ Order matters, because the server keeps writing while this runs:
 3. the keys after the snapshot (the whole folder: private keys, ``active``,
    the signed key set, retired public halves): the key that signed the
    snapshot's manifests existed before it, so it is in the copy (only a
-   retired key's private half is ever deleted, and its public half stays);
+   retired key's private half is ever deleted, and its public half stays).
+   The public keys and signed sets are also in the store, so in the
+   snapshot; a deployment whose private keys come from a setting
+   (``LIANBO_SIGNING_KEY_FILE``, ADR 0014) has no key folder, and its
+   private keys are the operator's to keep, like the setting itself;
 4. the media files: content-addressed and immutable, so copying them after
    the snapshot is still the snapshot's media.
 
@@ -100,7 +104,9 @@ async def _write(
     os.chmod(work / database, 0o600)
     sums[database] = (await asyncio.to_thread(hash_file, work / database))[0]
     progress("signing keys")
-    keys = copy_keys(settings.keys_dir, work / KEYS, sums)
+    keys = 0  # public keys are in the snapshot; private ones in a setting, or:
+    if not settings.signing_key_configured or (settings.keys_dir / "active").is_file():
+        keys = copy_keys(settings.keys_dir, work / KEYS, sums)
     progress(f"media: {len(facts.blobs)} files referenced" + ("" if media else " (listed only)"))
     media_facts = MediaFacts(listed=len(facts.blobs), included=False)
     if media:

@@ -46,6 +46,7 @@ def register(bus: MessageBus, container: Container, *, pushes_everywhere: bool) 
         bus.subscribe(kind, here.rebuild_schedule, everywhere=False)
     for kind in (ev.KeysRotated, ev.KeyRetired):
         bus.subscribe(kind, here.resign, everywhere=False)
+        bus.subscribe(kind, everywhere.reload_keys, everywhere=True)
     bus.subscribe(ev.ManifestsChanged, everywhere.remember_versions, everywhere=True)
     pushes: list[tuple[type[ev.Event], Handler]] = [
         (ev.ManifestsChanged, everywhere.push_manifests),
@@ -98,6 +99,11 @@ class _Everywhere:
         self.container.monitor.callers.forget(event.terminal_id)
         revoked = not isinstance(event, ev.TerminalEdited)
         await self.container.fleet.drop(event.terminal_id, revoked=revoked)
+
+    async def reload_keys(self, event: ev.Event) -> None:
+        """The key set changed: the public keys this process checks with
+        (``cached_public``) include the new one."""
+        await self.container.keys.load_publics()
 
     async def remember_versions(self, event: ev.Event) -> None:
         """The manifest fast path answers the new versions (no stale 304)."""

@@ -34,19 +34,19 @@ class KeyListing:
     retired: list[str]
 
 
-def listing(container: Container, actor: Actor) -> KeyListing:
+async def listing(container: Container, actor: Actor) -> KeyListing:
     """The keys in the current set (which one signs) and the retired ones."""
     _allowed(actor)
-    return KeyListing(container.keys.current_set(), container.keys.retired())
+    return KeyListing(await container.keys.current_set(), await container.keys.retired())
 
 
 async def rotate(container: Container, actor: Actor) -> KeySet:
     """Make a new active key; the set holding it is signed by the old ones."""
     _allowed(actor)
     ring = container.keys
-    before = ring.current_set()
-    ring.rotate(container.clock.now())
-    after = ring.current_set()
+    before = await ring.current_set()
+    await ring.rotate(container.clock.now())
+    after = await ring.current_set()
     # every manifest is re-signed with the new key once this commits
     await _record(container, actor, "keys.rotate", after.active, before, after)
     return after
@@ -56,15 +56,15 @@ async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
     """Drop ``key_id`` from the key set (never the active key)."""
     _allowed(actor)
     ring = container.keys
-    before = ring.current_set()
+    before = await ring.current_set()
     if key_id not in before.keys:
         raise NotFound(f"no key {key_id} in the key set", field="key_id")
     await _not_signing_alerts(container, key_id)
     try:
-        ring.retire(key_id, container.clock.now())
+        await ring.retire(key_id, container.clock.now())
     except KeyChangeRefused as error:
         raise Conflict(str(error), field="key_id") from None
-    after = ring.current_set()
+    after = await ring.current_set()
     # nothing stored stays signed by it: every manifest is re-signed after the commit
     await _record(container, actor, "keys.retire", key_id, before, after)
     return after

@@ -74,7 +74,7 @@ async def rebuild(
         index = ScheduleIndex(schedules)
         reaching = {s.id: s for a in audiences.values() for s in index.candidates(a)}
         spans = spans_of(list(reaching.values()), *horizon(now))
-        signer = container.keys.signer()
+        signer = await container.keys.signer(uow)
         base = container.settings.public_url.rstrip("/")
         heads = await uow.history.heads(set(audiences))
         memo: dict[tuple[tuple[str, int], ...], list[Slot]] = {}

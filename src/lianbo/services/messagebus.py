@@ -21,6 +21,8 @@ the store again.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
@@ -32,6 +34,7 @@ log = structlog.get_logger()
 
 Handler = Callable[[ev.Event], Awaitable[None]]
 Revalidate = Callable[[], Awaitable[None]]
+LAG_WINDOW_S = 60.0
 
 
 class Listener(Protocol):
@@ -48,9 +51,19 @@ class Listener(Protocol):
 class MessageBus:
     """Handlers by event type, and where they run (see the module docstring)."""
 
-    def __init__(self, process_id: str, *, remote: bool = False) -> None:
+    def __init__(
+        self,
+        process_id: str,
+        *,
+        remote: bool = False,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.process_id = process_id
         self.remote = remote  # do events travel to other processes?
+        self._wall = wall  # sending and receiving times (hosts' clocks, for the lag)
+        self._monotonic = monotonic
+        self._lags: deque[tuple[float, float]] = deque()  # (received, lag s), last minute
         self.listener: Listener | None = None
         self._here: dict[type[ev.Event], list[Handler]] = {}
         self._everywhere: dict[type[ev.Event], list[Handler]] = {}
@@ -70,12 +83,27 @@ class MessageBus:
         """Whether this process hears events committed elsewhere (always, alone)."""
         return self.listener.connected if self.listener is not None else True
 
+    @property
+    def lag_seconds(self) -> float:
+        """The largest send-to-receipt delay of events from other processes
+        received in the last minute (0 when none came): ``/metrics``."""
+        self._forget_old_lags()
+        return max((lag for _, lag in self._lags), default=0.0)
+
+    def _forget_old_lags(self) -> None:
+        cutoff = self._monotonic() - LAG_WINDOW_S
+        while self._lags and self._lags[0][0] < cutoff:
+            self._lags.popleft()
+
     def envelopes(self, events: Iterable[ev.Event]) -> list[str]:
         """What to stage for other processes in the committing transaction
         (nothing when events do not travel)."""
         if not self.remote:
             return []
-        return [text for event in events for text in ev.envelopes(self.process_id, event)]
+        now = self._wall()
+        return [
+            text for event in events for text in ev.envelopes(self.process_id, event, sent_at=now)
+        ]
 
     async def handle(self, events: Iterable[ev.Event]) -> None:
         """Events committed on this process: every handler, in order."""
@@ -88,14 +116,17 @@ class MessageBus:
         """An envelope from the transport: its *everywhere* handlers, unless it
         was committed here (``handle`` already ran them)."""
         try:
-            origin, event = ev.unwrap(envelope)
+            opened = ev.open_envelope(envelope)
         except ev.UnknownEvent as error:  # a newer process's event: not ours to guess
             log.warning("event not understood", reason=str(error))
             return
-        if origin == self.process_id:
+        if opened.origin == self.process_id:
             return
-        for handler in self._everywhere.get(type(event), ()):
-            await _run(handler, event)
+        if opened.sent_at is not None:
+            self._forget_old_lags()
+            self._lags.append((self._monotonic(), max(0.0, self._wall() - opened.sent_at)))
+        for handler in self._everywhere.get(type(opened.event), ()):
+            await _run(handler, opened.event)
 
     async def revalidate(self) -> None:
         """Drop what this process caches (called on every listener connect)."""

@@ -52,8 +52,11 @@ async def _sweeper(monitor: Monitor, sleep: Sleep) -> None:
 
 async def _flusher(monitor: Monitor) -> None:
     while True:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
+        # shutdown's cancel (player/waits.py says why).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(monitor.batcher.full.wait(), presence.FLUSH_S)
+            async with asyncio.timeout(presence.FLUSH_S):
+                await monitor.batcher.full.wait()
         try:
             await monitor.flush()
         except Exception:  # keep flushing; the batch is lost, the screens beat again

@@ -62,8 +62,10 @@ def check_backup(source: Path) -> tuple[BackupManifest, list[str]]:
     for name in required_files(manifest, media):
         if name not in sums:
             raise BackupRefused(f"{name} is missing from the backup")
-    active = (source / KEYS / "active").read_text(encoding="utf-8", errors="replace").strip()
-    if f"{KEYS}/{active}.pem" not in sums:
+    active = ""
+    if manifest.keys:
+        active = (source / KEYS / "active").read_text(encoding="utf-8", errors="replace").strip()
+    if active and f"{KEYS}/{active}.pem" not in sums:
         raise BackupRefused(
             f"{KEYS}/{active}.pem (the active signing key) is missing from the backup"
         )
@@ -88,7 +90,8 @@ async def restore(
         facts = await store.restore(source / manifest.database_file)
         _check_restored(manifest, facts)
         progress("signing keys")
-        _copy_tree(source / KEYS, settings.keys_dir)
+        if manifest.keys:  # else the public keys came with the store (ADR 0014)
+            _copy_tree(source / KEYS, settings.keys_dir)
         if manifest.anchors:
             progress("audit anchors")
             _copy(source / ANCHORS, settings.audit_anchor_path)

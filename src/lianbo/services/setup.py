@@ -24,5 +24,5 @@ async def initialise(container: Container) -> InitReport:
     async with container.uow() as uow:
         loaded = await regions.load_builtin(uow)
         await uow.refresh_statistics()
-    key_id = container.keys.ensure()
+    key_id = await container.keys.ensure()
     return InitReport(regions_loaded=loaded, key_id=key_id)

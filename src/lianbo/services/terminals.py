@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.keys import KeyRing, PublicKey
+from lianbo.adapters.key_store import SharedKeys
+from lianbo.adapters.keys import PublicKey
 from lianbo.domain import enrolment
 from lianbo.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from lianbo.domain.events import TerminalEdited, TerminalEnrolled, TerminalRetired
@@ -273,7 +274,7 @@ async def reissue_code(uow: UnitOfWork, clock: Clock, actor: Actor, terminal_id:
     return issued[0]
 
 
-async def enrol(uow: UnitOfWork, clock: Clock, keys: KeyRing, typed_code: str) -> Enrolment:
+async def enrol(uow: UnitOfWork, clock: Clock, keys: SharedKeys, typed_code: str) -> Enrolment:
     """Exchange a one-time code for the terminal's token (stored hashed)."""
     code_hash = digest(enrolment.normalise_code(typed_code))
     found = await uow.terminals.code(code_hash)
@@ -304,4 +305,4 @@ async def enrol(uow: UnitOfWork, clock: Clock, keys: KeyRing, typed_code: str) -
     )
     uow.record(TerminalEnrolled(terminal_id))  # an old token, if any, is refused
     await uow.commit()
-    return Enrolment(terminal_id, token, keys.public_keys())
+    return Enrolment(terminal_id, token, await keys.public_keys(uow))

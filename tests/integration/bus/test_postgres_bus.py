@@ -19,6 +19,7 @@ from tests.integration.programming.test_publish_to_manifest import (
     screen,
 )
 from tests.support.content import approved_asset
+from tests.support.metrics import value
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -174,3 +175,11 @@ async def test_after_a_missed_retirement_b_closes_the_screens_socket(
         assert terminal_id in b.container.fleet.online()
         await b.container.bus.start()
         await until(lambda: terminal_id not in b.container.fleet.online(), "B closes it")
+
+
+async def test_metrics_report_the_bus_of_each_process(pair: Pair) -> None:
+    for env in (pair.a, pair.b):
+        text = (await env.client.get("/metrics")).text
+        assert value(text, "lianbo_bus_connected") == 1  # listening
+        lag = value(text, "lianbo_bus_lag_seconds")
+        assert lag is not None and lag >= 0

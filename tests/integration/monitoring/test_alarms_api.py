@@ -10,6 +10,7 @@ import pytest
 from lianbo.domain.roles import Role
 from tests.integration.monitoring.helpers import screen
 from tests.support.env import Env
+from tests.support.metrics import value
 
 pytestmark = pytest.mark.integration
 
@@ -92,9 +93,9 @@ async def test_metrics_show_online_counts_alarms_and_ingest(env: Env) -> None:
     _, headers = await screen(env, admin, tier="home")
     await env.client.post("/terminal/v1/heartbeat", headers=headers)
     text = (await env.client.get("/metrics")).text
-    assert 'lianbo_terminals{status="online",tier="home"} 1.0' in text
-    assert 'lianbo_terminals{status="offline",tier="outdoor"} 1.0' in text
-    assert 'lianbo_alarms_open{severity="critical",type="offline"} 1.0' in text
-    assert "lianbo_heartbeats_ingested_total 2.0" in text
-    assert "lianbo_playlog_rows_ingested_total 0.0" in text
-    assert "lianbo_webhooks_delivered_total" in text
+    assert value(text, "lianbo_terminals", status="online", tier="home") == 1
+    assert value(text, "lianbo_terminals", status="offline", tier="outdoor") == 1
+    assert value(text, "lianbo_alarms_open", severity="critical", type="offline") == 1
+    assert value(text, "lianbo_heartbeats_ingested_total") == 2
+    assert value(text, "lianbo_playlog_rows_ingested_total") == 0
+    assert value(text, "lianbo_webhooks_delivered_total") is not None

@@ -116,7 +116,8 @@ class PostgresListener:
             self._up()
             while not closed.is_set():
                 try:
-                    payload = await asyncio.wait_for(inbox.get(), self._probe_s)
+                    async with asyncio.timeout(self._probe_s):
+                        payload = await inbox.get()
                 except TimeoutError:
                     await conn.execute("SELECT 1", timeout=self._probe_s)  # still there?
                     continue

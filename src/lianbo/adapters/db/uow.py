@@ -16,11 +16,13 @@ from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.history import HistoryRepository
+from lianbo.adapters.db.repos.login_failures import LoginFailureRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.reports import ReportRepository
 from lianbo.adapters.db.repos.screenshots import ScreenshotRepository
+from lianbo.adapters.db.repos.signing_keys import SigningKeyRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
@@ -66,6 +68,8 @@ class UnitOfWork:
     alarms: AlarmRepository
     alerts: AlertRepository
     deliveries: DeliveryRepository
+    login_failures: LoginFailureRepository
+    signing_keys: SigningKeyRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -96,6 +100,8 @@ class UnitOfWork:
         self.alarms = AlarmRepository(self.session)
         self.alerts = AlertRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.login_failures = LoginFailureRepository(self.session)
+        self.signing_keys = SigningKeyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -8,6 +8,13 @@ messages, and publishes to terminal, region and audience topics (see
 ``topics``). A region message or a manifest change is one publish per
 topic: the broker fans it out, whatever the number of screens.
 
+With several server processes on one broker, each ``up`` message is
+handled by exactly one of them: ``up`` is a shared subscription
+(``$share/lianbo/lianbo/t/+/up``), so one process answers it and one
+heartbeat is written. Presence (``status``) reaches every process, so each
+knows who is online; only one of them (``reports_presence``, the leader)
+writes what it sees to the store (ADR 0014).
+
 The connection is kept by a background task that reconnects with backoff;
 while the broker is away, pushes are dropped (screens fetch their manifest
 when they reconnect anyway) and counted in the log.
@@ -17,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -39,6 +47,10 @@ KEEPALIVE_S = 30
 PUBLISH_BATCH = 2000
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Broker:
     host: str
@@ -57,12 +69,18 @@ class MqttFleet:
         *,
         heartbeat_seconds: float = 30,
         heartbeats: Heartbeats | None = None,
+        share_group: str = topics.SHARE_GROUP,
+        reports_presence: Callable[[], bool] = _always,
     ) -> None:
         self._broker = broker
+        self._subscriptions = topics.server_subscriptions(share_group)
+        self._reports_presence = reports_presence
         self._directory = directory
         self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
         self._registry: Registry[str] = Registry()
-        self._presence = PresenceReporter(seen, self._registry.ids, heartbeat_seconds, clock)
+        self._presence = PresenceReporter(
+            self._seen_here(seen), self._registry.ids, heartbeat_seconds, clock
+        )
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)
         self._client: MqttSession | None = None
         self._ready = asyncio.Event()
@@ -123,13 +141,22 @@ class MqttFleet:
             keepalive_s=KEEPALIVE_S,
         )
         try:
-            await session.subscribe(list(topics.SERVER_SUBSCRIPTIONS))
+            await session.subscribe(self._subscriptions)
             self._client = session
             self._ready.set()
             log.info("MQTT broker connected", host=b.host, port=b.port)
             await session.keep_alive(KEEPALIVE_S)
         finally:
             session.close()
+
+    def _seen_here(self, seen: Seen) -> Seen:
+        """Every process mirrors the broker's presence; one writes it."""
+
+        async def report(terminals: list[tuple[str, datetime]]) -> None:
+            if self._reports_presence():
+                await seen(terminals)
+
+        return report
 
     def _handle(self, topic: str, payload: bytes) -> None:
         parsed = topics.parse(topic)

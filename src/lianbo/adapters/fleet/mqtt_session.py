@@ -124,8 +124,9 @@ class MqttSession(asyncio.Protocol):
         """Ping every half ``keepalive_s`` until the connection ends; MqttError
         when the broker has been silent for 1.5 ``keepalive_s`` (a dead link)."""
         while not self.closed.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(self.closed), keepalive_s / 2)
+            try:  # asyncio.timeout: wait_for may swallow a cancel on 3.11
+                async with asyncio.timeout(keepalive_s / 2):
+                    await asyncio.shield(self.closed)
             except TimeoutError:
                 if time.monotonic() - self.heard > 1.5 * keepalive_s:
                     self.abort()

@@ -31,9 +31,20 @@ UP = "up"
 STATUS = "status"
 ONLINE = b"online"
 OFFLINE = b"offline"
-# What the server subscribes to. With several server processes, "up" becomes
-# a shared subscription ($share/lianbo/...) so one of them answers each message.
+# What the server subscribes to. Presence (``status``, retained, with the
+# screen's will) reaches every server process: each keeps the picture of who
+# is online, and a shared subscription would get no retained messages.
+# ``up`` is a shared subscription (``server_subscriptions``) when a group is
+# set: the broker hands each message to one process of the group (ADR 0014).
 SERVER_SUBSCRIPTIONS = (f"{ROOT}/t/+/{STATUS}", f"{ROOT}/t/+/{UP}")
+SHARE_GROUP = "lianbo"
+
+
+def server_subscriptions(share_group: str = SHARE_GROUP) -> list[str]:
+    """The server's topic filters; ``up`` shared by ``share_group`` ("": not
+    shared, for a broker without shared subscriptions and one process)."""
+    status, up = SERVER_SUBSCRIPTIONS
+    return [status, f"$share/{share_group}/{up}" if share_group else up]
 
 
 def terminal(terminal_id: str, leaf: str = PUSH) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.fleet import topics
 from lianbo.api.deps import ContainerDep, UowDep, bearer_token
 from lianbo.api.routes import fleet_ws
@@ -51,9 +52,9 @@ class EnrolReply(EnrolResponse, SignedKeys):
     push: dict[str, object]
 
 
-def signed_keys(container: ContainerDep) -> dict[str, Any]:
+async def signed_keys(container: ContainerDep, uow: UnitOfWork | None = None) -> dict[str, Any]:
     """``key_set`` and ``signatures`` of the current signed key set."""
-    text, signatures = container.keys.key_set()
+    text, signatures = await container.keys.key_set(uow)
     return {
         "key_set": text,
         "signatures": [
@@ -95,7 +96,7 @@ async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> Enr
         keys=[PublicKeyOut(key_id=k.key_id, public_key=k.public_key) for k in done.keys],
         audience=Audience.of(terminal).as_json(),
         push=push_route(container.settings, done.terminal_id),
-        **signed_keys(container),
+        **(await signed_keys(container, uow)),
     )
 
 
@@ -106,9 +107,9 @@ async def keys(container: ContainerDep) -> KeysReply:
     return KeysReply(
         keys=[
             PublicKeyOut(key_id=k.key_id, public_key=k.public_key)
-            for k in container.keys.public_keys()
+            for k in await container.keys.public_keys()
         ],
-        **signed_keys(container),
+        **(await signed_keys(container)),
     )
 
 

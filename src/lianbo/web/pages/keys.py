@@ -25,7 +25,7 @@ async def key_list(request: Request, console: ConsoleDep, container: ContainerDe
         flash = {"key": "keys.rotated", "key_id": request.query_params["rotated"][:32]}
     elif request.query_params.get("retired"):
         flash = {"key": "keys.retired", "key_id": request.query_params["retired"][:32]}
-    return _page(request, console, container, flash=flash)
+    return await _page(request, console, container, flash=flash)
 
 
 @router.post("/keys/rotate")
@@ -43,11 +43,13 @@ async def retire(
     try:
         await keys.retire(container, console.actor, key_id)
     except DomainError as problem:
-        return _page(request, console, container, error=problem.message, status=status_of(problem))
+        return await _page(
+            request, console, container, error=problem.message, status=status_of(problem)
+        )
     return RedirectResponse("/keys?" + urlencode({"retired": key_id}), 303)
 
 
-def _page(
+async def _page(
     request: Request,
     console: Console,
     container: ContainerDep,
@@ -56,7 +58,7 @@ def _page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    found = keys.listing(container, console.actor)  # Forbidden for non-admins
+    found = await keys.listing(container, console.actor)  # Forbidden for non-admins
     active = found.key_set.active
     rows = [(k, "active" if k == active else "trusted") for k in found.key_set.keys]
     rows.sort(key=lambda row: row[1] != "active")

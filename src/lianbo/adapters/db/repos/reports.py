@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.tables import TerminalReportRow
@@ -18,18 +20,33 @@ class ReportRepository:
         self.session = session
 
     async def save(self, reports: Sequence[tuple[str, datetime, dict[str, Any]]]) -> None:
-        """Replace the stored report of each ``(terminal_id, at, status)``
-        (the last one wins when a terminal appears twice)."""
-        latest = {terminal_id: (at, status) for terminal_id, at, status in reports}
+        """Keep each terminal's newest ``(terminal_id, at, status)``.
+
+        An upsert that never goes back in time: a screen that moved to
+        another server process may have its older report flushed after a
+        newer one, and two processes may write one screen's row at once (a
+        delete-then-insert would fail on the key for one of them).
+        """
+        latest: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        for terminal_id, at, status in reports:
+            if terminal_id not in latest or at >= latest[terminal_id][0]:
+                latest[terminal_id] = (at, status)
         if not latest:
             return
-        await self.session.execute(
-            delete(TerminalReportRow).where(TerminalReportRow.terminal_id.in_(list(latest)))
+        dialect = self.session.get_bind().dialect.name
+        table = TerminalReportRow.metadata.tables["terminal_reports"]
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        newer = statement.excluded.reported_at >= table.c.reported_at
+        statement = statement.on_conflict_do_update(
+            index_elements=["terminal_id"],
+            set_={
+                "reported_at": statement.excluded.reported_at,
+                "status": statement.excluded.status,
+            },
+            where=newer,
         )
-        await self.session.execute(
-            insert(TerminalReportRow),
-            [{"terminal_id": t, "reported_at": a, "status": s} for t, (a, s) in latest.items()],
-        )
+        rows = [{"terminal_id": t, "reported_at": a, "status": s} for t, (a, s) in latest.items()]
+        await self.session.execute(statement, rows)
 
     async def latest(self, terminal_id: str) -> StatusReport | None:
         row = await self.session.get(TerminalReportRow, terminal_id)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from lianbo.adapters.db.tables import EnrolmentCodeRow, TerminalRow
-from lianbo.domain.regions import subtree_range
+from lianbo.domain.regions import LEVEL_LENGTHS, subtree_range
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import (
     LIVE_STATUSES,
@@ -166,6 +166,22 @@ class TerminalRepository:
             .group_by(TerminalRow.tier, TerminalRow.status)
         )
         return [(tier, status, int(n)) for tier, status, n in rows.all()]
+
+    async def offline_by_province(self) -> list[tuple[str, int, int]]:
+        """(province code, in service, offline) over screens in service: not
+        retired and seen at least once. A screen enrolled on the bench and not
+        yet installed is not an outage (nor does it get an offline alarm)."""
+        province = func.substr(TerminalRow.region_code, 1, LEVEL_LENGTHS[0])
+        offline = case((TerminalRow.status == TerminalStatus.OFFLINE.value, 1), else_=0)
+        rows = await self.session.execute(
+            select(province, func.count(), func.sum(offline))
+            .where(
+                TerminalRow.status.in_([TerminalStatus.ONLINE.value, TerminalStatus.OFFLINE.value]),
+                TerminalRow.last_seen_at.is_not(None),
+            )
+            .group_by(province)
+        )
+        return [(code, int(n), int(down or 0)) for code, n, down in rows.all()]
 
     async def positions(
         self, within: str, limit: int

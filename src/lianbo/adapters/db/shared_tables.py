@@ -1,0 +1,54 @@
+"""State every process of one deployment shares: login failures and the
+control centre's public signing keys (ADR 0014)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lianbo.adapters.db.tables import Base
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class LoginFailureRow(Base):
+    """One failed login. ``key`` is a digest of (username, address): the
+    limit holds across processes without keeping what people typed."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_key_failed_at", "key", "failed_at"),
+        Index("ix_login_failures_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime]
+
+
+class SigningKeyRow(Base):
+    """A public signing key of the control centre: trusted while it is in the
+    current key set, kept after retirement (``retired_at``) so what it signed
+    can still be checked. Private keys never enter the store."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64
+    added_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class KeySetRow(Base):
+    """A signed key set (``protocol/keyset.py``) as sent to screens; the
+    highest serial is the current one."""
+
+    __tablename__ = "key_sets"
+
+    serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issued_at: Mapped[datetime]
+    key_set: Mapped[str] = mapped_column(Text)  # the exact signed text
+    signatures: Mapped[dict[str, Any]] = mapped_column(JSON)  # key_id -> base64
