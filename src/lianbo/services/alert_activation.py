@@ -1,10 +1,11 @@
 """Putting an alert on air, and taking it off: inside the caller's transaction
-the notice is signed and the delivery rows written; the pushes (one per
-region topic) go out after the commit (``publish``)."""
+the notice is signed and the delivery rows written, and ``announce``
+records an event per push; the pushes (one per region topic) go out after
+the commit, from every process's hub or once to the broker
+(``services/handlers.py``)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -14,6 +15,7 @@ from lianbo.adapters.db.repos.alerts import ACTIVE, CANCELLED, PENDING, SUPERSED
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.bootstrap import Container
 from lianbo.domain.alerting.model import Alert, Area, MsgType
+from lianbo.domain.events import AlertCancelled, AlertIssued
 from lianbo.domain.regions import full_form
 from lianbo.services import alert_notice as notices
 from lianbo.services.alert_targets import target
@@ -31,13 +33,11 @@ class Publication:
     signed: notices.Signed
 
 
-async def publish(container: Container, publications: Sequence[Publication]) -> None:
-    """One publish per region topic (the hub or broker fans out)."""
+def announce(uow: UnitOfWork, publications: Sequence[Publication]) -> None:
+    """Record the pushes as events, in order (an alert before the cancels of
+    what it supersedes): they go out once the transaction commits."""
     for p in publications:
-        message = p.signed.push(p.kind, p.alert_id, time.time())
-        for topic in p.topics:
-            await container.fleet.publish_region(topic, message)
-        log.info("alert published", kind=p.kind, alert_id=p.alert_id, topics=len(p.topics))
+        uow.record(AlertIssued(p.alert_id) if p.kind == "alert" else AlertCancelled(p.alert_id))
 
 
 def _areas(alert: Alert, region: str) -> list[Area]:

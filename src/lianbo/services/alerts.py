@@ -37,7 +37,7 @@ from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alert_records as records
 from lianbo.services import audit
-from lianbo.services.alert_activation import Publication, activate, cancel_one, publish
+from lianbo.services.alert_activation import Publication, activate, announce, cancel_one
 from lianbo.services.alert_compose import AlertDraft, compose
 from lianbo.services.alert_targets import jurisdiction_shape
 
@@ -154,8 +154,8 @@ async def _record(
         region=stored.region,
         after=records.facts(result),
     )
+    announce(uow, publications)
     await uow.commit()
-    await publish(container, publications)
     return Issued(result, True)
 
 
@@ -270,8 +270,8 @@ async def confirm(
         before={"state": PENDING},
         after=records.facts(result),
     )
+    announce(uow, pushes)
     await uow.commit()
-    await publish(container, pushes)
     return result
 
 
@@ -293,8 +293,8 @@ async def cancel(container: Container, uow: UnitOfWork, actor: Actor, alert_id: 
         before={"state": stored.state},
         after={"state": CANCELLED, "cancel_message": message.id},
     )
+    announce(uow, publications)
     await uow.commit()
-    await publish(container, publications)
     result = await uow.alerts.get(alert_id)
     assert result is not None
     return result

@@ -123,4 +123,4 @@ async def _publish(container: Container, operator: Actor, asset_ids: list[str]) 
     )
     async with container.uow() as uow:
         schedule = await schedules.create_schedule(uow, container.clock, operator, request)
-    await schedules.publish(container, operator, schedule.id)
+        await schedules.publish(uow, container.clock, operator, schedule.id)

@@ -21,6 +21,7 @@ from lianbo.adapters.db.repos.history import Head
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.bootstrap import Container
 from lianbo.domain.canonical import canonical_json
+from lianbo.domain.events import ManifestsChanged
 from lianbo.domain.manifest import PlaylistFacts, build, claims_for, horizon, spans_of
 from lianbo.domain.monitoring.history import in_force_part
 from lianbo.domain.priority import Slot, resolve
@@ -109,11 +110,11 @@ async def rebuild(
             )
         await _keep_superseded(uow, {k: heads[k] for k in changed if k in heads}, now)
         await uow.programming.put_manifests(rows)
+        if changed:  # every process answers the new versions; screens fetch them now
+            uow.record(ManifestsChanged(changed))
         await uow.commit()
     for row in rows:
         container.manifest_cache.remember_version(row["audience_key"], row["version"])
-    if changed:  # connected screens of those audiences fetch the new version now
-        await container.fleet.manifest_changed(changed)
     return Built(len(rows), len(changed))
 
 

@@ -6,7 +6,7 @@ a play log or a screenshot from a known screen costs no database read.
 One ``Callers`` per server process (``container.monitor.callers``). The
 token → terminal cache itself is the manifest cache's (shared with the
 manifest fast path); edits, retirements and re-enrolments forget there
-(``Container.forget_terminal``) and these facts follow it.
+and here (``services/handlers.py``, on every process).
 """
 
 from __future__ import annotations
@@ -50,6 +50,16 @@ class Callers:
         self._facts: dict[str, tuple[ScreenFacts, dict[str, Any], float, str]] = {}
         self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
         self._tracks: dict[str, TrackFacts | None] = {}
+
+    def forget(self, terminal_id: str) -> None:
+        """Drop a terminal's facts (it was edited, retired or re-enrolled)."""
+        self._facts.pop(terminal_id, None)
+
+    def clear(self) -> None:
+        """Drop every fact and programme (the bus reconnected: an event may
+        have been missed); tracks never change once analysed, so they stay."""
+        self._facts.clear()
+        self._programmes.clear()
 
     async def caller(self, container: Container, token: str | None) -> Caller:
         """The terminal behind a terminal token (cached like the manifest fast path)."""
