@@ -28,12 +28,12 @@ from lianbo.services.alert_notice import Signed
 from lianbo.services.messagebus import Handler, MessageBus
 
 if TYPE_CHECKING:
-    from lianbo.bootstrap import Container
+    from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
 
-def register(bus: MessageBus, container: Container, *, pushes_everywhere: bool) -> None:
+def register(bus: MessageBus, container: Context, *, pushes_everywhere: bool) -> None:
     """Subscribe every handler; ``pushes_everywhere`` for the hub (each
     process pushes to its own sockets), not for a broker (one publish)."""
     here = _Here(container)
@@ -62,7 +62,7 @@ def register(bus: MessageBus, container: Container, *, pushes_everywhere: bool) 
 class _Here:
     """Handlers that run once, on the committing process: they write the store."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Context) -> None:
         self.container = container
 
     async def take_off_air(self, event: ev.Event) -> None:
@@ -88,7 +88,7 @@ class _Here:
 class _Everywhere:
     """Handlers that run on every process: its own caches and sockets."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Context) -> None:
         self.container = container
 
     async def forget_terminal(self, event: ev.Event) -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lianbo.adapters.keys import KeyChangeRefused
-from lianbo.bootstrap import Container
 from lianbo.domain.errors import Conflict, Forbidden, NotFound
 from lianbo.domain.events import KeyRetired, KeysRotated
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.protocol.keyset import KeySet
 from lianbo.services import audit
+from lianbo.services.context import Context
 
 TARGET = "signing-key"
 
@@ -34,13 +34,13 @@ class KeyListing:
     retired: list[str]
 
 
-async def listing(container: Container, actor: Actor) -> KeyListing:
+async def listing(container: Context, actor: Actor) -> KeyListing:
     """The keys in the current set (which one signs) and the retired ones."""
     _allowed(actor)
     return KeyListing(await container.keys.current_set(), await container.keys.retired())
 
 
-async def rotate(container: Container, actor: Actor) -> KeySet:
+async def rotate(container: Context, actor: Actor) -> KeySet:
     """Make a new active key; the set holding it is signed by the old ones."""
     _allowed(actor)
     ring = container.keys
@@ -52,7 +52,7 @@ async def rotate(container: Container, actor: Actor) -> KeySet:
     return after
 
 
-async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
+async def retire(container: Context, actor: Actor, key_id: str) -> KeySet:
     """Drop ``key_id`` from the key set (never the active key)."""
     _allowed(actor)
     ring = container.keys
@@ -70,7 +70,7 @@ async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
     return after
 
 
-async def _not_signing_alerts(container: Container, key_id: str) -> None:
+async def _not_signing_alerts(container: Context, key_id: str) -> None:
     """Alert notices in force are not re-signed (they end with their alert):
     a screen restarted after their key went would drop them."""
     async with container.uow() as uow:
@@ -89,7 +89,7 @@ def _allowed(actor: Actor) -> None:
 
 
 async def _record(
-    container: Container, actor: Actor, action: str, key_id: str, before: KeySet, after: KeySet
+    container: Context, actor: Actor, action: str, key_id: str, before: KeySet, after: KeySet
 ) -> None:
     async with container.uow() as uow:
         await audit.record(
