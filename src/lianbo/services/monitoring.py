@@ -42,7 +42,7 @@ from lianbo.services.programme import Programme
 from lianbo.services.programme_history import ManifestHistory
 
 if TYPE_CHECKING:
-    from lianbo.bootstrap import Container
+    from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
@@ -254,7 +254,7 @@ class Monitor:
     # ----------------------------------------------------- play logs, shots
 
     async def playlog(
-        self, container: Container, caller: Caller, entries: list[Any]
+        self, container: Context, caller: Caller, entries: list[Any]
     ) -> playlog.Outcome:
         """Check, store and roll up a batch; alarms from what it showed."""
         now = self.clock.now()
@@ -272,7 +272,7 @@ class Monitor:
 
     async def screenshot(
         self,
-        container: Container,
+        container: Context,
         caller: Caller,
         data: bytes,
         taken_at: datetime,

@@ -88,7 +88,6 @@ def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
 async def enrol(body: EnrolRequest, container: ContainerDep, uow: UowDep) -> EnrolReply:
     """Exchange a one-time enrolment code for the terminal's token."""
     done = await terminals.enrol(uow, container.clock, container.keys, body.code)
-    await container.forget_terminal(done.terminal_id, revoked=True)  # ends the old token
     terminal = await uow.terminals.get(done.terminal_id)
     assert terminal is not None  # enrol just checked it exists
     return EnrolReply(

@@ -84,9 +84,9 @@ async def _transition(
     form = await form_text(request)
     try:
         if publish:
-            await schedules.publish(container, console.actor, schedule_id)
+            await schedules.publish(uow, container.clock, console.actor, schedule_id)
         else:
-            await schedules.unpublish(container, console.actor, schedule_id)
+            await schedules.unpublish(uow, container.clock, console.actor, schedule_id)
     except DomainError as problem:
         errors = FormErrors()
         errors.add(problem)

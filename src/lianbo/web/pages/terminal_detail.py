@@ -138,8 +138,6 @@ async def edit_terminal(
             await terminals.update_terminal(
                 uow, container.clock, console.actor, terminal_id, changes
             )
-            # Its audience may have changed: the manifest fast path must look again.
-            await container.forget_terminal(terminal_id, revoked=False)
         except DomainError as problem:
             errors.add(problem)
             status = status_of(problem)
@@ -171,7 +169,6 @@ async def retire_terminal(
 ) -> Response:
     """Take the screen out of service (the page asked for confirmation)."""
     await terminals.retire_terminal(uow, container.clock, console.actor, terminal_id)
-    await container.forget_terminal(terminal_id, revoked=True)
     return RedirectResponse(f"/terminals/{terminal_id}", status_code=303)
 
 
