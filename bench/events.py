@@ -11,7 +11,7 @@ from 10 concurrent writers, each timed from its own commit). Issue 14's
 goal: p99 <= 200 ms.
 
 PostgreSQL: ``LIANBO_DATABASE_URL`` when set (an empty database is migrated),
-otherwise a private cluster started for the run (``tests/support/services.py``).
+otherwise a private cluster started for the run (``bench/harness/postgres.py``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _database() -> Iterator[str]:
     if given:
         yield given
         return
-    from tests.support.services import start_postgres  # a repo checkout: bench/ lives there
+    from bench.harness.postgres import start_postgres
 
     server = start_postgres()
     if server is None:
