@@ -54,12 +54,15 @@ from bench.harness.cluster import Cluster, launch
 from bench.harness.postgres import create_database, start_postgres
 from lianbo.config import Settings
 from lianbo.sim.admin import Admin
-from lianbo.sim.run import Endpoint, Workers, default_processes, propagate
+from lianbo.sim.run import Endpoint, Workers, default_processes, percentiles, propagate
 from lianbo.sim.screens import Credential
 
 DEFAULT_SIZE = 10_000
 PROCESSES = 3
 COMMANDS = 90  # propagation samples (30 per process of three)
+# HTTP connections per simulator process: real screens each have their own, so
+# one screen's alert list must not queue long behind thousands of others' acks
+FETCH_CONNECTIONS = 48
 GOALS = {"propagation_p99_ms": 200, "alert_receipt_p99_ms": 1000, "failover_s": 30, "lost": 0}
 
 
@@ -103,6 +106,7 @@ async def _connect(cluster: Cluster, credentials: list[Credential]) -> tuple[Wor
         edge,
         credentials,
         default_processes(n),
+        fetch_connections=FETCH_CONNECTIONS,
         tls=True,
         ca_pem=cluster.ca.pem,
         answers_alerts=True,
@@ -114,13 +118,15 @@ async def _connect(cluster: Cluster, credentials: list[Credential]) -> tuple[Wor
 
 
 async def _phase(
-    cluster: Cluster, credentials: list[Credential], *, failover: bool
+    cluster: Cluster, database_url: str, credentials: list[Credential], *, failover: bool
 ) -> dict[str, Any]:
     """Every measurement on one running cluster (``failover`` kills the last process)."""
     n = len(credentials)
     timeout_s = max(60.0, n / 50)
     here = cluster.processes[0]
     api = await _api(here.url, cluster.admin)
+    tap = measure.BusTap(database_url)
+    await tap.start()
     workers, connect_s = await _connect(cluster, credentials)
     result: dict[str, Any] = {"processes": len(cluster.processes), "connect_s": round(connect_s, 2)}
     try:
@@ -131,7 +137,9 @@ async def _phase(
         fleet = measure.Fleet(workers, n, await measure.holders(cluster, workers))
         result |= {"ready": ready, "held": fleet.spread()}
         samples = min(COMMANDS, n)
+        before = len(tap.lags)
         result["propagation"] = await measure.commands(api, fleet, here.name, samples)
+        result["propagation"]["bus_tap_ms"] = percentiles(tap.lags[before:])
         _note(f"propagation: {result['propagation']['across_ms']} across")
         verify = cluster.tls()
         admin = await Admin.login(cluster.proxy_url, *cluster.admin, verify=verify)
@@ -155,6 +163,8 @@ async def _phase(
             _note(f"failover: {result['failover']}")
     finally:
         result["client_counts"] = (await workers.stop())["counts"]
+        result["bus_tap"] = tap.figures()
+        await tap.stop()
         await api.aclose()
     return result
 
@@ -189,7 +199,7 @@ def measure_all(
         store = Settings(data_dir=cluster.data_dir, database_url=database_url)
         credentials = asyncio.run(_seed(store, size))
         _note(f"seeded {size} screens")
-        many = asyncio.run(_phase(cluster, credentials, failover=True))
+        many = asyncio.run(_phase(cluster, database_url, credentials, failover=True))
     finally:
         cluster.stop()
     result: dict[str, Any] = {"cluster": many}
@@ -199,7 +209,7 @@ def measure_all(
             maxconn=maxconn, settings=settings,
         )  # fmt: skip
         try:
-            result["single"] = asyncio.run(_phase(alone, credentials, failover=False))
+            result["single"] = asyncio.run(_phase(alone, database_url, credentials, failover=False))
         finally:
             alone.stop()
     return result

@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 from bench.harness.cluster import Cluster
+from lianbo.adapters.bus.postgres import asyncpg_dsn
+from lianbo.adapters.db.uow import CHANNEL
+from lianbo.domain.events import UnknownEvent, open_envelope
 from lianbo.sim.run import Workers, percentiles
 
 SESSION = re.compile(r"src=(\S+) fe=\S+ be=screens srv=(\S+)")
@@ -62,6 +66,38 @@ async def until_all(condition: Any, timeout_s: float, every: float = POLL_S) -> 
 
 
 # event propagation between processes ---------------------------------------
+
+
+class BusTap:
+    """A listener of its own on the cluster's bus channel: for every event a
+    process commits, envelope ``sent_at`` (the sender's clock, at commit) →
+    here, on the same host. The bus's own delivery under the run's load,
+    beside what screens see (``commands``)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.dsn = asyncpg_dsn(database_url)
+        self.lags: list[float] = []
+        self.conn: Any = None
+
+    async def start(self) -> None:
+        self.conn = await asyncpg.connect(self.dsn)
+        await self.conn.add_listener(CHANNEL, self._heard)
+
+    def _heard(self, conn: Any, pid: int, channel: str, payload: str) -> None:
+        now = time.time()
+        try:
+            sent_at = open_envelope(payload).sent_at
+        except UnknownEvent:
+            return
+        if sent_at is not None:
+            self.lags.append(max(0.0, now - sent_at))
+
+    def figures(self) -> dict[str, Any]:
+        return {"events": len(self.lags), "lag_ms": percentiles(self.lags)}
+
+    async def stop(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
 
 
 async def commands(api: httpx.AsyncClient, fleet: Fleet, here: str, count: int) -> dict[str, Any]:
@@ -222,6 +258,8 @@ async def failover(
 
     await until_all(settled, timeout_s, every=0.25)
     figures = watch.figures()
+    moved = set(fleet.held_by(victim))
+    back = {t: at - killed_at for t, at in watch.arrivals.items() if t in moved}
     await cancel(api, alert_id)
     return {
         "killed": victim,
@@ -232,6 +270,8 @@ async def failover(
         "targeted": targeted,
         "alert_on_every_screen_s": figures["all_received_s"],
         "alert_displayed_on_board_s": figures["all_displayed_on_board_s"],
+        "receipt_from_kill_ms": figures["receipt_ms"],
+        "receipt_from_kill_moved_ms": percentiles(list(back.values())),
         "received": figures["received"],
         "displayed_on_board": figures["displayed_on_board"],
         "alerts_lost": targeted - figures["displayed_on_board"],

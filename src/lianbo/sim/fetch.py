@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import ssl
 from collections.abc import Callable
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 PATH = "/terminal/v1/manifest"
 ALERTS_PATH = "/terminal/v1/alerts"
+ALERTS, MANIFEST, ACK = 0, 1, 2  # priorities: lower goes first
 
 Answered = Callable[[int, "str | None", bytes], None]  # status, etag, body
 
@@ -55,7 +57,10 @@ class Fetcher:
         self.port = port
         self.connections = connections
         self.tls = tls
-        self.queue: asyncio.Queue[Call] = asyncio.Queue()
+        # What a screen must show comes first: a real screen asks on its own
+        # connection, so its alert list never queues behind other screens' acks.
+        self.queue: asyncio.PriorityQueue[tuple[int, int, Call]] = asyncio.PriorityQueue()
+        self._order = itertools.count()
         self.tasks: list[asyncio.Task[None]] = []
         self.busy = 0
 
@@ -69,17 +74,20 @@ class Fetcher:
 
     def fetch(self, screen: Screen) -> None:
         """The screen's manifest (conditional on the version it has)."""
-        self.queue.put_nowait(Call(screen, "GET", PATH, screen.fetched))
+        self._put(MANIFEST, Call(screen, "GET", PATH, screen.fetched))
 
     def alerts(self, screen: Screen) -> None:
         """The alerts the screen must show now (asked on every (re)connect)."""
-        self.queue.put_nowait(Call(screen, "GET", ALERTS_PATH, screen.alerts_fetched))
+        self._put(ALERTS, Call(screen, "GET", ALERTS_PATH, screen.alerts_fetched))
 
     def ack(self, screen: Screen, alert_id: str, state: str, at: str) -> None:
         """An alert ack (``POST /terminal/v1/alerts/{id}/ack``)."""
         body = json.dumps({"state": state, "at": at}).encode()
         path = f"{ALERTS_PATH}/{alert_id}/ack"
-        self.queue.put_nowait(Call(screen, "POST", path, screen.acked, body))
+        self._put(ACK, Call(screen, "POST", path, screen.acked, body))
+
+    def _put(self, priority: int, call: Call) -> None:
+        self.queue.put_nowait((priority, next(self._order), call))
 
     def _request(self, call: Call) -> bytes:
         screen = call.screen
@@ -104,7 +112,7 @@ class Fetcher:
     async def _worker(self) -> None:
         streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         while True:
-            call = await self.queue.get()
+            _, _, call = await self.queue.get()
             self.busy += 1
             for _ in range(3):
                 try:
