@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import secrets
 import shutil
@@ -63,6 +64,12 @@ COMMANDS = 90  # propagation samples (30 per process of three)
 # HTTP connections per simulator process: real screens each have their own, so
 # one screen's alert list must not queue long behind thousands of others' acks
 FETCH_CONNECTIONS = 48
+# A process may hold 20,000 open files here and HAProxy spends two per
+# screen (client and server side): one edge per 7,500 screens, as a province
+# would run several edges (same config, same hashing: a screen reaches the
+# same process whichever edge it comes through).
+EDGE_SCREENS = 7_500
+EDGE_MAXCONN = 9_000
 GOALS = {"propagation_p99_ms": 200, "alert_receipt_p99_ms": 1000, "failover_s": 30, "lost": 0}
 
 
@@ -99,13 +106,14 @@ async def _api(process_url: str, admin: tuple[str, str]) -> httpx.AsyncClient:
 
 async def _connect(cluster: Cluster, credentials: list[Credential]) -> tuple[Workers, float]:
     n = len(credentials)
-    edge = Endpoint("127.0.0.1", cluster.proxy.port)
+    edges = [Endpoint("127.0.0.1", proxy.port) for proxy in cluster.edges]
     workers = Workers(
         "hub",
-        edge,
-        edge,
+        edges[0],
+        edges[0],
         credentials,
-        default_processes(n),
+        max(default_processes(n), len(edges)),
+        edges=edges,
         fetch_connections=FETCH_CONNECTIONS,
         tls=True,
         ca_pem=cluster.ca.pem,
@@ -190,11 +198,11 @@ def measure_all(
     """Seed, then the cluster phase and (``single``) the one-process phase."""
     settings = {"LIANBO_LOGIN_FAILURES_PER_MINUTE": "1000"}
     password = secrets.token_urlsafe(12)
-    maxconn = max(4096, 2 * size + 1000)
+    edges = math.ceil(size / EDGE_SCREENS)
+    launching = {"maxconn": EDGE_MAXCONN, "settings": settings, "edges": edges}
     cluster = launch(
-        base, database_url, ("bench-cluster", password), processes=processes,
-        maxconn=maxconn, settings=settings,
-    )  # fmt: skip
+        base, database_url, ("bench-cluster", password), processes=processes, **launching
+    )
     try:
         store = Settings(data_dir=cluster.data_dir, database_url=database_url)
         credentials = asyncio.run(_seed(store, size))
@@ -204,10 +212,7 @@ def measure_all(
         cluster.stop()
     result: dict[str, Any] = {"cluster": many}
     if single:
-        alone = launch(
-            base, database_url, ("bench-single", password), processes=1,
-            maxconn=maxconn, settings=settings,
-        )  # fmt: skip
+        alone = launch(base, database_url, ("bench-single", password), processes=1, **launching)
         try:
             result["single"] = asyncio.run(_phase(alone, database_url, credentials, failover=False))
         finally:

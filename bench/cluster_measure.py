@@ -51,7 +51,9 @@ async def holders(cluster: Cluster, workers: Workers) -> dict[str, str]:
     addresses: dict[str, str] = {}
     for part in await workers.call("addresses"):
         addresses |= part
-    by_source = dict(SESSION.findall(cluster.proxy.command("show sess")))
+    by_source: dict[str, str] = {}
+    for proxy in cluster.edges:
+        by_source |= dict(SESSION.findall(proxy.command("show sess")))
     return {t: by_source[a] for t, a in addresses.items() if a in by_source}
 
 

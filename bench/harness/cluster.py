@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -223,6 +223,12 @@ class Cluster:
     ca_file: Path
     data_dir: Path
     admin: tuple[str, str]  # username, password
+    more_proxies: list[Haproxy] = field(default_factory=list)  # further edges, same config
+
+    @property
+    def edges(self) -> list[Haproxy]:
+        """Every HAProxy in front (one unless launched with ``edges``)."""
+        return [self.proxy, *self.more_proxies]
 
     @property
     def proxy_url(self) -> str:
@@ -253,7 +259,8 @@ class Cluster:
             self.wait_status(process.name, up=True)
 
     def stop(self) -> None:
-        self.proxy.stop()
+        for proxy in self.edges:
+            proxy.stop()
         for process in self.processes:
             process.stop()
 
@@ -305,11 +312,15 @@ def launch(
     processes: int = 3,
     maxconn: int = 4096,
     settings: Mapping[str, str] | None = None,
+    edges: int = 1,
 ) -> Cluster:
     """Migrate ``database_url`` (``lianbo init``), add ``admin`` (admin of 51),
     start ``processes`` servers one after another and HAProxy in front; files
     (data dir, logs, CA, certificate, stats socket) go under ``base``.
-    ``settings`` are extra ``LIANBO_*`` variables for every process."""
+    ``settings`` are extra ``LIANBO_*`` variables for every process.
+    ``edges`` HAProxy instances with the same config share the load when one
+    cannot hold every connection (a process may hold 20,000 open files here,
+    and each screen costs HAProxy two)."""
     data_dir, proxy_port = base / "data", free_port()
     base.mkdir(parents=True, exist_ok=True)
     setup_env = server_env(database_url, data_dir, proxy_port, "setup")
@@ -331,15 +342,20 @@ def launch(
     ca_file = base / "ca.pem"
     ca_file.write_text(ca.pem)
     certificate = ca.write_server_files(base / "edge")
-    stats = base / "haproxy.sock"
-    env = _haproxy_env(servers, certificate, proxy_port, stats, maxconn)
-    proxy = Haproxy(proxy_port, stats, env, base / "haproxy.log")
-    cluster = Cluster(servers, proxy, ca, ca_file, data_dir, admin)
+    proxies = []
+    for k in range(edges):
+        port = proxy_port if k == 0 else free_port()
+        stats = base / ("haproxy.sock" if k == 0 else f"haproxy-{k + 1}.sock")
+        env = _haproxy_env(servers, certificate, port, stats, maxconn)
+        log = base / ("haproxy.log" if k == 0 else f"haproxy-{k + 1}.log")
+        proxies.append(Haproxy(port, stats, env, log))
+    cluster = Cluster(servers, proxies[0], ca, ca_file, data_dir, admin, proxies[1:])
     try:
         for process in servers:  # one after another: a cold start is heavy on 2 cores
             process.start()
             process.wait_ready()
-        proxy.start()
+        for proxy in proxies:
+            proxy.start()
     except BaseException:
         cluster.stop()
         raise

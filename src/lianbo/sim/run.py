@@ -83,7 +83,11 @@ class Workers:
         tls: bool = False,
         ca_pem: str | None = None,
         answers_alerts: bool = False,
+        edges: Sequence[Endpoint] = (),
     ) -> None:
+        """``edges``: several front doors (load balancers, each holding at most
+        20,000 open files); worker k uses ``edges[k % len(edges)]`` for its
+        sockets and calls instead of ``connect_to`` and ``server``."""
         self.count = len(credentials)
         self.fetch_jitter_s = 0.0
         share = math.ceil(len(credentials) / max(1, processes)) or 1
@@ -94,7 +98,9 @@ class Workers:
         context = multiprocessing.get_context("spawn")
         self._pipes: list[Connection] = []
         self._processes: list[BaseProcess] = []
-        for first in range(0, len(credentials), share):
+        for k, first in enumerate(range(0, len(credentials), share)):
+            if edges:
+                connect_to = server = edges[k % len(edges)]
             config = WorkerConfig(
                 kind,
                 connect_to.host,
