@@ -1,6 +1,6 @@
 """``lianbo bench cluster`` runs end to end at a tiny size (two processes,
-30 screens): every count adds up and no alert is lost. Figures (times) come
-from full runs (docs/benchmarks.md), never from here."""
+30 screens through two HAProxy edges): every count adds up and no alert is
+lost. Figures (times) come from full runs (docs/benchmarks.md), never from here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bench import cluster as bench_cluster
 from bench.cluster import run
 from bench.harness.postgres import create_database
 
@@ -19,13 +20,16 @@ pytestmark = pytest.mark.cluster
 SCREENS = 30
 
 
-def test_the_cluster_benchmark_runs_tiny(postgres: Postgres | None, tmp_path: Path) -> None:
+def test_the_cluster_benchmark_runs_tiny(
+    postgres: Postgres | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if shutil.which("haproxy") is None:
         missing("HAProxy is not installed (apt-get install haproxy)")
     if postgres is None:
         missing("PostgreSQL is not installed (apt-get install postgresql)")
     assert postgres is not None
     url = create_database(postgres, f"bench_cluster_{os.getpid()}")
+    monkeypatch.setattr(bench_cluster, "EDGE_SCREENS", SCREENS // 2)  # two edges, as at 10,000
     figures = run(SCREENS, tmp_path, processes=2, database_url=url)
 
     many, alone = figures["cluster"], figures["single"]
