@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.ports import FleetChannel
 from lianbo.domain.terminals import Terminal
 from lianbo.services.commands import SentCommand, latest_status, recent_commands
+from lianbo.services.context import UnitOfWork
 
 FAILURES_SHOWN = 5
 # Refusal reasons the player reports (player/fetch.py, protocol/manifest.py)

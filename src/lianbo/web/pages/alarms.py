@@ -8,15 +8,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from lianbo.adapters.db.repos.alarms import AlarmFilter
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import NotFound
-from lianbo.domain.monitoring.alarms import AlarmState, AlarmType
+from lianbo.domain.monitoring.alarms import AlarmFilter, AlarmState, AlarmType
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alarms as alarm_service
 from lianbo.services import evidence
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import page_number, query_text
 from lianbo.web.pages.common import region_names
 from lianbo.web.render import SECURITY_HEADERS, render

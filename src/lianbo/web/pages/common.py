@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.roles import Role
 from lianbo.domain.terminals import TerminalStatus, Tier
+from lianbo.services.context import UnitOfWork
 
 TIERS: tuple[str, ...] = tuple(t.value for t in Tier)
 STATUSES: tuple[str, ...] = tuple(s.value for s in TerminalStatus)

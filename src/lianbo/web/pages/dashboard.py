@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.terminals import TerminalFilter, TerminalStatus, Tier
 from lianbo.services import terminals
+from lianbo.services.context import UnitOfWork
 from lianbo.web import charts
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep

@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.assets import QcStatus, check_stream_url, check_ticker, clean_name
 from lianbo.domain.errors import DomainError, Forbidden
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import ReviewState
 from lianbo.services import assets
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import FormErrors, collect, form_text, page_number, query_text, status_of
 from lianbo.web.pages.common import TIERS
 from lianbo.web.render import render

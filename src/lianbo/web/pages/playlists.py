@@ -14,13 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.assets import Asset
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
 from lianbo.domain.playlists import ITEMS_MAX, STILL_DEFAULT_MS, Fit, Playlist
 from lianbo.domain.review import ReviewState
 from lianbo.services import assets, playlists
+from lianbo.services.context import UnitOfWork
 from lianbo.services.playlists import ItemRequest
 from lianbo.web.forms import FormErrors, checked_form, page_number, query_text, status_of
 from lianbo.web.render import render

@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError, NotFound
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.users import Actor
 from lianbo.services import playlog, presence
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import query_text
 from lianbo.web.pages.common import region_names
 from lianbo.web.pages.report_charts import uptime_chart

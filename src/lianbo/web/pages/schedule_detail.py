@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError
 from lianbo.domain.schedules import Schedule, occurrences
 from lianbo.services import schedules
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import FormErrors, form_text, status_of
 from lianbo.web.pages.common import region_names
 from lianbo.web.render import render

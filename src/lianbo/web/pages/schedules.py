@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.schedules import ScheduleState
 from lianbo.services import playlists, schedules
+from lianbo.services.context import UnitOfWork
 from lianbo.web.calendar import layout, reaches, week_bounds, week_of
 from lianbo.web.forms import FormErrors, form_text, query_text, status_of
 from lianbo.web.pages.common import TIERS, region_names

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.bootstrap import Container
 from lianbo.domain.errors import DomainError
@@ -21,6 +20,7 @@ from lianbo.domain.terminals import (
 from lianbo.protocol.messages import COMMANDS
 from lianbo.services import commands, terminals
 from lianbo.services.commands import SentCommand
+from lianbo.services.context import UnitOfWork
 from lianbo.services.terminals import IssuedCode
 from lianbo.web.forms import (
     FormErrors,

@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import TerminalFilter
 from lianbo.services import manifests, terminals
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import query_text
 from lianbo.web.pages.common import region_names
 from lianbo.web.render import LOCAL_ZONE, language_of, render

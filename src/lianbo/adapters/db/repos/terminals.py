@@ -206,6 +206,31 @@ class TerminalRepository:
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
+    async def screens(
+        self, within: str, statuses: Sequence[str], limit: int
+    ) -> list[tuple[str, str, str, str, str, float, float]]:
+        """(id, name, tier, status, region, lat, lon) of a subtree's terminals
+        in ``statuses``, for targeting previews and maps."""
+        low, high = subtree_range(within)
+        rows = await self.session.execute(
+            select(
+                TerminalRow.id,
+                TerminalRow.name,
+                TerminalRow.tier,
+                TerminalRow.status,
+                TerminalRow.region_code,
+                TerminalRow.latitude,
+                TerminalRow.longitude,
+            )
+            .where(
+                TerminalRow.region_code >= low,
+                TerminalRow.region_code < high,
+                TerminalRow.status.in_(list(statuses)),
+            )
+            .limit(limit)
+        )
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
     async def update(self, terminal: Terminal) -> None:
         values = _row_values(terminal)
         del values["id"]
