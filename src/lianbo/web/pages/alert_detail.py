@@ -11,9 +11,9 @@ from lianbo.adapters.db.repos.alerts import PENDING, StoredAlert
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.services import area_preview
 from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.web.pages import alert_board, alert_calls
 from lianbo.web.pages.alert_board import WAITING
-from lianbo.web.pages.common import region_names
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
 
