@@ -121,7 +121,8 @@ async def _build(settings: Settings, size: int) -> dict[str, Any]:
         await uow.commit()
     reached = sum(1 for t in terminals if t.region.startswith("5101"))
     started = time.perf_counter()
-    await schedules.publish(container, SYSTEM, draft.id)
+    async with container.uow() as uow:
+        await schedules.publish(uow, container.clock, SYSTEM, draft.id)
     publish_s = time.perf_counter() - started
 
     # Tokens for the 304 test: a few hundred screens.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +32,7 @@ from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.manifest_cache import ManifestCache
+from lianbo.services.messagebus import MessageBus
 from lianbo.services.monitoring import Monitor
 from lianbo.services.readiness import Check, Readiness
 
@@ -48,6 +52,7 @@ class Container:
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
     anchor_copies: list[AnchorSink]  # and copies of them elsewhere (webhook, syslog)
+    bus: MessageBus  # events after commit, to this process's handlers and to the others
     cluster_health: ClusterHealth  # leader, bus, jobs, screens offline: for /metrics
     leader: Leadership  # who runs the singleton duties (ADR 0011); is_leader → lianbo_leader
     # Background jobs on assets (QC); run by the worker (services.ingest.run_worker).
@@ -60,14 +65,12 @@ class Container:
     readiness: Readiness = field(default_factory=Readiness)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.bus)
 
-    async def forget_terminal(self, terminal_id: str, *, revoked: bool) -> None:
-        """A terminal was edited, or its token revoked (retired, re-enrolled):
-        forget what this process caches about it and end its live connection,
-        so the change holds at once rather than when a cache expires."""
-        self.manifest_cache.forget_terminal(terminal_id)
-        await self.fleet.drop(terminal_id, revoked=revoked)
+    @property
+    def process_id(self) -> str:
+        """This process, unique per start (the origin of the events it commits)."""
+        return self.bus.process_id
 
     @property
     def token_ttl(self) -> timedelta:
@@ -87,11 +90,12 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     engine = make_engine(settings.effective_database_url)
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
-    monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions))
+    bus = MessageBus(new_process_id(), remote=not settings.is_sqlite)
+    monitor = Monitor(settings, clock, lambda: UnitOfWork(sessions, bus))
     keys = _keys(settings, sessions)
     leader = leadership(settings)
     jobs = _job_queue(settings)
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -104,13 +108,18 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         monitor=monitor,
         anchors=FileAnchorLog(settings.audit_anchor_path, signature_check(keys.cached_public)),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
-        # The bus joins here when it exists (ClusterHealth's protocols).
-        cluster_health=ClusterHealth(clock, leader=leader, jobs=jobs),
+        bus=bus,
+        # The bus is reported only when there is one to lose (PostgreSQL).
+        cluster_health=ClusterHealth(
+            clock, leader=leader, bus=bus if bus.remote else None, jobs=jobs
+        ),
         leader=leader,
         jobs=jobs,
         # A follower is as ready as the leader: leadership is a fact, not a check.
         health_info={"leader": lambda: leader.is_leader},
     )
+    _wire_bus(container)
+    return container
 
 
 def _job_queue(settings: Settings) -> JobQueue:
@@ -127,6 +136,27 @@ def _job_queue(settings: Settings) -> JobQueue:
         retries=settings.job_retries,
         backoff_seconds=settings.job_backoff_seconds,
     )
+
+
+def new_process_id() -> str:
+    """Host, pid and a random part: unique per process start (a restarted
+    process with the same pid must not take its predecessor's events as its own)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _wire_bus(container: Container) -> None:
+    """The handlers, and with PostgreSQL the listener that hears other processes."""
+    from lianbo.services import handlers  # imports services that import this module
+
+    bus = container.bus
+    handlers.register(bus, container, pushes_everywhere=container.settings.fleet != "mqtt")
+    if bus.remote:
+        from lianbo.adapters.bus.postgres import PostgresListener
+
+        bus.listener = PostgresListener(
+            container.settings.effective_database_url, bus.received, bus.revalidate
+        )
+        container.health_checks["bus"] = lambda: bus.connected  # /healthz: ready only when heard
 
 
 def _keys(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SharedKeys:

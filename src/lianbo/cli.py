@@ -112,12 +112,13 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Migrate, then serve the API, console and terminal endpoints
-    (``LIANBO_ROLE``: ``all`` also runs the jobs; ``worker`` only runs them)."""
+    (``LIANBO_ROLE``: ``all`` also runs the jobs; ``worker`` only runs them,
+    answering just /metrics and /healthz on the port)."""
     settings = _settings(data_dir)
     lock = start_process(settings, settings.role)  # held while this process lives
     run(_init, settings)
     if settings.role == "worker":
-        run_jobs(settings)
+        run_jobs(settings, metrics=(host, port))
     else:
         _serve(settings, host, port)
     del lock

@@ -4,9 +4,11 @@ long-running process makes before it starts (role, single SQLite process)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -54,20 +56,40 @@ def start_process(settings: Settings, role: str) -> BinaryIO | None:
         raise
 
 
-def worker(data_dir: DataDir = None) -> None:
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=1,
+        max=65535,
+        help="Serve /metrics and /healthz on this port (for Prometheus; none by default).",
+    ),
+]
+MetricsHost = Annotated[
+    str, typer.Option("--metrics-host", help="Address for --metrics-port (keep it private).")
+]
+
+
+def worker(
+    data_dir: DataDir = None,
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
+) -> None:
     """Run background jobs (QC, screening, renditions) from the PostgreSQL
-    job queue; serves no HTTP. Start as many as the machines allow."""
+    job queue; serves no HTTP but /metrics and /healthz when asked. Start as
+    many as the machines allow."""
     from lianbo.cli import _init, _settings, run
 
     settings = _settings(data_dir)
     lock = start_process(settings, "worker")
     run(_init, settings)  # migrations, under their lock
-    run_jobs(settings)
+    run_jobs(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
     del lock
 
 
-def run_jobs(settings: Settings) -> None:
-    """Work the job queue until SIGINT or SIGTERM, then stop cleanly."""
+def run_jobs(settings: Settings, metrics: tuple[str, int] | None = None) -> None:
+    """Work the job queue until SIGINT or SIGTERM, then stop cleanly; with
+    ``metrics`` (host, port) also answer /metrics and /healthz there."""
     from lianbo.bootstrap import bootstrap
     from lianbo.logs import configure_logging
     from lianbo.services.ingest import run_worker
@@ -76,16 +98,41 @@ def run_jobs(settings: Settings) -> None:
 
     async def main() -> None:
         container = bootstrap(settings)
-        task = asyncio.create_task(run_worker(container))
+        await container.bus.start()  # every process hears every event (ADR 0010)
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
+            loop.add_signal_handler(signum, stop.set)
+        tasks = [asyncio.create_task(run_worker(container))]
+        server = _metrics_server(container, metrics) if metrics else None
+        if server is not None:
+            tasks.append(asyncio.create_task(server.serve()))
         try:
-            await task
-        except asyncio.CancelledError:
-            pass
+            await stop.wait()
         finally:
+            if server is not None:
+                server.should_exit = True
+            tasks[0].cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await container.bus.stop()
             await container.close()
 
     err.print("worker: running jobs (Ctrl-C stops)", highlight=False)
     asyncio.run(main())
+
+
+def _metrics_server(container: Any, where: tuple[str, int]) -> Any:
+    """uvicorn serving the worker's /metrics and /healthz; the worker, not
+    uvicorn, owns the signals (it stops the jobs first)."""
+    import uvicorn
+
+    from lianbo.api.worker_app import create_worker_app
+
+    class Quiet(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    host, port = where
+    config = uvicorn.Config(create_worker_app(container), host=host, port=port, log_level="warning")
+    return Quiet(config)

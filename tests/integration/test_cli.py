@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.services import missing
+
 pytestmark = pytest.mark.integration
 
 LIANBO = str(Path(sys.executable).with_name("lianbo"))
@@ -159,3 +161,14 @@ def test_user_add_refuses_a_control_character_in_one_line(tmp_path: Path) -> Non
         bad = lianbo("user", "add", *args, data_dir=tmp_path)
         assert bad.returncode == 1
         assert len(bad.stderr.strip().splitlines()) == 1 and "(U+0001)" in bad.stderr
+
+
+@pytest.mark.postgres
+def test_events_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        missing("PostgreSQL is not installed (apt-get install postgresql)")
+    result = lianbo("bench", "events", "--size", "20", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "events"
+    assert figures["idle"]["received"] == 20 and figures["burst"]["received"] == 20

@@ -1,3 +1,4 @@
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -9,12 +10,32 @@ from lianbo.config import Settings
 from tests.support.env import Env
 from tests.support.metrics import value
 from tests.support.services import free_port
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.integration
 
 
 async def test_healthz_and_metrics(env: Env) -> None:
-    assert (await env.client.get("/healthz")).json() == {"status": "ok", "database": "ok"}
+    if env.backend == "postgres":
+        # A PostgreSQL process is ready once it hears the other processes'
+        # events; it leads only once it holds the lock.
+        cold = await env.client.get("/healthz")
+        assert cold.status_code == 503
+        assert cold.json()["not_ready"] == ["bus"]
+        await env.container.bus.start()
+        campaign = asyncio.create_task(env.container.leader.campaign())
+        await env.container.leader.until(True)
+        await until(lambda: env.container.bus.connected, "the bus listener connected")
+    try:
+        healthy = {"status": "ok", "database": "ok", "info": {"leader": True}}
+        if env.backend == "postgres":
+            healthy |= {"bus": "ok"}
+        assert (await env.client.get("/healthz")).json() == healthy
+    finally:
+        if env.backend == "postgres":
+            campaign.cancel()
+            await asyncio.gather(campaign, return_exceptions=True)
+            await env.container.bus.stop()
     admin = await env.as_role()
     await env.terminal(admin, tier="hall")
     text = (await env.client.get("/metrics")).text
@@ -51,7 +72,13 @@ async def test_healthz_is_not_ready_without_its_store(tmp_path: Path) -> None:
         response = await client.get("/healthz")
     await container.close()
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "error", "not_ready": ["database"]}
+    assert response.json() == {
+        "status": "error",
+        "database": "error",
+        "bus": "error",  # no store, no bus: a PostgreSQL deployment's bus is the store
+        "not_ready": ["database", "bus"],
+        "info": {"leader": False},
+    }
 
 
 async def test_unknown_routes_answer_in_the_error_shape(env: Env) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -46,12 +47,23 @@ async def test_the_page_passes_promtool_s_format_and_naming_checks(env: Env) -> 
 
 
 async def test_one_process_is_the_leader_and_reports_its_job_queue(env: Env) -> None:
+    if env.backend == "postgres":  # no lifespan here: nobody campaigned yet
+        assert value((await env.client.get("/metrics")).text, "lianbo_leader") == 0
+        campaign = asyncio.create_task(env.container.leader.campaign())
+        await env.container.leader.until(True)
     text = (await env.client.get("/metrics")).text
+    if env.backend == "postgres":
+        campaign.cancel()
+        await asyncio.gather(campaign, return_exceptions=True)
     assert value(text, "lianbo_leader") == 1
     assert value(text, "lianbo_jobs_pending") == 0
     assert value(text, "lianbo_store_up") == 1
-    # No bus in the embedded default: its series are left out, not faked.
-    assert value(text, "lianbo_bus_connected") is None
+    if env.backend == "sqlite":
+        # No bus in the embedded default: its series are left out, not faked.
+        assert value(text, "lianbo_bus_connected") is None
+    else:  # PostgreSQL: the bus exists; this app's listener was never started
+        assert value(text, "lianbo_bus_connected") == 0
+        assert value(text, "lianbo_bus_lag_seconds") == 0
 
 
 async def test_screens_offline_counts_a_screen_that_went_silent(env: Env) -> None:
@@ -113,7 +125,8 @@ async def test_without_the_store_a_process_still_reports_what_it_knows(
     assert first.status_code == 200, first.text
     text = second.text
     assert value(text, "lianbo_store_up", process=settings.process_name) == 0
-    assert value(text, "lianbo_leader") == 1
+    # SQLite's one process leads; without its store no PostgreSQL process can.
+    assert value(text, "lianbo_leader") == (1 if url.startswith("sqlite") else 0)
     assert value(text, "lianbo_heartbeats_ingested_total") == 0
     assert value(text, "lianbo_terminals") is None
     assert value(text, "lianbo_screens_offline") is None

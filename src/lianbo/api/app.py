@@ -76,6 +76,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.fleet.start()
+        await container.bus.start()  # hears events committed by other processes
         tasks = [asyncio.create_task(job(container)) for job in jobs]
         try:
             yield
@@ -83,6 +84,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await container.bus.stop()
             await container.fleet.stop()
             await container.close()
 

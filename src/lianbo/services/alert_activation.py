@@ -1,10 +1,11 @@
 """Putting an alert on air, and taking it off: inside the caller's transaction
-the notice is signed and the delivery rows written; the pushes (one per
-region topic) go out after the commit (``publish``)."""
+the notice is signed and the delivery rows written, and ``announce``
+records an event per push; the pushes (one per region topic) go out after
+the commit, from every process's hub or once to the broker
+(``services/handlers.py``)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -12,11 +13,12 @@ import structlog
 
 from lianbo.adapters.db.repos.alerts import ACTIVE, CANCELLED, PENDING, SUPERSEDED, StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.bootstrap import Container
 from lianbo.domain.alerting.model import Alert, Area, MsgType
+from lianbo.domain.events import AlertCancelled, AlertIssued
 from lianbo.domain.regions import full_form
 from lianbo.services import alert_notice as notices
 from lianbo.services.alert_targets import target
+from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
@@ -31,13 +33,11 @@ class Publication:
     signed: notices.Signed
 
 
-async def publish(container: Container, publications: Sequence[Publication]) -> None:
-    """One publish per region topic (the hub or broker fans out)."""
+def announce(uow: UnitOfWork, publications: Sequence[Publication]) -> None:
+    """Record the pushes as events, in order (an alert before the cancels of
+    what it supersedes): they go out once the transaction commits."""
     for p in publications:
-        message = p.signed.push(p.kind, p.alert_id, time.time())
-        for topic in p.topics:
-            await container.fleet.publish_region(topic, message)
-        log.info("alert published", kind=p.kind, alert_id=p.alert_id, topics=len(p.topics))
+        uow.record(AlertIssued(p.alert_id) if p.kind == "alert" else AlertCancelled(p.alert_id))
 
 
 def _areas(alert: Alert, region: str) -> list[Area]:
@@ -46,9 +46,7 @@ def _areas(alert: Alert, region: str) -> list[Area]:
     return areas or [Area("jurisdiction", geocodes=(("GB/T2260", full_form(region)),))]
 
 
-async def _supersede(
-    container: Container, uow: UnitOfWork, stored: StoredAlert
-) -> list[Publication]:
+async def _supersede(container: Context, uow: UnitOfWork, stored: StoredAlert) -> list[Publication]:
     """End what an Update references. Screens inside the new area replace the
     old alert (the notice lists it in ``replaces``); screens the new area no
     longer reaches get a cancel for it, published after the Update."""
@@ -63,7 +61,7 @@ async def _supersede(
 
 
 async def activate(
-    container: Container, uow: UnitOfWork, stored: StoredAlert, alert: Alert
+    container: Context, uow: UnitOfWork, stored: StoredAlert, alert: Alert
 ) -> tuple[StoredAlert, list[Publication]]:
     """Sign, target, write delivery rows, mark active; the pushes to send
     (the alert first, then cancels of what it supersedes)."""
@@ -103,7 +101,7 @@ async def activate(
 
 
 async def cancel_one(
-    container: Container, uow: UnitOfWork, stored: StoredAlert, state: str = CANCELLED
+    container: Context, uow: UnitOfWork, stored: StoredAlert, state: str = CANCELLED
 ) -> list[Publication]:
     """End one alert (``cancelled``, or ``superseded`` by an Update) and sign
     its cancel notice; a push to its topics when it was on air (a pending

@@ -11,10 +11,10 @@ from lianbo.adapters.cap import atom_feed, parse_cap
 from lianbo.adapters.db.repos.alert_deliveries import RANK, Delivery
 from lianbo.adapters.db.repos.alerts import ACTIVE, STATES, StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.bootstrap import Container
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.users import Actor
 from lianbo.services.alerts import visible
+from lianbo.services.context import Context
 
 STATES_FILTER = STATES
 
@@ -98,7 +98,7 @@ async def cap_xml(uow: UnitOfWork, actor: Actor, alert_id: str) -> bytes:
     return (await visible(uow, actor, alert_id)).cap_xml.encode("utf-8")
 
 
-async def feed(container: Container, url: str, cap_url: Callable[[str], str]) -> bytes:
+async def feed(container: Context, url: str, cap_url: Callable[[str], str]) -> bytes:
     """Atom feed of the active Actual alerts, newest first (public)."""
     now = container.clock.now()
     async with container.uow() as uow:

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from lianbo.adapters.db.repos.alerts import ACTIVE, PENDING, RECORDED, StoredAlert
-from lianbo.bootstrap import Container
 from lianbo.domain.alerting.model import Alert, MsgType, Status
 from lianbo.domain.users import Actor
 from lianbo.services import alert_notice as notices
+from lianbo.services.context import Context
 
 # Kept and exported, never sent to screens.
 NOT_DISSEMINATED = (MsgType.CANCEL, MsgType.ACK, MsgType.ERROR)
@@ -22,7 +22,7 @@ def effective_expires(alert: Alert, default_hours: int) -> datetime:
     return max(found) if found else alert.sent + timedelta(hours=default_hours)
 
 
-def needs_confirmation(container: Container, alert: Alert) -> bool:
+def needs_confirmation(container: Context, alert: Alert) -> bool:
     """The two-person rule: an Actual Alert or Update of a listed severity."""
     if alert.status is not Status.ACTUAL or alert.msg_type in NOT_DISSEMINATED:
         return False
@@ -30,7 +30,7 @@ def needs_confirmation(container: Container, alert: Alert) -> bool:
     return severity in container.settings.alert_confirm_severities
 
 
-def initial_state(container: Container, alert: Alert) -> str:
+def initial_state(container: Context, alert: Alert) -> str:
     """``recorded``, ``pending-confirmation`` or (about to be) ``active``."""
     if alert.status is Status.DRAFT or alert.msg_type in NOT_DISSEMINATED:
         return RECORDED
@@ -48,7 +48,7 @@ def chain(referenced: list[StoredAlert]) -> tuple[int, list[str]]:
 
 
 def new_record(
-    container: Container,
+    container: Context,
     actor: Actor,
     alert: Alert,
     cap_xml: str,

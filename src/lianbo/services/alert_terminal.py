@@ -15,13 +15,13 @@ from typing import Any
 
 from lianbo.adapters.db.repos.alerts import Screen, StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.bootstrap import Container
 from lianbo.domain.alerting.geofence import in_any_area
 from lianbo.domain.errors import InvalidInput, NotFound
 from lianbo.domain.regions import is_within
 from lianbo.domain.terminals import Terminal, display_language
 from lianbo.protocol.alerts import ACK_STATES
 from lianbo.services import alert_notice as notices
+from lianbo.services.context import Context
 
 REASON_MAX = 200
 
@@ -63,7 +63,7 @@ def terminal_facts(terminal: Terminal) -> dict[str, Any]:
 
 
 async def for_terminal(
-    container: Container, uow: UnitOfWork, terminal: Terminal
+    container: Context, uow: UnitOfWork, terminal: Terminal
 ) -> list[dict[str, Any]]:
     """Push bodies (with ``type``) of what this terminal must show or clear."""
     now = container.clock.now()
@@ -101,7 +101,7 @@ def check_state(state: object) -> str:
 
 
 async def ack(
-    container: Container,
+    container: Context,
     uow: UnitOfWork,
     terminal: Terminal,
     alert_id: str,

@@ -29,7 +29,6 @@ from lianbo.adapters.db.repos.alerts import (
 )
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.geo import check_alert_jurisdiction
-from lianbo.bootstrap import Container
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
 from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
@@ -37,9 +36,10 @@ from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alert_records as records
 from lianbo.services import audit
-from lianbo.services.alert_activation import Publication, activate, cancel_one, publish
+from lianbo.services.alert_activation import Publication, activate, announce, cancel_one
 from lianbo.services.alert_compose import AlertDraft, compose
 from lianbo.services.alert_targets import jurisdiction_shape
+from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
@@ -97,7 +97,7 @@ async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[Store
 
 
 async def issue(
-    container: Container, uow: UnitOfWork, actor: Actor, alert: Alert, cap_xml: str | None = None
+    container: Context, uow: UnitOfWork, actor: Actor, alert: Alert, cap_xml: str | None = None
 ) -> Issued:
     """Take one CAP message; the same message twice is the same alert."""
     require_issuer(actor)
@@ -127,7 +127,7 @@ async def issue(
 
 
 async def _record(
-    container: Container,
+    container: Context,
     uow: UnitOfWork,
     actor: Actor,
     alert: Alert,
@@ -154,12 +154,12 @@ async def _record(
         region=stored.region,
         after=records.facts(result),
     )
+    announce(uow, publications)
     await uow.commit()
-    await publish(container, publications)
     return Issued(result, True)
 
 
-async def issue_cap(container: Container, uow: UnitOfWork, actor: Actor, data: bytes) -> Issued:
+async def issue_cap(container: Context, uow: UnitOfWork, actor: Actor, data: bytes) -> Issued:
     """Import a CAP 1.2 document (kept byte for byte for export)."""
     require_issuer(actor)
     alert = parse_cap(data)
@@ -207,7 +207,7 @@ def json_field(path: str | None) -> str | None:
 
 
 async def issue_json(
-    container: Container,
+    container: Context,
     uow: UnitOfWork,
     actor: Actor,
     draft: AlertDraft,
@@ -243,9 +243,7 @@ async def visible(uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
     return stored
 
 
-async def confirm(
-    container: Container, uow: UnitOfWork, actor: Actor, alert_id: str
-) -> StoredAlert:
+async def confirm(container: Context, uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
     """The second issuer's confirmation: the alert goes out now."""
     require_issuer(actor)
     stored = await visible(uow, actor, alert_id)
@@ -270,12 +268,12 @@ async def confirm(
         before={"state": PENDING},
         after=records.facts(result),
     )
+    announce(uow, pushes)
     await uow.commit()
-    await publish(container, pushes)
     return result
 
 
-async def cancel(container: Container, uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
+async def cancel(container: Context, uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
     """Take an active (or pending) alert off every screen."""
     require_issuer(actor)
     stored = await visible(uow, actor, alert_id)
@@ -293,15 +291,15 @@ async def cancel(container: Container, uow: UnitOfWork, actor: Actor, alert_id: 
         before={"state": stored.state},
         after={"state": CANCELLED, "cancel_message": message.id},
     )
+    announce(uow, publications)
     await uow.commit()
-    await publish(container, publications)
     result = await uow.alerts.get(alert_id)
     assert result is not None
     return result
 
 
 async def _cancel_message(
-    container: Container, uow: UnitOfWork, actor: Actor, stored: StoredAlert
+    container: Context, uow: UnitOfWork, actor: Actor, stored: StoredAlert
 ) -> StoredAlert:
     """The CAP Cancel a console or API cancel stands for, kept (and exported)
     like an imported one, so other systems can follow the chain."""
@@ -327,7 +325,7 @@ async def _cancel_message(
     return record
 
 
-async def expire_due(container: Container) -> list[str]:
+async def expire_due(container: Context) -> list[str]:
     """Mark alerts whose time is up; screens end them by ``expires`` themselves."""
     async with container.uow() as uow:
         ids = await uow.alerts.expire(container.clock.now())
@@ -337,7 +335,7 @@ async def expire_due(container: Container) -> list[str]:
     return ids
 
 
-async def run_expiry(container: Container, every_s: float = 5.0) -> None:
+async def run_expiry(container: Context, every_s: float = 5.0) -> None:
     """Background job: expire alerts every few seconds while the server runs."""
     while True:
         try:

@@ -26,14 +26,14 @@ from lianbo.domain.audit import ChainReport, verify_chain
 from lianbo.domain.audit_anchors import Anchor, anchor_due, check_anchors, with_anchors
 
 if TYPE_CHECKING:
-    from lianbo.bootstrap import Container
+    from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
 TICK_S = 30.0  # how often the job looks; anchors are due by entries or minutes
 
 
-async def anchor(container: Container, *, final: bool = False) -> Anchor | None:
+async def anchor(container: Context, *, final: bool = False) -> Anchor | None:
     """Anchor the committed head when due (``final``: whenever it grew since
     the last anchor); the anchor written, if any, is also sent to the copies."""
     async with container.uow() as uow:
@@ -68,7 +68,7 @@ def _signed(signer: Signer, seq: int, digest: str, now: datetime) -> Anchor:
     return replace(unsigned, signature=signer.sign(unsigned.signed_bytes()))
 
 
-async def run(container: Container, tick_s: float = TICK_S) -> None:
+async def run(container: Context, tick_s: float = TICK_S) -> None:
     """The anchoring job (runs while the server is up): look every ``tick_s``,
     and anchor what is not anchored yet when cancelled at shutdown."""
     deliveries = [asyncio.create_task(copy.run()) for copy in container.anchor_copies]
@@ -82,14 +82,14 @@ async def run(container: Container, tick_s: float = TICK_S) -> None:
             task.cancel()
 
 
-async def _anchor_logged(container: Container, *, final: bool = False) -> None:
+async def _anchor_logged(container: Context, *, final: bool = False) -> None:
     try:
         await anchor(container, final=final)
     except Exception:  # a failed anchor must not end the job; the next tick tries again
         log.exception("audit anchoring failed")
 
 
-async def verify(container: Container) -> ChainReport:
+async def verify(container: Context) -> ChainReport:
     """Walk the chain, then compare it with the anchors; the report names
     the first entry edited, deleted, missing or rewritten, or a forged anchor."""
     async with container.uow() as uow:

@@ -3,7 +3,9 @@ restart), and what the screen last said about itself.
 
 Sending a command is a control act: checked against the sender's role and
 jurisdiction, audited (the audit entry is the record of what was sent),
-then pushed best effort, at most once, like every push. The player answers
+then pushed best effort, at most once, like every push (``CommandSent``:
+each process pushes to the screens on its own sockets; with a broker, the
+committing process publishes). The player answers
 with an ``ack`` message; the process holding the screen's connection keeps
 when it came (``adapters/fleet/inbox.py``), so the console can show it.
 """
@@ -15,14 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from lianbo.adapters.db.repos.audit import AuditQuery
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.audit import AuditQuery
 from lianbo.domain.errors import Conflict, Forbidden, InvalidInput
+from lianbo.domain.events import CommandSent
 from lianbo.domain.ports import Clock, FleetChannel
 from lianbo.domain.roles import Permission
 from lianbo.domain.terminals import StatusReport, TerminalStatus
 from lianbo.domain.users import Actor
-from lianbo.protocol.messages import COMMANDS, command
+from lianbo.protocol.messages import COMMANDS
 from lianbo.services import audit
 from lianbo.services.terminals import get_terminal
 
@@ -85,9 +88,11 @@ async def send_command(
         region=terminal.region,
         after={"id": command_id, "command": name},
     )
-    await uow.commit()  # recorded before it goes out: no unaudited command
-    handed = await fleet.send([terminal_id], command(command_id, name))
-    delivered = handed > 0 and terminal_id in fleet.online()
+    # recorded before it goes out (no unaudited command); the process that
+    # holds the screen's connection pushes it once this commits
+    uow.record(CommandSent(terminal_id, command_id, name))
+    await uow.commit()
+    delivered = terminal_id in fleet.online()  # held by this process (or the broker)
     return SentCommand(command_id, name, entry.at, actor.username, delivered)
 
 

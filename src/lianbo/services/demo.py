@@ -7,11 +7,11 @@ import json
 import random
 from dataclasses import dataclass
 
-from lianbo.bootstrap import Container
 from lianbo.domain.roles import Role
 from lianbo.domain.terminals import TerminalDraft, TerminalFilter, Tier
 from lianbo.domain.users import SYSTEM
 from lianbo.services import presence, terminals, users
+from lianbo.services.context import Context
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "lianbo-demo"
@@ -71,7 +71,7 @@ def demo_drafts(per_place: int = 4, seed: int = 51) -> list[TerminalDraft]:
     return drafts
 
 
-async def seed(container: Container) -> DemoReport:
+async def seed(container: Context) -> DemoReport:
     """Idempotent: a second run finds everything there and adds nothing."""
     clock = container.clock
     admin_created = False
@@ -105,7 +105,7 @@ async def seed(container: Container) -> DemoReport:
 FLEET_FILE = "demo-fleet.json"
 
 
-async def enrol_fleet(container: Container) -> dict[str, str]:
+async def enrol_fleet(container: Context) -> dict[str, str]:
     """Enrol the demo screens as installers would (new code, then exchange it).
 
     Every ninth screen is left awaiting installation. Tokens are kept in the
@@ -130,7 +130,7 @@ async def enrol_fleet(container: Container) -> dict[str, str]:
     return tokens
 
 
-async def simulate_fleet(container: Container) -> None:
+async def simulate_fleet(container: Context) -> None:
     """Heartbeat for the enrolled demo screens, except every seventh (dark)."""
     tokens = await enrol_fleet(container)
     alive = [tid for index, tid in enumerate(sorted(tokens)) if index % 7 != 3]

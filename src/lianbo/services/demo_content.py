@@ -13,7 +13,6 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from lianbo.bootstrap import Container
 from lianbo.domain.playlists import Fit
 from lianbo.domain.review import Decision, ReviewState
 from lianbo.domain.roles import Role
@@ -21,6 +20,7 @@ from lianbo.domain.schedules import PriorityClass, Targets, parse_window
 from lianbo.domain.users import SYSTEM, Actor
 from lianbo.services import playlists, review, schedules, users
 from lianbo.services.auth import actor_of
+from lianbo.services.context import Context
 from lianbo.services.ingest import ingest_blob
 from lianbo.services.playlists import ItemRequest
 from lianbo.services.schedules import ScheduleRequest
@@ -51,7 +51,7 @@ def slide(title: str, subtitle: str, colour: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
-async def _people(container: Container) -> tuple[Actor, list[Actor]]:
+async def _people(container: Context) -> tuple[Actor, list[Actor]]:
     found: list[Actor] = []
     for name, role in [(OPERATOR, Role.OPERATOR), *[(r, Role.REVIEWER) for r in REVIEWERS]]:
         async with container.uow() as uow:
@@ -73,7 +73,7 @@ async def _people(container: Container) -> tuple[Actor, list[Actor]]:
     return found[0], found[1:]
 
 
-async def seed_programme(container: Container) -> int:
+async def seed_programme(container: Context) -> int:
     """Returns how many slides were added (0 when the demo already has them)."""
     operator, reviewers = await _people(container)
     async with container.uow() as uow:
@@ -99,7 +99,7 @@ async def seed_programme(container: Container) -> int:
     return len(asset_ids)
 
 
-async def _publish(container: Container, operator: Actor, asset_ids: list[str]) -> None:
+async def _publish(container: Context, operator: Actor, asset_ids: list[str]) -> None:
     async with container.uow() as uow:
         playlist = await playlists.create_playlist(
             uow,
@@ -123,4 +123,4 @@ async def _publish(container: Container, operator: Actor, asset_ids: list[str]) 
     )
     async with container.uow() as uow:
         schedule = await schedules.create_schedule(uow, container.clock, operator, request)
-    await schedules.publish(container, operator, schedule.id)
+        await schedules.publish(uow, container.clock, operator, schedule.id)

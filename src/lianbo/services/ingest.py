@@ -20,20 +20,20 @@ import structlog
 
 from lianbo.adapters.blobs import StoredBlob
 from lianbo.adapters.media.probe import probe_file
-from lianbo.bootstrap import Container
 from lianbo.domain.assets import clean_name
 from lianbo.domain.errors import DomainError
 from lianbo.domain.media import Probe
 from lianbo.domain.users import Actor
 from lianbo.services import assets
 from lianbo.services.assets import Added
+from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
 ASK_AGAIN_S = 300.0  # how often a worker re-asks for QC still pending
 
 
-async def ingest_blob(container: Container, actor: Actor, blob: StoredBlob, name: str) -> Added:
+async def ingest_blob(container: Context, actor: Actor, blob: StoredBlob, name: str) -> Added:
     """Probe a just-stored blob; register it, or delete it and refuse."""
     try:
         name = clean_name(name)
@@ -66,7 +66,7 @@ class Progress:
         return report
 
 
-async def _write_progress(container: Container, asset_id: str, progress: Progress) -> None:
+async def _write_progress(container: Context, asset_id: str, progress: Progress) -> None:
     while True:
         await asyncio.sleep(0.5)
         async with container.uow() as uow:
@@ -76,7 +76,7 @@ async def _write_progress(container: Container, asset_id: str, progress: Progres
             await uow.commit()
 
 
-async def perform_qc(container: Container, asset_id: str) -> None:
+async def perform_qc(container: Context, asset_id: str) -> None:
     """One QC job, with its progress written for the console as it goes."""
     from lianbo.services.qc_job import run_qc
 
@@ -91,7 +91,7 @@ async def perform_qc(container: Container, asset_id: str) -> None:
     log.info("qc job done", asset_id=asset_id, seconds=round(time.perf_counter() - started, 2))
 
 
-async def run_worker(container: Container) -> None:
+async def run_worker(container: Context) -> None:
     """Run background jobs until cancelled.
 
     QC the store calls unfinished is asked for again at start (the
@@ -108,14 +108,14 @@ async def run_worker(container: Container) -> None:
         await asyncio.gather(asking, return_exceptions=True)
 
 
-async def _ask_again(container: Container, states: tuple[str, ...]) -> None:
+async def _ask_again(container: Context, states: tuple[str, ...]) -> None:
     async with container.uow() as uow:
         unfinished = await uow.assets.unfinished_qc(states)
     for asset_id in unfinished:
         await container.jobs.enqueue_qc(asset_id)
 
 
-async def _keep_asking(container: Container, every_s: float = ASK_AGAIN_S) -> None:
+async def _keep_asking(container: Context, every_s: float = ASK_AGAIN_S) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
@@ -124,5 +124,5 @@ async def _keep_asking(container: Container, every_s: float = ASK_AGAIN_S) -> No
             log.warning("could not re-ask for pending QC", exc_info=True)
 
 
-def derived_path(container: Container, sha256: str, name: str) -> Path:
+def derived_path(container: Context, sha256: str, name: str) -> Path:
     return container.blobs.derived_dir(sha256) / name

@@ -1,8 +1,9 @@
 """Rotating and retiring the control centre's signing keys (control acts).
 
 A rotation makes a new active key and a new key set signed by the old keys
-(``adapters/keys.py``), then re-signs every stored manifest with the new
-key, so that the old key can later be retired without leaving a screen a
+(``adapters/keys.py``); once that is audited, every stored manifest is
+re-signed with the new key (``KeysRotated``, ``services/handlers.py``),
+so that the old key can later be retired without leaving a screen a
 manifest it can no longer check. A retirement drops a key from the set; the
 active key cannot be retired. Both are written to the audit log. Screens
 learn the new set the next time they meet a key id they do not know
@@ -14,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lianbo.adapters.keys import KeyChangeRefused
-from lianbo.bootstrap import Container
 from lianbo.domain.errors import Conflict, Forbidden, NotFound
+from lianbo.domain.events import KeyRetired, KeysRotated
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.protocol.keyset import KeySet
-from lianbo.services import audit, manifests
+from lianbo.services import audit
+from lianbo.services.context import Context
 
 TARGET = "signing-key"
 
@@ -32,25 +34,25 @@ class KeyListing:
     retired: list[str]
 
 
-async def listing(container: Container, actor: Actor) -> KeyListing:
+async def listing(container: Context, actor: Actor) -> KeyListing:
     """The keys in the current set (which one signs) and the retired ones."""
     _allowed(actor)
     return KeyListing(await container.keys.current_set(), await container.keys.retired())
 
 
-async def rotate(container: Container, actor: Actor) -> KeySet:
+async def rotate(container: Context, actor: Actor) -> KeySet:
     """Make a new active key; the set holding it is signed by the old ones."""
     _allowed(actor)
     ring = container.keys
     before = await ring.current_set()
     await ring.rotate(container.clock.now())
     after = await ring.current_set()
+    # every manifest is re-signed with the new key once this commits
     await _record(container, actor, "keys.rotate", after.active, before, after)
-    await manifests.rebuild(container)  # signed with the new key from now on
     return after
 
 
-async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
+async def retire(container: Context, actor: Actor, key_id: str) -> KeySet:
     """Drop ``key_id`` from the key set (never the active key)."""
     _allowed(actor)
     ring = container.keys
@@ -63,12 +65,12 @@ async def retire(container: Container, actor: Actor, key_id: str) -> KeySet:
     except KeyChangeRefused as error:
         raise Conflict(str(error), field="key_id") from None
     after = await ring.current_set()
+    # nothing stored stays signed by it: every manifest is re-signed after the commit
     await _record(container, actor, "keys.retire", key_id, before, after)
-    await manifests.rebuild(container)  # nothing stored stays signed by it
     return after
 
 
-async def _not_signing_alerts(container: Container, key_id: str) -> None:
+async def _not_signing_alerts(container: Context, key_id: str) -> None:
     """Alert notices in force are not re-signed (they end with their alert):
     a screen restarted after their key went would drop them."""
     async with container.uow() as uow:
@@ -87,7 +89,7 @@ def _allowed(actor: Actor) -> None:
 
 
 async def _record(
-    container: Container, actor: Actor, action: str, key_id: str, before: KeySet, after: KeySet
+    container: Context, actor: Actor, action: str, key_id: str, before: KeySet, after: KeySet
 ) -> None:
     async with container.uow() as uow:
         await audit.record(
@@ -100,6 +102,7 @@ async def _record(
             before=_facts(before),
             after=_facts(after),
         )
+        uow.record(KeysRotated(key_id) if action == "keys.rotate" else KeyRetired(key_id))
         await uow.commit()
 
 

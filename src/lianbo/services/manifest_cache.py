@@ -8,10 +8,11 @@ changes only when an operator acts, so the token cache is long-lived
 (``LIANBO_TERMINAL_CACHE_MINUTES``, default 6 h, at most ``TERMINAL_MAX``
 entries, least recently used evicted) and every change is pushed into it:
 whatever retires a terminal, re-enrols it (a new token) or edits its
-audience calls ``forget_terminal``. One server process owns this cache;
-with several, that call must reach every process (not built: the TTL is
-then the bound). Versions stay short-lived (a publish elsewhere shows
-within seconds).
+audience records an event whose handler calls ``forget_terminal`` on every
+process (``services/handlers.py``; between processes over the bus). A
+process that reconnects to the bus may have missed one, so it ``clear``s
+the cache. Versions stay short-lived, and a publish on any process sets
+the new version on every process (``ManifestsChanged``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ class ManifestCache:
         edited terminal gets its new audience)."""
         for token_hash in self._tokens_of.pop(terminal_id, set()):
             self._terminals.pop(token_hash, None)
+
+    def clear(self) -> None:
+        """Forget everything (the bus reconnected: an event may have been missed)."""
+        self._terminals.clear()
+        self._tokens_of.clear()
+        self._versions.clear()
 
     def _drop(self, token_hash: str) -> None:
         holder, _ = self._terminals.pop(token_hash)

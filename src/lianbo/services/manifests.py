@@ -19,13 +19,14 @@ from typing import Any
 
 from lianbo.adapters.db.repos.history import Head
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.bootstrap import Container
 from lianbo.domain.canonical import canonical_json
+from lianbo.domain.events import ManifestsChanged
 from lianbo.domain.manifest import PlaylistFacts, build, claims_for, horizon, spans_of
 from lianbo.domain.monitoring.history import in_force_part
 from lianbo.domain.priority import Slot, resolve
 from lianbo.domain.schedules import Schedule
 from lianbo.domain.targeting import Audience, ScheduleIndex, specificity
+from lianbo.services.context import Context
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ async def _inputs(
 
 
 async def rebuild(
-    container: Container,
+    container: Context,
     audience_keys: set[str] | None = None,
     *,
     audiences: dict[str, Audience] | None = None,
@@ -109,11 +110,11 @@ async def rebuild(
             )
         await _keep_superseded(uow, {k: heads[k] for k in changed if k in heads}, now)
         await uow.programming.put_manifests(rows)
+        if changed:  # every process answers the new versions; screens fetch them now
+            uow.record(ManifestsChanged(changed))
         await uow.commit()
     for row in rows:
         container.manifest_cache.remember_version(row["audience_key"], row["version"])
-    if changed:  # connected screens of those audiences fetch the new version now
-        await container.fleet.manifest_changed(changed)
     return Built(len(rows), len(changed))
 
 
@@ -188,7 +189,7 @@ async def timeline(
     return entries
 
 
-async def after_revoke(container: Container, asset_id: str) -> Built:
+async def after_revoke(container: Context, asset_id: str) -> Built:
     """Take a revoked asset off air: rebuild every audience that could play it."""
     async with container.uow() as uow:
         reached = await audiences_playing(uow, asset_id)

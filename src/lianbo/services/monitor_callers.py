@@ -6,7 +6,7 @@ a play log or a screenshot from a known screen costs no database read.
 One ``Callers`` per server process (``container.monitor.callers``). The
 token → terminal cache itself is the manifest cache's (shared with the
 manifest fast path); edits, retirements and re-enrolments forget there
-(``Container.forget_terminal``) and these facts follow it.
+and here (``services/handlers.py``, on every process).
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, TrackFacts
+from lianbo.adapters.db.repos.monitoring import TrackFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.config import Settings
 from lianbo.domain.errors import Unauthorized
+from lianbo.domain.monitoring.records import ScreenFacts
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import Terminal
 from lianbo.domain.tokens import digest
-from lianbo.services import programme
+from lianbo.services import manifests, programme
 from lianbo.services.manifest_cache import Holder
 
 if TYPE_CHECKING:
-    from lianbo.bootstrap import Container
+    from lianbo.services.context import Context
 
 PROGRAMME_TTL_S = 5.0
 
@@ -51,7 +52,17 @@ class Callers:
         self._programmes: dict[str, tuple[programme.Programme | None, float]] = {}
         self._tracks: dict[str, TrackFacts | None] = {}
 
-    async def caller(self, container: Container, token: str | None) -> Caller:
+    def forget(self, terminal_id: str) -> None:
+        """Drop a terminal's facts (it was edited, retired or re-enrolled)."""
+        self._facts.pop(terminal_id, None)
+
+    def clear(self) -> None:
+        """Drop every fact and programme (the bus reconnected: an event may
+        have been missed); tracks never change once analysed, so they stay."""
+        self._facts.clear()
+        self._programmes.clear()
+
+    async def caller(self, container: Context, token: str | None) -> Caller:
         """The terminal behind a terminal token (cached like the manifest fast path)."""
         if not token:
             raise Unauthorized("missing terminal token")
@@ -68,7 +79,7 @@ class Callers:
         screen, audience = await self.screen(holder.terminal_id, holder.audience_key)
         return Caller(screen, holder.audience_key, audience)
 
-    def cached_caller(self, container: Container, token_hash: str) -> Caller | None:
+    def cached_caller(self, container: Context, token_hash: str) -> Caller | None:
         """The caller when both caches know it (the heartbeat fast path), else None."""
         holder = container.manifest_cache.terminal(token_hash)
         cached = self._facts.get(holder.terminal_id) if holder is not None else None
@@ -106,9 +117,7 @@ class Callers:
         self._facts[terminal.id] = (screen, audience, expires, facts.key())
         return screen, audience
 
-    async def programme(
-        self, container: Container, audience_key: str
-    ) -> programme.Programme | None:
+    async def programme(self, container: Context, audience_key: str) -> programme.Programme | None:
         """The audience's programme (built now if no manifest was yet, as the
         manifest route does; cached for ``PROGRAMME_TTL_S``)."""
         cached = self._programmes.get(audience_key)
@@ -117,8 +126,6 @@ class Callers:
         async with self.uows() as uow:
             found = await programme.load(uow, audience_key)
         if found is None:
-            from lianbo.services import manifests  # imports bootstrap, which imports us
-
             await manifests.rebuild(container, {audience_key})
             async with self.uows() as uow:
                 found = await programme.load(uow, audience_key)

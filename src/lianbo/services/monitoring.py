@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts
-from lianbo.adapters.db.repos.screenshots import Screenshot
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
@@ -32,6 +30,7 @@ from lianbo.domain.errors import RateLimited
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.deadlines import OfflineDeadlines
 from lianbo.domain.monitoring.history import Outage
+from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
 from lianbo.domain.ports import Clock
 from lianbo.services import outages, playlog, presence, screenshots
 from lianbo.services.alarms import AlarmDesk, observation
@@ -42,7 +41,7 @@ from lianbo.services.programme import Programme
 from lianbo.services.programme_history import ManifestHistory
 
 if TYPE_CHECKING:
-    from lianbo.bootstrap import Container
+    from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
@@ -254,7 +253,7 @@ class Monitor:
     # ----------------------------------------------------- play logs, shots
 
     async def playlog(
-        self, container: Container, caller: Caller, entries: list[Any]
+        self, container: Context, caller: Caller, entries: list[Any]
     ) -> playlog.Outcome:
         """Check, store and roll up a batch; alarms from what it showed."""
         now = self.clock.now()
@@ -272,7 +271,7 @@ class Monitor:
 
     async def screenshot(
         self,
-        container: Container,
+        container: Context,
         caller: Caller,
         data: bytes,
         taken_at: datetime,

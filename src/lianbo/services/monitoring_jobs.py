@@ -26,7 +26,7 @@ from lianbo.services import outages, presence
 from lianbo.services.monitoring import RETENTION_EVERY_S, SWEEP_NAP_S, SWEEP_S, Monitor
 
 if TYPE_CHECKING:
-    from lianbo.bootstrap import Container
+    from lianbo.services.context import Context
 
 log = structlog.get_logger()
 
@@ -65,13 +65,13 @@ async def _flusher(monitor: Monitor) -> None:
             log.exception("heartbeat flush failed")
 
 
-async def run(container: Container, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
+async def run(container: Context, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
     """All of monitoring in one process: ``run_local`` and ``lead`` together
     (a test, or a process that knows it is the only one)."""
     await asyncio.gather(run_local(container), lead(container, sweeper_sleep=sweeper_sleep))
 
 
-async def run_local(container: Container) -> None:
+async def run_local(container: Context) -> None:
     """What every process does for its own screens: record this run, flush
     the heartbeats it admitted, stamp it alive, deliver the webhooks its
     alarm desk queued (the queue is this process's memory)."""
@@ -100,7 +100,7 @@ async def run_local(container: Container) -> None:
             await asyncio.shield(monitor.stamp_alive())
 
 
-async def lead(container: Container, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
+async def lead(container: Context, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
     """The leader's part (a singleton duty, ADR 0011): the offline sweeper
     and play-log retention. Starts from the store (``Monitor.lead``), so
     every screen gets one hold-off from the takeover.

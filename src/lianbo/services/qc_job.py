@@ -18,11 +18,11 @@ from lianbo.adapters.media import derive
 from lianbo.adapters.media.analyse import analyse
 from lianbo.adapters.media.errors import MediaDecodeError
 from lianbo.adapters.media.screen import screen_file, screen_text
-from lianbo.bootstrap import Container
 from lianbo.domain.assets import Asset, QcStatus
 from lianbo.domain.errors import DomainError
 from lianbo.domain.media import Analysis, AssetKind, QcReport, ScreeningHit
 from lianbo.domain.qc import judge
+from lianbo.services.context import Context
 from lianbo.services.ingest import Progress
 
 FINISHED = frozenset({QcStatus.PASSED, QcStatus.WARNINGS, QcStatus.FAILED, QcStatus.NOT_APPLICABLE})
@@ -31,7 +31,7 @@ FINISHED = frozenset({QcStatus.PASSED, QcStatus.WARNINGS, QcStatus.FAILED, QcSta
 HOME_RENDITION = ("home-1080p", 1920, 1080)
 
 
-async def run_qc(container: Container, asset_id: str, progress: Progress) -> None:
+async def run_qc(container: Context, asset_id: str, progress: Progress) -> None:
     async with container.uow() as uow:
         asset = await uow.assets.get(asset_id)
         if asset is None or asset.qc_status in FINISHED:
@@ -52,7 +52,7 @@ def _reason(error: Exception) -> str:
     return text[:500]
 
 
-async def _save(container: Container, asset_id: str, **values: Any) -> None:
+async def _save(container: Context, asset_id: str, **values: Any) -> None:
     async with container.uow() as uow:
         await uow.assets.set_qc(asset_id, **values)
         await uow.commit()
@@ -62,7 +62,7 @@ def _hits(hits: list[ScreeningHit], words: int) -> dict[str, Any]:
     return {"hits": [asdict(h) for h in hits], "words": words}
 
 
-async def _ticker(container: Container, asset: Asset) -> None:
+async def _ticker(container: Context, asset: Asset) -> None:
     words = container.settings.words()
     hits = screen_text(asset.text or "", words)
     await _save(
@@ -75,7 +75,7 @@ async def _ticker(container: Container, asset: Asset) -> None:
     )
 
 
-async def _file(container: Container, asset: Asset, progress: Progress) -> None:
+async def _file(container: Context, asset: Asset, progress: Progress) -> None:
     assert asset.sha256 is not None and asset.probe is not None
     path = container.blobs.path(asset.sha256)
     settings = container.settings
@@ -123,7 +123,7 @@ def _report_json(report: QcReport) -> dict[str, Any]:
     }
 
 
-async def _derive(container: Container, asset: Asset, path: Path, progress: Progress) -> None:
+async def _derive(container: Context, asset: Asset, path: Path, progress: Progress) -> None:
     """Poster, sprite and (for video) the home rendition, stored as blobs."""
     assert asset.probe is not None
     made: list[tuple[str, Path, str, int | None, int | None]] = []

@@ -6,6 +6,7 @@ from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain import review as machine
 from lianbo.domain.assets import Asset
 from lianbo.domain.errors import Forbidden
+from lianbo.domain.events import AssetRevoked
 from lianbo.domain.ports import Clock
 from lianbo.domain.review import Decision, ReviewStep
 from lianbo.domain.roles import Permission
@@ -79,11 +80,13 @@ async def review(
 async def revoke(
     uow: UnitOfWork, clock: Clock, actor: Actor, asset_id: str, reason: str | None
 ) -> Asset:
-    """Take an approved asset off air everywhere (later issues act on it)."""
+    """Take an approved asset off air everywhere: once it commits, every
+    audience that could play it gets a rebuilt manifest (``AssetRevoked``)."""
     if not actor.can(Permission.REVIEW_CONTENT):
         raise Forbidden("revoking needs the reviewer role")
     asset = await get_asset(uow, actor, asset_id)
     step = machine.revoke(
         asset.review_state, asset.review_round, actor.user_id, actor.username, clock.now(), reason
     )
+    uow.record(AssetRevoked(asset_id))  # handled only if _apply commits
     return await _apply(uow, clock, actor, asset, step, "asset.revoke")

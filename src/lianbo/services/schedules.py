@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.bootstrap import Container
 from lianbo.domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from lianbo.domain.events import SchedulePublished, ScheduleUnpublished
 from lianbo.domain.playlists import require_playable
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import normalise_code
@@ -25,7 +25,7 @@ from lianbo.domain.schedules import (
 )
 from lianbo.domain.terminals import check_labels
 from lianbo.domain.users import Actor
-from lianbo.services import audit, manifests
+from lianbo.services import audit
 from lianbo.services.assets import require_content_manager
 from lianbo.services.playlists import get_playlist
 
@@ -130,46 +130,45 @@ async def get_schedule(uow: UnitOfWork, actor: Actor, schedule_id: str) -> Sched
     return schedule
 
 
-async def publish(container: Container, actor: Actor, schedule_id: str) -> Schedule:
-    """Put a draft on air: audited, then the reached audiences' manifests rebuilt."""
-    return await _transition(container, actor, schedule_id, publish=True)
+async def publish(uow: UnitOfWork, clock: Clock, actor: Actor, schedule_id: str) -> Schedule:
+    """Put a draft on air: audited; the reached audiences' manifests are
+    rebuilt after the commit (``SchedulePublished``)."""
+    return await _transition(uow, clock, actor, schedule_id, publish=True)
 
 
-async def unpublish(container: Container, actor: Actor, schedule_id: str) -> Schedule:
-    return await _transition(container, actor, schedule_id, publish=False)
+async def unpublish(uow: UnitOfWork, clock: Clock, actor: Actor, schedule_id: str) -> Schedule:
+    return await _transition(uow, clock, actor, schedule_id, publish=False)
 
 
 async def _transition(
-    container: Container, actor: Actor, schedule_id: str, *, publish: bool
+    uow: UnitOfWork, clock: Clock, actor: Actor, schedule_id: str, *, publish: bool
 ) -> Schedule:
     require_content_manager(actor)
-    clock = container.clock
-    async with container.uow() as uow:
-        schedule = await get_schedule(uow, actor, schedule_id)
-        published_at: datetime | None
-        if publish:
-            if schedule.state is not ScheduleState.DRAFT:
-                raise Conflict(f"a {schedule.state.value} schedule cannot be published")
-            await _check_playlist(uow, actor, schedule.playlist_id)
-            state, published_at = ScheduleState.PUBLISHED, clock.now()
-        else:
-            if schedule.state is not ScheduleState.PUBLISHED:
-                raise Conflict(f"a {schedule.state.value} schedule cannot be unpublished")
-            state, published_at = ScheduleState.UNPUBLISHED, schedule.published_at
-        await uow.programming.set_schedule_state(schedule_id, state, published_at)
-        await audit.record(
-            uow,
-            clock,
-            actor,
-            "schedule.publish" if publish else "schedule.unpublish",
-            ("schedule", schedule_id),
-            region=schedule.region,
-            before={"state": schedule.state.value},
-            after={"state": state.value},
-        )
-        await uow.commit()
-        reached = await manifests.audiences_of(uow, [schedule])
-    await manifests.rebuild(container, audiences=reached)
+    schedule = await get_schedule(uow, actor, schedule_id)
+    published_at: datetime | None
+    if publish:
+        if schedule.state is not ScheduleState.DRAFT:
+            raise Conflict(f"a {schedule.state.value} schedule cannot be published")
+        await _check_playlist(uow, actor, schedule.playlist_id)
+        state, published_at = ScheduleState.PUBLISHED, clock.now()
+    else:
+        if schedule.state is not ScheduleState.PUBLISHED:
+            raise Conflict(f"a {schedule.state.value} schedule cannot be unpublished")
+        state, published_at = ScheduleState.UNPUBLISHED, schedule.published_at
+    await uow.programming.set_schedule_state(schedule_id, state, published_at)
+    await audit.record(
+        uow,
+        clock,
+        actor,
+        "schedule.publish" if publish else "schedule.unpublish",
+        ("schedule", schedule_id),
+        region=schedule.region,
+        before={"state": schedule.state.value},
+        after={"state": state.value},
+    )
+    # the audiences it reaches get rebuilt manifests once this commits
+    uow.record(SchedulePublished(schedule_id) if publish else ScheduleUnpublished(schedule_id))
+    await uow.commit()
     return replace(schedule, state=state, published_at=published_at)
 
 

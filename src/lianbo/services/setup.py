@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lianbo.adapters.db.migrate import schema_lock, upgrade
-from lianbo.bootstrap import Container
 from lianbo.services import regions
+from lianbo.services.context import Context
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +16,7 @@ class InitReport:
     migrated: bool = False  # this call changed the schema (others starting with it waited)
 
 
-async def initialise(container: Container) -> InitReport:
+async def initialise(container: Context) -> InitReport:
     """Idempotent: safe to run on every start."""
     settings = container.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from lianbo.adapters.key_store import SharedKeys
 from lianbo.adapters.keys import PublicKey
 from lianbo.domain import enrolment
 from lianbo.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from lianbo.domain.events import TerminalEdited, TerminalEnrolled, TerminalRetired
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.roles import Permission
@@ -223,6 +224,7 @@ async def update_terminal(
         before=before.facts(),
         after=after.facts(),
     )
+    uow.record(TerminalEdited(terminal_id))  # its audience may have changed
     await uow.commit()
     return after
 
@@ -250,6 +252,7 @@ async def retire_terminal(
         before=before.facts(),
         after=after.facts(),
     )
+    uow.record(TerminalRetired(terminal_id))  # its token is refused everywhere
     await uow.commit()
     return after
 
@@ -300,5 +303,6 @@ async def enrol(uow: UnitOfWork, clock: Clock, keys: SharedKeys, typed_code: str
         ("terminal", terminal_id),
         region=terminal.region,
     )
+    uow.record(TerminalEnrolled(terminal_id))  # an old token, if any, is refused
     await uow.commit()
     return Enrolment(terminal_id, token, await keys.public_keys(uow))

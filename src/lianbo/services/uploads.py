@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lianbo.adapters.db.repos.uploads import UploadRecord
-from lianbo.bootstrap import Container
 from lianbo.domain.assets import clean_name
 from lianbo.domain.errors import Conflict, InvalidInput, NotFound, TooLarge
 from lianbo.domain.users import Actor
 from lianbo.services.assets import Added, require_content_manager
+from lianbo.services.context import Context
 from lianbo.services.ingest import ingest_blob
 
 
@@ -55,13 +55,13 @@ def parse_count(raw: str | None, name: str) -> int:
     return int(raw)
 
 
-def part_path(container: Container, upload_id: str) -> Path:
+def part_path(container: Context, upload_id: str) -> Path:
     folder = container.settings.media_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{upload_id}.part"
 
 
-async def create(container: Container, actor: Actor, length: int, metadata: dict[str, str]) -> str:
+async def create(container: Context, actor: Actor, length: int, metadata: dict[str, str]) -> str:
     require_content_manager(actor)
     limit = container.settings.max_upload_bytes
     if length > limit:
@@ -87,7 +87,7 @@ async def create(container: Container, actor: Actor, length: int, metadata: dict
     return upload_id
 
 
-async def _row(container: Container, actor: Actor, upload_id: str) -> UploadRecord:
+async def _row(container: Context, actor: Actor, upload_id: str) -> UploadRecord:
     async with container.uow() as uow:
         row = await uow.uploads.get(upload_id)
     if row is None or row.owner_id != actor.user_id:
@@ -95,13 +95,13 @@ async def _row(container: Container, actor: Actor, upload_id: str) -> UploadReco
     return row
 
 
-async def state(container: Container, actor: Actor, upload_id: str) -> UploadState:
+async def state(container: Context, actor: Actor, upload_id: str) -> UploadState:
     row = await _row(container, actor, upload_id)
     return UploadState(row.id, row.length, row.offset, row.asset_id)
 
 
 async def append(
-    container: Container,
+    container: Context,
     actor: Actor,
     upload_id: str,
     offset: int,
@@ -149,7 +149,7 @@ def _sole_writer(path: Path) -> Iterator[BinaryIO]:
 
 
 async def _write(
-    container: Container, handle: BinaryIO, row: UploadRecord, chunks: AsyncIterable[bytes]
+    container: Context, handle: BinaryIO, row: UploadRecord, chunks: AsyncIterable[bytes]
 ) -> int:
     """Write the body at the row's offset; the new offset is stored even if
     the connection breaks (that is the point of resuming)."""
@@ -169,7 +169,7 @@ async def _write(
     return written
 
 
-async def cancel(container: Container, actor: Actor, upload_id: str) -> None:
+async def cancel(container: Context, actor: Actor, upload_id: str) -> None:
     """Drop an upload; not while a PATCH is writing it (409)."""
     await _row(container, actor, upload_id)
     path = part_path(container, upload_id)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.passwords import hash_password
 from lianbo.domain.errors import Conflict, Forbidden, NotFound
+from lianbo.domain.events import UserDeactivated
 from lianbo.domain.ports import Clock
 from lianbo.domain.roles import Permission, Role
 from lianbo.domain.users import Actor, User, check_password, check_username
@@ -111,6 +112,8 @@ async def update_user(
         changes["password"] = "changed"
     if after.active is False or password is not None or after.role != before.role:
         await uow.tokens.revoke_all(user_id)
+    if before.active and not after.active:
+        uow.record(UserDeactivated(user_id))
     action = "user.role" if after.role != before.role else "user.update"
     await audit.record(
         uow,
@@ -130,3 +133,8 @@ async def set_language(uow: UnitOfWork, actor: Actor, language: str) -> None:
     """A user's own preference; not a control act."""
     await uow.users.update(actor.user_id, language=language)
     await uow.commit()
+
+
+async def find_user(uow: UnitOfWork, user_id: str) -> User | None:
+    """The user, or None (the signed-in console's own name, no check)."""
+    return await uow.users.get(user_id)

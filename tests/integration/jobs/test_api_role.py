@@ -34,5 +34,5 @@ async def test_only_role_all_runs_jobs_in_the_server(
     # The lifespan has started every background task by the time it yields.
     async with app.router.lifespan_context(app):
         running = running_coroutines()
-    assert "run_expiry" in running  # the server's other background work runs
+    assert "_lead" in running  # the server's other background work runs (leader duties)
     assert ("run_worker" in running) is (role == "all")

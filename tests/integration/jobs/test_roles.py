@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.metrics import value
 from tests.support.services import free_port
 from tests.support.waiting import until
 
@@ -87,3 +88,31 @@ async def test_an_api_process_queues_qc_and_a_worker_runs_it(pg_url: str, tmp_pa
                 await until(screened, "the worker ran QC")
             detail = await _asset(client, asset_id, headers)
     assert [h["word"] for h in detail["screening"]["hits"]] == ["赌博"]
+
+
+async def test_a_worker_answers_metrics_and_health_and_stops_cleanly(
+    pg_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        "LIANBO_DATABASE_URL": pg_url,
+        "LIANBO_DATA_DIR": str(tmp_path / "worker"),
+        "LIANBO_PROCESS_NAME": "worker-1",
+    }
+    args = ["worker", "--metrics-port", str(port)]
+    with process(args, env, tmp_path / "worker.log") as worker:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get("/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await until(ready, "the worker is ready (store and bus)")
+            text = (await client.get("/metrics")).text
+            assert (await client.get("/api/v1/assets")).status_code == 404  # no API here
+        worker.terminate()
+        assert await asyncio.to_thread(worker.wait, 60) == 0
+    assert value(text, "lianbo_jobs_pending", process="worker-1") == 0
+    assert value(text, "lianbo_bus_connected", process="worker-1") == 1

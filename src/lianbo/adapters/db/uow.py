@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,13 +26,31 @@ from lianbo.adapters.db.repos.signing_keys import SigningKeyRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
+from lianbo.domain.events import Event
+
+CHANNEL = "lianbo_events"  # the PostgreSQL NOTIFY channel every process listens on
+_NOTIFY = text("SELECT pg_notify('lianbo_events', :envelope)")
+
+
+class EventBus(Protocol):
+    """Where committed events go (``services/messagebus.py``)."""
+
+    def envelopes(self, events: Iterable[Event]) -> list[str]:
+        """What to send other processes inside the transaction ([] if nothing)."""
+        ...
+
+    async def handle(self, events: Iterable[Event]) -> None:
+        """Run the handlers of events that just committed."""
+        ...
 
 
 class UnitOfWork:
     """``async with uow:`` opens a transaction; ``commit()`` keeps it.
 
     Leaving the block without commit rolls back, so a failed request
-    changes nothing.
+    changes nothing. Events recorded with ``record`` are handed to the bus
+    after a successful commit, and dropped by a rollback: a side effect
+    happens if and only if the change it follows was kept.
     """
 
     session: AsyncSession
@@ -51,8 +71,16 @@ class UnitOfWork:
     login_failures: LoginFailureRepository
     signing_keys: SigningKeyRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
+    ) -> None:
         self._sessions = sessions
+        self._bus = bus
+        self._events: list[Event] = []
+
+    def record(self, event: Event) -> None:
+        """Something happened in this transaction; handled once it commits."""
+        self._events.append(event)
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -82,13 +110,23 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._events.clear()
         try:
             await self.session.rollback()
         finally:
             await self.session.close()
 
     async def commit(self) -> None:
+        """Keep the transaction; then its events go to their handlers. With
+        PostgreSQL the envelopes for other processes are sent inside it
+        (``pg_notify`` is delivered only when the transaction commits)."""
+        recorded, self._events = self._events, []
+        if recorded and self._bus is not None:
+            for envelope in self._bus.envelopes(recorded):
+                await self.session.execute(_NOTIFY, {"envelope": envelope})
         await self.session.commit()
+        if recorded and self._bus is not None:
+            await self._bus.handle(recorded)
 
     async def refresh_statistics(self) -> None:
         """ANALYZE after bulk changes, so the planner picks the ordered index

@@ -26,7 +26,7 @@ from lianbo.api.streaming import receive_multipart
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import ReviewState
-from lianbo.services import assets, manifests, review
+from lianbo.services import assets, review
 from lianbo.services.assets import AssetDetail, require_content_manager
 from lianbo.services.ingest import ingest_blob
 
@@ -139,5 +139,4 @@ async def revoke(
     asset_id: str, body: RevokeRequest, actor: ActorDep, container: ContainerDep, uow: UowDep
 ) -> AssetOut:
     revoked = await review.revoke(uow, container.clock, actor, asset_id, body.reason)
-    await manifests.after_revoke(container, asset_id)
     return AssetOut.of(revoked)

@@ -166,14 +166,16 @@ async def get_schedule(
 
 
 @router.post("/schedules/{schedule_id}/publish")
-async def publish(schedule_id: str, actor: ActorDep, container: ContainerDep) -> ScheduleOut:
-    return schedule_out(
-        await schedules.publish(container, actor, schedule_id), container.clock.now()
-    )
+async def publish(
+    schedule_id: str, actor: ActorDep, container: ContainerDep, uow: UowDep
+) -> ScheduleOut:
+    published = await schedules.publish(uow, container.clock, actor, schedule_id)
+    return schedule_out(published, container.clock.now())
 
 
 @router.post("/schedules/{schedule_id}/unpublish")
-async def unpublish(schedule_id: str, actor: ActorDep, container: ContainerDep) -> ScheduleOut:
-    return schedule_out(
-        await schedules.unpublish(container, actor, schedule_id), container.clock.now()
-    )
+async def unpublish(
+    schedule_id: str, actor: ActorDep, container: ContainerDep, uow: UowDep
+) -> ScheduleOut:
+    unpublished = await schedules.unpublish(uow, container.clock, actor, schedule_id)
+    return schedule_out(unpublished, container.clock.now())

@@ -149,7 +149,6 @@ async def update_terminal(
         groups=None if body.groups is None else tuple(body.groups),
     )
     updated = await terminals.update_terminal(uow, container.clock, actor, terminal_id, changes)
-    await container.forget_terminal(terminal_id, revoked=False)
     return TerminalOut.of(updated)
 
 
@@ -158,7 +157,6 @@ async def retire_terminal(
     terminal_id: str, actor: ActorDep, container: ContainerDep, uow: UowDep
 ) -> TerminalOut:
     retired = await terminals.retire_terminal(uow, container.clock, actor, terminal_id)
-    await container.forget_terminal(terminal_id, revoked=True)
     return TerminalOut.of(retired)
 
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lianbo.adapters.db.repos.alerts import PENDING, StoredAlert
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
-from lianbo.web.pages import alert_area, alert_board, alert_calls
+from lianbo.services import area_preview
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
+from lianbo.web.pages import alert_board, alert_calls
 from lianbo.web.pages.alert_board import WAITING
-from lianbo.web.pages.common import region_names
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
 
@@ -72,7 +73,7 @@ async def board_context(uow: UnitOfWork, console: Console, alert_id: str) -> dic
     counted = await alert_calls.progress(uow, actor, alert_id)
     regions = await region_names(uow, counted["by_region"])
     states = await alert_calls.delivery_states(uow, actor, alert_id)
-    screens = await alert_area.screens_within(uow, alert.region)
+    screens = await area_preview.screens_within(uow, alert.region)
     missing, missing_total = await alert_calls.deliveries(
         uow, actor, alert_id, [*WAITING, "failed"], MISSING_SHOWN
     )

@@ -1,0 +1,1 @@
+"""Transports that carry domain events between processes."""

@@ -1,0 +1,170 @@
+"""What happens after a change commits: the side effects, in one place.
+
+Routes, console pages and the CLI only call services; services record
+events (``domain/events.py``); the bus (``services/messagebus.py``) runs
+these handlers after the commit. A handler that writes the store (a
+manifest rebuild) runs once, on the process that committed the event; a
+handler that touches what one process holds (its caches, the screens on
+its own sockets) runs on every process.
+
+Pushes to screens follow the terminal channel: the built-in hub holds the
+sockets of its own process, so every process pushes to its own; an MQTT
+broker fans a publish out to everyone, so only the committing process
+publishes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import structlog
+
+from lianbo.adapters.db.repos.alerts import StoredAlert
+from lianbo.domain import events as ev
+from lianbo.protocol.messages import command
+from lianbo.services import manifests
+from lianbo.services.alert_notice import Signed
+from lianbo.services.messagebus import Handler, MessageBus
+
+if TYPE_CHECKING:
+    from lianbo.services.context import Context
+
+log = structlog.get_logger()
+
+
+def register(bus: MessageBus, container: Context, *, pushes_everywhere: bool) -> None:
+    """Subscribe every handler; ``pushes_everywhere`` for the hub (each
+    process pushes to its own sockets), not for a broker (one publish)."""
+    here = _Here(container)
+    everywhere = _Everywhere(container)
+    kind: type[ev.Event]
+    for kind in (ev.TerminalEdited, ev.TerminalRetired, ev.TerminalEnrolled):
+        bus.subscribe(kind, everywhere.forget_terminal, everywhere=True)
+    bus.subscribe(ev.AssetRevoked, here.take_off_air, everywhere=False)
+    for kind in (ev.SchedulePublished, ev.ScheduleUnpublished):
+        bus.subscribe(kind, here.rebuild_schedule, everywhere=False)
+    for kind in (ev.KeysRotated, ev.KeyRetired):
+        bus.subscribe(kind, here.resign, everywhere=False)
+        bus.subscribe(kind, everywhere.reload_keys, everywhere=True)
+    bus.subscribe(ev.ManifestsChanged, everywhere.remember_versions, everywhere=True)
+    pushes: list[tuple[type[ev.Event], Handler]] = [
+        (ev.ManifestsChanged, everywhere.push_manifests),
+        (ev.AlertIssued, everywhere.push_alert),
+        (ev.AlertCancelled, everywhere.push_cancel),
+        (ev.CommandSent, everywhere.push_command),
+    ]
+    for kind, handler in pushes:
+        bus.subscribe(kind, handler, everywhere=pushes_everywhere)
+    bus.on_revalidate(everywhere.revalidate)
+
+
+class _Here:
+    """Handlers that run once, on the committing process: they write the store."""
+
+    def __init__(self, container: Context) -> None:
+        self.container = container
+
+    async def take_off_air(self, event: ev.Event) -> None:
+        """A revoked asset: rebuild every audience that could play it."""
+        assert isinstance(event, ev.AssetRevoked)
+        await manifests.after_revoke(self.container, event.asset_id)
+
+    async def rebuild_schedule(self, event: ev.Event) -> None:
+        """A schedule on or off air: rebuild the audiences it reaches."""
+        assert isinstance(event, ev.SchedulePublished | ev.ScheduleUnpublished)
+        async with self.container.uow() as uow:
+            schedule = await uow.programming.schedule(event.schedule_id)
+            if schedule is None:
+                return
+            reached = await manifests.audiences_of(uow, [schedule])
+        await manifests.rebuild(self.container, audiences=reached)
+
+    async def resign(self, event: ev.Event) -> None:
+        """The signing key changed: every stored manifest is signed anew."""
+        await manifests.rebuild(self.container)
+
+
+class _Everywhere:
+    """Handlers that run on every process: its own caches and sockets."""
+
+    def __init__(self, container: Context) -> None:
+        self.container = container
+
+    async def forget_terminal(self, event: ev.Event) -> None:
+        """An edit (its audience may have changed) or a revoked token: the
+        next request reads the store, and the live connection ends."""
+        assert isinstance(event, ev.TerminalEdited | ev.TerminalRetired | ev.TerminalEnrolled)
+        self.container.manifest_cache.forget_terminal(event.terminal_id)
+        self.container.monitor.callers.forget(event.terminal_id)
+        revoked = not isinstance(event, ev.TerminalEdited)
+        await self.container.fleet.drop(event.terminal_id, revoked=revoked)
+
+    async def reload_keys(self, event: ev.Event) -> None:
+        """The key set changed: the public keys this process checks with
+        (``cached_public``) include the new one."""
+        await self.container.keys.load_publics()
+
+    async def remember_versions(self, event: ev.Event) -> None:
+        """The manifest fast path answers the new versions (no stale 304)."""
+        assert isinstance(event, ev.ManifestsChanged)
+        for key, version in event.versions.items():
+            self.container.manifest_cache.remember_version(key, version)
+
+    async def push_manifests(self, event: ev.Event) -> None:
+        """Connected screens of those audiences fetch the new version now."""
+        assert isinstance(event, ev.ManifestsChanged)
+        await self.container.fleet.manifest_changed(event.versions)
+
+    async def push_command(self, event: ev.Event) -> None:
+        """A command to one screen, on whichever socket holds it."""
+        assert isinstance(event, ev.CommandSent)
+        message = command(event.command_id, event.command)
+        await self.container.fleet.send([event.terminal_id], message)
+
+    async def push_alert(self, event: ev.Event) -> None:
+        """The signed notice, once per region topic (the hub or broker fans out)."""
+        assert isinstance(event, ev.AlertIssued)
+        stored = await self._alert(event.alert_id)
+        if stored is None or stored.notice is None:
+            return
+        signed = Signed(stored.notice, stored.signature or "", stored.key_id or "")
+        await self._publish(stored, "alert", signed)
+
+    async def push_cancel(self, event: ev.Event) -> None:
+        assert isinstance(event, ev.AlertCancelled)
+        stored = await self._alert(event.alert_id)
+        if stored is None or stored.cancel_notice is None:
+            return
+        signed = Signed(
+            stored.cancel_notice, stored.cancel_signature or "", stored.cancel_key_id or ""
+        )
+        await self._publish(stored, "alert-cancel", signed)
+
+    async def _alert(self, alert_id: str) -> StoredAlert | None:
+        async with self.container.uow() as uow:
+            return await uow.alerts.get(alert_id)
+
+    async def _publish(self, stored: StoredAlert, kind: str, signed: Signed) -> None:
+        message = signed.push(kind, stored.id, time.time())
+        for topic in stored.topics:
+            await self.container.fleet.publish_region(topic, message)
+        log.info("alert published", kind=kind, alert_id=stored.id, topics=len(stored.topics))
+
+    async def revalidate(self) -> None:
+        """Forget every cached token, version, terminal fact and programme:
+        the next request of each reads the store. The hub re-files its
+        sockets against the store and closes those of screens retired
+        meanwhile."""
+        self.container.manifest_cache.clear()
+        self.container.monitor.callers.clear()
+        fleet = self.container.fleet
+        if isinstance(fleet, Refiling):
+            await fleet.refresh()
+
+
+@runtime_checkable
+class Refiling(Protocol):
+    """A channel that files sockets by terminal facts (the built-in hub)."""
+
+    async def refresh(self) -> int: ...
