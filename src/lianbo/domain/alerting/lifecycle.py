@@ -9,9 +9,11 @@
 A new message starts ``recorded``, ``pending-confirmation`` (the two-person
 rule) or ``active``. Only a live alert (pending or active) moves, and only
 forward; every ended state is final. This module decides *what* the next
-state is; the store makes the change atomic (a conditional UPDATE on the
-states ``sources`` names), so two processes acting on one alert at once
-cannot both win.
+state is; the store makes the change atomic (an UPDATE conditional on the
+state the decision was made from, or for a sweep on the states ``sources``
+names), so two processes acting on one alert at once cannot both win: the
+loser reloads and decides again, which for a confirm or a second cancel is
+a refusal (409).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 An alert's states and what may follow what are the domain's
 (``domain.alerting.lifecycle``); this repository loads and stores rows and
-makes a transition atomic (``transition``: a conditional UPDATE on the
-states it may start from). Per-terminal deliveries have their own
+makes a transition atomic: ``transition`` changes the state only if the row
+is still in the state the decision was made from, ``expire`` only alerts in
+a state expiry may start from. Per-terminal deliveries have their own
 repository (``alert_deliveries``).
 """
 
