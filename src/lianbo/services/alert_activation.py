@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, Area, MsgType
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.events import AlertCancelled, AlertIssued
 from lianbo.domain.regions import full_form
 from lianbo.services import alert_notice as notices

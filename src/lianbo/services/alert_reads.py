@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lianbo.adapters.cap import atom_feed, parse_cap
-from lianbo.adapters.db.repos.alert_deliveries import Delivery
-from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertState
+from lianbo.domain.alerting.records import Delivery, StoredAlert
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.users import Actor
 from lianbo.services.alerts import visible

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.lifecycle import NOT_DISSEMINATED, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Status
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.users import Actor
 from lianbo.services import alert_notice as notices
 from lianbo.services.context import Context

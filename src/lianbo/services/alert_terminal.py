@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lianbo.adapters.db.repos.alerts import Screen, StoredAlert
+from lianbo.adapters.db.repos.alerts import Screen
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.alerting import deliveries
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.geofence import in_any_area
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.errors import NotFound
 from lianbo.domain.regions import is_within
 from lianbo.domain.terminals import Terminal, display_language

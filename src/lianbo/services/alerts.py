@@ -20,12 +20,13 @@ from datetime import datetime
 import structlog
 
 from lianbo.adapters.cap import parse_cap, to_cap_xml
-from lianbo.adapters.db.repos.alerts import DuplicateAlert, StoredAlert
+from lianbo.adapters.db.repos.alerts import DuplicateAlert
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.geo import check_alert_jurisdiction
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from lianbo.domain.roles import Permission

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.lifecycle import AlertState
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.services import area_preview
 from lianbo.services.context import UnitOfWork
 from lianbo.services.regions import region_names

@@ -13,7 +13,7 @@ indexes in ``alert_tables``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.alert_tables import DeliveryRow
 from lianbo.domain.alerting.deliveries import DeliveryState, Step
+from lianbo.domain.alerting.records import Delivery
 from lianbo.domain.regions import subtree_range
 
-if TYPE_CHECKING:  # the alerts repository re-exports ``Delivery`` from here
+if TYPE_CHECKING:
     from lianbo.adapters.db.repos.alerts import Screen
 
 CHUNK = 2000
@@ -35,23 +36,6 @@ CHUNK = 2000
 def _moment_column(state: DeliveryState) -> str:
     """The column holding when a delivery reached ``state``."""
     return f"{state.value.replace('-', '_')}_at"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    alert_id: str
-    terminal_id: str
-    tier: str
-    region: str
-    state: DeliveryState
-    reason: str | None
-    sent_at: datetime
-    received_at: datetime | None
-    verified_at: datetime | None
-    displayed_at: datetime | None
-    outside_area_at: datetime | None
-    failed_at: datetime | None
-    cancelled_at: datetime | None
 
 
 _DELIVERY_FIELDS = tuple(f.name for f in fields(Delivery))

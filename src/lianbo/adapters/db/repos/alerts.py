@@ -20,56 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.alert_tables import AlertReferenceRow, AlertRow, DeliveryRow
-from lianbo.adapters.db.repos.alert_deliveries import Delivery as Delivery  # re-exported: pages
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.regions import subtree_range
 
 
 class DuplicateAlert(Exception):
     """The (sender, identifier, sent) is taken: a concurrent submission of the
     same message won the race. The transaction is spoiled; use a new one."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAlert:
-    """An alert as kept: CAP identity, what players get, and its life."""
-
-    id: str
-    sender: str
-    identifier: str
-    sent: datetime
-    status: str
-    msg_type: str
-    severity: str
-    level: int | None
-    event: str
-    area: dict[str, Any]
-    texts: dict[str, Any]
-    onset: datetime | None
-    expires: datetime
-    state: AlertState
-    issuer: str
-    issuer_id: str
-    confirmed_by: str | None
-    region: str
-    revision: int
-    replaces: list[str]
-    topics: list[str]
-    targeted: int
-    notice: str | None
-    signature: str | None
-    key_id: str | None
-    cancel_notice: str | None
-    cancel_signature: str | None
-    cancel_key_id: str | None
-    cap_xml: str
-    created_at: datetime
-    activated_at: datetime | None
-    ended_at: datetime | None
-    superseded_by: str | None
 
 
 _ALERT_FIELDS = tuple(f.name for f in fields(StoredAlert))
