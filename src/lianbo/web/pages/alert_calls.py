@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lianbo.adapters.db.repos.alerts import Delivery, StoredAlert
 from lianbo.api.alert_schemas import AlertCreate
 from lianbo.bootstrap import Container
+from lianbo.domain.alerting.records import Delivery, StoredAlert
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
