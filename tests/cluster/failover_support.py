@@ -33,6 +33,7 @@ import httpx
 from tests.cluster.harness import Cluster, Haproxy, ServeProcess, lianbo
 from tests.support.certs import Ca
 from tests.support.services import Postgres, free_port
+from tests.support.waiting import HANG_GUARD_S
 
 ADMIN = ("failover-admin", "failover-admin-pw-51")
 # Screens beat every 3 s and are offline after two missed beats (6 s), so a
@@ -271,6 +272,11 @@ class Issue(threading.Thread):
             self.error = f"{type(error).__name__}: {error}"
         finally:
             connection.close()
+
+    def finish(self) -> None:
+        """Wait for the answer (or the failure); a request that never ends fails."""
+        self.join(HANG_GUARD_S)
+        assert not self.is_alive(), "the issuing request never ended"
 
     def outcome(self) -> str:
         return f"status {self.status}, error {self.error}, reply {self.reply}"

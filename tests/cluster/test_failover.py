@@ -234,7 +234,7 @@ def test_an_alert_issued_while_another_process_dies_is_stored_once_and_shown_eve
         wait_for(lambda: back(rig, fleet, moved, hellos), f"the screens of {victim} back")
     finally:
         fleet.loop.call(lock.release())
-    issue.join(HANG_GUARD_S)
+    issue.finish()
     assert issue.status == 201, issue.outcome()
     stored = query(rig, STORED_ALERTS, marker)
     assert [(r["id"], r["state"]) for r in stored] == [(issue.reply["id"], "active")]
@@ -258,7 +258,7 @@ def test_killing_the_process_issuing_an_alert_stores_nothing_and_a_retry_reaches
         rig.by_name(serving).kill()  # the alert's row written, its deliveries not
     finally:
         fleet.loop.call(lock.release())
-    issue.join(HANG_GUARD_S)
+    issue.finish()
     # Failed cleanly: an error from the proxy (or the connection), nothing stored.
     assert issue.status is None or issue.status >= 500, issue.outcome()
     assert query(rig, STORED_ALERTS, marker) == []
@@ -281,7 +281,7 @@ def test_an_alert_issued_as_a_process_dies_commits_whole_or_not_at_all(
     issue = Issue(rig, token_of(admin), alert_body(marker))
     issue.start()
     rig.by_name(victim).kill()
-    issue.join(HANG_GUARD_S)
+    issue.finish()
     stored = query(rig, STORED_ALERTS, marker)
     if issue.status == 201:
         assert [r["id"] for r in stored] == [issue.reply["id"]]
