@@ -211,26 +211,31 @@ def admin_client(cluster: Cluster) -> Iterator[httpx.Client]:
 
 # -- an alert caught in the middle of its transaction ------------------------------
 
-BLOCKED_INSERT = (
-    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-    "JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE c.relname = 'alert_deliveries' AND NOT l.granted AND a.query ILIKE 'INSERT%'"
-)
+
+def blocked_insert(table: str) -> str:
+    """How many INSERTs into ``table`` wait for a lock (mid-transaction)."""
+    return (
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "JOIN pg_stat_activity a ON a.pid = l.pid "
+        f"WHERE c.relname = '{table}' AND NOT l.granted AND a.query ILIKE 'INSERT%'"
+    )
 
 
-class DeliveriesLocked:
-    """Holds ``alert_deliveries`` in EXCLUSIVE mode (reads pass, writes wait):
-    an alert being issued writes its row, then waits to write its delivery
-    rows, mid-transaction, until ``release``. Runs on the fleet's loop."""
+class TableLocked:
+    """Holds ``table`` in EXCLUSIVE mode (reads pass, writes wait): a request
+    writing to it waits there, mid-transaction, until ``release`` — e.g. an
+    alert being issued has written its row and waits to write its delivery
+    rows. Runs on the fleet's loop."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, table: str) -> None:
         self.cluster = cluster
+        self.table = table
         self.connection: asyncpg.Connection | None = None
 
     async def take(self) -> None:
         self.connection = await asyncpg.connect(dsn(self.cluster))
         await self.connection.execute("BEGIN")
-        await self.connection.execute("LOCK TABLE alert_deliveries IN EXCLUSIVE MODE")
+        await self.connection.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
 
     async def release(self) -> None:
         if self.connection is not None:
@@ -240,13 +245,16 @@ class DeliveriesLocked:
 
 
 class Issue(threading.Thread):
-    """``POST /api/v1/alerts`` through the proxy on a connection of its own,
-    whose client port names its session in HAProxy (``sessions``)."""
+    """``POST /api/v1/alerts`` (or ``path``) through the proxy on a connection
+    of its own, whose client port names its session in HAProxy (``sessions``)."""
 
-    def __init__(self, cluster: Cluster, token: str, body: dict[str, Any]) -> None:
+    def __init__(
+        self, cluster: Cluster, token: str, body: dict[str, Any], path: str = "/api/v1/alerts"
+    ) -> None:
         super().__init__(daemon=True)
         self.cluster = cluster
         self.token = token
+        self.path = path
         self.body = json.dumps(body).encode()
         self.port: int | None = None
         self.status: int | None = None  # None: the connection failed
@@ -263,7 +271,7 @@ class Issue(threading.Thread):
             assert connection.sock is not None
             self.port = int(connection.sock.getsockname()[1])
             headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-            connection.request("POST", "/api/v1/alerts", body=self.body, headers=headers)
+            connection.request("POST", self.path, body=self.body, headers=headers)
             response = connection.getresponse()
             self.status, text = response.status, response.read()
             with contextlib.suppress(ValueError):

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import httpx
 
 from lianbo.player.alert_acks import AckBook, AckSender
+from lianbo.player.alert_state import ENDED
 from lianbo.player.alert_sync import AlertSync
 from lianbo.player.alerts import AlertDesk
 from lianbo.player.api import TerminalApi, keys_of, websocket_url
@@ -136,6 +137,11 @@ class Screen:
     def fetches(self) -> int:
         """Alert lists received (one per (re)connect at least)."""
         return self.desk.fetches
+
+    def ended(self, alert_id: str) -> bool:
+        """The desk took the alert off (cancelled, replaced, expired, withdrawn)."""
+        record = self.desk.records.get(alert_id)
+        return record is not None and record.state in ENDED
 
     def local_port(self) -> int | None:
         """The socket's own port, to find it in HAProxy's sessions."""

@@ -31,8 +31,8 @@ from tests.cluster.failover_support import (
     DOUBLED_DELIVERIES,
     PRESENCE_OF,
     STORED_ALERTS,
-    DeliveriesLocked,
     Issue,
+    TableLocked,
     alert_body,
     new_marker,
     query,
@@ -148,9 +148,10 @@ def token_of(admin: httpx.Client) -> str:
     return str(admin.headers["Authorization"]).removeprefix("Bearer ")
 
 
-def caught_mid_transaction(cluster: Cluster, fleet: Fleet, issue: Issue) -> str:
+def caught_mid_transaction(cluster: Cluster, issue: Issue, table: str) -> str:
     """Once ``issue`` waits inside its transaction: the process serving it."""
-    wait_for(lambda: query(cluster, support.BLOCKED_INSERT)[0][0] > 0, "the issue mid-transaction")
+    blocked = support.blocked_insert(table)
+    wait_for(lambda: query(cluster, blocked)[0][0] > 0, "the request mid-transaction")
     served = sessions(cluster.proxy, "console")
     assert issue.port in served, "the issuing request has no session in HAProxy"
     return served[issue.port]
@@ -221,12 +222,12 @@ def test_an_alert_issued_while_another_process_dies_is_stored_once_and_shown_eve
     rig: Cluster, fleet: Fleet, admin: httpx.Client
 ) -> None:
     marker = new_marker()
-    lock = DeliveriesLocked(rig)
+    lock = TableLocked(rig, "alert_deliveries")
     fleet.loop.call(lock.take())
     issue = Issue(rig, token_of(admin), alert_body(marker))
     try:
         issue.start()
-        serving = caught_mid_transaction(rig, fleet, issue)
+        serving = caught_mid_transaction(rig, issue, "alert_deliveries")
         victim = busiest(rig, fleet, besides=serving)
         held, hellos = holders(rig, fleet), fleet.hellos()
         moved = [s for s in fleet.screens if held[s.terminal_id] == victim]
@@ -247,12 +248,12 @@ def test_killing_the_process_issuing_an_alert_stores_nothing_and_a_retry_reaches
     rig: Cluster, fleet: Fleet, admin: httpx.Client
 ) -> None:
     marker = new_marker()
-    lock = DeliveriesLocked(rig)
+    lock = TableLocked(rig, "alert_deliveries")
     fleet.loop.call(lock.take())
     issue = Issue(rig, token_of(admin), alert_body(marker))
     try:
         issue.start()
-        serving = caught_mid_transaction(rig, fleet, issue)
+        serving = caught_mid_transaction(rig, issue, "alert_deliveries")
         held, hellos = holders(rig, fleet), fleet.hellos()
         moved = [s for s in fleet.screens if held[s.terminal_id] == serving]
         rig.by_name(serving).kill()  # the alert's row written, its deliveries not
@@ -268,6 +269,35 @@ def test_killing_the_process_issuing_an_alert_stores_nothing_and_a_retry_reaches
     assert again.status_code == 201, again.text
     assert [r["id"] for r in query(rig, STORED_ALERTS, marker)] == [again.json()["id"]]
     reaches_every_screen(rig, fleet, again.json()["id"], fleet.hellos())
+
+
+def test_killing_the_process_cancelling_an_alert_leaves_it_on_air_until_a_retry_ends_it(
+    rig: Cluster, fleet: Fleet, admin: httpx.Client
+) -> None:
+    marker = new_marker()
+    made = admin.post("/api/v1/alerts", json=alert_body(marker))
+    assert made.status_code == 201, made.text
+    alert_id = made.json()["id"]
+    wait_for(lambda: all(alert_id in s.shown for s in fleet.screens), "the alert on every screen")
+    # The cancel ends the alert, then waits to file its cancel message.
+    lock = TableLocked(rig, "alert_references")
+    fleet.loop.call(lock.take())
+    cancel = Issue(rig, token_of(admin), {}, path=f"/api/v1/alerts/{alert_id}/cancel")
+    try:
+        cancel.start()
+        serving = caught_mid_transaction(rig, cancel, "alert_references")
+        rig.by_name(serving).kill()
+    finally:
+        fleet.loop.call(lock.release())
+    cancel.finish()
+    assert cancel.status is None or cancel.status >= 500, cancel.outcome()
+    assert [r["state"] for r in query(rig, STORED_ALERTS, marker)] == ["active"]
+    wait_for(fleet.all_connected, "every screen back")
+    again = admin.post(f"/api/v1/alerts/{alert_id}/cancel")
+    assert again.status_code == 200, again.text
+    assert [r["state"] for r in query(rig, STORED_ALERTS, marker)] == ["cancelled"]
+    wait_for(lambda: all(s.ended(alert_id) for s in fleet.screens), "off every screen")
+    assert query(rig, DOUBLED_DELIVERIES) == []
 
 
 def test_an_alert_issued_as_a_process_dies_commits_whole_or_not_at_all(
