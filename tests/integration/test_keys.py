@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lianbo.adapters.db.repos.audit import AuditQuery
+from lianbo.domain.audit import AuditQuery
 from lianbo.domain.errors import Conflict, Forbidden, NotFound
 from lianbo.domain.roles import Role
 from lianbo.domain.users import SYSTEM, Actor

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from lianbo.services.area_preview import Screen
 from lianbo.web import charts
 from lianbo.web.pages import alert_board
-from lianbo.web.pages.alert_area import Screen
 
 
 def test_bars_count_displayed_of_those_the_alert_applies_to() -> None:

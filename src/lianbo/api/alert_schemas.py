@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lianbo.adapters.db.repos.alert_deliveries import Delivery
-from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.api.text import LINE_RULE, Line, Text
 from lianbo.domain.alerting.model import Category, Certainty, Circle, Severity, Status, Urgency
+from lianbo.domain.alerting.records import Delivery, StoredAlert
 from lianbo.services.alert_compose import AlertDraft, Texts
 from lianbo.services.alert_reads import Board
 

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.bootstrap import Container
 from lianbo.domain.errors import Unauthorized
 from lianbo.domain.terminals import Terminal
 from lianbo.domain.tokens import digest
 from lianbo.domain.users import Actor
 from lianbo.services import auth
+from lianbo.services.context import UnitOfWork
 
 
 def get_container(request: Request) -> Container:

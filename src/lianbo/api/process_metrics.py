@@ -17,10 +17,10 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.metrics import REQUESTS_REGISTRY, monitoring_metrics
 from lianbo.bootstrap import Container
 from lianbo.services.cluster_health import ClusterFigures
+from lianbo.services.context import UnitOfWork
 
 PROCESS_LABEL = "process"
 # What a lost store raises on the way up: the driver's errors come wrapped in

@@ -102,3 +102,15 @@ def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int, head_hash: str
     if prev != head_hash:
         return ChainReport(checked, checked, f"entry {checked} was edited")
     return ChainReport(checked)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit entries a search asks for (``within``: a region subtree)."""
+
+    actor: str | None = None
+    action: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    within: str = ""

@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from lianbo.adapters.db.repos.alarms import AlarmFilter, StoredAlarm
+from lianbo.adapters.db.repos.alarms import StoredAlarm
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.domain.errors import Conflict, Forbidden, NotFound
@@ -35,6 +35,7 @@ from lianbo.domain.monitoring.alarms import (
     Alarm,
     AlarmBook,
     AlarmEvent,
+    AlarmFilter,
     AlarmState,
     AlarmType,
     Observation,

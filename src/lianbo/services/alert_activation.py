@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from lianbo.adapters.db.repos.alerts import ACTIVE, CANCELLED, PENDING, SUPERSEDED, StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.alerting import lifecycle
+from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, Area, MsgType
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.events import AlertCancelled, AlertIssued
 from lianbo.domain.regions import full_form
 from lianbo.services import alert_notice as notices
@@ -50,21 +52,23 @@ async def _supersede(container: Context, uow: UnitOfWork, stored: StoredAlert) -
     """End what an Update references. Screens inside the new area replace the
     old alert (the notice lists it in ``replaces``); screens the new area no
     longer reaches get a cancel for it, published after the Update."""
-    pushes = []
+    pushes: list[Publication] = []
     for ref_id in await uow.alerts.references(stored.id):
         ref = await uow.alerts.get(ref_id)
-        if ref is None or ref.state not in (ACTIVE, PENDING):
-            continue
-        pushes += await cancel_one(container, uow, ref, SUPERSEDED)
-        await uow.alerts.change(ref_id, superseded_by=stored.id)
+        if ref is None or lifecycle.after(ref.state, AlertAction.SUPERSEDE) is None:
+            continue  # already over: nothing to supersede
+        ended = await end(container, uow, ref, AlertAction.SUPERSEDE, superseded_by=stored.id)
+        pushes += ended or []
     return pushes
 
 
 async def activate(
     container: Context, uow: UnitOfWork, stored: StoredAlert, alert: Alert
 ) -> tuple[StoredAlert, list[Publication]]:
-    """Sign, target, write delivery rows, mark active; the pushes to send
-    (the alert first, then cancels of what it supersedes)."""
+    """Sign, target and write delivery rows of an alert just issued as, or
+    just confirmed into, ``active``; the pushes to send (the alert first,
+    then cancels of what it supersedes)."""
+    assert stored.state is AlertState.ACTIVE, "the state changes before activation"
     now = container.clock.now()
     superseded = []
     if alert.msg_type is MsgType.UPDATE:
@@ -85,7 +89,6 @@ async def activate(
     signed = notices.sign(await container.keys.signer(uow), notice)
     await uow.deliveries.add_deliveries(stored.id, targets.screens, now)
     values = {
-        "state": ACTIVE,
         "notice": signed.notice,
         "signature": signed.signature,
         "key_id": signed.key_id,
@@ -100,22 +103,52 @@ async def activate(
     return active, [main, *superseded]
 
 
-async def cancel_one(
-    container: Context, uow: UnitOfWork, stored: StoredAlert, state: str = CANCELLED
-) -> list[Publication]:
-    """End one alert (``cancelled``, or ``superseded`` by an Update) and sign
+async def move(
+    uow: UnitOfWork, stored: StoredAlert, action: AlertAction, **facts: object
+) -> StoredAlert | None:
+    """Apply ``action`` to the alert as the store has it now: the domain
+    decides the next state, the store changes it only if nobody else did
+    meanwhile (else reload and decide again: states only move forward, so
+    a few rounds at most). The alert as it was just before; None when the
+    action may not happen from the state it is in."""
+    current: StoredAlert | None = stored
+    for _ in AlertState:
+        if current is None:
+            break
+        target = lifecycle.after(current.state, action)
+        if target is None:
+            return None
+        if await uow.alerts.transition(current.id, current.state, target, **facts):
+            return current
+        current = await uow.alerts.fresh(current.id)
+    return None
+
+
+async def end(
+    container: Context,
+    uow: UnitOfWork,
+    stored: StoredAlert,
+    action: AlertAction = AlertAction.CANCEL,
+    **facts: object,
+) -> list[Publication] | None:
+    """End one live alert (``cancel``, or ``supersede`` by an Update) and sign
     its cancel notice; a push to its topics when it was on air (a pending
-    one never went out)."""
+    one never went out). None when it is no longer live: another process
+    ended it first (and sent any push)."""
     now = container.clock.now()
     signed = notices.sign(await container.keys.signer(uow), notices.cancel_notice(stored.id, now))
-    await uow.alerts.change(
-        stored.id,
-        state=state,
+    before = await move(
+        uow,
+        stored,
+        action,
         ended_at=now,
         cancel_notice=signed.notice,
         cancel_signature=signed.signature,
         cancel_key_id=signed.key_id,
+        **facts,
     )
-    if stored.state != ACTIVE:
+    if before is None:
+        return None
+    if not lifecycle.on_air(before.state):
         return []
-    return [Publication("alert-cancel", stored.id, tuple(stored.topics), signed)]
+    return [Publication("alert-cancel", before.id, tuple(before.topics), signed)]

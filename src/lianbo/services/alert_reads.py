@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from lianbo.adapters.cap import atom_feed, parse_cap
-from lianbo.adapters.db.repos.alert_deliveries import RANK, Delivery
-from lianbo.adapters.db.repos.alerts import ACTIVE, STATES, StoredAlert
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.alerting.deliveries import DeliveryState
+from lianbo.domain.alerting.lifecycle import AlertState
+from lianbo.domain.alerting.records import Delivery, StoredAlert
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.users import Actor
 from lianbo.services.alerts import visible
 from lianbo.services.context import Context
 
-STATES_FILTER = STATES
+STATES_FILTER: tuple[str, ...] = tuple(AlertState)
+DELIVERY_STATES: tuple[str, ...] = tuple(DeliveryState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,8 @@ async def list_alerts(
     """Alerts issued in the caller's jurisdiction, newest first."""
     if state is not None and state not in STATES_FILTER:
         raise InvalidInput(f"state must be one of {', '.join(STATES_FILTER)}", field="state")
-    return await uow.alerts.search(actor.jurisdiction, state, limit=limit, offset=offset)
+    wanted = AlertState(state) if state is not None else None
+    return await uow.alerts.search(actor.jurisdiction, wanted, limit=limit, offset=offset)
 
 
 async def board(uow: UnitOfWork, actor: Actor, alert_id: str) -> Board:
@@ -73,8 +76,8 @@ async def deliveries(
     screens not yet displaying)."""
     await visible(uow, actor, alert_id)
     for state in states:
-        if state not in RANK:
-            raise InvalidInput(f"state must be one of {', '.join(RANK)}", field="state")
+        if state not in DELIVERY_STATES:
+            raise InvalidInput(f"state must be one of {', '.join(DELIVERY_STATES)}", field="state")
     return await uow.deliveries.deliveries(
         alert_id, states or None, tier=tier, region=region, limit=limit, offset=offset
     )
@@ -103,7 +106,7 @@ async def feed(container: Context, url: str, cap_url: Callable[[str], str]) -> b
     now = container.clock.now()
     async with container.uow() as uow:
         active = [a for a in await uow.alerts.active(now) if a.status == "Actual"]
-    active = [a for a in active if a.state == ACTIVE]
+    active = [a for a in active if a.state is AlertState.ACTIVE]
     active.sort(key=lambda a: a.sent, reverse=True)
     links = {(a.sender, a.identifier): cap_url(a.id) for a in active}
     documents = [parse_cap(a.cap_xml) for a in active]

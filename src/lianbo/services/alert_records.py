@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from lianbo.adapters.db.repos.alerts import ACTIVE, PENDING, RECORDED, StoredAlert
+from lianbo.domain.alerting import lifecycle
+from lianbo.domain.alerting.lifecycle import NOT_DISSEMINATED, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Status
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.users import Actor
 from lianbo.services import alert_notice as notices
 from lianbo.services.context import Context
-
-# Kept and exported, never sent to screens.
-NOT_DISSEMINATED = (MsgType.CANCEL, MsgType.ACK, MsgType.ERROR)
 
 
 def effective_expires(alert: Alert, default_hours: int) -> datetime:
@@ -30,11 +29,10 @@ def needs_confirmation(container: Context, alert: Alert) -> bool:
     return severity in container.settings.alert_confirm_severities
 
 
-def initial_state(container: Context, alert: Alert) -> str:
+def initial_state(container: Context, alert: Alert) -> AlertState:
     """``recorded``, ``pending-confirmation`` or (about to be) ``active``."""
-    if alert.status is Status.DRAFT or alert.msg_type in NOT_DISSEMINATED:
-        return RECORDED
-    return PENDING if needs_confirmation(container, alert) else ACTIVE
+    confirm = needs_confirmation(container, alert)
+    return lifecycle.initial_state(alert.status, alert.msg_type, confirm)
 
 
 def chain(referenced: list[StoredAlert]) -> tuple[int, list[str]]:
@@ -103,7 +101,7 @@ def facts(alert: StoredAlert) -> dict[str, object]:
         "status": alert.status,
         "msg_type": alert.msg_type,
         "severity": alert.severity,
-        "state": alert.state,
+        "state": alert.state.value,
         "targeted": alert.targeted,
         "replaces": alert.replaces,
     }

@@ -13,17 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lianbo.adapters.db.repos.alerts import Screen, StoredAlert
+from lianbo.adapters.db.repos.alerts import Screen
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.alerting import deliveries
+from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.geofence import in_any_area
-from lianbo.domain.errors import InvalidInput, NotFound
+from lianbo.domain.alerting.records import StoredAlert
+from lianbo.domain.errors import NotFound
 from lianbo.domain.regions import is_within
 from lianbo.domain.terminals import Terminal, display_language
-from lianbo.protocol.alerts import ACK_STATES
 from lianbo.services import alert_notice as notices
 from lianbo.services.context import Context
 
-REASON_MAX = 200
+# Reports a screen may make about an alert whose area does not reach it but
+# whose region topic did: nothing to track, and no error either.
+HEARD_ONLY = (
+    DeliveryState.OUTSIDE_AREA,
+    DeliveryState.RECEIVED,
+    DeliveryState.VERIFIED,
+    DeliveryState.FAILED,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +103,9 @@ async def for_terminal(
     return found
 
 
-def check_state(state: object) -> str:
-    if not isinstance(state, str) or state not in ACK_STATES:
-        raise InvalidInput(f"state must be one of {', '.join(ACK_STATES)}", field="state")
-    return state
+def check_state(state: object) -> DeliveryState:
+    """A screen's reported state, or a 400 naming the allowed ones."""
+    return deliveries.reported(state)
 
 
 async def ack(
@@ -114,21 +122,26 @@ async def ack(
     Timestamps are the server's: a screen's clock may be off. ``at`` (the
     screen's own time) is accepted for the contract but not trusted."""
     del at
-    check_state(state)
+    new = check_state(state)
     delivery = await uow.deliveries.delivery(alert_id, terminal.id)
     now = container.clock.now()
+    current = delivery.state if delivery else DeliveryState.SENT
     if delivery is None:  # not targeted when issued: late, or only on its topic
         alert = await uow.alerts.get(alert_id)
         if alert is None:
             raise NotFound(f"no alert {alert_id}")
         heard = any(terminal.region.startswith(t) for t in alert.topics)
         if not covers(alert, terminal):
-            if heard and state in ("outside-area", "received", "verified", "failed"):
-                # The region topic reached a screen the area does not: nothing to track.
-                return Acked(alert_id, state, False)
+            if heard and new in HEARD_ONLY:
+                return Acked(alert_id, new, False)
             raise NotFound(f"alert {alert_id} is not for this terminal")
         await uow.deliveries.add_deliveries(alert_id, [_screen(terminal)], now)
-    changed = await uow.deliveries.advance(alert_id, terminal.id, state, reason, now)
+    step = deliveries.advance(current, new, reason)
+    changed = step is not None and await uow.deliveries.advance(alert_id, terminal.id, step, now)
     await uow.commit()
-    current = state if changed or delivery is None else delivery.state
-    return Acked(alert_id, current, changed)
+    if changed:
+        return Acked(alert_id, new, True)
+    if delivery is None or step is not None:  # another report got there first: say where
+        latest = await uow.deliveries.delivery(alert_id, terminal.id)
+        current = latest.state if latest else current
+    return Acked(alert_id, current, False)

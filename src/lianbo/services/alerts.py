@@ -20,23 +20,20 @@ from datetime import datetime
 import structlog
 
 from lianbo.adapters.cap import parse_cap, to_cap_xml
-from lianbo.adapters.db.repos.alerts import (
-    ACTIVE,
-    CANCELLED,
-    PENDING,
-    DuplicateAlert,
-    StoredAlert,
-)
+from lianbo.adapters.db.repos.alerts import DuplicateAlert
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.geo import check_alert_jurisdiction
+from lianbo.domain.alerting import lifecycle
+from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alert_records as records
 from lianbo.services import audit
-from lianbo.services.alert_activation import Publication, activate, announce, cancel_one
+from lianbo.services.alert_activation import Publication, activate, announce, end, move
 from lianbo.services.alert_compose import AlertDraft, compose
 from lianbo.services.alert_targets import jurisdiction_shape
 from lianbo.services.context import Context
@@ -138,11 +135,10 @@ async def _record(
     await uow.alerts.add_references(stored.id, [r.id for r in referenced])
     publications: list[Publication] = []
     if alert.msg_type is MsgType.CANCEL:
-        for ref in referenced:
-            if ref.state in (ACTIVE, PENDING):
-                publications += await cancel_one(container, uow, ref)
+        for ref in referenced:  # those already over stay as they are
+            publications += await end(container, uow, ref) or []
     result = stored
-    if stored.state == ACTIVE:
+    if stored.state is AlertState.ACTIVE:
         result, pushes = await activate(container, uow, stored, alert)
         publications += pushes
     await audit.record(
@@ -243,20 +239,26 @@ async def visible(uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
     return stored
 
 
+async def _refusal(uow: UnitOfWork, stored: StoredAlert, action: AlertAction) -> Conflict:
+    """The 409 for an alert another process moved while this one decided."""
+    latest = await uow.alerts.fresh(stored.id)
+    return lifecycle.refusal(stored.id, latest.state if latest else stored.state, action)
+
+
 async def confirm(container: Context, uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:
     """The second issuer's confirmation: the alert goes out now."""
     require_issuer(actor)
     stored = await visible(uow, actor, alert_id)
-    if stored.state != PENDING:
-        raise Conflict(f"alert {alert_id} is {stored.state}, not waiting for confirmation")
+    lifecycle.confirm(alert_id, stored.state)
     if stored.issuer_id == actor.user_id:
         raise Forbidden("a second issuer must confirm: you issued this alert")
-    if stored.expires <= container.clock.now():
+    if lifecycle.is_due(stored.expires, container.clock.now()):
         raise Unprocessable("the alert has expired", field="expires")
     alert = parse_cap(stored.cap_xml)
     await _check_jurisdiction(uow, alert, actor.jurisdiction)
-    confirmed = replace(stored, confirmed_by=actor.username)
-    await uow.alerts.change(stored.id, confirmed_by=actor.username)
+    if await move(uow, stored, AlertAction.CONFIRM, confirmed_by=actor.username) is None:
+        raise await _refusal(uow, stored, AlertAction.CONFIRM)  # a rival moved it first
+    confirmed = replace(stored, confirmed_by=actor.username, state=AlertState.ACTIVE)
     result, pushes = await activate(container, uow, confirmed, alert)
     await audit.record(
         uow,
@@ -265,7 +267,7 @@ async def confirm(container: Context, uow: UnitOfWork, actor: Actor, alert_id: s
         "alert.confirm",
         ("alert", stored.id),
         region=stored.region,
-        before={"state": PENDING},
+        before={"state": AlertState.PENDING.value},
         after=records.facts(result),
     )
     announce(uow, pushes)
@@ -277,9 +279,10 @@ async def cancel(container: Context, uow: UnitOfWork, actor: Actor, alert_id: st
     """Take an active (or pending) alert off every screen."""
     require_issuer(actor)
     stored = await visible(uow, actor, alert_id)
-    if stored.state not in (ACTIVE, PENDING):
-        raise Conflict(f"alert {alert_id} is {stored.state}; only an active alert can be cancelled")
-    publications = await cancel_one(container, uow, stored)
+    lifecycle.cancel(alert_id, stored.state)
+    publications = await end(container, uow, stored)
+    if publications is None:
+        raise await _refusal(uow, stored, AlertAction.CANCEL)  # a rival ended it first
     message = await _cancel_message(container, uow, actor, stored)
     await audit.record(
         uow,
@@ -288,8 +291,8 @@ async def cancel(container: Context, uow: UnitOfWork, actor: Actor, alert_id: st
         "alert.cancel",
         ("alert", stored.id),
         region=stored.region,
-        before={"state": stored.state},
-        after={"state": CANCELLED, "cancel_message": message.id},
+        before={"state": stored.state.value},
+        after={"state": AlertState.CANCELLED.value, "cancel_message": message.id},
     )
     announce(uow, publications)
     await uow.commit()

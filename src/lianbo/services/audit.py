@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lianbo.adapters.db.repos.audit import AuditQuery
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.domain.audit import AuditEntry, ChainReport, verify_chain
+from lianbo.domain.audit import AuditEntry, AuditQuery, ChainReport, verify_chain
 from lianbo.domain.errors import Forbidden
 from lianbo.domain.ports import Clock
 from lianbo.domain.roles import Permission

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from lianbo.adapters.db.repos.audit import AuditQuery
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.audit import AuditQuery
 from lianbo.domain.errors import Conflict, Forbidden, InvalidInput
 from lianbo.domain.events import CommandSent
 from lianbo.domain.ports import Clock, FleetChannel

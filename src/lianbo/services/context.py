@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+# The unit of work is part of what a use case reaches; pages and routes name
+# its type from here, so only the composition root and services see adapters.
+from lianbo.adapters.db.uow import UnitOfWork
+
+__all__ = ["Context", "UnitOfWork"]
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from lianbo.adapters.blobs import LocalBlobStore
-    from lianbo.adapters.db.uow import UnitOfWork
     from lianbo.adapters.key_store import SharedKeys
     from lianbo.config import Settings
     from lianbo.domain.ports import (

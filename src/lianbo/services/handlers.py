@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import structlog
 
-from lianbo.adapters.db.repos.alerts import StoredAlert
 from lianbo.domain import events as ev
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.protocol.messages import command
 from lianbo.services import manifests
 from lianbo.services.alert_notice import Signed

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, TrackFacts
+from lianbo.adapters.db.repos.monitoring import TrackFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.config import Settings
 from lianbo.domain.errors import Unauthorized
+from lianbo.domain.monitoring.records import ScreenFacts
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import Terminal
 from lianbo.domain.tokens import digest

@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts
-from lianbo.adapters.db.repos.screenshots import Screenshot
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
@@ -32,6 +30,7 @@ from lianbo.domain.errors import RateLimited
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.deadlines import OfflineDeadlines
 from lianbo.domain.monitoring.history import Outage
+from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
 from lianbo.domain.ports import Clock
 from lianbo.services import outages, playlog, presence, screenshots
 from lianbo.services.alarms import AlarmDesk, observation

@@ -115,3 +115,8 @@ async def list_playlists(
     uow: UnitOfWork, actor: Actor, *, limit: int, offset: int
 ) -> list[Playlist]:
     return await uow.programming.playlists(within=actor.jurisdiction, limit=limit, offset=offset)
+
+
+async def playlists_by_id(uow: UnitOfWork, ids: set[str]) -> dict[str, Playlist]:
+    """playlist id → playlist with its items, for ids a page already holds."""
+    return await uow.programming.all_playlists(ids)

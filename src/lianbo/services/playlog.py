@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lianbo.adapters.db.repos.monitoring import Rollup, ScreenFacts
+from lianbo.adapters.db.repos.monitoring import Rollup
 from lianbo.adapters.db.repos.playlog import PlayRecord
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.errors import InvalidInput, TooLarge
@@ -49,6 +49,7 @@ from lianbo.domain.monitoring.playlog import (
     parse_row,
     roll_up,
 )
+from lianbo.domain.monitoring.records import ScreenFacts
 from lianbo.protocol.reports import PLAYLOG_BATCH_MAX
 from lianbo.services.alarms import observation
 from lianbo.services.programme import Programme

@@ -29,9 +29,9 @@ from typing import Any
 
 import structlog
 
-from lianbo.adapters.db.repos.monitoring import ScreenFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.monitoring.history import offline_cutoff
+from lianbo.domain.monitoring.records import ScreenFacts
 from lianbo.domain.ports import Clock
 from lianbo.domain.terminals import Terminal, TerminalFilter, TerminalStatus
 

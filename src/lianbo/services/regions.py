@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lianbo.adapters.db.uow import UnitOfWork
@@ -151,3 +152,17 @@ async def search(
     return await uow.regions.search(
         within=actor.jurisdiction, query=query, limit=limit, offset=offset
     )
+
+
+async def find_region(uow: UnitOfWork, code: str) -> Region | None:
+    """The region, or None (names for codes a page already holds)."""
+    return await uow.regions.get(code)
+
+
+async def region_names(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, str]:
+    """Full names for a page's region codes (each distinct code looked up once)."""
+    names: dict[str, str] = {}
+    for code in sorted(set(codes)):
+        region = await uow.regions.get(code) if code else None
+        names[code] = region.full_name if region else code
+    return names

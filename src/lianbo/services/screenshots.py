@@ -29,13 +29,13 @@ from typing import Any
 import structlog
 
 from lianbo.adapters.blobs import LocalBlobStore
-from lianbo.adapters.db.repos.monitoring import ScreenFacts, TrackFacts
-from lianbo.adapters.db.repos.screenshots import Screenshot
+from lianbo.adapters.db.repos.monitoring import TrackFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.media.screenshots import Measured, measure_photo, measure_screenshot
 from lianbo.domain.errors import Conflict, InvalidInput, TooLarge, Unprocessable
 from lianbo.domain.monitoring.alarms import Observation
 from lianbo.domain.monitoring.quad import Quad, check_quad
+from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
 from lianbo.domain.monitoring.screens import observations
 from lianbo.domain.monitoring.tracks import Tracks, read_tracks
 from lianbo.domain.monitoring.verification import (

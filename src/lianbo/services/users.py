@@ -133,3 +133,8 @@ async def set_language(uow: UnitOfWork, actor: Actor, language: str) -> None:
     """A user's own preference; not a control act."""
     await uow.users.update(actor.user_id, language=language)
     await uow.commit()
+
+
+async def find_user(uow: UnitOfWork, user_id: str) -> User | None:
+    """The user, or None (the signed-in console's own name, no check)."""
+    return await uow.users.get(user_id)

@@ -15,6 +15,8 @@ from lianbo.domain.errors import InvalidInput, Unauthorized
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import auth
+from lianbo.services.regions import find_region
+from lianbo.services.users import find_user
 
 COOKIE = "lianbo_session"
 LANG_COOKIE = "lang"
@@ -119,8 +121,8 @@ async def current_console(request: Request, container: ContainerDep, uow: UowDep
         )
     except Unauthorized:
         raise LoginRequired(here(request)) from None
-    user = await uow.users.get(actor.user_id)
-    region = await uow.regions.get(actor.jurisdiction) if actor.jurisdiction else None
+    user = await find_user(uow, actor.user_id)
+    region = await find_region(uow, actor.jurisdiction) if actor.jurisdiction else None
     console = Console(
         actor=actor,
         token=token,

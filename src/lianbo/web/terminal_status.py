@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.ports import FleetChannel
 from lianbo.domain.terminals import Terminal
+from lianbo.services import asset_reads
 from lianbo.services.commands import SentCommand, latest_status, recent_commands
+from lianbo.services.context import UnitOfWork
 
 FAILURES_SHOWN = 5
 # Refusal reasons the player reports (player/fetch.py, protocol/manifest.py)
@@ -100,7 +101,7 @@ async def _showing(uow: UnitOfWork, value: Any) -> Showing | None:
     if value.get("blank"):
         return Showing("", "", None, blank=_text(value["blank"]))
     asset_id = _text(value.get("asset_id"))
-    asset = await uow.assets.get(asset_id) if asset_id else None
+    asset = await asset_reads.find(uow, asset_id) if asset_id else None
     name = asset.name if asset else _text(value.get("sha256"))[:12]
     return Showing(asset_id, name, _time(value.get("since")))
 

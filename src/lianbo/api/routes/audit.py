@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from lianbo.adapters.db.repos.audit import AuditQuery
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.routes.common import Limit, Moment, Offset
 from lianbo.api.schemas import AuditOut, AuditVerifyOut, Page
+from lianbo.domain.audit import AuditQuery
 from lianbo.domain.errors import Forbidden
 from lianbo.domain.roles import Permission
 from lianbo.services import audit, audit_anchoring

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from lianbo.adapters.db.repos.alarms import AlarmFilter, StoredAlarm
+from lianbo.adapters.db.repos.alarms import StoredAlarm
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.routes.common import AwareMoment, Limit, Offset
 from lianbo.api.routes.media import refused_range
 from lianbo.domain.errors import InvalidInput, NotFound
-from lianbo.domain.monitoring.alarms import AlarmState, AlarmType
+from lianbo.domain.monitoring.alarms import AlarmFilter, AlarmState, AlarmType
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.terminals import Tier
 from lianbo.services import alarms, evidence, playlog, presence

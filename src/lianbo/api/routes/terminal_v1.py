@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.fleet import topics
 from lianbo.api.deps import ContainerDep, UowDep, bearer_token
 from lianbo.api.routes import fleet_ws
@@ -26,6 +25,7 @@ from lianbo.domain.text import refusal, refused_in_json
 from lianbo.domain.tokens import digest
 from lianbo.protocol import json_input
 from lianbo.services import manifests, terminals
+from lianbo.services.context import UnitOfWork
 from lianbo.services.manifest_cache import Holder
 
 router = APIRouter(prefix="/terminal/v1", tags=["terminal"])

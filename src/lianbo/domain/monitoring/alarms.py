@@ -205,3 +205,14 @@ def resolve(book: AlarmBook, key: Key, now: datetime) -> tuple[AlarmBook, list[A
     alarms = {k: v for k, v in book.alarms.items() if k != key}
     trackers = {k: v for k, v in book.trackers.items() if k != key}
     return AlarmBook(alarms, trackers), [AlarmEvent("resolved", _resolved(live, now))]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmFilter:
+    """Which stored alarms a list asks for (``within``: a region subtree)."""
+
+    state: str | None = None
+    type: str | None = None
+    terminal_id: str | None = None
+    region: str | None = None
+    within: str = ""

@@ -8,17 +8,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from lianbo.adapters.db.repos.alarms import AlarmFilter
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import NotFound
-from lianbo.domain.monitoring.alarms import AlarmState, AlarmType
+from lianbo.domain.monitoring.alarms import AlarmFilter, AlarmState, AlarmType
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alarms as alarm_service
-from lianbo.services import evidence
+from lianbo.services import asset_reads, evidence, monitoring_reads
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.web.forms import page_number, query_text
-from lianbo.web.pages.common import region_names
 from lianbo.web.render import SECURITY_HEADERS, render
 from lianbo.web.session import ConsoleDep, PostConsoleDep, safe_next
 
@@ -72,7 +71,7 @@ async def _has_expected_frame(uow: UnitOfWork, evidence: dict[str, Any]) -> bool
     wanted = evidence.get("expected") if evidence.get("screenshot") else None
     if not isinstance(wanted, dict) or not wanted.get("asset_id"):
         return False
-    return await uow.assets.get(str(wanted["asset_id"])) is not None
+    return await asset_reads.find(uow, str(wanted["asset_id"])) is not None
 
 
 async def list_context(uow: UnitOfWork, actor: Actor, request: Request) -> dict[str, Any]:
@@ -80,7 +79,7 @@ async def list_context(uow: UnitOfWork, actor: Actor, request: Request) -> dict[
     chosen = _filters(request.query_params)
     page = page_number(request.query_params.get("page"))
     found, total = await _search(uow, actor, chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    screens = await uow.monitoring.screens([a.terminal_id for a in found])
+    screens = await monitoring_reads.screens(uow, [a.terminal_id for a in found])
     expected = {a.id for a in found if await _has_expected_frame(uow, a.evidence)}
     pages = max(1, -(-total // PAGE_SIZE))
     kept = {k: v for k, v in chosen.items() if v}

@@ -3,7 +3,7 @@
 The form carries the area three ways at once: region codes (ticked or
 typed), polygons and circles drawn on the map (JSON in hidden fields, written
 by ``static/alerts.js``). The preview runs the same server-side targeting the
-alert service uses (``adapters.geo``) over the issuer's own screens, and the
+alert service uses (``services.area_preview``) over the issuer's own screens, and the
 same jurisdiction check, so an area refused on send is refused while drawing.
 """
 
@@ -15,44 +15,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 
-from lianbo.adapters.db.tables import TerminalRow
-from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.geo import TerminalIndex, check_area_jurisdiction
 from lianbo.domain.alerting.model import Area, Circle, Point
 from lianbo.domain.alerting.rules import check_circle, check_polygon
 from lianbo.domain.errors import DomainError, InvalidInput
-from lianbo.domain.regions import normalise_code, subtree_range
+from lianbo.domain.regions import normalise_code
 from lianbo.domain.terminals import Tier
 from lianbo.domain.users import Actor
 from lianbo.protocol import json_input
-from lianbo.services import alerts as alert_service
-from lianbo.services.alert_targets import jurisdiction_shape
+from lianbo.services import area_preview
+from lianbo.services.area_preview import Screen, check_jurisdiction
 from lianbo.web import charts
 from lianbo.web.forms import split_labels
 
 MAX_SHAPES = 20
 MAX_VERTICES = 200
-MAP_LIMIT = 20_000
 MAP_WIDTH = 960.0
-# Enrolled screens: the ones alert targeting reaches (AlertRepository.screens).
-SCREEN_STATUSES = ("online", "offline")
 TIERS = tuple(t.value for t in Tier)
 REGION_NAMED = re.compile(r"region (\S+) is outside")
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """One live screen, as targeting and maps need it."""
-
-    id: str
-    name: str
-    tier: str
-    status: str
-    region: str
-    lat: float
-    lon: float
 
 
 @dataclass
@@ -172,29 +152,6 @@ def _domain_check(check: Any, path: str, shape: object, name: str) -> None:
         raise InvalidInput(str(problem), field=name) from None
 
 
-async def screens_within(uow: UnitOfWork, within: str, limit: int = MAP_LIMIT) -> list[Screen]:
-    """Live screens of a subtree with their region, for targeting and maps."""
-    low, high = subtree_range(within)
-    rows = await uow.session.execute(
-        select(
-            TerminalRow.id,
-            TerminalRow.name,
-            TerminalRow.tier,
-            TerminalRow.status,
-            TerminalRow.region_code,
-            TerminalRow.latitude,
-            TerminalRow.longitude,
-        )
-        .where(
-            TerminalRow.region_code >= low,
-            TerminalRow.region_code < high,
-            TerminalRow.status.in_(SCREEN_STATUSES),
-        )
-        .limit(limit)
-    )
-    return [Screen(*row) for row in rows.all()]
-
-
 @dataclass
 class Preview:
     """Who the area reaches: counts by tier, the targeted screens, a refusal."""
@@ -207,19 +164,6 @@ class Preview:
     def total(self) -> int:
         """Screens reached."""
         return len(self.targeted)
-
-
-async def jurisdiction_outline(uow: UnitOfWork, actor: Actor) -> BaseGeometry | None:
-    """The outline the alert service checks polygons and circles against:
-    the hull of the jurisdiction's screens (``services.alerts``)."""
-    screens = await uow.alerts.screens(actor.jurisdiction, alert_service.LIVE)
-    return jurisdiction_shape(screens)
-
-
-def check_jurisdiction(actor: Actor, area: Area, outline: BaseGeometry | None) -> None:
-    """Forbidden naming the part of ``area`` outside the issuer's jurisdiction."""
-    if actor.jurisdiction:  # a nationwide admin reaches everywhere
-        check_area_jurisdiction("area", area, actor.jurisdiction, outline)
 
 
 def preview(
@@ -235,14 +179,7 @@ def preview(
         return result
     if form.empty or not screens:
         return result
-    index = TerminalIndex(
-        [s.id for s in screens],
-        [s.lat for s in screens],
-        [s.lon for s in screens],
-        [s.region for s in screens],
-    )
-    mask = index.target_mask([area])
-    result.targeted = [s for s, hit in zip(screens, mask, strict=True) if hit]
+    result.targeted = area_preview.targeted(area, screens)
     for screen in result.targeted:
         result.by_tier[screen.tier] = result.by_tier.get(screen.tier, 0) + 1
     return result

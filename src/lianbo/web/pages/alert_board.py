@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lianbo.services.area_preview import Screen
 from lianbo.web import charts
-from lianbo.web.pages.alert_area import Screen
 
 # Delivery states as the board groups them: done (green), not applicable
 # (outside the area, grey), failed (red), still on its way (amber).

@@ -12,15 +12,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lianbo.adapters.db.repos.alerts import Delivery, StoredAlert
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.alert_schemas import AlertCreate
 from lianbo.bootstrap import Container
+from lianbo.domain.alerting.records import Delivery, StoredAlert
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alert_reads, alerts
 from lianbo.services.alert_reads import Board
+from lianbo.services.context import UnitOfWork
 
 MAP_DELIVERIES = 20_000
 

@@ -7,12 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.repos.alerts import PENDING, StoredAlert
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
-from lianbo.web.pages import alert_area, alert_board, alert_calls
+from lianbo.domain.alerting import lifecycle
+from lianbo.domain.alerting.lifecycle import AlertState
+from lianbo.domain.alerting.records import StoredAlert
+from lianbo.services import area_preview
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
+from lianbo.web.pages import alert_board, alert_calls
 from lianbo.web.pages.alert_board import WAITING
-from lianbo.web.pages.common import region_names
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
 
@@ -20,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 # Screens listed by name as "not yet displaying"; the count shows the rest.
 MISSING_SHOWN = 50
-LIVE_STATES = ("active", PENDING)
+LIVE_STATES = lifecycle.LIVE
 
 
 @router.get("/alerts/{alert_id}")
@@ -72,7 +75,7 @@ async def board_context(uow: UnitOfWork, console: Console, alert_id: str) -> dic
     counted = await alert_calls.progress(uow, actor, alert_id)
     regions = await region_names(uow, counted["by_region"])
     states = await alert_calls.delivery_states(uow, actor, alert_id)
-    screens = await alert_area.screens_within(uow, alert.region)
+    screens = await area_preview.screens_within(uow, alert.region)
     missing, missing_total = await alert_calls.deliveries(
         uow, actor, alert_id, [*WAITING, "failed"], MISSING_SHOWN
     )
@@ -88,7 +91,7 @@ async def board_context(uow: UnitOfWork, console: Console, alert_id: str) -> dic
         "missing": [(d, names.get(d.terminal_id, d.terminal_id)) for d in missing],
         "missing_total": missing_total,
         "live": alert.state in LIVE_STATES,
-        "can_confirm": alert.state == PENDING
+        "can_confirm": alert.state is AlertState.PENDING
         and alert_calls.can_issue(actor)
         and alert.issuer_id != actor.user_id,
         "can_cancel": alert.state in LIVE_STATES and alert_calls.can_issue(actor),

@@ -9,15 +9,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.alerting.model import Severity, Status, Urgency
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
+from lianbo.services import area_preview
 from lianbo.services import regions as region_service
+from lianbo.services.area_preview import Screen
+from lianbo.services.context import UnitOfWork
 from lianbo.web import charts
 from lianbo.web.forms import FormErrors, collect, form_text, page_number, status_of
 from lianbo.web.pages import alert_area, alert_calls
-from lianbo.web.pages.alert_area import Screen
 from lianbo.web.render import LOCAL_ZONE, render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
 
@@ -84,14 +85,14 @@ async def preview(request: Request, console: PostConsoleDep, uow: UowDep) -> Res
     _require_issuer(console)
     form = await request.form()
     text = await form_text(request)
-    screens = await alert_area.screens_within(uow, console.actor.jurisdiction)
+    screens = await area_preview.screens_within(uow, console.actor.jurisdiction)
     context: dict[str, Any] = {"problem": None, "part_kind": "", "part_number": "", "empty": False}
     try:
         area = alert_area.read_area(text, [str(v) for v in form.getlist("region")])
     except InvalidInput as problem:
         context["problem"] = problem.message
         return render(request, "alerts_preview.html", {**context, "map": None, "dots": []})
-    outline = await alert_area.jurisdiction_outline(uow, console.actor)
+    outline = await area_preview.jurisdiction_outline(uow, console.actor)
     result = alert_area.preview(console.actor, area, screens, outline)
     if result.refused is not None:
         kind, number = alert_area.part_name(result.refused.field, result.refused.message)
@@ -227,7 +228,7 @@ async def _composer(
     *,
     status: int = 200,
 ) -> Response:
-    screens = await alert_area.screens_within(uow, console.actor.jurisdiction)
+    screens = await area_preview.screens_within(uow, console.actor.jurisdiction)
     top = await region_service.children(uow, console.actor, None)
     choices = list(top)
     # One level below the jurisdiction (a nationwide admin picks provinces).

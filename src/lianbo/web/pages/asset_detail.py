@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import LEVEL_OF, Decision, ReviewState
 from lianbo.services import assets, review
 from lianbo.services.assets import AssetDetail
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import FormErrors, form_text, status_of
 from lianbo.web.media_view import (
     HIT_KEYS,

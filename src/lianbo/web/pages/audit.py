@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.repos.audit import AuditQuery
 from lianbo.api.deps import ContainerDep, UowDep
-from lianbo.domain.audit import AuditEntry
+from lianbo.domain.audit import AuditEntry, AuditQuery
 from lianbo.domain.errors import Forbidden, InvalidInput
 from lianbo.domain.roles import Permission
 from lianbo.services import audit, audit_anchoring

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.terminals import TerminalFilter, TerminalStatus, Tier
-from lianbo.services import terminals
+from lianbo.services import fleet_reads, terminals
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import find_region
 from lianbo.web import charts
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep
@@ -62,7 +63,7 @@ async def live_context(uow: UnitOfWork, console: Console) -> dict[str, Any]:
     """Counts by tier x status plus the map, within the jurisdiction."""
     within = console.actor.jurisdiction
     matrix: dict[str, dict[str, int]] = {tier.value: {} for tier in Tier}
-    for tier, status, count in await uow.terminals.counts_by(within):
+    for tier, status, count in await fleet_reads.counts_by(uow, within):
         matrix.setdefault(tier, {})[status] = count
     totals = {s.value: sum(row.get(s.value, 0) for row in matrix.values()) for s in BAR_ORDER}
     order = [s.value for s in BAR_ORDER]
@@ -86,7 +87,7 @@ async def live_context(uow: UnitOfWork, console: Console) -> dict[str, Any]:
 
 async def map_context(uow: UnitOfWork, within: str) -> dict[str, Any] | None:
     """Everything the SVG map needs, or None when there is nothing to plot."""
-    positions = await uow.terminals.positions(within, limit=MAP_LIMIT)
+    positions = await fleet_reads.positions(uow, within, MAP_LIMIT)
     projection = charts.fit(((p[4], p[5]) for p in positions), width=MAP_WIDTH)
     if projection is None:
         return None
@@ -106,11 +107,11 @@ async def map_context(uow: UnitOfWork, within: str) -> dict[str, Any] | None:
 
 async def _named_clusters(uow: UnitOfWork, within: str) -> list[tuple[str, int, float, float]]:
     digits = LABEL_DIGITS.get(len(within), len(within))
-    groups = sorted(await uow.terminals.centroids_by(within, digits), key=lambda g: -g[1])
+    groups = sorted(await fleet_reads.centroids_by(uow, within, digits), key=lambda g: -g[1])
     named = []
     # Only the biggest groups can win a label, so only they are looked up.
     for code, count, lat, lon in groups[:LABELS_LOOKED_UP]:
-        region = await uow.regions.get(code)
+        region = await find_region(uow, code)
         if region is not None:
             named.append((region.name, count, lat, lon))
     return named

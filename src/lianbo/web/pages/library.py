@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.assets import QcStatus, check_stream_url, check_ticker, clean_name
 from lianbo.domain.errors import DomainError, Forbidden
 from lianbo.domain.media import AssetKind
 from lianbo.domain.review import ReviewState
-from lianbo.services import assets
+from lianbo.services import asset_reads, assets
+from lianbo.services.context import UnitOfWork
 from lianbo.web.forms import FormErrors, collect, form_text, page_number, query_text, status_of
 from lianbo.web.pages.common import TIERS
 from lianbo.web.render import render
@@ -65,8 +65,8 @@ async def grid_context(request: Request, uow: UnitOfWork, console: Console) -> d
     return {
         "filters": filters,
         "assets": found,
-        "posters": await uow.asset_pages.posters(ids),
-        "stages": await uow.asset_pages.qc_stages([a.id for a in found if a.qc_status in BUSY]),
+        "posters": await asset_reads.posters(uow, ids),
+        "stages": await asset_reads.qc_stages(uow, [a.id for a in found if a.qc_status in BUSY]),
         "busy": any(a.qc_status in BUSY for a in found),
         "total": total,
         "page": page,

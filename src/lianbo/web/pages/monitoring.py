@@ -13,20 +13,21 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.repos.alarms import AlarmFilter
-from lianbo.adapters.db.repos.monitoring import ScreenFacts
-from lianbo.adapters.db.repos.screenshots import Screenshot
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.assets import is_sha256
 from lianbo.domain.errors import DomainError, NotFound
+from lianbo.domain.monitoring.alarms import AlarmFilter
+from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.users import Actor
 from lianbo.services import alarms as alarm_service
+from lianbo.services import area_preview, monitoring_reads
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.web import charts
 from lianbo.web.forms import page_number, query_text
 from lianbo.web.pages import alert_area
-from lianbo.web.pages.common import TIERS, region_names
+from lianbo.web.pages.common import TIERS
 from lianbo.web.render import SECURITY_HEADERS, render
 from lianbo.web.session import ConsoleDep
 
@@ -96,7 +97,8 @@ async def wall_context(uow: UnitOfWork, actor: Actor, request: Request) -> dict[
     """One page of tiles for the filter in the query string."""
     chosen = wall_filter(request.query_params)
     page = page_number(request.query_params.get("page"))
-    rows, total = await uow.monitoring.wall(
+    rows, total = await monitoring_reads.wall(
+        uow,
         actor.jurisdiction,
         chosen.region,
         chosen.tier or None,
@@ -141,7 +143,7 @@ async def wall_live(
 
 async def map_context(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     """Every screen of the jurisdiction, coloured online / offline / alarm."""
-    screens = await alert_area.screens_within(uow, actor.jurisdiction)
+    screens = await area_preview.screens_within(uow, actor.jurisdiction)
     alarmed = await alarmed_ids(uow, actor)
     counts = dict.fromkeys(MAP_ORDER, 0)
     points = []

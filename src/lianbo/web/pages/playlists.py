@@ -14,13 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.assets import Asset
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
 from lianbo.domain.playlists import ITEMS_MAX, STILL_DEFAULT_MS, Fit, Playlist
 from lianbo.domain.review import ReviewState
-from lianbo.services import assets, playlists
+from lianbo.services import asset_reads, assets, playlists
+from lianbo.services.context import UnitOfWork
 from lianbo.services.playlists import ItemRequest
 from lianbo.web.forms import FormErrors, checked_form, page_number, query_text, status_of
 from lianbo.web.render import render
@@ -79,7 +79,7 @@ async def playlist_list(request: Request, console: ConsoleDep, uow: UowDep) -> R
             "section": "playlists",
             "playlists": found,
             "strips": first,
-            "posters": await uow.asset_pages.posters(a for ids in first.values() for a in ids),
+            "posters": await asset_reads.posters(uow, (a for ids in first.values() for a in ids)),
             "page": page,
             "prev_url": f"/playlists?page={page - 1}" if page > 1 else "",
             "next_url": f"/playlists?page={page + 1}" if more else "",
@@ -103,7 +103,7 @@ async def _picker(request: Request, uow: UnitOfWork, console: Console) -> dict[s
         "q": q,
         "choices": items,
         "choice_total": total,
-        "choice_posters": await uow.asset_pages.posters(a.id for a in found),
+        "choice_posters": await asset_reads.posters(uow, (a.id for a in found)),
         "fits": FITS,
     }
 
@@ -237,7 +237,7 @@ async def _editor(
         "playlist": playlist,
         "name": name,
         "items": rows,
-        "item_posters": await uow.asset_pages.posters(known),
+        "item_posters": await asset_reads.posters(uow, known),
         "errors": errors or FormErrors(),
         "flash": flash,
         "editable": console.can_manage_content,

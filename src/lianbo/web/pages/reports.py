@@ -11,14 +11,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError, NotFound
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.users import Actor
-from lianbo.services import playlog, presence
+from lianbo.services import monitoring_reads, playlog, presence
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.web.forms import query_text
-from lianbo.web.pages.common import region_names
 from lianbo.web.pages.report_charts import uptime_chart
 from lianbo.web.render import LOCAL_ZONE, SECURITY_HEADERS, render
 from lianbo.web.session import ConsoleDep
@@ -58,7 +58,7 @@ async def uptime(
 ) -> dict[str, Any]:
     """The uptime series per child region or tier, shaped for the chart."""
     start, end, step = span
-    transitions = await uow.monitoring.transitions(actor.jurisdiction, area, None, end)
+    transitions = await monitoring_reads.transitions(uow, actor.jurisdiction, area, None, end)
 
     def key_of(code: str, tier: str) -> str:
         return tier if by == "tier" else playlog.child_prefix(code, area)

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from lianbo.api.deps import UowDep
 from lianbo.domain.errors import Forbidden
 from lianbo.domain.review import LEVEL_OF, ReviewState
-from lianbo.services import assets
+from lianbo.services import asset_reads, assets
 from lianbo.web.forms import page_number
 from lianbo.web.render import render
 from lianbo.web.session import ConsoleDep
@@ -54,9 +54,9 @@ async def review_queue(request: Request, console: ConsoleDep, uow: UowDep) -> Re
             "level": level,
             "counts": counts,
             "assets": found,
-            "posters": await uow.asset_pages.posters([a.id for a in found]),
-            "facts": await uow.asset_pages.queue_facts(
-                {a.id: a.review_round for a in found}, console.actor.user_id
+            "posters": await asset_reads.posters(uow, [a.id for a in found]),
+            "facts": await asset_reads.queue_facts(
+                uow, {a.id: a.review_round for a in found}, console.actor.user_id
             ),
             "total": total,
             "page": page,

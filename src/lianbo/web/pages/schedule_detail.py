@@ -9,13 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError
 from lianbo.domain.schedules import Schedule, occurrences
-from lianbo.services import schedules
+from lianbo.services import asset_reads, schedules
+from lianbo.services.context import UnitOfWork
+from lianbo.services.playlists import playlists_by_id
+from lianbo.services.regions import region_names
 from lianbo.web.forms import FormErrors, form_text, status_of
-from lianbo.web.pages.common import region_names
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep, safe_next
 
@@ -48,12 +49,12 @@ async def _page(
     status: int = 200,
 ) -> Response:
     now = container.clock.now()
-    found = await uow.programming.all_playlists({schedule.playlist_id})
+    found = await playlists_by_id(uow, {schedule.playlist_id})
     playlist = found.get(schedule.playlist_id)
     items: list[dict[str, Any]] = []
     if playlist is not None:
         for item in playlist.items:
-            asset = await uow.assets.get(item.asset_id)
+            asset = await asset_reads.find(uow, item.asset_id)
             items.append({"item": item, "asset": asset})
     upcoming = occurrences(schedule, now, now + timedelta(days=UPCOMING_DAYS))
     context: dict[str, Any] = {
@@ -61,7 +62,7 @@ async def _page(
         "schedule": schedule,
         "playlist": playlist,
         "items": items,
-        "item_posters": await uow.asset_pages.posters(i["item"].asset_id for i in items),
+        "item_posters": await asset_reads.posters(uow, (i["item"].asset_id for i in items)),
         "upcoming": upcoming[:UPCOMING_SHOWN],
         "more_upcoming": max(0, len(upcoming) - UPCOMING_SHOWN),
         "region_names": await region_names(uow, schedule.targets.regions),

@@ -15,15 +15,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.schedules import ScheduleState
 from lianbo.services import playlists, schedules
+from lianbo.services.context import UnitOfWork
+from lianbo.services.playlists import playlists_by_id
+from lianbo.services.regions import region_names
 from lianbo.web.calendar import layout, reaches, week_bounds, week_of
 from lianbo.web.forms import FormErrors, form_text, query_text, status_of
-from lianbo.web.pages.common import TIERS, region_names
+from lianbo.web.pages.common import TIERS
 from lianbo.web.render import LOCAL_ZONE, render
 from lianbo.web.schedule_form import PRIORITIES, TEXT_FIELDS, add_error, read_request
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
@@ -120,7 +122,7 @@ async def _calendar(
         [s for s in found if reaches(s, filters["region"], filters["tier"])]
         for found in (in_week, listed)
     )
-    names = await uow.programming.all_playlists({s.playlist_id for s in [*in_week, *listed]})
+    names = await playlists_by_id(uow, {s.playlist_id for s in [*in_week, *listed]})
     kept = {k: v for k, v in filters.items() if v}
     return {
         "monday": monday,

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.bootstrap import Container
 from lianbo.domain.errors import DomainError
@@ -21,6 +20,8 @@ from lianbo.domain.terminals import (
 from lianbo.protocol.messages import COMMANDS
 from lianbo.services import commands, terminals
 from lianbo.services.commands import SentCommand
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.services.terminals import IssuedCode
 from lianbo.web.forms import (
     FormErrors,
@@ -30,7 +31,7 @@ from lianbo.web.forms import (
     split_labels,
     status_of,
 )
-from lianbo.web.pages.common import TIERS, region_names
+from lianbo.web.pages.common import TIERS
 from lianbo.web.pages.terminals import FORM_FIELDS
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep

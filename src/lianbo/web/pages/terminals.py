@@ -10,13 +10,14 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.api.routes.terminals import read_csv_upload
 from lianbo.domain.errors import DomainError, InvalidInput
 from lianbo.domain.terminal_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from lianbo.domain.terminals import TerminalDraft, TerminalFilter, TerminalStatus, Tier, parse_tier
 from lianbo.services import terminals
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.services.terminals import IssuedCode
 from lianbo.web.forms import (
     FormErrors,
@@ -28,7 +29,7 @@ from lianbo.web.forms import (
     split_labels,
     status_of,
 )
-from lianbo.web.pages.common import STATUSES, TIERS, region_names
+from lianbo.web.pages.common import STATUSES, TIERS
 from lianbo.web.render import local_time, render
 from lianbo.web.session import ConsoleDep, PostConsoleDep
 

@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import DomainError, Forbidden
 from lianbo.domain.users import parse_role
 from lianbo.services import users
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.web.forms import FormErrors, form_text, page_number, status_of
-from lianbo.web.pages.common import ROLES, region_names
+from lianbo.web.pages.common import ROLES
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep, PostConsoleDep
 

@@ -15,14 +15,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import TerminalFilter
-from lianbo.services import manifests, terminals
+from lianbo.services import asset_reads, manifests, terminals
+from lianbo.services.context import UnitOfWork
+from lianbo.services.regions import region_names
 from lianbo.web.forms import query_text
-from lianbo.web.pages.common import region_names
 from lianbo.web.render import LOCAL_ZONE, language_of, render
 from lianbo.web.schedule_form import local_instant
 from lianbo.web.session import Console, ConsoleDep
@@ -105,8 +105,8 @@ async def _timeline(
         "segments": segments,
         "ticks": ticks,
         "now_x": _now_x(now, start, end),
-        "item_posters": await uow.asset_pages.posters(
-            {i["asset_id"] for e in entries for i in e.items}
+        "item_posters": await asset_reads.posters(
+            uow, {i["asset_id"] for e in entries for i in e.items}
         ),
         "shift": lambda delta: _shift_url(terminal_id, start + timedelta(hours=delta), hours),
     }

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.monitoring_tables import AlarmRow
+from lianbo.domain.monitoring.alarms import AlarmFilter
 from lianbo.domain.regions import subtree_range
 
 
@@ -38,15 +39,6 @@ class StoredAlarm:
     def facts(self) -> dict[str, object]:
         """What an audit entry records before/after."""
         return {"type": self.type, "state": self.state, "terminal_id": self.terminal_id}
-
-
-@dataclass(frozen=True, slots=True)
-class AlarmFilter:
-    state: str | None = None
-    type: str | None = None
-    terminal_id: str | None = None
-    region: str | None = None
-    within: str = ""
 
 
 def _alarm(row: AlarmRow) -> StoredAlarm:

@@ -1,73 +1,49 @@
 """Alert deliveries: one row per alert and terminal it was sent to.
 
-Delivery rows are written in bulk (one alert can reach 10k+ screens) and
-counted with the covering indexes in ``alert_tables``. Moving a delivery
-forward fills the timestamps of the states it skipped, so counts are
-"reached at least this state" and latency is ``displayed_at - sent_at``.
+The rules (what may follow what, which moments a state stamps) are the
+domain's (``domain.alerting.deliveries``); this repository loads and
+stores rows, and makes each step atomic: a conditional UPDATE on the
+states the step may replace, and inserts that leave an existing row alone
+(``ON CONFLICT DO NOTHING``), so two processes handling the same screen at
+once never write a second row nor move one backwards. Rows are written in
+bulk (one alert can reach 10k+ screens) and counted with the covering
+indexes in ``alert_tables``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.alert_tables import DeliveryRow
+from lianbo.domain.alerting.deliveries import DeliveryState, Step
+from lianbo.domain.alerting.records import Delivery
 from lianbo.domain.regions import subtree_range
 
-if TYPE_CHECKING:  # the alerts repository re-exports ``Delivery`` from here
+if TYPE_CHECKING:
     from lianbo.adapters.db.repos.alerts import Screen
 
-DELIVERY_STATES: tuple[str, ...] = ("sent", "received", "verified", "displayed")
-DELIVERY_STATES += ("outside-area", "failed", "cancelled")
-# How far along each state is; a terminal's report never moves a row back.
-RANK = {
-    "sent": 0,
-    "received": 1,
-    "verified": 2,
-    "displayed": 3,
-    "outside-area": 3,
-    "failed": 3,
-    "cancelled": 4,
-}
-# The timestamps a state implies (earlier ones are filled when skipped).
-IMPLIES = {
-    "received": ("received_at",),
-    "verified": ("received_at", "verified_at"),
-    "displayed": ("received_at", "verified_at", "displayed_at"),
-    "outside-area": ("received_at", "verified_at", "outside_area_at"),
-    "failed": ("received_at", "failed_at"),
-    "cancelled": ("cancelled_at",),
-}
 CHUNK = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    alert_id: str
-    terminal_id: str
-    tier: str
-    region: str
-    state: str
-    reason: str | None
-    sent_at: datetime
-    received_at: datetime | None
-    verified_at: datetime | None
-    displayed_at: datetime | None
-    outside_area_at: datetime | None
-    failed_at: datetime | None
-    cancelled_at: datetime | None
+def _moment_column(state: DeliveryState) -> str:
+    """The column holding when a delivery reached ``state``."""
+    return f"{state.value.replace('-', '_')}_at"
 
 
 _DELIVERY_FIELDS = tuple(f.name for f in fields(Delivery))
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
-    return Delivery(**{name: getattr(row, name) for name in _DELIVERY_FIELDS})
+    values = {name: getattr(row, name) for name in _DELIVERY_FIELDS}
+    return Delivery(**values | {"state": DeliveryState(row.state)})
 
 
 class DeliveryRepository:
@@ -75,22 +51,28 @@ class DeliveryRepository:
         self.session = session
 
     async def add_deliveries(self, alert_id: str, screens: Sequence[Screen], now: datetime) -> None:
+        """A ``sent`` row per screen; a screen that already has one keeps it
+        (another process may have written it a moment ago)."""
         rows = [
             {
                 "alert_id": alert_id,
                 "terminal_id": s.id,
                 "tier": s.tier,
                 "region": s.region,
-                "state": "sent",
+                "state": DeliveryState.SENT.value,
                 "sent_at": now,
             }
             for s in screens
         ]
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(DeliveryRow).on_conflict_do_nothing()
         for start in range(0, len(rows), CHUNK):
-            await self.session.execute(insert(DeliveryRow), rows[start : start + CHUNK])
+            await self.session.execute(statement, rows[start : start + CHUNK])
 
     async def delivery(self, alert_id: str, terminal_id: str) -> Delivery | None:
-        row = await self.session.get(DeliveryRow, (alert_id, terminal_id))
+        """The row as committed now (a rival report may have moved it)."""
+        row = await self.session.get(DeliveryRow, (alert_id, terminal_id), populate_existing=True)
         return _delivery(row) if row else None
 
     async def delivered_ids(self, terminal_id: str, alert_ids: Sequence[str]) -> set[str]:
@@ -103,23 +85,22 @@ class DeliveryRepository:
         )
         return set(rows.all())
 
-    async def advance(
-        self, alert_id: str, terminal_id: str, state: str, reason: str | None, now: datetime
-    ) -> bool:
-        """Move one delivery forward to ``state``; False when it is already
-        that far (a repeated or late report changes nothing)."""
-        behind = [s for s, rank in RANK.items() if rank < RANK[state]]
-        values: dict[str, Any] = {"state": state}
-        for column in IMPLIES[state]:
+    async def advance(self, alert_id: str, terminal_id: str, step: Step, now: datetime) -> bool:
+        """Apply one step (``domain.alerting.deliveries.advance``) if the row
+        is still in a state it may replace; False when another report got
+        there first (the row is then at least as far along)."""
+        values: dict[str, Any] = {"state": step.state.value}
+        for moment in step.moments:
+            column = _moment_column(moment)
             values[column] = func.coalesce(getattr(DeliveryRow, column), now)
-        if reason is not None:
-            values["reason"] = reason[:200]
+        if step.reason is not None:
+            values["reason"] = step.reason
         result = await self.session.execute(
             update(DeliveryRow)
             .where(
                 DeliveryRow.alert_id == alert_id,
                 DeliveryRow.terminal_id == terminal_id,
-                DeliveryRow.state.in_(behind),
+                DeliveryRow.state.in_([s.value for s in step.sources]),
             )
             .values(**values)
         )
@@ -173,7 +154,7 @@ class DeliveryRepository:
     ) -> tuple[list[Delivery], int]:
         conditions = [DeliveryRow.alert_id == alert_id]
         if states:
-            conditions.append(DeliveryRow.state.in_(list(states)))
+            conditions.append(DeliveryRow.state.in_([str(s) for s in states]))
         if tier:
             conditions.append(DeliveryRow.tier == tier)
         if region:

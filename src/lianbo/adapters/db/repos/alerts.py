@@ -1,6 +1,11 @@
 """Alerts, their reference chains, and the screens targeting reaches.
 
-Per-terminal deliveries have their own repository (``alert_deliveries``).
+An alert's states and what may follow what are the domain's
+(``domain.alerting.lifecycle``); this repository loads and stores rows and
+makes a transition atomic: ``transition`` changes the state only if the row
+is still in the state the decision was made from, ``expire`` only alerts in
+a state expiry may start from. Per-terminal deliveries have their own
+repository (``alert_deliveries``).
 """
 
 from __future__ import annotations
@@ -15,61 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.alert_tables import AlertReferenceRow, AlertRow, DeliveryRow
-from lianbo.adapters.db.repos.alert_deliveries import Delivery as Delivery  # re-exported: pages
 from lianbo.adapters.db.tables import TerminalRow
+from lianbo.domain.alerting import lifecycle
+from lianbo.domain.alerting.deliveries import DeliveryState
+from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
+from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.regions import subtree_range
-
-ACTIVE = "active"
-PENDING = "pending-confirmation"
-CANCELLED = "cancelled"
-EXPIRED = "expired"
-SUPERSEDED = "superseded"
-RECORDED = "recorded"  # kept and exported, never disseminated (Cancel, Ack, Error, Draft)
-STATES = (ACTIVE, PENDING, CANCELLED, EXPIRED, SUPERSEDED, RECORDED)
 
 
 class DuplicateAlert(Exception):
     """The (sender, identifier, sent) is taken: a concurrent submission of the
     same message won the race. The transaction is spoiled; use a new one."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAlert:
-    """An alert as kept: CAP identity, what players get, and its life."""
-
-    id: str
-    sender: str
-    identifier: str
-    sent: datetime
-    status: str
-    msg_type: str
-    severity: str
-    level: int | None
-    event: str
-    area: dict[str, Any]
-    texts: dict[str, Any]
-    onset: datetime | None
-    expires: datetime
-    state: str
-    issuer: str
-    issuer_id: str
-    confirmed_by: str | None
-    region: str
-    revision: int
-    replaces: list[str]
-    topics: list[str]
-    targeted: int
-    notice: str | None
-    signature: str | None
-    key_id: str | None
-    cancel_notice: str | None
-    cancel_signature: str | None
-    cancel_key_id: str | None
-    cap_xml: str
-    created_at: datetime
-    activated_at: datetime | None
-    ended_at: datetime | None
-    superseded_by: str | None
 
 
 _ALERT_FIELDS = tuple(f.name for f in fields(StoredAlert))
@@ -79,6 +40,7 @@ def _alert(row: AlertRow) -> StoredAlert:
     values = {name: getattr(row, name) for name in _ALERT_FIELDS}
     values["replaces"] = list(row.replaces or [])
     values["topics"] = list(row.topics or [])
+    values["state"] = AlertState(row.state)
     return StoredAlert(**values)
 
 
@@ -101,6 +63,7 @@ class AlertRepository:
 
     async def add(self, alert: StoredAlert) -> None:
         values = {name: getattr(alert, name) for name in _ALERT_FIELDS}
+        values["state"] = alert.state.value
         try:
             await self.session.execute(insert(AlertRow), [values])
         except IntegrityError:
@@ -108,6 +71,11 @@ class AlertRepository:
 
     async def get(self, alert_id: str) -> StoredAlert | None:
         row = await self.session.get(AlertRow, alert_id)
+        return _alert(row) if row else None
+
+    async def fresh(self, alert_id: str) -> StoredAlert | None:
+        """The alert as committed now (not as this session first read it)."""
+        row = await self.session.get(AlertRow, alert_id, populate_existing=True)
         return _alert(row) if row else None
 
     async def by_key(self, sender: str, identifier: str, sent: datetime) -> StoredAlert | None:
@@ -119,7 +87,24 @@ class AlertRepository:
         return _alert(row) if row else None
 
     async def change(self, alert_id: str, **values: Any) -> None:
+        """Store facts about an alert (never its state: see ``transition``)."""
+        assert "state" not in values, "a state changes through transition()"
         await self.session.execute(update(AlertRow).where(AlertRow.id == alert_id).values(**values))
+
+    async def transition(
+        self, alert_id: str, before: AlertState, after: AlertState, **values: Any
+    ) -> bool:
+        """Move the alert from ``before`` to ``after`` (the domain's decision,
+        ``domain.alerting.lifecycle``), with the facts that go with it, only
+        if it is still ``before``; False when another process changed it
+        first (reload with ``fresh`` and decide again). The row stays
+        locked until commit (PostgreSQL), so a rival waits, then fails."""
+        result = await self.session.execute(
+            update(AlertRow)
+            .where(AlertRow.id == alert_id, AlertRow.state == before.value)
+            .values(state=after.value, **values)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def add_references(self, alert_id: str, referenced: Sequence[str]) -> None:
         if referenced:
@@ -135,12 +120,12 @@ class AlertRepository:
         return list(rows.all())
 
     async def search(
-        self, within: str, state: str | None, *, limit: int, offset: int
+        self, within: str, state: AlertState | None, *, limit: int, offset: int
     ) -> tuple[list[StoredAlert], int]:
         low, high = subtree_range(within)
         conditions = [AlertRow.region >= low, AlertRow.region < high]
         if state is not None:
-            conditions.append(AlertRow.state == state)
+            conditions.append(AlertRow.state == state.value)
         total = await self.session.scalar(
             select(func.count()).select_from(AlertRow).where(*conditions)
         )
@@ -157,7 +142,7 @@ class AlertRepository:
         """Alerts on air: active and not yet expired, oldest first."""
         rows = await self.session.scalars(
             select(AlertRow)
-            .where(AlertRow.state == ACTIVE, AlertRow.expires > now)
+            .where(AlertRow.state == AlertState.ACTIVE.value, AlertRow.expires > now)
             .order_by(AlertRow.created_at)
         )
         return [_alert(r) for r in rows.all()]
@@ -171,8 +156,8 @@ class AlertRepository:
             .join(DeliveryRow, DeliveryRow.alert_id == AlertRow.id)
             .where(
                 DeliveryRow.terminal_id == terminal_id,
-                DeliveryRow.state != "cancelled",
-                AlertRow.state.in_((CANCELLED, SUPERSEDED)),
+                DeliveryRow.state != DeliveryState.CANCELLED.value,
+                AlertRow.state.in_([s.value for s in lifecycle.WITHDRAWN]),
                 AlertRow.cancel_notice.is_not(None),
                 AlertRow.expires > now,
             )
@@ -180,22 +165,16 @@ class AlertRepository:
         return [_alert(r) for r in rows.all()]
 
     async def expire(self, now: datetime) -> list[str]:
-        """Active and pending alerts whose time is up become expired; their ids."""
-        live = (ACTIVE, PENDING)
-        ids = list(
-            (
-                await self.session.scalars(
-                    select(AlertRow.id).where(AlertRow.state.in_(live), AlertRow.expires <= now)
-                )
-            ).all()
+        """Live alerts whose time is up (``lifecycle.is_due``) become expired;
+        the ids this call expired, not those another process expired first."""
+        sources = [s.value for s in lifecycle.sources(AlertAction.EXPIRE)]
+        ids = await self.session.scalars(
+            update(AlertRow)
+            .where(AlertRow.state.in_(sources), AlertRow.expires <= now)
+            .values(state=AlertState.EXPIRED.value, ended_at=now)
+            .returning(AlertRow.id)
         )
-        if ids:
-            await self.session.execute(
-                update(AlertRow)
-                .where(AlertRow.id.in_(ids), AlertRow.state.in_(live))
-                .values(state=EXPIRED, ended_at=now)
-            )
-        return ids
+        return list(ids.all())
 
     # terminals, as targeting sees them
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.tables import AuditHeadRow, AuditRow
-from lianbo.domain.audit import GENESIS_HASH, AuditEntry, seal
+from lianbo.domain.audit import GENESIS_HASH, AuditEntry, AuditQuery, seal
 
 
 def _entry(row: AuditRow) -> AuditEntry:
@@ -28,16 +26,6 @@ def _entry(row: AuditRow) -> AuditEntry:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
-    actor: str | None = None
-    action: str | None = None
-    target_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    within: str = ""
 
 
 class AuditRepository:

@@ -22,8 +22,9 @@ from lianbo.adapters.db.monitoring_tables import (
 )
 from lianbo.adapters.db.repos import playlog
 from lianbo.adapters.db.repos.playlog import PlayRecord
-from lianbo.adapters.db.repos.screenshots import Screenshot, screenshot_of
+from lianbo.adapters.db.repos.screenshots import screenshot_of
 from lianbo.adapters.db.tables import AssetRow, RenditionRow, TerminalRow
+from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
 from lianbo.domain.regions import subtree_range
 
 Rollup = tuple[datetime, str, str, str, int, float]  # hour, region, tier, asset key, plays, s
@@ -48,17 +49,6 @@ class TrackFacts:
     duration_s: float | None
     black: tuple[tuple[float, float], ...]
     still: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ScreenFacts:
-    """The terminal facts monitoring labels its records with."""
-
-    id: str
-    name: str
-    tier: str
-    region: str
-    status: str
 
 
 def _runs(qc: dict[str, Any] | None, name: str) -> tuple[tuple[float, float], ...]:

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.monitoring_tables import ScreenQuadRow, ScreenshotRow
-
-
-@dataclass(frozen=True, slots=True)
-class Screenshot:
-    """The latest screenshot of a terminal and its verdict."""
-
-    terminal_id: str
-    sha256: str
-    media_type: str
-    taken_at: datetime
-    received_at: datetime
-    source: str
-    verdict: str
-    distance: int | None
-    phash: int
-    expected: dict[str, Any] | None
+from lianbo.domain.monitoring.records import Screenshot
 
 
 def screenshot_of(row: ScreenshotRow) -> Screenshot:

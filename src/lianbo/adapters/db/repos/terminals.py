@@ -24,6 +24,9 @@ from lianbo.domain.terminals import (
 TAG = "tag"
 GROUP = "group"
 
+# (id, name, tier, status, region, lat, lon) of a located terminal
+Located = tuple[str, str, str, str, str, float, float]
+
 
 def encode_labels(tags: Sequence[str], groups: Sequence[str]) -> str:
     """``" tag:a tag:b group:x "``: space-delimited so LIKE '% tag:a %' is exact."""
@@ -187,6 +190,15 @@ class TerminalRepository:
         self, within: str, limit: int
     ) -> list[tuple[str, str, str, str, float, float]]:
         """(id, name, tier, status, lat, lon) of live terminals, for maps."""
+        found = await self._located(within, TerminalRow.status != "retired", limit)
+        return [(i, n, t, s, lat, lon) for i, n, t, s, _region, lat, lon in found]
+
+    async def screens(self, within: str, statuses: Sequence[str], limit: int) -> list[Located]:
+        """(id, name, tier, status, region, lat, lon) of a subtree's terminals
+        in ``statuses``, for targeting previews and maps."""
+        return await self._located(within, TerminalRow.status.in_(list(statuses)), limit)
+
+    async def _located(self, within: str, status: ColumnElement[bool], limit: int) -> list[Located]:
         low, high = subtree_range(within)
         rows = await self.session.execute(
             select(
@@ -194,14 +206,11 @@ class TerminalRepository:
                 TerminalRow.name,
                 TerminalRow.tier,
                 TerminalRow.status,
+                TerminalRow.region_code,
                 TerminalRow.latitude,
                 TerminalRow.longitude,
             )
-            .where(
-                TerminalRow.region_code >= low,
-                TerminalRow.region_code < high,
-                TerminalRow.status != "retired",
-            )
+            .where(TerminalRow.region_code >= low, TerminalRow.region_code < high, status)
             .limit(limit)
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
