@@ -199,9 +199,14 @@ def measure_all(
     settings = {"LIANBO_LOGIN_FAILURES_PER_MINUTE": "1000"}
     password = secrets.token_urlsafe(12)
     edges = math.ceil(size / EDGE_SCREENS)
-    launching = {"maxconn": EDGE_MAXCONN, "settings": settings, "edges": edges}
     cluster = launch(
-        base, database_url, ("bench-cluster", password), processes=processes, **launching
+        base,
+        database_url,
+        ("bench-cluster", password),
+        processes=processes,
+        maxconn=EDGE_MAXCONN,
+        settings=settings,
+        edges=edges,
     )
     try:
         store = Settings(data_dir=cluster.data_dir, database_url=database_url)
@@ -212,7 +217,15 @@ def measure_all(
         cluster.stop()
     result: dict[str, Any] = {"cluster": many}
     if single:
-        alone = launch(base, database_url, ("bench-single", password), processes=1, **launching)
+        alone = launch(
+            base,
+            database_url,
+            ("bench-single", password),
+            processes=1,
+            maxconn=EDGE_MAXCONN,
+            settings=settings,
+            edges=edges,
+        )
         try:
             result["single"] = asyncio.run(_phase(alone, database_url, credentials, failover=False))
         finally:

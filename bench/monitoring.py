@@ -54,7 +54,6 @@ from lianbo.domain.monitoring.alarms import AlarmType
 from lianbo.domain.roles import Role
 from lianbo.domain.tokens import digest
 from lianbo.domain.users import SYSTEM
-from lianbo.logs import configure_logging
 from lianbo.services import presence, users
 from lianbo.services.monitoring import SWEEP_S
 from lianbo.services.setup import initialise
@@ -474,7 +473,6 @@ def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, An
     """Measure; see the module docstring. Options: ``seconds`` per throughput
     run, ``clients`` (load processes), ``connections`` per process, ``batch``
     (play-log rows per request), ``trials`` (latency runs)."""
-    configure_logging("warning")  # the in-process runs log every transition: keep stdout one line
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-monitoring-"))
     settings = Settings(data_dir=data_dir)
     tokens = asyncio.run(_seed(settings, size))

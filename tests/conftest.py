@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 from lianbo.api.app import create_app
 from lianbo.bootstrap import bootstrap
@@ -21,6 +22,18 @@ from tests.support.env import Env
 from tests.support.services import Postgres, missing, start_postgres
 
 _databases = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """A test that configures structlog (a bench's entry point, a CLI
+    command run in-process) must not change what later tests' captured
+    logs see: its level filter would hide their info lines."""
+    before = structlog.get_config()
+    yield
+    if structlog.get_config() != before:
+        structlog.reset_defaults()
+        structlog.configure(**before)
 
 
 @pytest.fixture(scope="session")

@@ -217,7 +217,8 @@ def blocked_insert(table: str) -> str:
     return (
         "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
         "JOIN pg_stat_activity a ON a.pid = l.pid "
-        f"WHERE c.relname = '{table}' AND NOT l.granted AND a.query ILIKE 'INSERT%'"
+        f"WHERE c.relname = '{table}' AND NOT l.granted AND a.query ILIKE 'INSERT%' "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     )
 
 

@@ -80,8 +80,11 @@ async def holders(settings: Settings) -> list[int]:
     connection = await admin(settings)
     try:
         rows = await connection.fetch(
+            # Advisory locks are per database; other tests' databases on the
+            # same server have leaders of their own.
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND classid = $1 AND objid = $2 AND objsubid = 1",
+            " AND classid = $1 AND objid = $2 AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             LOCK_KEY >> 32,
             LOCK_KEY & 0xFFFFFFFF,
         )

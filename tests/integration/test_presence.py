@@ -2,11 +2,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
-from lianbo.services.presence import sweep_offline
+from lianbo.services.presence import Beat, ingest, sweep_offline
 from tests.support.env import Env
-from tests.support.waiting import until
+from tests.support.waiting import blocked_behind, until
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +115,7 @@ async def test_two_writers_of_one_screens_report_both_commit(env: Env) -> None:
                 await uow.commit()
 
         second = asyncio.create_task(second_writer())
-        await until(lambda: writer_waits(env, second), "the second writer waits on the first")
+        await until(lambda: blocked_behind(env, second), "the second writer waits on the first")
         await first.commit()
     await second
     async with env.container.uow() as uow:
@@ -124,15 +123,29 @@ async def test_two_writers_of_one_screens_report_both_commit(env: Env) -> None:
     assert report is not None and report.status == {"manifest_version": "b"}
 
 
-async def writer_waits(env: Env, writer: asyncio.Task[None]) -> bool:
-    """True once ``writer`` is blocked behind the first transaction (on
-    PostgreSQL a row lock; SQLite lets one writer in at a time)."""
-    if writer.done():
-        return True  # it failed or finished: the assertions say which
-    if env.backend == "sqlite":
-        return True  # one writer at a time: it runs after the first commits
-    async with env.container.engine.connect() as conn:
-        waiting = await conn.scalar(
-            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-        )
-    return bool(waiting)
+async def test_heartbeat_batches_naming_screens_in_other_orders_never_deadlock(env: Env) -> None:
+    # Two processes flush batches holding the same two screens: one (the
+    # "other" transaction here) touches a then b, this one b then a.
+    admin = await env.as_role()
+    ids = sorted([(await enrolled(env, admin))[0] for _ in range(2)])
+    low, high = ids
+    now = env.clock.now()
+    async with env.container.uow() as uow:  # both online: only last-seen moves
+        await ingest(uow, [Beat(low, now), Beat(high, now)])
+    later, latest = now + timedelta(seconds=1), now + timedelta(seconds=2)
+    other = env.container.uow()
+    async with other:
+        await other.terminals.mark_seen([low], now)
+
+        async def batch() -> None:
+            async with env.container.uow() as uow:
+                await ingest(uow, [Beat(high, later), Beat(low, latest)])
+
+        flushing = asyncio.create_task(batch())
+        await until(lambda: blocked_behind(env, flushing), "the batch waits on the other")
+        await other.terminals.mark_seen([high], now)  # a deadlock would abort one here
+        await other.commit()
+    await flushing
+    async with env.container.uow() as uow:
+        seen = {t: (await uow.terminals.get(t)).last_seen_at for t in ids}  # type: ignore[union-attr]
+    assert seen == {low: latest, high: later}

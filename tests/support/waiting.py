@@ -12,6 +12,12 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from tests.support.env import Env
 
 HANG_GUARD_S = 60.0  # only a hung test ever waits this long
 POLL_S = 0.01
@@ -54,3 +60,21 @@ class Naps:
         until ``waker.set_result(None)``."""
         async with asyncio.timeout(within):
             return await self._asked.get()
+
+
+async def blocked_behind(env: Env, writer: asyncio.Task[Any]) -> bool:
+    """True once ``writer`` waits for another transaction's lock (on
+    PostgreSQL, seen in pg_stat_activity; SQLite lets one writer in at a
+    time, so there it is queued anyway) — or has ended (its result says how)."""
+    if writer.done():
+        return True  # it failed or finished: the assertions say which
+    if env.backend == "sqlite":
+        return True  # one writer at a time: it runs after the first commits
+    async with env.container.engine.connect() as conn:
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return bool(waiting)

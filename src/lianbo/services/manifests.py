@@ -65,6 +65,7 @@ async def rebuild(
     """Build (and sign) the manifests of the given audiences, or of all."""
     now = container.clock.now()
     async with container.uow() as uow:
+        await uow.programming.lock_manifests()  # one rebuild at a time, every process
         if audiences is None:
             audiences = await uow.terminals.audiences()
             if audience_keys is not None:

@@ -133,6 +133,7 @@ async def ingest(uow: UnitOfWork, beats: Sequence[Beat]) -> Ingested:
     seen = stamps(beats)
     if not seen:
         return Ingested([], {})
+    await uow.terminals.lock(list(seen))  # one order for every process (no deadlocks)
     screens = await uow.monitoring.screens(list(seen))
     # Only the transaction that moves a screen online records it (two
     # processes may both have read it offline): presence_log stays single.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from lianbo.domain.canonical import canonical_json
 from lianbo.domain.roles import Role
+from lianbo.services import manifests
 from tests.support.content import approved_asset, png, upload
 from tests.support.env import Env
+from tests.support.waiting import blocked_behind, until
 
 pytestmark = pytest.mark.integration
 
@@ -185,3 +188,28 @@ async def test_gaps_play_the_tiers_default_filler(env: Env) -> None:
     assert pid in home["manifest"]["playlists"]
     outdoor = json.loads((await env.client.get("/terminal/v1/manifest", headers=landmark)).text)
     assert {e["playlist_id"] for e in outdoor["manifest"]["timeline"]} == {None}
+
+
+async def test_two_processes_building_one_audiences_manifest_at_once_both_succeed(
+    env: Env,
+) -> None:
+    # Another process is mid-rebuild of the same audience (its row written,
+    # not yet committed) when this one builds it on a first fetch.
+    admin = await env.as_role()
+    await screen(env, admin, region="510107")
+    async with env.container.uow() as uow:
+        [key] = await uow.terminals.audiences()
+    now = env.clock.now()
+    theirs = {"audience_key": key, "audience": {}, "version": "theirs", "body": "{}"}
+    theirs |= {"signature": "-", "key_id": "-", "built_at": now, "in_force_from": now}
+    other = env.container.uow()
+    async with other:
+        await other.programming.lock_manifests()
+        await other.programming.put_manifests([theirs])
+        building = asyncio.create_task(manifests.rebuild(env.container, {key}))
+        await until(lambda: blocked_behind(env, building), "the rebuild waits for the other")
+        await other.commit()
+    built = await building  # a key error here was a 500 for the screen
+    async with env.container.uow() as uow:
+        stored = await uow.programming.manifest(key)
+    assert built.changed == 1 and stored is not None and stored.version != "theirs"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.tables import ManifestRow, PlaylistItemRow, PlaylistRow, ScheduleRow
@@ -59,6 +59,10 @@ def _schedule(row: ScheduleRow) -> Schedule:
         owner=row.owner_id,
         created_at=row.created_at,
     )
+
+
+# pg_advisory_xact_lock key for "rebuilding manifests" ("lianbo" in ASCII, 2).
+MANIFEST_LOCK = 0x6C69616E626F_0002
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +250,18 @@ class ProgrammingRepository:
         return [_schedule(r) for r in rows.all()]
 
     # manifests -----------------------------------------------------------
+    async def lock_manifests(self) -> None:
+        """Hold the manifest rebuild lock until this transaction ends
+        (PostgreSQL): processes rebuilding the same audiences at once (a
+        first fetch on two processes, a publish beside the hourly roll) take
+        turns, and the later one reads what the earlier one wrote, instead of
+        both inserting one audience's row (a key error). SQLite has one
+        writer at a time."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MANIFEST_LOCK}
+            )
+
     async def put_manifests(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return

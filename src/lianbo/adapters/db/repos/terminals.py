@@ -82,6 +82,10 @@ def _row_values(t: Terminal) -> dict[str, Any]:
     }
 
 
+# Ids per locking statement (asyncpg allows 32,767 parameters).
+LOCK_CHUNK = 5000
+
+
 class TerminalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -257,6 +261,25 @@ class TerminalRepository:
             select(TerminalRow.audience_key).where(TerminalRow.id == terminal_id)
         )
 
+    async def lock(self, ids: Sequence[str]) -> None:
+        """Take the rows' locks in id order before a batch changes them.
+
+        On PostgreSQL two processes' heartbeat batches (or a batch and the
+        sweeper) that lock shared rows in different orders deadlock, and one
+        batch's "last seen" is lost; taken in one order, they queue instead.
+        SQLite has one writer at a time: nothing to order."""
+        if not ids or self.session.get_bind().dialect.name != "postgresql":
+            return
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), LOCK_CHUNK):
+            chunk = ordered[start : start + LOCK_CHUNK]
+            await self.session.execute(
+                select(TerminalRow.id)
+                .where(TerminalRow.id.in_(chunk))
+                .order_by(TerminalRow.id)
+                .with_for_update()
+            )
+
     async def mark_seen(self, ids: Sequence[str], now: datetime) -> None:
         """Heartbeats: last seen now, and online (retired ones stay retired)."""
         await self.session.execute(
@@ -270,7 +293,16 @@ class TerminalRepository:
 
         One conditional statement: of two sweepers at once, each terminal
         goes offline by exactly one (the other's row no longer matches), so
-        its transition is written once."""
+        its transition is written once. The rows are locked in id order
+        first, as heartbeat batches lock them (``lock``)."""
+        stale = (
+            TerminalRow.status == TerminalStatus.ONLINE.value,
+            TerminalRow.last_seen_at < before,
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                select(TerminalRow.id).where(*stale).order_by(TerminalRow.id).with_for_update()
+            )
         result = await self.session.scalars(
             update(TerminalRow)
             .where(
