@@ -3,9 +3,8 @@
 store's truth read straight from PostgreSQL, and who holds what (HAProxy's
 sessions, each process's ``/healthz``).
 
-The cluster is built like ``conftest.running_cluster`` (same harness, same
-shipped HAProxy config) with a few settings of its own; it lives for one
-test module.
+The cluster comes from the shared harness (``launch``, the shipped HAProxy
+config) with a few settings of its own; it lives for one test module.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import asyncio
 import contextlib
 import http.client
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -30,9 +28,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.cluster.harness import Cluster, Haproxy, ServeProcess, lianbo
-from tests.support.certs import Ca
-from tests.support.services import Postgres, free_port
+from tests.cluster.harness import Cluster, Haproxy, launch
+from tests.support.services import Postgres
 from tests.support.waiting import HANG_GUARD_S
 
 ADMIN = ("failover-admin", "failover-admin-pw-51")
@@ -41,71 +38,21 @@ ADMIN = ("failover-admin", "failover-admin-pw-51")
 SETTINGS = {"LIANBO_HEARTBEAT_SECONDS": "3", "LIANBO_OFFLINE_AFTER_MISSED": "2"}
 
 
-def _run(command: list[str], env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"{' '.join(command[:3])} failed: {done.stderr}"
-
-
-def _env(database_url: str, data_dir: Path, proxy_port: int, name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIANBO_")}
-    return (
-        env
-        | SETTINGS
-        | {
-            "LIANBO_DATABASE_URL": database_url,
-            "LIANBO_DATA_DIR": str(data_dir),
-            "LIANBO_MEDIA_DIR": str(data_dir / "media"),
-            "LIANBO_PUBLIC_URL": f"https://127.0.0.1:{proxy_port}",
-            "LIANBO_TRUSTED_PROXIES": '["127.0.0.1"]',
-            "LIANBO_SECURE_COOKIES": "true",
-            "LIANBO_PROCESS_NAME": name,
-        }
-    )
 
 
 @contextmanager
 def failover_cluster(postgres: Postgres, processes: int = 3) -> Iterator[Cluster]:
-    """PostgreSQL database, ``processes`` × ``lianbo serve``, HAProxy over TLS."""
+    """PostgreSQL database, ``processes`` × ``lianbo serve``, HAProxy over TLS
+    (the shared harness's ``launch``, with this module's short heartbeats)."""
     base = Path(tempfile.mkdtemp(prefix="lianbo-failover-"))
-    data_dir, proxy_port = base / "data", free_port()
     database = f"failover_{uuid.uuid4().hex[:8]}"
     psql = [str(postgres.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port)]
     _run([*psql, "-U", "lianbo", "-d", "postgres", "-c", f"CREATE DATABASE {database}"])
-    setup = _env(postgres.url(database), data_dir, proxy_port, "setup")
-    cli = [str(lianbo())]
-    _run([*cli, "init", "--data-dir", str(data_dir)], setup)
-    name, password = ADMIN
-    add = ["user", "add", name, "--role", "admin", "--region", "51", "--password", password]
-    _run([*cli, *add, "--data-dir", str(data_dir)], setup)
-    serves = [
-        ServeProcess(
-            name=f"serve{i}",
-            port=free_port(),
-            data_dir=data_dir,
-            env=_env(postgres.url(database), data_dir, proxy_port, f"serve{i}"),
-            log=base / f"serve{i}.log",
-        )
-        for i in range(1, processes + 1)
-    ]
-    ca = Ca.make("lianbo failover test CA")
-    ca_file = base / "ca.pem"
-    ca_file.write_text(ca.pem)
-    certificate = ca.write_server_files(base / "edge")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIANBO_")}
-    env |= {f"LIANBO_SERVE_{i}": f"127.0.0.1:{p.port}" for i, p in enumerate(serves, 1)}
-    env |= {
-        "LIANBO_EDGE_CERT": str(certificate),
-        "LIANBO_EDGE_BIND": f"127.0.0.1:{proxy_port}",
-        "LIANBO_EDGE_STATS_SOCKET": str(base / "haproxy.sock"),
-        "LIANBO_EDGE_MAXCONN": "4096",
-    }
-    proxy = Haproxy(proxy_port, base / "haproxy.sock", env, base / "haproxy.log")
-    cluster = Cluster(serves, proxy, ca, ca_file, data_dir, ADMIN)
+    cluster = launch(base, postgres.url(database), ADMIN, processes=processes, settings=SETTINGS)
     try:
-        for process in serves:  # one after another: a cold start is heavy on 2 cores
-            process.start()
-            process.wait_ready()
-        proxy.start()
         yield cluster
     finally:
         cluster.stop()
