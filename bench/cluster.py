@@ -90,7 +90,7 @@ def _database(url: str | None) -> Iterator[str]:
     try:
         yield create_database(server, "bench_cluster")
     finally:
-        server.stop()
+        server.discard()
 
 
 async def _api(process_url: str, admin: tuple[str, str]) -> httpx.AsyncClient:

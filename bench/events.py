@@ -51,7 +51,7 @@ def _database() -> Iterator[str]:
     try:
         yield server.url("postgres")
     finally:
-        server.stop()
+        server.discard()
 
 
 class _Peer:

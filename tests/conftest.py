@@ -41,7 +41,7 @@ def postgres() -> Iterator[Postgres | None]:
     server = start_postgres()
     yield server
     if server is not None:
-        server.stop()
+        server.discard()
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +111,24 @@ async def _fresh_settings(
     return Settings(data_dir=data_dir, database_url=server.url(name))
 
 
+async def _drop_database(settings: Settings) -> None:
+    """Drop a test's database: a whole run would otherwise keep thousands
+    (gigabytes) until the end, and a full disk fails every later test."""
+    if settings.database_url is None:
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    admin = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database="postgres"
+    )
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {url.database} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def env(
     request: pytest.FixtureRequest,
@@ -128,3 +146,4 @@ async def env(
     async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as client:
         yield Env(container, client, clock, backend)
     await container.close()
+    await _drop_database(settings)

@@ -83,6 +83,12 @@ class Postgres:
             check=False,
         )
 
+    def discard(self) -> None:
+        """Stop the cluster and remove its files: a full test run creates
+        thousands of databases, and a left-behind cluster is gigabytes."""
+        self.stop()
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
 
 def start_postgres() -> Postgres | None:
     """Start a private cluster; None when PostgreSQL is not installed."""

@@ -28,7 +28,7 @@ def own_postgres() -> Iterator[Postgres]:
         missing("PostgreSQL is not installed (apt-get install postgresql)")
     assert server is not None
     yield server
-    server.stop()
+    server.discard()
 
 
 async def test_a_worker_runs_jobs_again_after_postgres_restarts(
