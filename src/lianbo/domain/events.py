@@ -61,6 +61,14 @@ class CommandSent(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AssetAdded(Event):
+    """A new asset was registered; ``needs_qc`` when quality control is owed."""
+
+    asset_id: str
+    needs_qc: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AssetRevoked(Event):
     """An approved asset was taken off air everywhere."""
 
@@ -132,6 +140,7 @@ EVENTS: dict[str, type[Event]] = {
         TerminalRetired,
         TerminalEnrolled,
         CommandSent,
+        AssetAdded,
         AssetRevoked,
         SchedulePublished,
         ScheduleUnpublished,

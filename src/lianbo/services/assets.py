@@ -11,6 +11,7 @@ from lianbo.adapters.blobs import LocalBlobStore, StoredBlob
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.assets import Asset, QcStatus, check_stream_url, check_ticker, clean_name
 from lianbo.domain.errors import Forbidden, NotFound
+from lianbo.domain.events import AssetAdded
 from lianbo.domain.media import AssetKind, Probe
 from lianbo.domain.ports import Clock
 from lianbo.domain.review import ReviewState, ReviewStep
@@ -81,6 +82,7 @@ async def add_file(
         region=asset.region,
         after=asset.facts(),
     )
+    uow.record(AssetAdded(asset.id, needs_qc=True))
     await uow.commit()
     return Added(asset, created=True)
 
@@ -122,6 +124,7 @@ async def _add_fileless(uow: UnitOfWork, clock: Clock, actor: Actor, asset: Asse
         region=asset.region,
         after=asset.facts(),
     )
+    uow.record(AssetAdded(asset.id, needs_qc=asset.qc_status is QcStatus.PENDING))
     await uow.commit()
     return asset
 

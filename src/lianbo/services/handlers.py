@@ -41,6 +41,7 @@ def register(bus: MessageBus, container: Context, *, pushes_everywhere: bool) ->
     kind: type[ev.Event]
     for kind in (ev.TerminalEdited, ev.TerminalRetired, ev.TerminalEnrolled):
         bus.subscribe(kind, everywhere.forget_terminal, everywhere=True)
+    bus.subscribe(ev.AssetAdded, here.queue_qc, everywhere=False)
     bus.subscribe(ev.AssetRevoked, here.take_off_air, everywhere=False)
     for kind in (ev.SchedulePublished, ev.ScheduleUnpublished):
         bus.subscribe(kind, here.rebuild_schedule, everywhere=False)
@@ -64,6 +65,14 @@ class _Here:
 
     def __init__(self, container: Context) -> None:
         self.container = container
+
+    async def queue_qc(self, event: ev.Event) -> None:
+        """A new asset that owes QC: ask a worker for it. Should the queue
+        be away, the workers ask again for QC still pending
+        (``ingest._keep_asking``)."""
+        assert isinstance(event, ev.AssetAdded)
+        if event.needs_qc:
+            await self.container.jobs.enqueue_qc(event.asset_id)
 
     async def take_off_air(self, event: ev.Event) -> None:
         """A revoked asset: rebuild every audience that could play it."""

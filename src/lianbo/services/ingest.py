@@ -46,9 +46,7 @@ async def ingest_blob(container: Context, actor: Actor, blob: StoredBlob, name: 
         if not blob.existed:  # refused input leaves nothing behind
             container.blobs.delete(blob.sha256)
         raise
-    if added.created:
-        await container.jobs.enqueue_qc(added.asset.id)
-    return added
+    return added  # a new asset's QC is queued by its AssetAdded event
 
 
 class Progress:

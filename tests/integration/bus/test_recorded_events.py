@@ -71,3 +71,35 @@ async def test_revoking_an_asset_records_it(env: Env) -> None:
     )
     assert revoked.status_code == 200, revoked.text
     assert recorder.of(ev.AssetRevoked) == [ev.AssetRevoked(asset["id"])]
+
+
+async def test_adding_assets_records_whether_qc_is_owed(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ticker owes QC (its text is screened); a live stream does not. The
+    event is what queues the QC job, wherever the asset was added."""
+    operator = await env.as_role(Role.OPERATOR, "51")
+    recorder = Recorder(env)
+    queued: list[str] = []
+    enqueue = env.container.jobs.enqueue_qc
+
+    async def remember(asset_id: str) -> None:
+        queued.append(asset_id)
+        await enqueue(asset_id)
+
+    monkeypatch.setattr(env.container.jobs, "enqueue_qc", remember)
+    ticker = await env.client.post(
+        "/api/v1/assets", json={"kind": "ticker", "name": "滚动", "text": "欢迎"}, headers=operator
+    )
+    stream = await env.client.post(
+        "/api/v1/assets",
+        json={"kind": "stream", "name": "直播", "url": "rtmp://live.example/a"},
+        headers=operator,
+    )
+    assert ticker.status_code == 201, ticker.text
+    assert stream.status_code == 201, stream.text
+    assert recorder.of(ev.AssetAdded) == [
+        ev.AssetAdded(ticker.json()["id"], needs_qc=True),
+        ev.AssetAdded(stream.json()["id"], needs_qc=False),
+    ]
+    assert queued == [ticker.json()["id"]]

@@ -81,8 +81,6 @@ async def create_asset(
             asset = await assets.add_stream(
                 uow, container.clock, actor, name=body.name, url=body.url or ""
             )
-        if asset.kind is AssetKind.TICKER:
-            await container.jobs.enqueue_qc(asset.id)
         return AssetOut.of(asset)
     upload = await receive_multipart(request, container.blobs, container.settings.max_upload_bytes)
     if upload.blob is None:

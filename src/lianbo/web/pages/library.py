@@ -139,7 +139,6 @@ async def add_ticker(
     except DomainError as problem:
         errors.add(problem)
         return await _refused(request, uow, console, values, errors, "ticker", status_of(problem))
-    await container.jobs.enqueue_qc(asset.id)
     return RedirectResponse(f"/assets/{asset.id}", status_code=303)
 
 
