@@ -168,3 +168,39 @@ async def test_a_worker_killed_mid_job_loses_it_to_another_after_its_lease(
     (row,) = await jobs_of(pg_url, "d")
     # Two attempts: the killed one (handed back by stalled-job recovery) and this one.
     assert row["attempts"] == 2
+
+
+async def _age(url: str, asset_id: str, days: int) -> None:
+    """Make a job look finished ``days`` ago (its events carry the times)."""
+    await rows(
+        url,
+        "UPDATE procrastinate_events SET at = now() - make_interval(days => $2)"
+        " WHERE job_id IN (SELECT id FROM procrastinate_jobs WHERE lock = $1)",
+        f"asset:{asset_id}",
+        days,
+    )
+
+
+async def test_old_finished_jobs_are_pruned_failed_ones_kept_longer(pg_url: str) -> None:
+    async def job(asset_id: str) -> None:
+        if asset_id.startswith("bad"):
+            raise ValueError("not a media file")
+
+    async with worker(pg_url, job, retries=1, backoff_seconds=1) as queue:
+        for asset_id in ("old", "new", "bad"):
+            await queue.enqueue_qc(asset_id)
+
+        async def finished() -> bool:
+            states = [r["status"] for a in ("old", "new", "bad") for r in await jobs_of(pg_url, a)]
+            return states == ["succeeded", "succeeded", "failed"]
+
+        await until(finished, "every job finished")
+        await _age(pg_url, "old", 8)
+        await _age(pg_url, "bad", 8)
+        await queue.prune()
+        assert await jobs_of(pg_url, "old") == []  # a week is enough for success
+        assert len(await jobs_of(pg_url, "new")) == 1
+        assert len(await jobs_of(pg_url, "bad")) == 1  # a failure is kept for a month
+        await _age(pg_url, "bad", 31)
+        await queue.prune()
+        assert await jobs_of(pg_url, "bad") == []

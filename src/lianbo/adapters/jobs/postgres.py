@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 
 import structlog
 from procrastinate import App, PsycopgConnector, RetryStrategy
@@ -38,6 +39,9 @@ CONNECTION_LOST = (ConnectorException, PsycopgError, PoolTimeout, OSError)
 
 QUEUE = "assets"
 QC_TASK = "lianbo.qc"
+KEEP_SUCCEEDED_H = 7 * 24  # finished jobs are history; the asset keeps the result
+KEEP_FAILED_H = 30 * 24
+PRUNE_EVERY_S = 3600.0
 
 
 def libpq_url(database_url: str) -> str:
@@ -142,12 +146,32 @@ class PostgresJobQueue:
             recovery.cancel()
             await asyncio.gather(recovery, return_exceptions=True)
 
-    async def _recover_stalled(self) -> None:
-        """Every lease, put the jobs of workers silent for a lease back in the queue."""
+    async def prune(self) -> None:
+        """Delete finished jobs: succeeded after ``KEEP_SUCCEEDED_H``, failed,
+        cancelled or aborted ones (kept for diagnosis) after ``KEEP_FAILED_H``.
+        Idempotent, so every worker may do it; the table stays small."""
+        await self._ensure_open()
         manager = self.app.job_manager
+        await manager.delete_old_jobs(KEEP_SUCCEEDED_H, queue=QUEUE)
+        await manager.delete_old_jobs(
+            KEEP_FAILED_H,
+            queue=QUEUE,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
+
+    async def _recover_stalled(self) -> None:
+        """Every lease, put the jobs of workers silent for a lease back in the
+        queue; every ``PRUNE_EVERY_S``, delete old finished jobs."""
+        manager = self.app.job_manager
+        pruned_at = -PRUNE_EVERY_S
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
+                if time.monotonic() - pruned_at >= PRUNE_EVERY_S:
+                    pruned_at = time.monotonic()
+                    await self.prune()
                 stalled = await manager.get_stalled_jobs(
                     queue=QUEUE, seconds_since_heartbeat=self.lease_seconds
                 )
