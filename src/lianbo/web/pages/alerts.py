@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -122,8 +123,11 @@ async def issue(
     errors = FormErrors()
     body = _body(values, errors)
     if body is not None and not errors:
+        # The key this form was rendered with: a double submit, or the same
+        # form sent again after a 502, issues the alert once (ADR 0015).
+        key = values.get("idempotency_key") or None
         try:
-            alert_id = await alert_calls.issue(uow, container, console.actor, body)
+            alert_id = await alert_calls.issue(uow, container, console.actor, body, key)
         except DomainError as problem:
             errors.add(_form_error(problem))
             status = status_of(problem)
@@ -244,6 +248,7 @@ async def _composer(
     values.setdefault("regions", [])
     for name in (*FORM_FIELDS, *AREA_FIELDS, "tr_headline", "tr_description", "tr_instruction"):
         values.setdefault(name, "")
+    values["idempotency_key"] = uuid.uuid4().hex  # new for each render of the form
     return render(
         request,
         "alerts_new.html",
