@@ -37,6 +37,13 @@ class KeyInProgress(Conflict):
     code = "idempotency_key_in_progress"
 
 
+def in_progress() -> KeyInProgress:
+    """The 409 for a key whose first request has not finished."""
+    return KeyInProgress(
+        f"a request with this {HEADER} is still in progress; retry later", field=HEADER
+    )
+
+
 def parse_key(raw: str) -> str:
     """The key in an ``Idempotency-Key`` header: 1–255 visible ASCII characters.
 

@@ -25,15 +25,7 @@ from typing import TypeVar
 import structlog
 
 from lianbo.adapters.db.repos.idempotency import KeyTaken
-from lianbo.domain.idempotency import (
-    HEADER,
-    Claim,
-    KeyInProgress,
-    Outcome,
-    fingerprint,
-    parse_key,
-    replay,
-)
+from lianbo.domain.idempotency import Claim, Outcome, fingerprint, in_progress, parse_key, replay
 from lianbo.domain.users import Actor
 from lianbo.services.context import Context, UnitOfWork
 
@@ -71,10 +63,7 @@ async def once(
         async with container.uow() as fresh:
             kept = await _kept(container, fresh, held)
             if kept is None:  # it was kept and has expired since: not worth a retry
-                raise KeyInProgress(
-                    f"a request with this {HEADER} is still in progress; retry later",
-                    field=HEADER,
-                ) from None
+                raise in_progress() from None
             return await load(fresh, kept)
 
 

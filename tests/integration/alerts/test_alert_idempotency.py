@@ -241,3 +241,15 @@ async def test_cap_with_a_key_replays_and_a_repeated_identifier_stays_one_alert(
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "idempotency_key_reused"
     assert (await counts(env))[0] == 1
+
+
+async def test_the_document_describes_the_header_and_the_replay(env: Env) -> None:
+    document = (await env.client.get("/openapi.json")).json()
+    for path in (ALERTS, f"{ALERTS}/cap"):
+        operation = document["paths"][path]["post"]
+        [parameter] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert parameter["in"] == "header" and parameter["required"] is False
+        assert parameter["schema"]["maxLength"] == 255
+        for status in ("200", "201"):
+            assert "Idempotency-Replayed" in operation["responses"][status]["headers"]
+        assert {"400", "409", "422"} <= set(operation["responses"])

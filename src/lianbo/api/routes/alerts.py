@@ -31,22 +31,9 @@ CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 CAP_MIME = "application/cap+xml"
 
 
-# ADR 0015; the header is read as a plain string so a malformed key is our
-# 400 naming it, not a schema 422.
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias=keys.HEADER,
-        description=(
-            "1-255 visible ASCII characters, new for each alert (a UUID). A retry "
-            "with the same key and body answers with the alert the first request "
-            f"issued (its status, `{keys.REPLAYED}: true`) instead of a second alert; "
-            "the same key with another body is 422 `idempotency_key_reused`; while "
-            "a request with the key is still running, 409 "
-            "`idempotency_key_in_progress`. Kept for `LIANBO_IDEMPOTENCY_KEY_HOURS`."
-        ),
-    ),
-]
+# ADR 0015. Read as a plain string so a malformed key is our 400 naming the
+# header, not a schema 422; documented in openapi_table (IDEMPOTENCY_KEY).
+IdempotencyKey = Annotated[str | None, Header(alias=keys.HEADER)]
 
 
 def _issued(issued: Issued, response: Response) -> AlertIssued:

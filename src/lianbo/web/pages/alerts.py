@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.alerting.model import Severity, Status, Urgency
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
+from lianbo.domain.idempotency import KeyInProgress, KeyReused
 from lianbo.services import area_preview
 from lianbo.services import regions as region_service
 from lianbo.services.area_preview import Screen
@@ -36,6 +37,12 @@ AREA_FIELDS = ("region_codes", "polygons", "circles")
 PAGE_SIZE = 50
 JSON_PART = re.compile(r"area\.(polygons|circles|regions)\[(\d+)\]")
 DEFAULT_HOURS = 2
+# What the form's idempotency key (ADR 0015) means to the person sending it.
+FORM_SENT: dict[type[DomainError], str] = {
+    KeyReused: "this form was already sent with other content and its alert stands "
+    "(see the alert list); send again to issue this text as another alert",
+    KeyInProgress: "this form's alert is still being issued; look at the alert list",
+}
 
 
 @router.get("/alerts")
@@ -144,6 +151,8 @@ def _form_error(problem: DomainError) -> InvalidInput:
     Only the message and the field move: the page answers with the original
     error's status (403 for jurisdiction, 422 for an expired alert ...).
     """
+    if isinstance(problem, KeyReused | KeyInProgress):
+        return InvalidInput(FORM_SENT[type(problem)])
     path = problem.field or ""
     name = path.split(".")[-1].split("/")[-1].split("[")[0]
     if name in FORM_FIELDS:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lianbo.adapters.db.shared_tables import IdempotencyKeyRow
-from lianbo.domain.idempotency import Claim, KeptKey, KeyInProgress, Outcome
+from lianbo.domain.idempotency import Claim, KeptKey, Outcome, in_progress
 
 # PostgreSQL's lock_not_available: the lock_timeout below ran out.
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -60,10 +60,7 @@ class IdempotencyRepository:
             raise KeyTaken(claim.key) from None
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-                raise KeyInProgress(
-                    "a request with this Idempotency-Key is still in progress; retry later",
-                    field="Idempotency-Key",
-                ) from None
+                raise in_progress() from None
             raise
         if postgres:  # the rest of the act waits on locks as it always did
             await self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
