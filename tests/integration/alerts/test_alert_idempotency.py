@@ -7,6 +7,7 @@ takeovers) and ``alert.issue`` audit entries.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -253,3 +254,18 @@ async def test_the_document_describes_the_header_and_the_replay(env: Env) -> Non
         for status in ("200", "201"):
             assert "Idempotency-Replayed" in operation["responses"][status]["headers"]
         assert {"400", "409", "422"} <= set(operation["responses"])
+
+
+async def test_a_double_submit_at_once_issues_one_alert(env: Env) -> None:
+    """Two requests with one key in flight together in one process (a double
+    click): whichever keeps the key first issues, the other answers with it."""
+    at_sample_day(env)
+    await chengdu_screen(env)
+    headers = await issuer(env) | key("double")
+    answers = await asyncio.gather(
+        *(env.client.post(ALERTS, json=alert_body(), headers=headers) for _ in range(2))
+    )
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert sorted(a.headers.get("Idempotency-Replayed", "") for a in answers) == ["", "true"]
+    assert await counts(env) == (1, 1, 1, 1)
