@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     alert_banner_severities: dict[str, list[str]] = {"home": ["Moderate", "Minor", "Unknown"]}
     alert_sender: str = "lianbo"
     alert_default_hours: int = Field(default=24, ge=1)
+    # Idempotency keys (ADR 0015): how long a key answers a retry with the first
+    # outcome, and how long a retry waits for a request with its key still running.
+    idempotency_key_hours: int = Field(default=24, ge=1)
+    idempotency_wait_seconds: float = Field(default=10.0, gt=0, le=60)
     # Audit anchoring (docs/audit.md): the chain's head is signed into
     # <data_dir>/audit-anchors.jsonl after this many new entries or minutes,
     # whichever comes first; targets add copies: "syslog" (local),

@@ -197,12 +197,18 @@ class Issue(threading.Thread):
     of its own, whose client port names its session in HAProxy (``sessions``)."""
 
     def __init__(
-        self, cluster: Cluster, token: str, body: dict[str, Any], path: str = "/api/v1/alerts"
+        self,
+        cluster: Cluster,
+        token: str,
+        body: dict[str, Any],
+        path: str = "/api/v1/alerts",
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(daemon=True)
         self.cluster = cluster
         self.token = token
         self.path = path
+        self.headers = headers or {}
         self.body = json.dumps(body).encode()
         self.port: int | None = None
         self.status: int | None = None  # None: the connection failed
@@ -219,6 +225,7 @@ class Issue(threading.Thread):
             assert connection.sock is not None
             self.port = int(connection.sock.getsockname()[1])
             headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+            headers |= self.headers
             connection.request("POST", self.path, body=self.body, headers=headers)
             response = connection.getresponse()
             self.status, text = response.status, response.read()

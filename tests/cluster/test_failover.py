@@ -308,10 +308,12 @@ def test_an_alert_issued_as_a_process_dies_commits_whole_or_not_at_all(
 ) -> None:
     # No lock this time: the kill races the request wherever it is (not yet
     # sent, in the process, committed but unanswered). Whatever happened,
-    # the store holds the alert whole or not at all.
+    # the store holds the alert whole or not at all, and the client's retry
+    # with its Idempotency-Key (ADR 0015) makes it exactly one.
     marker = new_marker()
     victim = busiest(rig, fleet)
-    issue = Issue(rig, token_of(admin), alert_body(marker))
+    once, body = {"Idempotency-Key": marker}, alert_body(marker)
+    issue = Issue(rig, token_of(admin), body, headers=once)
     issue.start()
     rig.by_name(victim).kill()
     issue.finish()
@@ -322,6 +324,11 @@ def test_an_alert_issued_as_a_process_dies_commits_whole_or_not_at_all(
         assert issue.status is None or issue.status >= 500, issue.outcome()
         assert len(stored) <= 1
     wait_for(fleet.all_connected, "every screen back")
+    retry = admin.post("/api/v1/alerts", json=body, headers=once)
+    assert retry.status_code == 201, retry.text
+    assert (retry.headers.get("Idempotency-Replayed") == "true") == bool(stored)
+    stored = query(rig, STORED_ALERTS, marker)
+    assert [r["id"] for r in stored] == [retry.json()["id"]]
     if stored:
         rows = query(rig, DELIVERIES, stored[0]["id"])
         assert {s.terminal_id for s in fleet.screens} <= {r["terminal_id"] for r in rows}

@@ -41,7 +41,7 @@ from lianbo.api.screenshot_fastpath import ScreenshotFastPath
 from lianbo.api.text import refuse_control_characters
 from lianbo.bootstrap import Container, bootstrap
 from lianbo.config import Settings
-from lianbo.services import duties, manifests, monitoring_jobs
+from lianbo.services import duties, idempotency, manifests, monitoring_jobs
 from lianbo.services.alerts import run_expiry
 from lianbo.services.audit_anchoring import run as anchor_audit
 from lianbo.services.ingest import run_worker
@@ -139,6 +139,7 @@ async def _lead(container: Container) -> None:
             "alert expiry": lambda: run_expiry(container),
             "manifest refresh": lambda: _refresh_manifests(container),
             "audit anchoring": lambda: anchor_audit(container),
+            "idempotency keys": lambda: idempotency.run_pruning(container),  # ADR 0015
         },
     )
 

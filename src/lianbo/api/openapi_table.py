@@ -112,6 +112,33 @@ def _param(name: str, schema: dict[str, Any], *, required: bool = True) -> dict[
 BINARY = {"type": "string", "format": "binary"}
 TEXT = {"type": "string"}
 JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+# An answer repeated for a request's Idempotency-Key says so (ADR 0015).
+REPLAYED = {
+    "required": False,
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "present on the answer kept for a repeated Idempotency-Key",
+}
+IDEMPOTENCY_KEY = _param(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    required=False,
+) | {
+    "description": "1-255 visible ASCII characters, new for each alert (a UUID; the "
+    'draft\'s quoted form "…" is taken too). A retry with the same key and body '
+    "answers with the alert the first request issued, with that request's status "
+    "and `Idempotency-Replayed: true`, instead of issuing a second alert; the same "
+    "key with another body is 422 `idempotency_key_reused`; while the first request "
+    "with the key is still running, 409 `idempotency_key_in_progress`; a malformed key "
+    "is 400. Keys belong to the user and are kept `LIANBO_IDEMPOTENCY_KEY_HOURS` (24)."
+}
+ISSUED = {
+    "200": _answer(
+        "Repeats an alert already issued",
+        _json("AlertIssued"),
+        Idempotency_Replayed=REPLAYED,
+    ),
+    "201": _answer("Issued", _json("AlertIssued"), Idempotency_Replayed=REPLAYED),
+}
 TUS_RESUMABLE = _param("Tus-Resumable", {"type": "string", "enum": ["1.0.0"]})
 UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": TEXT}
 SHA256 = {"name": "sha256", "in": "path", "required": True, "schema": TEXT}
@@ -147,18 +174,11 @@ REPLACE: dict[Key, dict[str, Any]] = {
             | {"multipart/form-data": MULTIPART_FILE["multipart/form-data"]}
         ),
     },
-    ("post", "/api/v1/alerts"): {
-        "responses": {
-            "200": _answer("Repeats an alert already issued", _json("AlertIssued")),
-            "201": _answer("Issued", _json("AlertIssued")),
-        },
-    },
+    ("post", "/api/v1/alerts"): {"parameters": [IDEMPOTENCY_KEY], "responses": ISSUED},
     ("post", "/api/v1/alerts/cap"): {
+        "parameters": [IDEMPOTENCY_KEY],
         "requestBody": _body({kind: {"schema": TEXT} for kind in CAP_TYPES}),
-        "responses": {
-            "200": _answer("Repeats an alert already issued", _json("AlertIssued")),
-            "201": _answer("Issued", _json("AlertIssued")),
-        },
+        "responses": ISSUED,
     },
     ("get", "/api/v1/alerts/{alert_id}/cap"): {
         "responses": {"200": _answer("CAP 1.2 XML", {"application/cap+xml": {"schema": TEXT}})},

@@ -6,7 +6,9 @@ on (sender, identifier, sent), expiry, jurisdiction, references, then either
 ``pending-confirmation`` (two-person rule) or activation: sign the notice,
 pick the screens, write their delivery rows, commit, publish once per
 region topic. Pushes go out only after the commit, so a screen that fetches
-``GET /terminal/v1/alerts`` on the push finds the alert there.
+``GET /terminal/v1/alerts`` on the push finds the alert there. A request
+with an ``Idempotency-Key`` keeps the key in that same commit and a retry
+gets the alert it made (ADR 0015).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Statu
 from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alert_records as records
-from lianbo.services import audit
+from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
 from lianbo.services.alert_compose import AlertDraft, compose
 from lianbo.services.alert_targets import jurisdiction_shape
@@ -47,6 +50,7 @@ LIVE = ("pending", "online", "offline")
 class Issued:
     alert: StoredAlert
     created: bool
+    replayed: bool = False  # the answer kept for the request's Idempotency-Key
 
 
 def require_issuer(actor: Actor) -> None:
@@ -94,15 +98,24 @@ async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[Store
 
 
 async def issue(
-    container: Context, uow: UnitOfWork, actor: Actor, alert: Alert, cap_xml: str | None = None
+    container: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    alert: Alert,
+    cap_xml: str | None = None,
+    held: Claim | None = None,
 ) -> Issued:
-    """Take one CAP message; the same message twice is the same alert."""
+    """Take one CAP message; the same message twice is the same alert.
+    ``held``: the request's idempotency key, kept with the alert."""
     require_issuer(actor)
     validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
     if existing is not None:
         if not actor.sees(existing.region):
             raise Conflict("this message was already issued in another jurisdiction")
+        if held is not None:  # the key answers with this alert too
+            await idempotency.keep(container, uow, held, Outcome(200, existing.id))
+            await uow.commit()
         return Issued(existing, False)
     now = container.clock.now()
     if alert.msg_type is not MsgType.CANCEL and alert.status is not Status.DRAFT:
@@ -114,7 +127,7 @@ async def issue(
     xml = cap_xml if cap_xml is not None else to_cap_xml(alert).decode("utf-8")
     stored = records.new_record(container, actor, alert, xml, referenced, now)
     try:
-        return await _record(container, uow, actor, alert, stored, referenced)
+        return await _record(container, uow, actor, alert, stored, referenced, held)
     except DuplicateAlert:
         async with container.uow() as fresh:
             again = await fresh.alerts.by_key(*alert.key)
@@ -130,7 +143,11 @@ async def _record(
     alert: Alert,
     stored: StoredAlert,
     referenced: list[StoredAlert],
+    held: Claim | None,
 ) -> Issued:
+    # The key first: a concurrent request with it waits here, not after
+    # writing a second alert's rows.
+    await idempotency.keep(container, uow, held, Outcome(201, stored.id))
     await uow.alerts.add(stored)
     await uow.alerts.add_references(stored.id, [r.id for r in referenced])
     publications: list[Publication] = []
@@ -155,11 +172,26 @@ async def _record(
     return Issued(result, True)
 
 
-async def issue_cap(container: Context, uow: UnitOfWork, actor: Actor, data: bytes) -> Issued:
+async def issue_cap(
+    container: Context, uow: UnitOfWork, actor: Actor, data: bytes, held: Claim | None = None
+) -> Issued:
     """Import a CAP 1.2 document (kept byte for byte for export)."""
     require_issuer(actor)
-    alert = parse_cap(data)
-    return await issue(container, uow, actor, alert, _kept_text(data, alert))
+
+    async def act() -> Issued:
+        alert = parse_cap(data)
+        return await issue(container, uow, actor, alert, _kept_text(data, alert), held)
+
+    return await idempotency.once(container, uow, held, act, _replayed)
+
+
+async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
+    """The answer a repeated idempotency key gets: the alert its first request
+    made (as it is now), with that request's status."""
+    stored = await uow.alerts.get(outcome.resource_id)
+    if stored is None:
+        raise NotFound(f"no alert {outcome.resource_id}")
+    return Issued(stored, created=outcome.status == 201, replayed=True)
 
 
 _UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
@@ -208,9 +240,28 @@ async def issue_json(
     actor: Actor,
     draft: AlertDraft,
     replaces: list[str],
+    held: Claim | None = None,
 ) -> Issued:
-    """An alert written in the JSON API; ``replaces`` makes it an Update."""
+    """An alert written in the JSON API; ``replaces`` makes it an Update.
+    ``held``: the request's idempotency key (a retry gets the first alert)."""
     require_issuer(actor)
+    return await idempotency.once(
+        container,
+        uow,
+        held,
+        lambda: _issue_json(container, uow, actor, draft, replaces, held),
+        _replayed,
+    )
+
+
+async def _issue_json(
+    container: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    draft: AlertDraft,
+    replaces: list[str],
+    held: Claim | None,
+) -> Issued:
     references = []
     for n, alert_id in enumerate(replaces):
         old = await uow.alerts.get(alert_id)
@@ -225,7 +276,7 @@ async def issue_json(
         references=tuple(references),
     )
     try:
-        return await issue(container, uow, actor, alert)
+        return await issue(container, uow, actor, alert, held=held)
     except DomainError as error:
         error.field = json_field(error.field)
         raise

@@ -100,6 +100,27 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "密钥 {0} 签署的预警 {1} 仍在生效，请在预警结束后再退役",
         ),
         (r".* needs the (operator or admin|admin) role", "您的角色无权执行此操作"),
+        (
+            r"this form was already sent with other content and its alert stands "
+            r"\(see the alert list\); send again to issue this text as another alert",
+            "此表单已提交过（内容不同），其预警已发布（见预警列表）；再次发送将作为另一条预警发布",
+        ),
+        (
+            r"this form's alert is still being issued; look at the alert list",
+            "此表单的预警正在发布，请查看预警列表",
+        ),
+        (
+            r"Idempotency-Key must be 1-(\d+) visible ASCII characters",
+            "Idempotency-Key 须为 1–{0} 个可见 ASCII 字符",
+        ),
+        (
+            r"Idempotency-Key was already used with a different request",
+            "该 Idempotency-Key 已用于另一个请求",
+        ),
+        (
+            r"a request with this Idempotency-Key is still in progress; retry later",
+            "使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
+        ),
     )
 )
 ROW = re.compile(r"row (\d+): (?:(\w+): )?(.*)$")

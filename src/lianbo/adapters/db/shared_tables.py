@@ -1,5 +1,5 @@
 """State every process of one deployment shares: login failures and the
-control centre's public signing keys (ADR 0014)."""
+control centre's public signing keys (ADR 0014), idempotency keys (ADR 0015)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,22 @@ class KeySetRow(Base):
     issued_at: Mapped[datetime]
     key_set: Mapped[str] = mapped_column(Text)  # the exact signed text
     signatures: Mapped[dict[str, Any]] = mapped_column(JSON)  # key_id -> base64
+
+
+class IdempotencyKeyRow(Base):
+    """A client's ``Idempotency-Key`` with the outcome of the act it came with
+    (ADR 0015), written in the act's own transaction: kept with the act or
+    not at all. The primary key makes a second request with the same key
+    wait for the first and then find its outcome."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    act: Mapped[str] = mapped_column(String(40))  # "alert.issue", like the audit action
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 hex of act + body
+    status: Mapped[int] = mapped_column(Integer)
+    resource_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

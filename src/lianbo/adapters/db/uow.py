@@ -16,6 +16,7 @@ from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
 from lianbo.adapters.db.repos.history import HistoryRepository
+from lianbo.adapters.db.repos.idempotency import IdempotencyRepository
 from lianbo.adapters.db.repos.login_failures import LoginFailureRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
@@ -70,6 +71,7 @@ class UnitOfWork:
     deliveries: DeliveryRepository
     login_failures: LoginFailureRepository
     signing_keys: SigningKeyRepository
+    idempotency: IdempotencyRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -102,6 +104,7 @@ class UnitOfWork:
         self.deliveries = DeliveryRepository(self.session)
         self.login_failures = LoginFailureRepository(self.session)
         self.signing_keys = SigningKeyRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)  # ADR 0015
         return self
 
     async def __aexit__(

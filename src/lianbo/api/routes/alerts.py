@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from lianbo.adapters.cap import MAX_BYTES
 from lianbo.api.alert_schemas import (
@@ -17,9 +17,11 @@ from lianbo.api.alert_schemas import (
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.routes.common import Limit, Offset
 from lianbo.api.schemas import Page
+from lianbo.domain import idempotency as keys
 from lianbo.domain.alerting.errors import XmlRefused
+from lianbo.domain.canonical import canonical_json
 from lianbo.domain.errors import InvalidInput
-from lianbo.services import alert_reads, alerts
+from lianbo.services import alert_reads, alerts, idempotency
 from lianbo.services.alerts import Issued
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -29,18 +31,33 @@ CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 CAP_MIME = "application/cap+xml"
 
 
+# ADR 0015. Read as a plain string so a malformed key is our 400 naming the
+# header, not a schema 422; documented in openapi_table (IDEMPOTENCY_KEY).
+IdempotencyKey = Annotated[str | None, Header(alias=keys.HEADER)]
+
+
 def _issued(issued: Issued, response: Response) -> AlertIssued:
     response.status_code = 201 if issued.created else 200
+    if issued.replayed:
+        response.headers[keys.REPLAYED] = "true"
     return AlertIssued(**AlertOut.of(issued.alert).model_dump(), created=issued.created)
 
 
 @router.post("", status_code=201)
 async def issue_alert(
-    body: AlertCreate, response: Response, actor: ActorDep, container: ContainerDep, uow: UowDep
+    body: AlertCreate,
+    response: Response,
+    actor: ActorDep,
+    container: ContainerDep,
+    uow: UowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> AlertIssued:
     """Issue an alert written in JSON (201; 200 with the same alert when it
-    repeats one already issued)."""
-    issued = await alerts.issue_json(container, uow, actor, body.draft(), body.replaces)
+    repeats one already issued; with an ``Idempotency-Key``, a retry answers
+    like the first request)."""
+    payload = canonical_json(body.model_dump(mode="json"))
+    held = idempotency.claim(idempotency_key, actor, "alert.issue", payload)
+    issued = await alerts.issue_json(container, uow, actor, body.draft(), body.replaces, held)
     return _issued(issued, response)
 
 
@@ -59,11 +76,19 @@ async def _cap_body(request: Request) -> bytes:
 
 @router.post("/cap", status_code=201)
 async def import_cap(
-    request: Request, response: Response, actor: ActorDep, container: ContainerDep, uow: UowDep
+    request: Request,
+    response: Response,
+    actor: ActorDep,
+    container: ContainerDep,
+    uow: UowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> AlertIssued:
-    """Import one CAP 1.2 message (``application/cap+xml``)."""
+    """Import one CAP 1.2 message (``application/cap+xml``); the same message
+    again is the same alert (200), with or without an ``Idempotency-Key``."""
     alerts.require_issuer(actor)
-    issued = await alerts.issue_cap(container, uow, actor, await _cap_body(request))
+    data = await _cap_body(request)
+    held = idempotency.claim(idempotency_key, actor, "alert.issue", data)
+    issued = await alerts.issue_cap(container, uow, actor, data, held)
     return _issued(issued, response)
 
 

@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from lianbo.api.alert_schemas import AlertCreate
 from lianbo.bootstrap import Container
 from lianbo.domain.alerting.records import Delivery, StoredAlert
+from lianbo.domain.canonical import canonical_json
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
-from lianbo.services import alert_reads, alerts
+from lianbo.services import alert_reads, alerts, idempotency
 from lianbo.services.alert_reads import Board
 from lianbo.services.context import UnitOfWork
 
@@ -72,10 +73,19 @@ def checked(body: dict[str, Any]) -> AlertCreate:
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
 
 
-async def issue(uow: UnitOfWork, container: Container, actor: Actor, body: dict[str, Any]) -> str:
-    """Issue an alert from the JSON API body; its id."""
-    draft = checked(body).draft()
-    issued = await alerts.issue_json(container, uow, actor, draft, [])
+async def issue(
+    uow: UnitOfWork,
+    container: Container,
+    actor: Actor,
+    body: dict[str, Any],
+    key: str | None = None,
+) -> str:
+    """Issue an alert from the JSON API body; its id. ``key``: the form's
+    idempotency key, so a second submit of one form gets the first alert."""
+    create = checked(body)
+    payload = canonical_json(create.model_dump(mode="json"))
+    held = idempotency.claim(key, actor, "alert.issue", payload)
+    issued = await alerts.issue_json(container, uow, actor, create.draft(), [], held)
     return issued.alert.id
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.alerting.model import Severity, Status, Urgency
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
+from lianbo.domain.idempotency import KeyInProgress, KeyReused
 from lianbo.services import area_preview
 from lianbo.services import regions as region_service
 from lianbo.services.area_preview import Screen
@@ -35,6 +37,12 @@ AREA_FIELDS = ("region_codes", "polygons", "circles")
 PAGE_SIZE = 50
 JSON_PART = re.compile(r"area\.(polygons|circles|regions)\[(\d+)\]")
 DEFAULT_HOURS = 2
+# What the form's idempotency key (ADR 0015) means to the person sending it.
+FORM_SENT: dict[type[DomainError], str] = {
+    KeyReused: "this form was already sent with other content and its alert stands "
+    "(see the alert list); send again to issue this text as another alert",
+    KeyInProgress: "this form's alert is still being issued; look at the alert list",
+}
 
 
 @router.get("/alerts")
@@ -122,8 +130,11 @@ async def issue(
     errors = FormErrors()
     body = _body(values, errors)
     if body is not None and not errors:
+        # The key this form was rendered with: a double submit, or the same
+        # form sent again after a 502, issues the alert once (ADR 0015).
+        key = values.get("idempotency_key") or None
         try:
-            alert_id = await alert_calls.issue(uow, container, console.actor, body)
+            alert_id = await alert_calls.issue(uow, container, console.actor, body, key)
         except DomainError as problem:
             errors.add(_form_error(problem))
             status = status_of(problem)
@@ -140,6 +151,8 @@ def _form_error(problem: DomainError) -> InvalidInput:
     Only the message and the field move: the page answers with the original
     error's status (403 for jurisdiction, 422 for an expired alert ...).
     """
+    if isinstance(problem, KeyReused | KeyInProgress):
+        return InvalidInput(FORM_SENT[type(problem)])
     path = problem.field or ""
     name = path.split(".")[-1].split("/")[-1].split("[")[0]
     if name in FORM_FIELDS:
@@ -244,6 +257,7 @@ async def _composer(
     values.setdefault("regions", [])
     for name in (*FORM_FIELDS, *AREA_FIELDS, "tr_headline", "tr_description", "tr_instruction"):
         values.setdefault(name, "")
+    values["idempotency_key"] = uuid.uuid4().hex  # new for each render of the form
     return render(
         request,
         "alerts_new.html",
