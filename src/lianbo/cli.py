@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from lianbo.bootstrap import Container, bootstrap
+from lianbo.bootstrap import Container
 from lianbo.cli_alerts import alert_app
 from lianbo.cli_backup import register as register_backup
+from lianbo.cli_common import (
+    DataDir,
+    console,
+    fail,
+    initialise_data_dir,
+    load_settings,
+    refuse_controls,
+    run,
+)
 from lianbo.cli_keys import keys_app
 from lianbo.cli_worker import register as register_worker
 from lianbo.cli_worker import run_jobs, start_process
@@ -21,8 +28,6 @@ from lianbo.cli_worker import run_jobs, start_process
 if TYPE_CHECKING:
     from lianbo.api.app import Job
 from lianbo.config import Settings
-from lianbo.domain.errors import DomainError
-from lianbo.domain.text import refusal, refused_character
 from lianbo.domain.users import SYSTEM, parse_role
 from lianbo.logs import configure_logging
 from lianbo.player.cli import player as player_command
@@ -40,69 +45,11 @@ register_backup(app)  # lianbo backup DEST, lianbo restore SRC
 app.add_typer(keys_app, name="keys")
 register_worker(app)  # lianbo worker
 
-console = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
-]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return Settings(data_dir=data_dir) if data_dir else Settings()
-    except Exception as error:  # pydantic ValidationError, bad TOML
-        fail(f"bad settings: {str(error).splitlines()[0]}")
-        raise
-
-
-def fail(message: str) -> None:
-    """One line on stderr and a non-zero exit."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
-
-
-def refuse_controls(**values: str) -> None:
-    """Command-line text held to the one text rule (``domain.text``): a
-    control character is a one-line error before anything is stored."""
-    for field, value in values.items():
-        character = refused_character(value)
-        if character is not None:
-            fail(refusal(field, character))
-
-
-def run(work: Callable[[Container], Awaitable[T]], settings: Settings) -> T:
-    """Run an async job with a container; user errors become one-line exits."""
-
-    async def main() -> T:
-        container = bootstrap(settings)
-        try:
-            return await work(container)
-        finally:
-            await container.close()
-
-    try:
-        return asyncio.run(main())
-    except DomainError as error:
-        fail(f"{error.field + ': ' if error.field else ''}{error.message}")
-        raise
-
-
-async def _init(container: Container) -> None:
-    from lianbo.services.setup import initialise
-
-    report = await initialise(container)
-    console.print(
-        f"data dir [bold]{container.settings.data_dir}[/bold] ready; "
-        f"{report.regions_loaded} regions loaded; signing key {report.key_id}"
-    )
-
 
 @app.command()
 def init(data_dir: DataDir = None) -> None:
     """Create the data dir, run migrations, load regions, make keys."""
-    run(_init, _settings(data_dir))
+    run(initialise_data_dir, load_settings(data_dir))
 
 
 @app.command()
@@ -114,9 +61,9 @@ def serve(
     """Migrate, then serve the API, console and terminal endpoints
     (``LIANBO_ROLE``: ``all`` also runs the jobs; ``worker`` only runs them,
     answering just /metrics and /healthz on the port)."""
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
     lock = start_process(settings, settings.role)  # held while this process lives
-    run(_init, settings)
+    run(initialise_data_dir, settings)
     if settings.role == "worker":
         run_jobs(settings, metrics=(host, port))
     else:
@@ -146,11 +93,11 @@ def demo(
     """Init, seed a demo province (四川省) with screens, then serve."""
     from lianbo.services.demo import ADMIN_PASSWORD, ADMIN_USERNAME, seed, simulate_fleet
 
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
     lock = start_process(settings, settings.role) if not no_serve else None
 
     async def work(container: Container) -> None:
-        await _init(container)
+        await initialise_data_dir(container)
         report = await seed(container)
         console.print(
             f"demo: admin {'created' if report.admin_created else 'exists'}, "
@@ -183,7 +130,7 @@ def user_add(
     from lianbo.services.users import create_user
 
     refuse_controls(name=name, role=role, region=region, password=password)
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
 
     async def work(container: Container) -> None:
         async with container.uow() as uow:
@@ -209,7 +156,7 @@ def audit_verify(data_dir: DataDir = None) -> None:
 
     from lianbo.services.audit_anchoring import verify
 
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
     if settings.is_sqlite and not settings.sqlite_path.exists():
         fail(f"no database in {settings.data_dir} (run lianbo init first)")
 

@@ -11,32 +11,26 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from lianbo.cli_common import console, fail
+
 alert_app = typer.Typer(help="Emergency alerts (CAP 1.2).", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 MAX_FILE_BYTES = 5 * 1024 * 1024
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
 
 
 def _read(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as error:
-        _fail(f"cannot read {path}: {error.strerror or error}")
+        fail(f"cannot read {path}: {error.strerror or error}")
         raise
     if not data.strip():
-        _fail(f"{path} is empty")
+        fail(f"{path} is empty")
     if len(data) > MAX_FILE_BYTES:
-        _fail(f"{path} is over {MAX_FILE_BYTES} bytes")
+        fail(f"{path} is over {MAX_FILE_BYTES} bytes")
     if not data.lstrip().startswith(b"<"):
-        _fail(f"{path} is not an XML document")
+        fail(f"{path} is not an XML document")
     return data
 
 
@@ -44,10 +38,10 @@ def _token(client: httpx.Client, token: str | None, user: str | None, password: 
     if token:
         return token
     if not user or not password:
-        _fail("give --token, or --user and --password (or LIANBO_TOKEN / LIANBO_USER)")
+        fail("give --token, or --user and --password (or LIANBO_TOKEN / LIANBO_USER)")
     response = client.post("/api/v1/auth/token", json={"username": user, "password": password})
     if response.status_code != 200:
-        _fail(f"login refused: {_message(response)}")
+        fail(f"login refused: {_message(response)}")
     return str(response.json()["token"])
 
 
@@ -97,8 +91,8 @@ def send(
                 },
             )
     except httpx.HTTPError as error:
-        _fail(f"cannot reach {server}: {error}")
+        fail(f"cannot reach {server}: {error}")
         raise
     if response.status_code not in (200, 201):
-        _fail(f"refused ({response.status_code}): {_message(response)}")
+        fail(f"refused ({response.status_code}): {_message(response)}")
     _show(response.json())

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from lianbo.config import Settings
+from lianbo.cli_common import DataDir, console, err, load_settings, run_async
 from lianbo.domain.backup import BackupManifest
-from lianbo.domain.errors import DomainError
-
-console = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,8 +31,8 @@ def backup(
     from lianbo.domain.ports import SystemClock
     from lianbo.services.backup import backup as make_backup
 
-    settings = _settings(data_dir)
-    manifest = _run(
+    settings = load_settings(data_dir)
+    manifest = run_async(
         make_backup(
             settings,
             store_dump(settings),
@@ -73,12 +63,12 @@ def restore(
     from lianbo.services.restore import check_backup
     from lianbo.services.restore import restore as load
 
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
     if check:
-        checked, _ = _run(asyncio.to_thread(check_backup, src))
+        checked, _ = run_async(asyncio.to_thread(check_backup, src))
         _summary(f"backup [bold]{src}[/bold] is complete and intact", checked)
         return
-    manifest = _run(load(settings, store_dump(settings), src, progress=_phase("restore")))
+    manifest = run_async(load(settings, store_dump(settings), src, progress=_phase("restore")))
     _summary(f"restored into [bold]{settings.data_dir}[/bold]", manifest)
     console.print("next: lianbo audit verify, then lianbo serve")
 
@@ -101,30 +91,3 @@ def _phase(command: str) -> Callable[[str], None]:
         console.print(f"{command}: {phase}", highlight=False)
 
     return show
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return Settings(data_dir=data_dir) if data_dir else Settings()
-    except Exception as error:  # pydantic ValidationError, bad TOML
-        _fail(f"bad settings: {str(error).splitlines()[0]}")
-        raise
-
-
-def _run(work: Awaitable[T]) -> T:
-    async def main() -> T:
-        return await work
-
-    try:
-        return asyncio.run(main())
-    except DomainError as error:
-        _fail(error.message)
-        raise
-    except OSError as error:  # a full disk, a folder we may not write
-        _fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
-        raise
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)

@@ -16,33 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from lianbo.cli_common import DataDir, console, fail, load_settings, run
 from lianbo.domain.users import SYSTEM
 
 if TYPE_CHECKING:
     from lianbo.bootstrap import Container
 
 keys_app = typer.Typer(help="The control centre's signing keys.", no_args_is_help=True)
-console = Console()
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
-]
 
 
 def _run_with(data_dir: Path | None, work: Callable[[Container], Awaitable[None]]) -> None:
-    # Imported here: lianbo.cli imports this module while it is being built.
-    from lianbo.cli import fail, run
-    from lianbo.config import Settings
-
-    try:
-        settings = Settings(data_dir=data_dir) if data_dir else Settings()
-    except Exception as error:  # pydantic ValidationError, bad TOML
-        fail(f"bad settings: {str(error).splitlines()[0]}")
-        raise
-    run(work, settings)
+    run(work, load_settings(data_dir))
 
 
 @keys_app.command("list")
@@ -69,7 +55,6 @@ def keys_new(
     """Make a private key for LIANBO_SIGNING_KEY_FILE (appended to --out if it exists);
     give the file to every process, then `lianbo keys rotate`."""
     from lianbo.adapters.key_store import new_private_pem
-    from lianbo.cli import fail
 
     key_id, pem = new_private_pem()
     try:

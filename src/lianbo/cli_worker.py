@@ -7,29 +7,17 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 import typer
-from rich.console import Console
 
+from lianbo.cli_common import DataDir, err, fail, initialise_data_dir, load_settings, run
 from lianbo.config import Settings
-
-err = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: $LIANBO_DATA_DIR).")
-]
 
 
 def register(app: typer.Typer) -> None:
     """Add ``lianbo worker`` to the ``lianbo`` app."""
     app.command()(worker)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
 
 
 def start_process(settings: Settings, role: str) -> BinaryIO | None:
@@ -42,14 +30,14 @@ def start_process(settings: Settings, role: str) -> BinaryIO | None:
     if not settings.is_sqlite:
         return None
     if role != "all":
-        _fail(
+        fail(
             f"role {role!r} needs PostgreSQL (set LIANBO_DATABASE_URL); "
             "the embedded SQLite store runs as one process in role 'all'"
         )
     try:
         return hold_data_dir(settings.data_dir)
     except DataDirInUse:
-        _fail(
+        fail(
             f"another lianbo process is using {settings.data_dir}; SQLite is for one "
             "process: use PostgreSQL (LIANBO_DATABASE_URL) for more than one"
         )
@@ -78,11 +66,9 @@ def worker(
     """Run background jobs (QC, screening, renditions) from the PostgreSQL
     job queue; serves no HTTP but /metrics and /healthz when asked. Start as
     many as the machines allow."""
-    from lianbo.cli import _init, _settings, run
-
-    settings = _settings(data_dir)
+    settings = load_settings(data_dir)
     lock = start_process(settings, "worker")
-    run(_init, settings)  # migrations, under their lock
+    run(initialise_data_dir, settings)  # migrations, under their lock
     run_jobs(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
     del lock
 

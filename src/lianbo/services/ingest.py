@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from lianbo.domain.users import Actor
 from lianbo.services import assets
 from lianbo.services.assets import Added
 from lianbo.services.context import Context
+from lianbo.services.qc_job import Progress, run_qc
 
 log = structlog.get_logger()
 
@@ -49,21 +49,6 @@ async def ingest_blob(container: Context, actor: Actor, blob: StoredBlob, name: 
     return added  # a new asset's QC is queued by its AssetAdded event
 
 
-class Progress:
-    """Thread-safe hand-off of a job's progress to the writer coroutine."""
-
-    def __init__(self) -> None:
-        self.stage = "queued"
-        self.fraction = 0.0
-
-    def callback(self, stage: str, low: float, high: float) -> Callable[[float], None]:
-        def report(value: float) -> None:
-            self.stage = stage
-            self.fraction = low + (high - low) * min(max(value, 0.0), 1.0)
-
-        return report
-
-
 async def _write_progress(container: Context, asset_id: str, progress: Progress) -> None:
     while True:
         await asyncio.sleep(0.5)
@@ -76,8 +61,6 @@ async def _write_progress(container: Context, asset_id: str, progress: Progress)
 
 async def perform_qc(container: Context, asset_id: str) -> None:
     """One QC job, with its progress written for the console as it goes."""
-    from lianbo.services.qc_job import run_qc
-
     progress = Progress()
     writer = asyncio.create_task(_write_progress(container, asset_id, progress))
     started = time.perf_counter()

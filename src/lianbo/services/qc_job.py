@@ -10,6 +10,7 @@ re-made at a worker's start, a lease that ran out), never concurrently.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,26 @@ from lianbo.domain.errors import DomainError
 from lianbo.domain.media import Analysis, AssetKind, QcReport, ScreeningHit
 from lianbo.domain.qc import judge
 from lianbo.services.context import Context
-from lianbo.services.ingest import Progress
 
 FINISHED = frozenset({QcStatus.PASSED, QcStatus.WARNINGS, QcStatus.FAILED, QcStatus.NOT_APPLICABLE})
 
 # The rendition every video gets for living-room screens (home tier).
 HOME_RENDITION = ("home-1080p", 1920, 1080)
+
+
+class Progress:
+    """Thread-safe hand-off of a job's progress to the writer coroutine."""
+
+    def __init__(self) -> None:
+        self.stage = "queued"
+        self.fraction = 0.0
+
+    def callback(self, stage: str, low: float, high: float) -> Callable[[float], None]:
+        def report(value: float) -> None:
+            self.stage = stage
+            self.fraction = low + (high - low) * min(max(value, 0.0), 1.0)
+
+        return report
 
 
 async def run_qc(container: Context, asset_id: str, progress: Progress) -> None:

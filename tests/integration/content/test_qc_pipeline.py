@@ -10,8 +10,7 @@ import pytest
 
 from lianbo.adapters.jobs.inprocess import InProcessJobQueue
 from lianbo.domain.roles import Role
-from lianbo.services.ingest import Progress
-from lianbo.services.qc_job import run_qc
+from lianbo.services.qc_job import Progress, run_qc
 from tests.integration.conftest import Media
 from tests.support.env import Env
 
