@@ -15,6 +15,7 @@ from lianbo.adapters.db.repos.alerts import AlertRepository
 from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.commands import CommandRepository
 from lianbo.adapters.db.repos.history import HistoryRepository
 from lianbo.adapters.db.repos.login_failures import LoginFailureRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
@@ -70,6 +71,7 @@ class UnitOfWork:
     deliveries: DeliveryRepository
     login_failures: LoginFailureRepository
     signing_keys: SigningKeyRepository
+    commands: CommandRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -102,6 +104,7 @@ class UnitOfWork:
         self.deliveries = DeliveryRepository(self.session)
         self.login_failures = LoginFailureRepository(self.session)
         self.signing_keys = SigningKeyRepository(self.session)
+        self.commands = CommandRepository(self.session)  # sent to screens, and their acks
         return self
 
     async def __aexit__(
