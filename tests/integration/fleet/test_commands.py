@@ -66,6 +66,12 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_stored(served:
     [after] = await history(env, terminal_id)
     assert after.acked_at == env.clock.now() and after.command == "screenshot"
     assert after.delivered and after.actor.startswith("operator")
+    viewer = await env.as_role(Role.VIEWER, "5101")
+    listed = await env.client.get(f"/api/v1/terminals/{terminal_id}/commands", headers=viewer)
+    assert listed.status_code == 200, listed.text
+    [shown] = listed.json()
+    assert shown["id"] == sent["id"] and shown["delivered"] is True
+    assert shown["acked_at"] is not None and shown["actor"] == after.actor
 
     admin = await env.as_role(Role.ADMIN)
     audit = await env.client.get(
@@ -159,6 +165,24 @@ async def test_bad_commands_are_refused_and_not_recorded(env: Env) -> None:
     )
     assert response.status_code == 422
     assert await history(env, terminal_id) == []
+
+
+async def test_the_command_list_follows_jurisdiction_and_its_limit(env: Env) -> None:
+    admin = await env.as_role(Role.ADMIN)
+    terminal_id, _ = await enrolled(env, admin, region="510107")
+    for name in ("reload", "restart", "screenshot"):
+        env.clock.advance(seconds=1)
+        assert (await send(env, admin, terminal_id, {"command": name}))[0] == 202
+    path = f"/api/v1/terminals/{terminal_id}/commands"
+    listed = await env.client.get(path, params={"limit": 2}, headers=admin)
+    assert [c["command"] for c in listed.json()] == ["screenshot", "restart"]
+    assert all(c["acked_at"] is None and c["delivered"] is False for c in listed.json())
+    elsewhere = await env.as_role(Role.OPERATOR, "5107")
+    assert (await env.client.get(path, headers=elsewhere)).status_code == 404
+    for limit in (0, 51, "x"):
+        refused = await env.client.get(path, params={"limit": limit}, headers=admin)
+        assert refused.status_code == 422, limit
+    assert (await env.client.get(path)).status_code == 401
 
 
 async def test_commands_follow_role_and_jurisdiction(env: Env) -> None:
