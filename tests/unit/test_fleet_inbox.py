@@ -24,6 +24,9 @@ class Acks:
     def ack(self, terminal_id: str, command_id: str, at: datetime) -> None:
         self.taken.append((terminal_id, command_id, at))
 
+    async def settle(self) -> None:
+        return None
+
 
 def test_an_ack_goes_to_the_port_with_the_senders_own_terminal_id() -> None:
     clock = FakeClock()

@@ -43,6 +43,7 @@ RECENT = 5  # commands shown on a terminal's page
 KEPT = 50  # commands kept per terminal (every one stays in the audit log)
 ACKS_PENDING = 10_000  # acks waiting for the store, at most (more are dropped)
 RETRY_S = 1.0  # while the store is away, acks wait this long between tries
+SETTLE_S = 5.0  # how long a stopping channel waits for its acks to be stored
 _ID = re.compile(r"[0-9a-f]{32}")  # what send_command makes: anything else is no command
 
 
@@ -148,9 +149,17 @@ class CommandAcks:
             self._writer = asyncio.create_task(self._write())
 
     async def settle(self) -> None:
-        """Wait until the acks taken so far are written (or given up)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        """Wait until the acks taken so far are written; after ``SETTLE_S``
+        (the store away while the channel stops) drop what is left, logged."""
+        writer = self._writer
+        if writer is None or writer.done():
+            return
+        try:
+            async with asyncio.timeout(SETTLE_S):
+                await asyncio.shield(writer)
+        except TimeoutError:
+            writer.cancel()
+            log.warning("command acknowledgements dropped at stop", dropped=len(self._pending))
 
     async def _write(self) -> None:
         while self._pending:

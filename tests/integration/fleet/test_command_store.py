@@ -116,3 +116,18 @@ async def test_acks_wait_for_a_store_that_is_away(
 
     await until(stored)
     assert flaky.tries == 3
+
+
+async def test_a_stop_while_the_store_stays_away_drops_the_acks_and_returns(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commands, "RETRY_S", 0.01)
+    monkeypatch.setattr(commands, "SETTLE_S", 0.1)
+    screen = await terminal(env)
+    command_id = await send(env, screen)
+    flaky = Flaky(env.container.uow, failures=10**9)
+    acks = CommandAcks(flaky)
+    acks.ack(screen, command_id, env.clock.now())
+    await until(lambda: flaky.tries >= 2)  # tried, and tried again
+    await acks.settle()  # returns: the channel's stop is not held up for ever
+    assert (await history(env, screen))[0].acked_at is None

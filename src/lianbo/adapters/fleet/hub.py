@@ -74,6 +74,7 @@ class WebSocketHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self.drain()
+        await self._inbox.settle()
 
     async def drain(self) -> None:
         """Wait for pushes and closes still under way."""

@@ -43,6 +43,10 @@ class Acks(Protocol):
         sender's own: a screen acknowledges only its commands)."""
         ...
 
+    async def settle(self) -> None:
+        """Store what was taken (at a stop; bounded by the implementation)."""
+        ...
+
 
 class Inbox:
     def __init__(
@@ -57,6 +61,11 @@ class Inbox:
         self._heartbeat_seconds = heartbeat_seconds
         self._acks = acks
         self._warned: dict[str, float] = {}  # when each screen was last logged
+
+    async def settle(self) -> None:
+        """Let the acks handed over be stored (the channel is stopping)."""
+        if self._acks is not None:
+            await self._acks.settle()
 
     def now(self) -> float:
         return self._clock.now().timestamp()

@@ -110,6 +110,7 @@ class MqttFleet:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._inbox.settle()
 
     async def connected(self) -> None:
         """Wait until the broker connection is up (wrap in a timeout)."""
