@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 
 async def live_card(env: Env, terminal_id: str) -> str:
-    page = await env.client.get(f"/terminals/{terminal_id}/live?lang=en")
+    page = await env.client.get(f"/terminals/{terminal_id}/live")
     assert page.status_code == 200, page.text
     return page.text
 
@@ -63,5 +63,5 @@ async def test_a_command_sent_on_a_and_acked_on_b_shows_acked_on_a(
     assert found.delivered and found.acked_at == a.clock.now()  # B handed it over
     assert report is not None and report.status == {"backend": "held-by-b"}
     card = await live_card(a, terminal_id)
-    assert f'data-command="{command_id}"' in card and "not yet" not in card
+    assert f'data-command="{command_id}"' in card and "未回执" not in card
     assert "data-undelivered" not in card and "held-by-b" in card

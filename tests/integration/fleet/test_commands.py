@@ -21,6 +21,7 @@ from lianbo.services import commands
 from lianbo.services.commands import CommandAcks, SentCommand
 from tests.integration.fleet.conftest import Mosquitto, Served, enrolled
 from tests.integration.fleet.test_mqtt import screen
+from tests.integration.test_keys_console import signed_in
 from tests.support.env import Env
 from tests.support.waiting import HANG_GUARD_S, until
 
@@ -149,6 +150,10 @@ async def test_a_disconnected_screen_is_recorded_but_not_delivered(served: Serve
     status, sent = await send(env, admin, terminal_id, {"command": "restart"})
     assert status == 202 and sent["delivered"] is False
     assert [c.command for c in await history(env, terminal_id)] == ["restart"]
+    await signed_in(env)
+    card = await env.client.get(f"/terminals/{terminal_id}/live")
+    assert card.status_code == 200 and f'data-command="{sent["id"]}"' in card.text
+    assert "data-undelivered" in card.text and "未送达" in card.text
 
 
 async def test_bad_commands_are_refused_and_not_recorded(env: Env) -> None:
