@@ -31,6 +31,7 @@ from lianbo.domain.ports import (
 from lianbo.services import presence
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
+from lianbo.services.commands import CommandAcks
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.messagebus import MessageBus
 from lianbo.services.monitoring import Monitor
@@ -193,6 +194,7 @@ def _fleet(
 
     directory = DbDirectory(lambda: UnitOfWork(sessions))
     heartbeat = settings.heartbeat_seconds
+    acks = CommandAcks(lambda: UnitOfWork(sessions))  # to the store: any process may be asked
 
     async def seen(terminals: list[tuple[str, datetime]]) -> None:
         async with UnitOfWork(sessions) as uow:
@@ -211,13 +213,16 @@ def _fleet(
             clock,
             heartbeat_seconds=heartbeat,
             heartbeats=monitor,
+            acks=acks,
             share_group=settings.mqtt_share_group,
             # Every process hears presence; the leader alone writes it.
             reports_presence=lambda: leader.is_leader,
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 
-    return WebSocketHub(directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor)
+    return WebSocketHub(
+        directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor, acks=acks
+    )
 
 
 def store_dump(settings: Settings) -> StoreDump:

@@ -18,6 +18,7 @@ from lianbo.adapters.fleet.registry import Peer
 from lianbo.domain.errors import InvalidInput
 from lianbo.protocol.messages import Message
 from tests.support.clock import FakeClock
+from tests.unit.test_fleet_inbox import Acks
 
 
 class FakeLink:
@@ -153,16 +154,13 @@ async def test_a_malformed_message_is_dropped(raw: str | bytes) -> None:
     assert hub.online() == {p.terminal_id for p in PEERS}
 
 
-async def test_status_and_ack_are_kept_or_logged_without_reply() -> None:
-    hub, _, _, clock = make_hub()
+async def test_status_and_ack_get_no_reply_and_the_ack_goes_to_the_store() -> None:
+    clock = FakeClock()
+    acks = Acks()
+    hub = WebSocketHub(FakeDirectory(*PEERS), Seen(), clock, acks=acks)
     assert hub.receive(PEERS[1], '{"type": "status", "playing": "abc"}') is None
     assert hub.receive(PEERS[1], '{"type": "ack", "id": "c1"}') is None
-    status = hub.status("wuhou-2")
-    assert status is not None and status.body == {"playing": "abc"}
-    assert status.received_at == clock.now().timestamp()
-    big = json.dumps({"type": "status", "log": "x" * 5000})
-    hub.receive(PEERS[1], big)
-    assert hub.status("wuhou-2").body == {"truncated": True}  # type: ignore[union-attr]
+    assert acks.taken == [("wuhou-2", "c1", clock.now())]  # the socket's own terminal
 
 
 async def test_a_reconnect_closes_the_older_socket() -> None:

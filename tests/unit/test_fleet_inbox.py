@@ -1,13 +1,12 @@
-"""Command acknowledgements kept by the fleet inbox (no server needed)."""
+"""What the fleet inbox does with what screens send up (no server needed):
+acks go to the ``Acks`` port and status reports to the heartbeat path;
+nothing is kept in the process."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
-import pytest
-
-from lianbo.adapters.fleet import inbox
 from lianbo.adapters.fleet.inbox import Inbox
 from tests.support.clock import FakeClock
 
@@ -16,29 +15,30 @@ def ack(command_id: str) -> str:
     return json.dumps({"type": "ack", "id": command_id})
 
 
-def test_an_ack_is_kept_for_its_own_terminal_only() -> None:
+class Acks:
+    """An ``Acks`` port that records what it was handed."""
+
+    def __init__(self) -> None:
+        self.taken: list[tuple[str, str, datetime]] = []
+
+    def ack(self, terminal_id: str, command_id: str, at: datetime) -> None:
+        self.taken.append((terminal_id, command_id, at))
+
+    async def settle(self) -> None:
+        return None
+
+
+def test_an_ack_goes_to_the_port_with_the_senders_own_terminal_id() -> None:
     clock = FakeClock()
-    box = Inbox(clock)
+    acks = Acks()
+    box = Inbox(clock, acks=acks)
     assert box.receive("t1", ack("c1")) is None  # an ack gets no reply
-    assert box.acked("t1", "c1") == clock.now().timestamp()
-    assert box.acked("t2", "c1") is None
-    assert box.acked("t1", "c2") is None
-    box.receive("t1", '{"type": "ack"}')  # malformed: dropped, nothing kept
-    assert box.acked("t1", "") is None
+    box.receive("t1", '{"type": "ack"}')  # malformed: dropped, not handed over
+    assert acks.taken == [("t1", "c1", clock.now())]
 
 
-def test_the_oldest_acks_are_forgotten_beyond_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inbox, "ACKS_KEPT", 3)
-    box = Inbox(FakeClock())
-    for n in range(5):
-        box.receive("t1", ack(f"c{n}"))
-    assert [box.acked("t1", f"c{n}") is not None for n in range(5)] == [
-        False,
-        False,
-        True,
-        True,
-        True,
-    ]
+def test_without_a_port_an_ack_is_only_logged() -> None:
+    assert Inbox(FakeClock()).receive("t1", ack("c1")) is None
 
 
 class Beats:
@@ -69,6 +69,6 @@ def test_a_status_with_a_control_character_is_dropped_and_not_admitted() -> None
     beats = Beats(clock)
     box = Inbox(clock, beats, heartbeat_seconds=30)
     assert box.receive("t1", json.dumps({"type": "status", "push": "a\u0000b"})) is None
-    assert beats.admitted == [] and box.status("t1") is None
+    assert beats.admitted == []
     box.receive("t1", json.dumps({"type": "status", "push": "polling"}))
     assert beats.admitted == ["t1"]

@@ -27,3 +27,22 @@ class CommandOut(BaseModel):
         return cls(
             id=sent.id, command=sent.command, delivered=bool(sent.delivered), sent_at=sent.sent_at
         )
+
+
+class CommandStateOut(CommandOut):
+    """A sent command as the store has it: ``delivered`` by whichever process
+    handed it to the screen, ``acked_at`` whichever process heard the ack."""
+
+    actor: str
+    acked_at: datetime | None
+
+    @classmethod
+    def of(cls, sent: SentCommand) -> CommandStateOut:
+        return cls(
+            id=sent.id,
+            command=sent.command,
+            delivered=sent.delivered,
+            sent_at=sent.sent_at,
+            actor=sent.actor,
+            acked_at=sent.acked_at,
+        )

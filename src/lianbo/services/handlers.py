@@ -22,8 +22,7 @@ import structlog
 
 from lianbo.domain import events as ev
 from lianbo.domain.alerting.records import StoredAlert
-from lianbo.protocol.messages import command
-from lianbo.services import manifests
+from lianbo.services import commands, manifests
 from lianbo.services.alert_notice import Signed
 from lianbo.services.messagebus import Handler, MessageBus
 
@@ -126,10 +125,10 @@ class _Everywhere:
         await self.container.fleet.manifest_changed(event.versions)
 
     async def push_command(self, event: ev.Event) -> None:
-        """A command to one screen, on whichever socket holds it."""
+        """A command to one screen, on whichever socket holds it (which marks
+        it delivered in the store)."""
         assert isinstance(event, ev.CommandSent)
-        message = command(event.command_id, event.command)
-        await self.container.fleet.send([event.terminal_id], message)
+        await commands.push_command(self.container.uow, self.container.fleet, event)
 
     async def push_alert(self, event: ev.Event) -> None:
         """The signed notice, once per region topic (the hub or broker fans out)."""

@@ -60,4 +60,5 @@ FLEET: dict[str, tuple[str, str]] = {
     "command.command": ("指令", "Command"),
     "command.acked": ("回执", "Acknowledged"),
     "command.not_acked": ("未回执", "not yet"),
+    "command.undelivered": ("未送达", "not delivered"),
 }

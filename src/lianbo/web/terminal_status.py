@@ -78,7 +78,7 @@ class LiveState:
 
 async def live_state(uow: UnitOfWork, fleet: FleetChannel, terminal: Terminal) -> LiveState:
     """The live card's facts for a terminal the console may see."""
-    report = await latest_status(uow, fleet, terminal.id)
+    report = await latest_status(uow, terminal.id)
     status = report.status if report else {}
     return LiveState(
         connected=terminal.id in fleet.online(),
@@ -91,7 +91,7 @@ async def live_state(uow: UnitOfWork, fleet: FleetChannel, terminal: Terminal) -
         clock_offset_ms=_number(status.get("clock_offset_ms")),
         push=_text(status.get("push")),
         backend=_text(status.get("backend")),
-        commands=await recent_commands(uow, fleet, terminal.id),
+        commands=await recent_commands(uow, terminal.id),
     )
 
 

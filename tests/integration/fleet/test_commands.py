@@ -1,6 +1,6 @@
 """Commands to terminals (screenshot, reload, restart) over both fleet
-channels, and the audience a terminal learns from its enrol and heartbeat
-replies."""
+channels, their delivery and acknowledgement kept in the store, and the
+audience a terminal learns from its enrol and heartbeat replies."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from lianbo.adapters.fleet.mqtt import MqttFleet
 from lianbo.domain.roles import Role
 from lianbo.protocol.manifest import ManifestRejected, verify
 from lianbo.services import commands
-from lianbo.services.commands import SentCommand
+from lianbo.services.commands import CommandAcks, SentCommand
 from tests.integration.fleet.conftest import Mosquitto, Served, enrolled
 from tests.integration.fleet.test_mqtt import screen
+from tests.integration.test_keys_console import signed_in
 from tests.support.env import Env
 from tests.support.waiting import HANG_GUARD_S, until
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 async def history(env: Env, terminal_id: str) -> list[SentCommand]:
     async with env.container.uow() as uow:
-        return await commands.recent_commands(uow, env.container.fleet, terminal_id)
+        return await commands.recent_commands(uow, terminal_id)
 
 
 async def send(
@@ -42,7 +43,7 @@ async def send(
     return response.status_code, answer
 
 
-async def test_a_connected_screen_gets_the_command_and_its_ack_is_kept(served: Served) -> None:
+async def test_a_connected_screen_gets_the_command_and_its_ack_is_stored(served: Served) -> None:
     env = served.env
     operator = await env.as_role(Role.OPERATOR, "510107")
     terminal_id, token = await served.screen(operator)
@@ -55,6 +56,7 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_kept(served: S
         assert pushed == {"type": "command", "id": sent["id"], "command": "screenshot"}
         [before] = await history(env, terminal_id)
         assert before.id == sent["id"] and before.acked_at is None
+        await until(lambda: _delivered(env, terminal_id))  # marked by the pushing process
 
         await ws.send(json.dumps({"type": "ack", "id": sent["id"]}))
 
@@ -64,6 +66,13 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_kept(served: S
         await until(acked)
     [after] = await history(env, terminal_id)
     assert after.acked_at == env.clock.now() and after.command == "screenshot"
+    assert after.delivered and after.actor.startswith("operator")
+    viewer = await env.as_role(Role.VIEWER, "5101")
+    listed = await env.client.get(f"/api/v1/terminals/{terminal_id}/commands", headers=viewer)
+    assert listed.status_code == 200, listed.text
+    [shown] = listed.json()
+    assert shown["id"] == sent["id"] and shown["delivered"] is True
+    assert shown["acked_at"] is not None and shown["actor"] == after.actor
 
     admin = await env.as_role(Role.ADMIN)
     audit = await env.client.get(
@@ -74,21 +83,33 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_kept(served: S
     assert entry["region"] == "510107" and entry["actor"].startswith("operator")
 
 
+async def _delivered(env: Env, terminal_id: str) -> bool:
+    return (await history(env, terminal_id))[0].delivered
+
+
 async def test_an_ack_for_another_screens_command_is_not_counted(served: Served) -> None:
     env = served.env
     admin = await env.as_role(Role.ADMIN)
     a, _ = await served.screen(admin)
-    _, token_b = await served.screen(admin)
-    _, sent = await send(env, admin, a, {"command": "reload"})
+    b, token_b = await served.screen(admin)
+    _, for_a = await send(env, admin, a, {"command": "reload"})
     async with connect(f"{served.ws_url}?token={token_b}") as ws:
         await ws.recv()
-        await ws.send(json.dumps({"type": "ack", "id": sent["id"]}))
-        await ws.send(json.dumps({"type": "time", "t0": 1.0}))
-        await ws.recv()  # the time reply: the ack before it was handled
+        _, for_b = await send(env, admin, b, {"command": "reload"})
+        await ws.recv()  # its own command
+        for command_id in (for_a["id"], "f" * 32, for_b["id"]):
+            await ws.send(json.dumps({"type": "ack", "id": command_id}))
+
+        async def own_acked() -> bool:
+            return (await history(env, b))[0].acked_at is not None
+
+        await until(own_acked)  # written after (or with) the one before it
     assert (await history(env, a))[0].acked_at is None
 
 
-async def test_the_newer_of_pushed_and_stored_status_is_shown(served: Served) -> None:
+async def test_the_newer_of_pushed_and_http_status_is_shown_from_the_store(
+    served: Served,
+) -> None:
     env = served.env
     admin = await env.as_role(Role.ADMIN)
     terminal_id, token = await served.screen(admin)
@@ -98,7 +119,7 @@ async def test_the_newer_of_pushed_and_stored_status_is_shown(served: Served) ->
 
     async def latest() -> dict[str, Any]:
         async with env.container.uow() as uow:
-            found = await commands.latest_status(uow, env.container.fleet, terminal_id)
+            found = await commands.latest_status(uow, terminal_id)
         return found.status if found else {}
 
     await until(lambda: _has(latest, "backend", "mpv"))
@@ -129,6 +150,10 @@ async def test_a_disconnected_screen_is_recorded_but_not_delivered(served: Serve
     status, sent = await send(env, admin, terminal_id, {"command": "restart"})
     assert status == 202 and sent["delivered"] is False
     assert [c.command for c in await history(env, terminal_id)] == ["restart"]
+    await signed_in(env)
+    card = await env.client.get(f"/terminals/{terminal_id}/live")
+    assert card.status_code == 200 and f'data-command="{sent["id"]}"' in card.text
+    assert "data-undelivered" in card.text and "未送达" in card.text
 
 
 async def test_bad_commands_are_refused_and_not_recorded(env: Env) -> None:
@@ -145,6 +170,24 @@ async def test_bad_commands_are_refused_and_not_recorded(env: Env) -> None:
     )
     assert response.status_code == 422
     assert await history(env, terminal_id) == []
+
+
+async def test_the_command_list_follows_jurisdiction_and_its_limit(env: Env) -> None:
+    admin = await env.as_role(Role.ADMIN)
+    terminal_id, _ = await enrolled(env, admin, region="510107")
+    for name in ("reload", "restart", "screenshot"):
+        env.clock.advance(seconds=1)
+        assert (await send(env, admin, terminal_id, {"command": name}))[0] == 202
+    path = f"/api/v1/terminals/{terminal_id}/commands"
+    listed = await env.client.get(path, params={"limit": 2}, headers=admin)
+    assert [c["command"] for c in listed.json()] == ["screenshot", "restart"]
+    assert all(c["acked_at"] is None and c["delivered"] is False for c in listed.json())
+    elsewhere = await env.as_role(Role.OPERATOR, "5107")
+    assert (await env.client.get(path, headers=elsewhere)).status_code == 404
+    for limit in (0, 51, "x"):
+        refused = await env.client.get(path, params={"limit": limit}, headers=admin)
+        assert refused.status_code == 422, limit
+    assert (await env.client.get(path)).status_code == 401
 
 
 async def test_commands_follow_role_and_jurisdiction(env: Env) -> None:
@@ -170,7 +213,13 @@ async def mqtt_fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
     async def nobody(ids: list[str]) -> None:
         return None
 
-    channel = MqttFleet(broker.broker(), DbDirectory(env.container.uow), nobody, env.clock)
+    channel = MqttFleet(
+        broker.broker(),
+        DbDirectory(env.container.uow),
+        nobody,
+        env.clock,
+        acks=CommandAcks(env.container.uow),
+    )
     env.container.fleet = channel
     await channel.start()
     async with asyncio.timeout(HANG_GUARD_S):
@@ -180,7 +229,7 @@ async def mqtt_fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
 
 
 @pytest.mark.mqtt
-async def test_over_mqtt_the_command_reaches_the_screen_and_its_ack_is_kept(
+async def test_over_mqtt_the_command_reaches_the_screen_and_its_ack_is_stored(
     env: Env, broker: Mosquitto, mqtt_fleet: MqttFleet
 ) -> None:
     admin = await env.as_role(Role.ADMIN)
@@ -205,6 +254,8 @@ async def test_over_mqtt_the_command_reaches_the_screen_and_its_ack_is_kept(
             return (await history(env, terminal_id))[0].acked_at is not None
 
         await until(acked)
+    [stored] = await history(env, terminal_id)
+    assert stored.delivered and stored.acked_at == env.clock.now()
 
 
 async def test_enrol_and_heartbeat_replies_carry_the_manifest_audience(env: Env) -> None:

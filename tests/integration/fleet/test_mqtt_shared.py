@@ -21,6 +21,8 @@ from lianbo.adapters.fleet.directory import DbDirectory
 from lianbo.adapters.fleet.mqtt import MqttFleet
 from lianbo.domain.roles import Role
 from lianbo.protocol.messages import Message
+from lianbo.services import commands
+from lianbo.services.commands import CommandAcks
 from tests.integration.fleet.conftest import Mosquitto, enrolled
 from tests.support.env import Env
 from tests.support.waiting import HANG_GUARD_S, until
@@ -45,9 +47,14 @@ class Beats:
 
 @asynccontextmanager
 async def process(
-    env: Env, broker: Mosquitto, share_group: str, *, leader: bool = True
+    env: Env,
+    broker: Mosquitto,
+    share_group: str,
+    *,
+    leader: bool = True,
+    acks: CommandAcks | None = None,
 ) -> AsyncIterator[tuple[MqttFleet, Beats, list[str]]]:
-    """One server process's fleet channel (its own heartbeats and presence)."""
+    """One server process's fleet channel (its own heartbeats, acks and presence)."""
     beats, seen = Beats(env.clock), []
 
     async def record(terminals: list[tuple[str, datetime]]) -> None:
@@ -59,6 +66,7 @@ async def process(
         record,
         env.clock,
         heartbeats=beats,
+        acks=acks,
         share_group=share_group,
         reports_presence=lambda: leader,
     )
@@ -151,3 +159,47 @@ async def test_presence_reaches_every_process_and_one_writes_it(
         # B flushed its arrivals too (it runs the same reporter), and wrote nothing.
         await fleet_b._presence.flush(everyone=True)
         assert seen_b == []
+
+
+class Heard(CommandAcks):
+    """One process's ack writer, noting which acks it took."""
+
+    def __init__(self, env: Env) -> None:
+        super().__init__(env.container.uow)
+        self.ids: list[str] = []
+
+    def ack(self, terminal_id: str, command_id: str, at: datetime) -> None:
+        self.ids.append(command_id)
+        super().ack(terminal_id, command_id, at)
+
+
+async def test_acks_taken_by_either_process_are_in_the_store(env: Env, broker: Mosquitto) -> None:
+    heard_a, heard_b = Heard(env), Heard(env)
+    admin = await env.as_role(Role.ADMIN)
+    async with (
+        process(env, broker, "lianbo", acks=heard_a) as (fleet_a, _, _seen_a),
+        process(env, broker, "lianbo", acks=heard_b) as (fleet_b, _, _seen_b),
+        screen(env, broker) as (terminal_id, client),
+    ):
+        env.container.fleet = fleet_a  # the process the console sends from
+        await until(lambda: terminal_id in fleet_a.online() and terminal_id in fleet_b.online())
+        sent = []
+        for _ in range(STATUSES):
+            answer = await env.client.post(
+                f"/api/v1/terminals/{terminal_id}/commands",
+                json={"command": "reload"},
+                headers=admin,
+            )
+            assert answer.status_code == 202, answer.text
+            sent.append(answer.json()["id"])
+        for command_id in sent:
+            ack = Message("ack", {"id": command_id}).encode()
+            await client.publish(topics.terminal(terminal_id, topics.UP), ack)
+
+        async def all_acked() -> bool:
+            async with env.container.uow() as uow:
+                found = await commands.recent_commands(uow, terminal_id, limit=STATUSES)
+            return sorted(c.id for c in found if c.acked_at is not None) == sorted(sent)
+
+        await until(all_acked)
+        assert sorted(heard_a.ids + heard_b.ids) == sorted(sent)  # each by one of them

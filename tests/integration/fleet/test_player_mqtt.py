@@ -24,7 +24,9 @@ from lianbo.player.clock import OffsetEstimator, SystemClock
 from lianbo.player.headless import HeadlessBackend
 from lianbo.player.identity import Identity
 from lianbo.player.push_mqtt import MqttPushChannel
-from lianbo.protocol.messages import Message, command
+from lianbo.protocol.messages import Message
+from lianbo.services import commands
+from lianbo.services.commands import CommandAcks
 from tests.integration.fleet.conftest import Mosquitto
 from tests.support.env import Env
 from tests.support.waiting import HANG_GUARD_S, until
@@ -51,6 +53,7 @@ async def fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
         seen,
         env.clock,
         heartbeats=env.container.monitor,
+        acks=CommandAcks(env.container.uow),
     )
     env.container.fleet = channel
     await channel.start()
@@ -100,6 +103,29 @@ class Screen:
         return any(m.type == kind and body.items() <= m.body.items() for m in self.received)
 
 
+async def sent(env: Env, terminal_id: str, name: str) -> str:
+    """A command sent as the console sends it (stored, then pushed); its id."""
+    admin = await env.as_role()
+    response = await env.client.post(
+        f"/api/v1/terminals/{terminal_id}/commands", json={"command": name}, headers=admin
+    )
+    assert response.status_code == 202, response.text
+    command_id: str = response.json()["id"]
+    return command_id
+
+
+async def acked(env: Env, terminal_id: str, command_id: str) -> bool:
+    """Whether the store has the screen's acknowledgement of the command."""
+    async with env.container.uow() as uow:
+        found = await commands.recent_commands(uow, terminal_id)
+    return any(c.id == command_id and c.acked_at is not None for c in found)
+
+
+async def reported(env: Env, terminal_id: str) -> bool:
+    async with env.container.uow() as uow:
+        return await commands.latest_status(uow, terminal_id) is not None
+
+
 async def audience_key(env: Env, terminal_id: str) -> str:
     async with env.container.uow() as uow:
         key = await uow.terminals.audience_key_of(terminal_id)
@@ -124,10 +150,10 @@ async def test_the_channel_logs_in_as_the_screen_and_hears_every_push(
         await until(lambda: screen.got("manifest", version="v9"))
         await fleet.publish_region("5101", Message("alert", {"id": "a1"}))
         await until(lambda: screen.got("alert", id="a1"))
-        assert await fleet.send([identity.terminal_id], command("c1", "reload")) == 1
-        await until(lambda: screen.got("command", id="c1", command="reload"))
-        assert await screen.channel.send(Message("ack", {"id": "c1"}))
-        await until(lambda: fleet.acked(identity.terminal_id, "c1") is not None)
+        c1 = await sent(env, identity.terminal_id, "reload")
+        await until(lambda: screen.got("command", id=c1, command="reload"))
+        assert await screen.channel.send(Message("ack", {"id": c1}))
+        await until(lambda: acked(env, identity.terminal_id, c1))
         assert not screen.got("time")  # time answers feed the clock, not the handler
 
         # Moved to Mianyang: its new region and audience topics, not the old ones.
@@ -173,10 +199,10 @@ async def test_the_agent_cannot_tell_it_is_on_mqtt(
     try:
         await until(lambda: agent.status()["push"] == "connected")
         assert isinstance(agent.push, MqttPushChannel)
-        await until(lambda: fleet.status(identity.terminal_id) is not None)  # a beat
+        await until(lambda: reported(env, identity.terminal_id))  # a beat, stored
         assert agent.beats.sent["socket"] >= 1
-        assert await fleet.send([identity.terminal_id], command("c2", "reload")) == 1
-        await until(lambda: fleet.acked(identity.terminal_id, "c2") is not None)
+        c2 = await sent(env, identity.terminal_id, "reload")
+        await until(lambda: acked(env, identity.terminal_id, c2))
     finally:
         agent.stop()
         await asyncio.wait_for(task, HANG_GUARD_S)

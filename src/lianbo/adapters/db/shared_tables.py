@@ -1,12 +1,13 @@
-"""State every process of one deployment shares: login failures and the
-control centre's public signing keys (ADR 0014), idempotency keys (ADR 0015)."""
+"""State every process of one deployment shares: login failures, the
+control centre's public signing keys (ADR 0014), idempotency keys (ADR 0015)
+and the commands sent to screens with their acknowledgements."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianbo.adapters.db.tables import Base
@@ -71,3 +72,20 @@ class IdempotencyKeyRow(Base):
     resource_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class TerminalCommandRow(Base):
+    """A command sent to one screen (its audit entry is the record of the
+    act): whether a process handed it to the screen's connection, and when
+    the screen acknowledged it, whichever process heard the ack."""
+
+    __tablename__ = "terminal_commands"
+    __table_args__ = (Index("ix_terminal_commands_terminal_id_sent_at", "terminal_id", "sent_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    command: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    delivered: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    acked_at: Mapped[datetime | None]

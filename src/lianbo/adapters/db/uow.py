@@ -15,6 +15,7 @@ from lianbo.adapters.db.repos.alerts import AlertRepository
 from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.commands import CommandRepository
 from lianbo.adapters.db.repos.history import HistoryRepository
 from lianbo.adapters.db.repos.idempotency import IdempotencyRepository
 from lianbo.adapters.db.repos.login_failures import LoginFailureRepository
@@ -72,6 +73,7 @@ class UnitOfWork:
     login_failures: LoginFailureRepository
     signing_keys: SigningKeyRepository
     idempotency: IdempotencyRepository
+    commands: CommandRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -105,6 +107,7 @@ class UnitOfWork:
         self.login_failures = LoginFailureRepository(self.session)
         self.signing_keys = SigningKeyRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)  # ADR 0015
+        self.commands = CommandRepository(self.session)  # sent to screens, and their acks
         return self
 
     async def __aexit__(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import structlog
 
 from lianbo.adapters.fleet.directory import Directory, refresh
-from lianbo.adapters.fleet.inbox import Heartbeats, Inbox, Status
+from lianbo.adapters.fleet.inbox import Acks, Heartbeats, Inbox
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Peer, Registry
 from lianbo.domain.ports import Clock
@@ -47,9 +47,10 @@ class WebSocketHub:
         *,
         heartbeat_seconds: float = 30,
         heartbeats: Heartbeats | None = None,
+        acks: Acks | None = None,
     ) -> None:
         self._directory = directory
-        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
+        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks)
         self._registry: Registry[Link] = Registry()
         self._presence = PresenceReporter(
             seen, self._registry.ids, heartbeat_seconds, clock, heard=self._heard
@@ -73,6 +74,7 @@ class WebSocketHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self.drain()
+        await self._inbox.settle()
 
     async def drain(self) -> None:
         """Wait for pushes and closes still under way."""
@@ -131,12 +133,6 @@ class WebSocketHub:
         return reply.encode() if reply is not None else None
 
     # what the console reads
-
-    def status(self, terminal_id: str) -> Status | None:
-        return self._inbox.status(terminal_id)
-
-    def acked(self, terminal_id: str, command_id: str) -> float | None:
-        return self._inbox.acked(terminal_id, command_id)
 
     def connected(self) -> int:
         return len(self._registry)

@@ -2,13 +2,15 @@
 
 A ``status`` message is the screen's heartbeat (the body of
 ``POST /terminal/v1/heartbeat``, without an HTTP request per beat): it is
-handed to the monitor's batcher and answered with a ``heartbeat`` message.
+handed to the monitor's batcher, which stores it (newest wins), and
+answered with a ``heartbeat`` message. An ``ack`` of a command is handed to
+``Acks``, which stores it. Nothing a screen sends is kept here: the
+console may ask any process.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,8 +23,6 @@ from lianbo.protocol.messages import TERMINAL_TYPES, MalformedMessage, Message, 
 
 log = structlog.get_logger()
 
-STATUS_MAX_BYTES = 2048  # what is kept of a status report, per screen
-ACKS_KEPT = 10_000  # command acknowledgements remembered (oldest forgotten first)
 WARN_EVERY_S = 60.0  # a misbehaving screen is logged once a minute, not per message
 HEARTBEAT_MAX_BYTES = 16 * 1024  # as POST /terminal/v1/heartbeat
 
@@ -35,22 +35,37 @@ class Heartbeats(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
-    received_at: float
-    body: dict[str, Any]
+class Acks(Protocol):
+    """Where acknowledgements of commands go (``services.commands.CommandAcks``)."""
+
+    def ack(self, terminal_id: str, command_id: str, at: datetime) -> None:
+        """Take one ack to store without waiting (``terminal_id`` is the
+        sender's own: a screen acknowledges only its commands)."""
+        ...
+
+    async def settle(self) -> None:
+        """Store what was taken (at a stop; bounded by the implementation)."""
+        ...
 
 
 class Inbox:
     def __init__(
-        self, clock: Clock, heartbeats: Heartbeats | None = None, heartbeat_seconds: float = 30
+        self,
+        clock: Clock,
+        heartbeats: Heartbeats | None = None,
+        heartbeat_seconds: float = 30,
+        acks: Acks | None = None,
     ) -> None:
         self._clock = clock
         self._heartbeats = heartbeats
         self._heartbeat_seconds = heartbeat_seconds
-        self._statuses: dict[str, Status] = {}
-        self._acks: dict[tuple[str, str], float] = {}  # (terminal, command id) -> when
-        self._warned: dict[str, float] = {}
+        self._acks = acks
+        self._warned: dict[str, float] = {}  # when each screen was last logged
+
+    async def settle(self) -> None:
+        """Let the acks handed over be stored (the channel is stopping)."""
+        if self._acks is not None:
+            await self._acks.settle()
 
     def now(self) -> float:
         return self._clock.now().timestamp()
@@ -74,8 +89,6 @@ class Inbox:
             if refused is not None:  # one rule with the HTTP heartbeat (domain.text)
                 self._warn(terminal_id, refusal(f"status.{refused[0]}", refused[1]))
                 return None
-            body = message.body if len(raw) <= STATUS_MAX_BYTES else {"truncated": True}
-            self._statuses[terminal_id] = Status(self.now(), body)
             if self._heartbeats is not None:
                 return self._heartbeat(terminal_id, message.body, len(raw))
         return None
@@ -99,16 +112,6 @@ class Inbox:
             log.warning("malformed fleet message dropped", terminal_id=terminal_id, error=error)
 
     def _ack(self, terminal_id: str, command_id: str) -> None:
-        log.info("command acknowledged", terminal_id=terminal_id, id=command_id)
-        self._acks[(terminal_id, command_id[:64])] = self.now()
-        if len(self._acks) > ACKS_KEPT:  # dicts keep insertion order: drop the oldest
-            del self._acks[next(iter(self._acks))]
-
-    def status(self, terminal_id: str) -> Status | None:
-        """The last status report of a screen (kept in memory only)."""
-        return self._statuses.get(terminal_id)
-
-    def acked(self, terminal_id: str, command_id: str) -> float | None:
-        """When ``terminal_id`` acknowledged ``command_id`` (epoch s), if it did
-        while connected to this process (kept in memory only)."""
-        return self._acks.get((terminal_id, command_id))
+        log.info("command acknowledged", terminal_id=terminal_id, id=command_id[:64])
+        if self._acks is not None:
+            self._acks.ack(terminal_id, command_id, self._clock.now())

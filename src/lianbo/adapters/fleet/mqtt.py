@@ -32,7 +32,7 @@ import structlog
 
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.directory import Directory, refresh
-from lianbo.adapters.fleet.inbox import Heartbeats, Inbox, Status
+from lianbo.adapters.fleet.inbox import Acks, Heartbeats, Inbox
 from lianbo.adapters.fleet.mqtt_session import MqttError, MqttSession, open_session
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Registry
@@ -69,6 +69,7 @@ class MqttFleet:
         *,
         heartbeat_seconds: float = 30,
         heartbeats: Heartbeats | None = None,
+        acks: Acks | None = None,
         share_group: str = topics.SHARE_GROUP,
         reports_presence: Callable[[], bool] = _always,
     ) -> None:
@@ -76,7 +77,7 @@ class MqttFleet:
         self._subscriptions = topics.server_subscriptions(share_group)
         self._reports_presence = reports_presence
         self._directory = directory
-        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds)
+        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks)
         self._registry: Registry[str] = Registry()
         self._presence = PresenceReporter(
             self._seen_here(seen), self._registry.ids, heartbeat_seconds, clock
@@ -109,6 +110,7 @@ class MqttFleet:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._inbox.settle()
 
     async def connected(self) -> None:
         """Wait until the broker connection is up (wrap in a timeout)."""
@@ -229,14 +231,6 @@ class MqttFleet:
         if sent < len(items):
             log.info("MQTT pushes dropped", dropped=len(items) - sent, total=len(items))
         return sent
-
-    # what the console reads
-
-    def status(self, terminal_id: str) -> Status | None:
-        return self._inbox.status(terminal_id)
-
-    def acked(self, terminal_id: str, command_id: str) -> float | None:
-        return self._inbox.acked(terminal_id, command_id)
 
     # FleetChannel
 

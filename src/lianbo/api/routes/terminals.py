@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 
-from lianbo.api.command_schemas import CommandIn, CommandOut
+from lianbo.api.command_schemas import CommandIn, CommandOut, CommandStateOut
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.programming_schemas import (
     TimelineEntryOut,
@@ -179,6 +179,19 @@ async def send_command(
         uow, container.fleet, container.clock, actor, terminal_id, body.command
     )
     return CommandOut.of(sent)
+
+
+@router.get("/{terminal_id}/commands")
+async def recent_commands(
+    terminal_id: str,
+    actor: ActorDep,
+    uow: UowDep,
+    limit: Annotated[int, Query(ge=1, le=commands.KEPT)] = commands.RECENT,
+) -> list[CommandStateOut]:
+    """The screen's latest commands, newest first, with their delivery and
+    acknowledgement (from the store: the same on every server process)."""
+    terminal = await terminals.get_terminal(uow, actor, terminal_id)
+    return [CommandStateOut.of(c) for c in await commands.recent_commands(uow, terminal.id, limit)]
 
 
 @router.get("/{terminal_id}/timeline")
