@@ -1,4 +1,4 @@
-"""Alarms: observations in, stored alarms and webhook events out.
+"""Alarms: observations in, stored alarms and their webhooks out.
 
 ``AlarmDesk`` keeps this process's ``AlarmBook`` (the pure reducer in
 ``domain/monitoring/alarms.py``: dedup per terminal and type, flap
@@ -10,7 +10,8 @@ processes the store is the truth: at most one live alarm per terminal and
 type is a unique index, so of two processes opening the same alarm one
 stores it (and notifies) and the other adopts the stored one; a screen
 coming back reads its live offline alarm from the store (the leader's
-sweeper opened it, ADR 0011). See docs/monitoring.md for more.
+sweeper opened it, ADR 0011). Every change queues its webhooks in the
+transaction that stores it (the outbox, ADR 0016). See docs/monitoring.md.
 
 Acknowledge and resolve are control acts: permission ``MONITOR``, inside the
 caller's jurisdiction, audited.
@@ -28,7 +29,6 @@ from typing import Any
 
 from lianbo.adapters.db.repos.alarms import StoredAlarm
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.domain.errors import Conflict, Forbidden, NotFound
 from lianbo.domain.monitoring import alarms as rules
 from lianbo.domain.monitoring.alarms import (
@@ -45,6 +45,7 @@ from lianbo.domain.ports import Clock
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import audit
+from lianbo.services.webhook_outbox import WebhookOutbox
 
 Key = tuple[str, AlarmType]
 
@@ -103,12 +104,10 @@ def _watched(book: AlarmBook, found: Observation) -> bool:
 class AlarmDesk:
     """The live alarm book of this process and where its decisions go."""
 
-    def __init__(
-        self, uows: Callable[[], UnitOfWork], clock: Clock, notifier: WebhookNotifier
-    ) -> None:
+    def __init__(self, uows: Callable[[], UnitOfWork], clock: Clock, outbox: WebhookOutbox) -> None:
         self.uows = uows
         self.clock = clock
-        self.notifier = notifier
+        self.outbox = outbox
         self.book = AlarmBook()
         self.ids: dict[Key, str] = {}
         self._loaded = False
@@ -152,7 +151,7 @@ class AlarmDesk:
         self, observations: Sequence[Observation], regions: Mapping[str, str]
     ) -> list[StoredAlarm]:
         """Apply observations (``regions``: terminal id → region code); the
-        alarms opened or resolved by them, already stored and notified."""
+        alarms opened or resolved by them, stored with their webhooks."""
         if not observations:
             return []
         async with self._lock:
@@ -181,8 +180,6 @@ class AlarmDesk:
             self.book, self.ids = book, ids
             for alarm in found:  # opened elsewhere first: that one is the alarm
                 self._learn(alarm)
-        for alarm in done:
-            self.notifier.notify({"event": _event_name(alarm), "alarm": alarm_json(alarm)})
         return done
 
     async def _store(
@@ -192,8 +189,8 @@ class AlarmDesk:
         regions: Mapping[str, str],
         now: datetime,
     ) -> tuple[list[StoredAlarm], list[StoredAlarm]]:
-        """Store the changes; (alarms opened or resolved here, to notify;
-        live alarms another process stored first, to adopt)."""
+        """Store the changes and their webhooks; (alarms opened or resolved
+        here; live alarms another process stored first, to adopt)."""
         done: list[StoredAlarm] = []
         found: list[StoredAlarm] = []
         async with self.uows() as uow:
@@ -222,6 +219,8 @@ class AlarmDesk:
                     if after is not None:
                         done.append(after)
             await uow.alarms.bump(seen)
+            for changed in done:
+                await self.outbox.queue(uow, _event_name(changed), alarm_json(changed))
             await uow.commit()
         return done, found
 
@@ -297,7 +296,7 @@ async def acknowledge(
     now = clock.now()
     after = await _move(
         uow,
-        clock,
+        (clock, desk.outbox),
         actor,
         alarm,
         "alarm.acknowledge",
@@ -306,7 +305,6 @@ async def acknowledge(
         acknowledged_by=actor.username,
     )
     await desk.acknowledged(after)
-    desk.notifier.notify({"event": "acknowledged", "alarm": alarm_json(after)})
     return after
 
 
@@ -320,7 +318,7 @@ async def resolve(
     now = clock.now()
     after = await _move(
         uow,
-        clock,
+        (clock, desk.outbox),
         actor,
         alarm,
         "alarm.resolve",
@@ -329,19 +327,20 @@ async def resolve(
         resolved_by=actor.username,
     )
     await desk.resolved(after)
-    desk.notifier.notify({"event": "resolved", "alarm": alarm_json(after)})
     return after
 
 
 async def _move(
     uow: UnitOfWork,
-    clock: Clock,
+    ports: tuple[Clock, WebhookOutbox],
     actor: Actor,
     alarm: StoredAlarm,
     action: str,
     **changes: Any,
 ) -> StoredAlarm:
-    """Store an operator's change to an alarm with its audit entry; the alarm after."""
+    """Store an operator's change to an alarm with its audit entry and its
+    webhooks; the alarm after."""
+    clock, outbox = ports
     await uow.alarms.set(alarm.id, **changes)
     after = replace(alarm, **changes)
     await audit.record(
@@ -354,6 +353,7 @@ async def _move(
         before=alarm.facts(),
         after=after.facts(),
     )
+    await outbox.queue(uow, _event_name(after), alarm_json(after))
     await uow.commit()
     return after
 

@@ -2,7 +2,8 @@
 
 One ``Monitor`` per server process (``container.monitor``) holds what
 monitoring keeps in memory: the heartbeat batcher and rate limiter, the
-alarm desk (alarm book + webhook queue), the callers' caches (terminal
+alarm desk (the alarm book), the webhook outbox's sender (``webhooks``:
+its deliveries are in the store, ADR 0016), the callers' caches (terminal
 facts, programmes, tracks: ``monitor_callers``), and ingest counters for
 ``/metrics``. The server's
 background job that flushes, sweeps and delivers is
@@ -24,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
@@ -39,6 +39,7 @@ from lianbo.services.play_writes import PlayWrites
 from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
 from lianbo.services.programme import Programme
 from lianbo.services.programme_history import ManifestHistory
+from lianbo.services.webhook_outbox import WebhookOutbox
 
 if TYPE_CHECKING:
     from lianbo.services.context import Context
@@ -70,8 +71,8 @@ class Monitor:
         self.settings = settings
         self.clock = clock
         self.uows = uows
-        self.notifier = WebhookNotifier(settings.alarm_webhooks)
-        self.desk = AlarmDesk(uows, clock, self.notifier)
+        self.webhooks = WebhookOutbox(uows, clock, settings)
+        self.desk = AlarmDesk(uows, clock, self.webhooks)
         self.batcher = HeartbeatBatcher()
         self.limiter = RateLimiter(
             interval_s=min(presence.MIN_INTERVAL_S, settings.heartbeat_seconds / 2)

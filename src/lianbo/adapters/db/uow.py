@@ -26,6 +26,7 @@ from lianbo.adapters.db.repos.signing_keys import SigningKeyRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
+from lianbo.adapters.db.repos.webhook_deliveries import WebhookDeliveryRepository
 from lianbo.domain.events import Event
 
 CHANNEL = "lianbo_events"  # the PostgreSQL NOTIFY channel every process listens on
@@ -70,6 +71,7 @@ class UnitOfWork:
     deliveries: DeliveryRepository
     login_failures: LoginFailureRepository
     signing_keys: SigningKeyRepository
+    webhooks: WebhookDeliveryRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -102,6 +104,7 @@ class UnitOfWork:
         self.deliveries = DeliveryRepository(self.session)
         self.login_failures = LoginFailureRepository(self.session)
         self.signing_keys = SigningKeyRepository(self.session)
+        self.webhooks = WebhookDeliveryRepository(self.session)  # the alarm webhooks' outbox
         return self
 
     async def __aexit__(
