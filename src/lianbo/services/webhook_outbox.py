@@ -68,6 +68,7 @@ class WebhookOutbox:
         self.wake = asyncio.Event()
         self.delivered = 0  # by this process (Prometheus counters)
         self.failed = 0  # attempts that failed (each retry counts)
+        self.rounds = 0  # rounds of ``run`` finished (a test waits for the first)
 
     # ------------------------------------------------------------ queueing
 
@@ -101,6 +102,7 @@ class WebhookOutbox:
                         swept = time.monotonic()
                 except Exception:  # the store may be gone; the next round tries again
                     log.exception("webhook delivery round failed")
+                self.rounds += 1
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_s):
                         await self.wake.wait()

@@ -184,7 +184,12 @@ class WebhookDeliveryRow(Base):
         Index("ix_webhook_deliveries_done_at", "done_at"),  # retention
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # ``seq`` orders deliveries queued at one instant (one transaction's);
+    # ``id`` is the receiver's Idempotency-Key.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(32), unique=True)
     url: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]

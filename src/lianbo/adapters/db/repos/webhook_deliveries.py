@@ -58,7 +58,7 @@ class WebhookDeliveryRepository:
             await self.session.scalars(
                 select(Row)
                 .where(Row.state == PENDING, Row.next_attempt_at <= now)
-                .order_by(Row.next_attempt_at, Row.created_at, Row.id)
+                .order_by(Row.next_attempt_at, Row.seq)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -111,5 +111,5 @@ class WebhookDeliveryRepository:
 
     async def get(self, delivery_id: str) -> tuple[str, int, str | None] | None:
         """(state, attempts, last_error) of one delivery (tests, diagnostics)."""
-        row = await self.session.get(Row, delivery_id)
+        row = await self.session.scalar(select(Row).where(Row.id == delivery_id))
         return (row.state, row.attempts, row.last_error) if row else None

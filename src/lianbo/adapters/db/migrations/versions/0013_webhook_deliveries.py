@@ -21,6 +21,8 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def _time(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
     return sa.Column(name, UTCDateTime(timezone=True), nullable=nullable)
@@ -29,6 +31,7 @@ def _time(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-
 def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
+        sa.Column("seq", _ID, autoincrement=True, nullable=False),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
@@ -38,7 +41,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=32), nullable=True),
         sa.Column("state", sa.String(length=8), nullable=False),
         _time("done_at", nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint("id", name=op.f("uq_webhook_deliveries_id")),
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at"])
     op.create_index("ix_webhook_deliveries_done_at", "webhook_deliveries", ["done_at"])
