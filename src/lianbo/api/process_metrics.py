@@ -10,7 +10,7 @@ every process; the shipped rules take their ``max`` across processes.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
@@ -114,8 +114,15 @@ async def metrics_text(container: Container, uow: UnitOfWork) -> bytes:
 
 
 async def _webhook_metrics(uow: UnitOfWork, now: datetime) -> CollectorRegistry:
+    oldest = await uow.webhooks.oldest_pending()
+    waited = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return webhook_metrics(await uow.webhooks.counts(), waited)
+
+
+def webhook_metrics(counts: Mapping[str, int], waited: float) -> CollectorRegistry:
     """The alarm webhooks' outbox (ADR 0016): deliveries pending and dead,
-    and how long the oldest pending one has waited (a receiver down)."""
+    and how long the oldest pending one has waited (no sender, or a
+    receiver down)."""
     registry = CollectorRegistry()
     deliveries = Gauge(
         "lianbo_webhook_deliveries",
@@ -123,11 +130,9 @@ async def _webhook_metrics(uow: UnitOfWork, now: datetime) -> CollectorRegistry:
         ["state"],
         registry=registry,
     )
-    for state, count in (await uow.webhooks.counts()).items():
+    for state, count in counts.items():
         if state != "sent":  # sent rows are only kept for the retention
             deliveries.labels(state=state).set(count)
-    oldest = await uow.webhooks.oldest_pending()
-    waited = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     Gauge(
         "lianbo_webhook_oldest_pending_seconds",
         "How long the oldest pending alarm webhook has waited",
