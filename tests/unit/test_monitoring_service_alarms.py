@@ -10,7 +10,8 @@ from lianbo.adapters.db.repos.alarms import StoredAlarm
 from lianbo.adapters.db.repos.webhook_deliveries import WebhookDelivery
 from lianbo.config import Settings
 from lianbo.domain.monitoring.alarms import AlarmType
-from lianbo.services.alarms import AlarmDesk, observation
+from lianbo.services.alarm_desk import AlarmDesk
+from lianbo.services.alarms import observation
 from lianbo.services.webhook_outbox import WebhookOutbox
 from tests.support.clock import FakeClock
 
