@@ -127,8 +127,9 @@ class WebhookOutbox:
         self, client: httpx.AsyncClient, batch: Sequence[WebhookDelivery]
     ) -> None:
         """Each URL's deliveries in order; the URLs side by side. Cancelled
-        (leadership lost), the deliveries not yet attempted are due again
-        at once for the next leader, not after the lease."""
+        (leadership lost), the deliveries whose outcome is not stored (the
+        one in flight too: the receiver may see it twice) are due again at
+        once for the next leader, not after the lease."""
         left = {d.id for d in batch}
         by_url: dict[str, list[WebhookDelivery]] = {}
         for delivery in batch:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.waiting import HANG_GUARD_S
+
 
 class Receiver:
     """A tiny HTTP server: 503 for its first ``failures`` requests and while
-    ``down``; otherwise it keeps the body and its ``Idempotency-Key``."""
+    ``down``; otherwise it keeps the body and its ``Idempotency-Key``. With
+    a ``gate``, each request waits for it to open before it is answered."""
 
     def __init__(self, failures: int = 0) -> None:
         self.failures = failures
         self.down = False
+        self.gate: threading.Event | None = None
         self.received: list[dict[str, Any]] = []
         self.keys: list[str] = []
         self.attempts = 0
@@ -26,12 +31,16 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 with receiver._lock:
                     receiver.attempts += 1
+                if receiver.gate is not None:
+                    receiver.gate.wait(HANG_GUARD_S)
+                with receiver._lock:
                     refused = receiver.down or receiver.attempts <= receiver.failures
                     if not refused:
                         receiver.received.append(json.loads(body))
                         receiver.keys.append(self.headers.get("Idempotency-Key", ""))
-                self.send_response(503 if refused else 204)
-                self.end_headers()
+                with contextlib.suppress(OSError):  # the sender may have gone
+                    self.send_response(503 if refused else 204)
+                    self.end_headers()
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -4,6 +4,8 @@ leader's duty runs), retried on the injected clock, given up once."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +17,7 @@ from tests.integration.monitoring.helpers import screen
 from tests.integration.monitoring.receiver import Receiver
 from tests.support.env import Env
 from tests.support.metrics import value
-from tests.support.waiting import HANG_GUARD_S
+from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = pytest.mark.integration
 
@@ -137,6 +139,33 @@ async def test_an_unreachable_receiver_is_given_up_once_without_stopping_the_res
     assert hooks.failed == 6  # three attempts for each event to the dead URL
     metrics = (await env.client.get("/metrics")).text
     assert value(metrics, "lianbo_webhook_deliveries", state="dead") == 2
+
+
+async def test_a_rolled_back_change_queues_no_webhook(env: Env) -> None:
+    hooks = outbox(env, DEAD_URL)
+    async with env.container.uow() as uow:
+        await hooks.queue(uow, "opened", {"id": "a1"})  # and then the change fails
+    assert await counts(env) == {"pending": 0, "dead": 0}
+
+
+async def test_a_sender_stopped_mid_batch_leaves_its_rows_due_for_the_next(
+    env: Env, receiver: Receiver
+) -> None:
+    hooks = outbox(env, receiver.url)
+    async with env.container.uow() as uow:
+        for n in range(3):
+            await hooks.queue(uow, "opened", {"id": f"a{n}"})
+        await uow.commit()
+    receiver.gate = threading.Event()
+    sending = asyncio.create_task(hooks.send_due())
+    await until(lambda: receiver.attempts == 1, "the first POST in flight")
+    sending.cancel()  # leadership lost
+    await asyncio.gather(sending, return_exceptions=True)
+    receiver.gate.set()
+    successor = outbox(env, receiver.url)
+    assert await successor.send_due() == 3  # not after the lease: now
+    await until(lambda: len(set(receiver.keys)) == 3, "each delivery, the first maybe twice")
+    assert await counts(env) == {"pending": 0, "dead": 0, "sent": 3}
 
 
 async def test_sent_and_dead_deliveries_are_deleted_after_the_retention(
