@@ -91,7 +91,7 @@ class WebhookOutbox:
 
     async def run(self) -> None:
         """Send due deliveries until cancelled (the leader's duty)."""
-        swept = -RETENTION_EVERY_S
+        swept, failing = -RETENTION_EVERY_S, False
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             while True:
                 self.wake.clear()  # a poke while sending means: look again
@@ -101,7 +101,13 @@ class WebhookOutbox:
                         await self.forget_done()
                         swept = time.monotonic()
                 except Exception:  # the store may be gone; the next round tries again
-                    log.exception("webhook delivery round failed")
+                    if not failing:  # logged once per outage, not every poll
+                        log.exception("webhook delivery failing")
+                    failing = True
+                else:
+                    if failing:
+                        log.info("webhook delivery working again")
+                    failing = False
                 self.rounds += 1
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_s):
@@ -135,11 +141,17 @@ class WebhookOutbox:
         for delivery in batch:
             by_url.setdefault(delivery.url, []).append(delivery)
         try:
-            await asyncio.gather(*(self._send_to(client, rows, left) for rows in by_url.values()))
+            done = await asyncio.gather(
+                *(self._send_to(client, rows, left) for rows in by_url.values()),
+                return_exceptions=True,  # a URL whose outcome was not stored stops only itself
+            )
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._release(sorted(left), self.clock.now()))
             raise
+        for outcome in done:  # its rows stay claimed until the lease
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _send_to(
         self, client: httpx.AsyncClient, deliveries: Sequence[WebhookDelivery], left: set[str]
