@@ -9,6 +9,7 @@ from typing import Any
 from lianbo.adapters.db.repos.alarms import StoredAlarm
 from lianbo.adapters.db.repos.webhook_deliveries import WebhookDelivery
 from lianbo.config import Settings
+from lianbo.domain.events import WebhooksQueued
 from lianbo.domain.monitoring.alarms import AlarmType
 from lianbo.services.alarm_desk import AlarmDesk
 from lianbo.services.alarms import observation
@@ -33,6 +34,7 @@ class FakeAlarms:
     def __init__(self) -> None:
         self.rows: dict[str, StoredAlarm] = {}
         self.hooks = FakeWebhooks()
+        self.recorded: list[object] = []  # events recorded on its units of work
 
     async def add(self, alarm: StoredAlarm) -> bool:
         if await self.live_for(alarm.terminal_id, alarm.type) is not None:
@@ -71,7 +73,7 @@ class FakeUow:
     def __init__(self, alarms: FakeAlarms) -> None:
         self.alarms = alarms
         self.webhooks = alarms.hooks
-        self.recorded: list[object] = []
+        self.recorded = alarms.recorded
 
     def record(self, event: object) -> None:
         self.recorded.append(event)
@@ -196,3 +198,11 @@ async def test_a_screen_back_learns_its_offline_alarm_from_the_store() -> None:
     elsewhere.book = replace(elsewhere.book, alarms={})
     await elsewhere.adopt(["t1"], AlarmType.OFFLINE)
     assert elsewhere.ids[("t1", AlarmType.OFFLINE)] == opened.id
+
+
+async def test_alarms_opened_together_queue_their_webhooks_with_one_wake_up() -> None:
+    alarms, store, _, hooks = desk()
+    found = [observation(f"t{n}", AlarmType.OFFLINE, True, "outdoor") for n in range(3)]
+    opened = await alarms.observe(found, {})
+    assert len(opened) == 3 and hooks.events() == ["opened"] * 3
+    assert store.recorded == [WebhooksQueued()]  # one NOTIFY, not one per alarm

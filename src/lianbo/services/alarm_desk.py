@@ -212,8 +212,7 @@ class AlarmDesk:
                     if after is not None:
                         done.append(after)
             await uow.alarms.bump(seen)
-            for changed in done:
-                await self.outbox.queue(uow, event_name(changed), alarm_json(changed))
+            await self.outbox.queue_many(uow, [(event_name(a), alarm_json(a)) for a in done])
             await uow.commit()
         return done, found
 

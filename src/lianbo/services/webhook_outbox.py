@@ -75,12 +75,19 @@ class WebhookOutbox:
     async def queue(self, uow: UnitOfWork, event: str, alarm: dict[str, Any]) -> None:
         """Add ``{"event", "alarm"}`` for every URL to ``uow``'s transaction
         (the caller commits it)."""
-        if not self.urls:
+        await self.queue_many(uow, [(event, alarm)])
+
+    async def queue_many(
+        self, uow: UnitOfWork, changes: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """``queue`` for each (event, alarm), with one wake-up for them all."""
+        if not self.urls or not changes:
             return
-        payload = {"event": event, "alarm": alarm}
         now = self.clock.now()
-        for url in self.urls:
-            await uow.webhooks.add(WebhookDelivery(uuid.uuid4().hex, url, payload, 0), now)
+        for event, alarm in changes:
+            payload = {"event": event, "alarm": alarm}
+            for url in self.urls:
+                await uow.webhooks.add(WebhookDelivery(uuid.uuid4().hex, url, payload, 0), now)
         uow.record(ev.WebhooksQueued())
 
     def poke(self) -> None:
