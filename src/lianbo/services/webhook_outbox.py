@@ -165,8 +165,8 @@ class WebhookOutbox:
     ) -> None:
         for index, delivery in enumerate(deliveries):
             error = await webhooks.post(client, delivery.url, delivery.payload, delivery.id)
-            left.discard(delivery.id)
             retry_at = await self._record(delivery, error)
+            left.discard(delivery.id)
             if error is not None:  # the rest wait for this URL's next try
                 rest = [d.id for d in deliveries[index + 1 :]]
                 await self._release(rest, retry_at or self.clock.now())
