@@ -109,6 +109,16 @@ class Settings(BaseSettings):
     terminal_cache_minutes: int = Field(default=6 * 60, ge=1)
     # Monitoring (docs/monitoring.md); webhooks as JSON: '["https://..."]'
     alarm_webhooks: list[str] = Field(default_factory=list)
+    # Alarm webhooks go out from a table in the store, sent by the leader
+    # (ADR 0016): attempts per delivery, backoff base and cap (doubling, ±20 %
+    # jitter), request timeout, the leader's poll (a new alarm wakes it at
+    # once), and how long sent and dead deliveries are kept.
+    webhook_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    webhook_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    webhook_retention_days: int = Field(default=7, ge=1)
     playlog_retention_days: int = Field(default=180, ge=1)
     clock_drift_alarm_ms: int = Field(default=2000, ge=1)
     max_upload_bytes: int = Field(default=20 * 1024**3, ge=1)

@@ -13,7 +13,7 @@ import re
 import pytest
 from prometheus_client import generate_latest
 
-from lianbo.api.process_metrics import cluster_metrics
+from lianbo.api.process_metrics import cluster_metrics, webhook_metrics
 from lianbo.services.cluster_health import BusFigures, ClusterFigures, RegionScreens
 from tests.support.metrics import PROMETHEUS_DIR, promtool, samples
 
@@ -42,6 +42,8 @@ def test_the_rules_use_only_metrics_lianbo_serves() -> None:
         regions=(RegionScreens("51", "四川省", 1, 0),),
     )
     served = {s.name for s in samples(generate_latest(cluster_metrics(every_source)).decode())}
+    outbox = webhook_metrics({"pending": 0, "dead": 0}, 0.0)
+    served |= {s.name for s in samples(generate_latest(outbox).decode())}
     rules = (PROMETHEUS_DIR / "rules.yml").read_text(encoding="utf-8")
     used = set(re.findall(r"\blianbo_[a-z_]+", rules))
     assert used and used <= served, used - served

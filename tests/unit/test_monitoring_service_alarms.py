@@ -7,15 +7,34 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lianbo.adapters.db.repos.alarms import StoredAlarm
-from lianbo.adapters.notify.webhooks import WebhookNotifier
+from lianbo.adapters.db.repos.webhook_deliveries import WebhookDelivery
+from lianbo.config import Settings
+from lianbo.domain.events import WebhooksQueued
 from lianbo.domain.monitoring.alarms import AlarmType
-from lianbo.services.alarms import AlarmDesk, observation
+from lianbo.services.alarm_desk import AlarmDesk
+from lianbo.services.alarms import observation
+from lianbo.services.webhook_outbox import WebhookOutbox
 from tests.support.clock import FakeClock
+
+
+class FakeWebhooks:
+    """The outbox table: what was queued, in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[WebhookDelivery] = []
+
+    async def add(self, delivery: WebhookDelivery, now: datetime) -> None:
+        self.rows.append(delivery)
+
+    def events(self) -> list[str]:
+        return [d.payload["event"] for d in self.rows]
 
 
 class FakeAlarms:
     def __init__(self) -> None:
         self.rows: dict[str, StoredAlarm] = {}
+        self.hooks = FakeWebhooks()
+        self.recorded: list[object] = []  # events recorded on its units of work
 
     async def add(self, alarm: StoredAlarm) -> bool:
         if await self.live_for(alarm.terminal_id, alarm.type) is not None:
@@ -53,6 +72,11 @@ class FakeAlarms:
 class FakeUow:
     def __init__(self, alarms: FakeAlarms) -> None:
         self.alarms = alarms
+        self.webhooks = alarms.hooks
+        self.recorded = alarms.recorded
+
+    def record(self, event: object) -> None:
+        self.recorded.append(event)
 
     async def __aenter__(self) -> FakeUow:
         return self
@@ -64,10 +88,15 @@ class FakeUow:
         pass
 
 
-def desk() -> tuple[AlarmDesk, FakeAlarms, FakeClock, WebhookNotifier]:
+def outbox(store: FakeAlarms, clock: FakeClock) -> WebhookOutbox:
+    settings = Settings(alarm_webhooks=["http://127.0.0.1:9/hook"])
+    return WebhookOutbox(lambda: FakeUow(store), clock, settings)  # type: ignore[arg-type, return-value]
+
+
+def desk() -> tuple[AlarmDesk, FakeAlarms, FakeClock, FakeWebhooks]:
     store, clock = FakeAlarms(), FakeClock()
-    notifier = WebhookNotifier(["http://127.0.0.1:9/hook"])
-    return AlarmDesk(lambda: FakeUow(store), clock, notifier), store, clock, notifier  # type: ignore[arg-type, return-value]
+    hooks = outbox(store, clock)
+    return AlarmDesk(lambda: FakeUow(store), clock, hooks), store, clock, store.hooks  # type: ignore[arg-type, return-value]
 
 
 def drift(active: bool) -> Any:
@@ -75,7 +104,7 @@ def drift(active: bool) -> Any:
 
 
 async def test_clock_drift_opens_after_three_reports_over_a_minute_and_resolves() -> None:
-    alarms, store, clock, notifier = desk()
+    alarms, store, clock, hooks = desk()
     for _ in range(2):
         assert await alarms.observe([drift(True)], {"t1": "510107"}) == []
         clock.advance(seconds=30)
@@ -86,7 +115,7 @@ async def test_clock_drift_opens_after_three_reports_over_a_minute_and_resolves(
         "510107",
         "hall",
     )
-    assert notifier.queue.qsize() == 1
+    assert hooks.events() == ["opened"]  # queued with the alarm, in its transaction
     await alarms.observe([drift(True)], {"t1": "510107"})
     assert store.rows[opened.id].count == 2  # deduplicated: one alarm, seen twice
     await alarms.observe([drift(False)], {"t1": "510107"})
@@ -120,7 +149,7 @@ async def test_a_restart_keeps_open_alarms_open() -> None:
     alarms, store, clock, _ = desk()
     offline = observation("t1", AlarmType.OFFLINE, True, "outdoor")
     [opened] = await alarms.observe([offline], {"t1": "510107"})
-    again = AlarmDesk(lambda: FakeUow(store), clock, WebhookNotifier([]))  # type: ignore[arg-type, return-value]
+    again = AlarmDesk(lambda: FakeUow(store), clock, outbox(store, clock))  # type: ignore[arg-type, return-value]
     assert await again.observe([offline], {"t1": "510107"}) == []  # not a second alarm
     assert again.live("t1", AlarmType.OFFLINE)
     clock.advance(seconds=61)
@@ -131,22 +160,21 @@ async def test_a_restart_keeps_open_alarms_open() -> None:
     assert timedelta(0) < resolved.resolved_at - opened.opened_at  # type: ignore[operator]
 
 
-def other_process(store: FakeAlarms, clock: FakeClock) -> tuple[AlarmDesk, WebhookNotifier]:
+def other_process(store: FakeAlarms, clock: FakeClock) -> AlarmDesk:
     """A second process's desk over the same store (its book is its own memory)."""
-    notifier = WebhookNotifier(["http://127.0.0.1:9/hook"])
-    return AlarmDesk(lambda: FakeUow(store), clock, notifier), notifier  # type: ignore[arg-type, return-value]
+    return AlarmDesk(lambda: FakeUow(store), clock, outbox(store, clock))  # type: ignore[arg-type, return-value]
 
 
 async def test_two_processes_opening_one_alarm_store_and_notify_it_once() -> None:
-    first, store, clock, first_hooks = desk()
+    first, store, clock, hooks = desk()
     offline = observation("t1", AlarmType.OFFLINE, True, "outdoor")
-    second, second_hooks = other_process(store, clock)
+    second = other_process(store, clock)
     await first._load()  # both books loaded before either opens it: neither knows
     await second._load()
     [opened] = await first.observe([offline], {"t1": "510107"})
     assert await second.observe([offline], {"t1": "510107"}) == []  # the store refused a twin
     assert [a.id for a in store.rows.values()] == [opened.id]
-    assert first_hooks.queue.qsize() + second_hooks.queue.qsize() == 1
+    assert hooks.events() == ["opened"]
     assert second.ids[("t1", AlarmType.OFFLINE)] == opened.id  # it adopted the stored one
     clock.advance(seconds=121)
     all_clear = observation("t1", AlarmType.OFFLINE, False, "outdoor")
@@ -155,7 +183,7 @@ async def test_two_processes_opening_one_alarm_store_and_notify_it_once() -> Non
         await second.observe([all_clear], {})
         clock.advance(seconds=61)
     assert store.rows[opened.id].state == "resolved"
-    assert first_hooks.queue.qsize() + second_hooks.queue.qsize() == 2  # opened, resolved once
+    assert hooks.events() == ["opened", "resolved"]  # each once
 
 
 async def test_a_screen_back_learns_its_offline_alarm_from_the_store() -> None:
@@ -163,10 +191,18 @@ async def test_a_screen_back_learns_its_offline_alarm_from_the_store() -> None:
     [opened] = await leader.observe(
         [observation("t1", AlarmType.OFFLINE, True, "outdoor")], {"t1": "510107"}
     )
-    elsewhere, _ = other_process(store, clock)
+    elsewhere = other_process(store, clock)
     await elsewhere._load()
     assert elsewhere.live("t1", AlarmType.OFFLINE)  # loaded from the store
     elsewhere.ids.clear()  # as if it had loaded before the leader opened it
     elsewhere.book = replace(elsewhere.book, alarms={})
     await elsewhere.adopt(["t1"], AlarmType.OFFLINE)
     assert elsewhere.ids[("t1", AlarmType.OFFLINE)] == opened.id
+
+
+async def test_alarms_opened_together_queue_their_webhooks_with_one_wake_up() -> None:
+    alarms, store, _, hooks = desk()
+    found = [observation(f"t{n}", AlarmType.OFFLINE, True, "outdoor") for n in range(3)]
+    opened = await alarms.observe(found, {})
+    assert len(opened) == 3 and hooks.events() == ["opened"] * 3
+    assert store.recorded == [WebhooksQueued()]  # one NOTIFY, not one per alarm

@@ -10,7 +10,8 @@ every process; the shipped rules take their ``max`` across processes.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.metrics_core import Metric
@@ -101,14 +102,43 @@ async def metrics_text(container: Container, uow: UnitOfWork) -> bytes:
     monitor = container.monitor  # ingest counters and webhooks; alarms from the store
     try:
         stored, alarms = await _store_metrics(uow)
+        stored.append(await _webhook_metrics(uow, container.clock.now()))
         figures = await health.figures(uow)
         error: BaseException | None = None
     except STORE_ERRORS as lost:
         stored, alarms, figures, error = [], [], health.process_figures(), lost
     up = health.store_answered(error)
-    watched = monitoring_metrics(monitor.counters, monitor.notifier, alarms)
+    watched = monitoring_metrics(monitor.counters, monitor.webhooks, alarms)
     collectors = [*stored, watched, REQUESTS_REGISTRY, cluster_metrics(figures, store_up=up)]
     return generate_latest(ProcessLabelled(container.settings.process_name, collectors))
+
+
+async def _webhook_metrics(uow: UnitOfWork, now: datetime) -> CollectorRegistry:
+    oldest = await uow.webhooks.oldest_pending()
+    waited = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return webhook_metrics(await uow.webhooks.counts(), waited)
+
+
+def webhook_metrics(counts: Mapping[str, int], waited: float) -> CollectorRegistry:
+    """The alarm webhooks' outbox (ADR 0016): deliveries pending and dead,
+    and how long the oldest pending one has waited (no sender, or a
+    receiver down)."""
+    registry = CollectorRegistry()
+    deliveries = Gauge(
+        "lianbo_webhook_deliveries",
+        "Alarm webhook deliveries in the store by state",
+        ["state"],
+        registry=registry,
+    )
+    for state, count in counts.items():
+        if state != "sent":  # sent rows are only kept for the retention
+            deliveries.labels(state=state).set(count)
+    Gauge(
+        "lianbo_webhook_oldest_pending_seconds",
+        "How long the oldest pending alarm webhook has waited",
+        registry=registry,
+    ).set(waited)
+    return registry
 
 
 async def _store_metrics(uow: UnitOfWork) -> tuple[list[Collector], list[tuple[str, str, int]]]:

@@ -133,6 +133,12 @@ class UserDeactivated(Event):
     user_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class WebhooksQueued(Event):
+    """Alarm webhooks were written to the outbox (ADR 0016): the leader's
+    sender sends them now instead of at its next poll."""
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -150,6 +156,7 @@ EVENTS: dict[str, type[Event]] = {
         KeysRotated,
         KeyRetired,
         UserDeactivated,
+        WebhooksQueued,
     )
 }
 

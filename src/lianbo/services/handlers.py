@@ -48,6 +48,8 @@ def register(bus: MessageBus, container: Context, *, pushes_everywhere: bool) ->
         bus.subscribe(kind, here.resign, everywhere=False)
         bus.subscribe(kind, everywhere.reload_keys, everywhere=True)
     bus.subscribe(ev.ManifestsChanged, everywhere.remember_versions, everywhere=True)
+    # Whichever process leads sends them (ADR 0016): wake its sender now.
+    bus.subscribe(ev.WebhooksQueued, everywhere.wake_webhooks, everywhere=True)
     pushes: list[tuple[type[ev.Event], Handler]] = [
         (ev.ManifestsChanged, everywhere.push_manifests),
         (ev.AlertIssued, everywhere.push_alert),
@@ -118,6 +120,10 @@ class _Everywhere:
         assert isinstance(event, ev.ManifestsChanged)
         for key, version in event.versions.items():
             self.container.manifest_cache.remember_version(key, version)
+
+    async def wake_webhooks(self, event: ev.Event) -> None:
+        """Alarm webhooks were queued: the sender looks now, if it runs here."""
+        self.container.monitor.webhooks.poke()
 
     async def push_manifests(self, event: ev.Event) -> None:
         """Connected screens of those audiences fetch the new version now."""

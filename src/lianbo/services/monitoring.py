@@ -2,7 +2,8 @@
 
 One ``Monitor`` per server process (``container.monitor``) holds what
 monitoring keeps in memory: the heartbeat batcher and rate limiter, the
-alarm desk (alarm book + webhook queue), the callers' caches (terminal
+alarm desk (the alarm book), the webhook outbox's sender (``webhooks``:
+its deliveries are in the store, ADR 0016), the callers' caches (terminal
 facts, programmes, tracks: ``monitor_callers``), and ingest counters for
 ``/metrics``. The server's
 background job that flushes, sweeps and delivers is
@@ -24,21 +25,23 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.notify.webhooks import WebhookNotifier
 from lianbo.config import Settings
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.monitoring.alarms import AlarmType, Observation
 from lianbo.domain.monitoring.deadlines import OfflineDeadlines
 from lianbo.domain.monitoring.history import Outage
-from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
+from lianbo.domain.monitoring.records import Screenshot
 from lianbo.domain.ports import Clock
 from lianbo.services import outages, playlog, presence, screenshots
-from lianbo.services.alarms import AlarmDesk, observation
+from lianbo.services.alarm_desk import AlarmDesk
+from lianbo.services.alarms import observation
 from lianbo.services.monitor_callers import Caller, Callers
 from lianbo.services.play_writes import PlayWrites
 from lianbo.services.presence import Beat, HeartbeatBatcher, RateLimiter
 from lianbo.services.programme import Programme
 from lianbo.services.programme_history import ManifestHistory
+from lianbo.services.status_alarms import status_observations
+from lianbo.services.webhook_outbox import WebhookOutbox
 
 if TYPE_CHECKING:
     from lianbo.services.context import Context
@@ -48,7 +51,6 @@ log = structlog.get_logger()
 SWEEP_S = 1.0  # the longest the sweeper sleeps (it wakes at the earliest deadline)
 SWEEP_NAP_S = 0.001  # the shortest (a timer that fires early sleeps again)
 RETENTION_EVERY_S = 3600.0
-STORAGE_FULL = "storage full"  # the player cache's reason (player/cache.py)
 
 
 @dataclass
@@ -70,8 +72,8 @@ class Monitor:
         self.settings = settings
         self.clock = clock
         self.uows = uows
-        self.notifier = WebhookNotifier(settings.alarm_webhooks)
-        self.desk = AlarmDesk(uows, clock, self.notifier)
+        self.webhooks = WebhookOutbox(uows, clock, settings)
+        self.desk = AlarmDesk(uows, clock, self.webhooks)
         self.batcher = HeartbeatBatcher()
         self.limiter = RateLimiter(
             interval_s=min(presence.MIN_INTERVAL_S, settings.heartbeat_seconds / 2)
@@ -163,37 +165,8 @@ class Monitor:
         for beat in beats:
             sender = done.screens.get(beat.terminal_id)
             if sender is not None and beat.status is not None:
-                found += self._status_observations(sender, beat.status)
+                found += status_observations(sender, beat.status, self.settings)
         await self.desk.observe(found, {s.id: s.region for s in done.screens.values()})
-
-    def _status_observations(
-        self, screen: ScreenFacts, status: dict[str, Any]
-    ) -> list[Observation]:
-        found = []
-        offset = status.get("clock_offset_ms")
-        if isinstance(offset, int | float) and not isinstance(offset, bool):
-            drift = abs(offset) > self.settings.clock_drift_alarm_ms
-            found.append(
-                observation(
-                    screen.id,
-                    AlarmType.CLOCK_DRIFT,
-                    drift,
-                    screen.tier,
-                    {"clock_offset_ms": offset},
-                )
-            )
-        cache = status.get("cache")
-        if isinstance(cache, dict):
-            failures = cache.get("failures")
-            full = isinstance(failures, dict) and STORAGE_FULL in failures.values()
-            used, budget = cache.get("bytes"), cache.get("budget")
-            if isinstance(used, int) and isinstance(budget, int) and budget > 0:
-                full = full or used > budget
-            evidence = {"bytes": used, "budget": budget}
-            found.append(observation(screen.id, AlarmType.STORAGE_LOW, full, screen.tier, evidence))
-        if "untrusted_key" in status:  # players before key sets do not report it
-            found.append(_untrusted(screen, status["untrusted_key"]))
-        return found
 
     async def start(self) -> Outage | None:
         """This server run is ready: store it (and the outage before it, if
@@ -346,12 +319,3 @@ class Monitor:
         if gone or versions:
             log.info("monitoring records past retention deleted", rows=gone, versions=versions)
         return gone
-
-
-def _untrusted(screen: ScreenFacts, report: object) -> Observation:
-    """A screen refused a signature by a key it has not pinned (possibly a man
-    in the middle re-signing manifests; ADR 0004): ``{key_id, reason, at}``."""
-    if not isinstance(report, dict):
-        return observation(screen.id, AlarmType.UNTRUSTED_KEY, False, screen.tier)
-    evidence = {k: str(report.get(k, ""))[:64] for k in ("key_id", "reason", "at")}
-    return observation(screen.id, AlarmType.UNTRUSTED_KEY, True, screen.tier, evidence)

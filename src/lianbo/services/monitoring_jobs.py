@@ -2,11 +2,12 @@
 
 Every process (``run_local``) flushes its queued heartbeats (and latest
 screenshots) every ``presence.FLUSH_S`` or as soon as a batch is full,
-stamps its run alive every ``outages.ALIVE_S`` and delivers its webhooks.
-It starts by recording the run (and the outage before it). The leader
-alone (``lead``, a singleton duty: ADR 0011) sweeps for silent screens
-when the earliest hold-off runs out (offline alarms) and enforces
-play-log retention hourly; every screen gets one hold-off from the later
+stamps its run alive every ``outages.ALIVE_S``. It starts by recording
+the run (and the outage before it). The leader alone (``lead``, a
+singleton duty: ADR 0011) sends the alarm webhooks queued in the store by
+any process (ADR 0016), sweeps for silent screens when the earliest
+hold-off runs out (offline alarms) and enforces play-log retention
+hourly; every screen gets one hold-off from the later
 of the run's start and the takeover before it is judged offline. While
 ``run_local`` runs, the
 ``Monitor`` batches; without it (a CLI command, tests without a lifespan)
@@ -73,8 +74,7 @@ async def run(container: Context, *, sweeper_sleep: Sleep = asyncio.sleep) -> No
 
 async def run_local(container: Context) -> None:
     """What every process does for its own screens: record this run, flush
-    the heartbeats it admitted, stamp it alive, deliver the webhooks its
-    alarm desk queued (the queue is this process's memory)."""
+    the heartbeats it admitted, stamp it alive."""
     monitor = container.monitor
     try:
         await monitor.start()  # ready: the outage before this run, the hold-off from now
@@ -85,7 +85,6 @@ async def run_local(container: Context) -> None:
     tasks = [
         asyncio.create_task(_flusher(monitor)),
         asyncio.create_task(_every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
-        asyncio.create_task(monitor.notifier.run()),
     ]
     try:
         await asyncio.gather(*tasks)
@@ -101,15 +100,20 @@ async def run_local(container: Context) -> None:
 
 
 async def lead(container: Context, *, sweeper_sleep: Sleep = asyncio.sleep) -> None:
-    """The leader's part (a singleton duty, ADR 0011): the offline sweeper
-    and play-log retention. Starts from the store (``Monitor.lead``), so
-    every screen gets one hold-off from the takeover.
+    """The leader's part (a singleton duty, ADR 0011): the alarm webhooks'
+    sender (ADR 0016), the offline sweeper and play-log retention. Starts
+    from the store (``Monitor.lead``), so every screen gets one hold-off
+    from the takeover.
 
     ``sweeper_sleep`` is how the sweeper waits for its next deadline: a test
     that moves a fake clock passes one that moves it (the deadline is on the
     monitor's clock, the wait would otherwise be on real time).
     """
     monitor = container.monitor
+    await asyncio.gather(monitor.webhooks.run(), _sweeps(monitor, sweeper_sleep))
+
+
+async def _sweeps(monitor: Monitor, sweeper_sleep: Sleep) -> None:
     await monitor.started.wait()  # the run's ready time bounds the first sweeps
     monitor.lead()
     await asyncio.gather(

@@ -53,12 +53,15 @@ async def test_two_processes_opening_the_same_alarm_leave_one_alarm_and_one_webh
     desks = [env.container.monitor.desk, other.monitor.desk]
     for desk in desks:  # both books loaded before either opens it: neither knows
         await desk.adopt([], AlarmType.OFFLINE)
+        desk.outbox.urls = ["http://127.0.0.1:9/hook"]
     found = observation(terminal_id, AlarmType.OFFLINE, True, "outdoor")
     opened = await asyncio.gather(*(d.observe([found], {terminal_id: "51"}) for d in desks))
     assert sorted(len(o) for o in opened) == [0, 1]  # what each stored and notified
     assert len(await live_alarms(env, terminal_id)) == 1
     [alarm_id] = await live_alarms(env, terminal_id)
     assert all(d.ids[(terminal_id, AlarmType.OFFLINE)] == alarm_id for d in desks)
+    async with env.container.uow() as uow:
+        assert (await uow.webhooks.counts())["pending"] == 1  # one webhook, in the store
 
 
 async def test_two_sweepers_write_one_offline_transition(env: Env, other: Container) -> None:

@@ -170,3 +170,31 @@ class ServerRunRow(Base):
     started_at: Mapped[datetime]
     alive_at: Mapped[datetime]
     previous_alive_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRow(Base):
+    """One alarm webhook to send (the transactional outbox, ADR 0016): written
+    in the transaction that changed the alarm, sent by the leader's sender.
+    ``state`` is pending, sent or dead; ``done_at`` when it became sent or
+    dead (retention counts from it); ``last_error`` a short code."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_done_at", "done_at"),  # retention
+    )
+
+    # ``seq`` orders deliveries queued at one instant (one transaction's);
+    # ``id`` is the receiver's Idempotency-Key.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(8))
+    done_at: Mapped[datetime | None]

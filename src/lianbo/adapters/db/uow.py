@@ -28,6 +28,7 @@ from lianbo.adapters.db.repos.signing_keys import SigningKeyRepository
 from lianbo.adapters.db.repos.terminals import TerminalRepository
 from lianbo.adapters.db.repos.uploads import UploadRepository
 from lianbo.adapters.db.repos.users import TokenRepository, UserRepository
+from lianbo.adapters.db.repos.webhook_deliveries import WebhookDeliveryRepository
 from lianbo.domain.events import Event
 
 CHANNEL = "lianbo_events"  # the PostgreSQL NOTIFY channel every process listens on
@@ -74,6 +75,7 @@ class UnitOfWork:
     signing_keys: SigningKeyRepository
     idempotency: IdempotencyRepository
     commands: CommandRepository
+    webhooks: WebhookDeliveryRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -108,6 +110,7 @@ class UnitOfWork:
         self.signing_keys = SigningKeyRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)  # ADR 0015
         self.commands = CommandRepository(self.session)  # sent to screens, and their acks
+        self.webhooks = WebhookDeliveryRepository(self.session)  # the alarm webhooks' outbox
         return self
 
     async def __aexit__(

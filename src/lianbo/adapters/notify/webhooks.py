@@ -1,7 +1,13 @@
-"""Alarm webhooks: a JSON POST per event and URL, retried with backoff.
+"""Webhooks: a JSON POST per event and URL, retried with backoff.
 
+``post`` makes one attempt and names its failure with a short code; the
+alarm webhooks' outbox (``services/webhook_outbox.py``, ADR 0016) keeps
+their deliveries in the store and retries them with ``backoff``.
+
+``WebhookNotifier`` is the best-effort kind, for copies that may be lost
+with the process (audit anchors: the anchor log is the record, ADR 0005).
 Deliveries go through an in-memory queue worked by one background task
-(``run``), so an alarm never waits on a receiver. A failed delivery (a
+(``run``), so the caller never waits on a receiver. A failed delivery (a
 transport error or a non-2xx answer) is tried again after
 ``base_delay * 2**attempt`` seconds (capped at ``max_delay``, with jitter so
 many queued events do not hit a recovering receiver at once), up to
@@ -23,6 +29,35 @@ import structlog
 log = structlog.get_logger()
 
 QUEUE_MAX = 10_000
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the delivery's id: a receiver drops a repeat
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Seconds before retry number ``attempt`` (1-based): ``base * 2**(attempt-1)``
+    capped at ``cap``, with ±20 % jitter so that deliveries failed together
+    do not all hit a recovering receiver at once."""
+    delay: float = min(cap, base * 2.0 ** max(0, attempt - 1))
+    jitter: float = random.uniform(0.8, 1.2)
+    return delay * jitter
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, payload: dict[str, Any], key: str
+) -> str | None:
+    """One attempt: None when the receiver took it (2xx), else a short code
+    (``http_503``, ``timeout``, ``connect``, ``transport``, ``bad_url``) that
+    is stored and logged; an exception's text could carry anything."""
+    try:
+        response = await client.post(url, json=payload, headers={IDEMPOTENCY_HEADER: key})
+    except httpx.TimeoutException:
+        return "timeout"
+    except httpx.ConnectError:
+        return "connect"
+    except httpx.HTTPError:
+        return "transport"
+    except httpx.InvalidURL:
+        return "bad_url"
+    return None if response.is_success else f"http_{response.status_code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +104,7 @@ class WebhookNotifier:
 
     def delay(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (1-based), with ±20 % jitter."""
-        base: float = min(self.max_delay, self.base_delay * 2.0 ** max(0, attempt - 1))
-        jitter: float = random.uniform(0.8, 1.2)
-        return base * jitter
+        return backoff(attempt, self.base_delay, self.max_delay)
 
     @property
     def idle(self) -> bool:
