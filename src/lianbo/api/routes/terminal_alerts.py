@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 
 from lianbo.api.alert_schemas import AckIn, AckOut, TerminalAlerts
-from lianbo.api.deps import ContainerDep, TerminalDep, UowDep
+from lianbo.api.deps import ContainerDep, TerminalDep, UowDep, bearer_token
 from lianbo.services import alert_terminal
+from lianbo.services.alert_acks import Closing
 
 router = APIRouter(prefix="/terminal/v1/alerts", tags=["terminal"])
 
@@ -21,10 +22,16 @@ async def my_alerts(terminal: TerminalDep, container: ContainerDep, uow: UowDep)
 
 @router.post("/{alert_id}/ack")
 async def ack_alert(
-    alert_id: str, body: AckIn, terminal: TerminalDep, container: ContainerDep, uow: UowDep
+    alert_id: str, body: AckIn, request: Request, container: ContainerDep
 ) -> AckOut:
-    """Record how far an alert got on this screen (states only move forward)."""
-    done = await alert_terminal.ack(
-        container, uow, terminal, alert_id, body.state, body.reason, body.at
-    )
+    """Record how far an alert got on this screen (states only move forward).
+
+    Written in a batch with other screens' acks (``services/alert_acks``);
+    the caller is known from the token cache, so the request holds no
+    database connection while it waits. ``at`` is the screen's clock: not used."""
+    caller = await container.monitor.callers.caller(container, bearer_token(request))
+    try:
+        done = await container.acks.ack(caller.screen.id, alert_id, body.state, body.reason)
+    except Closing:
+        raise HTTPException(503, "shutting down: ack again", {"Retry-After": "1"}) from None
     return AckOut(alert_id=done.alert_id, state=done.state, changed=done.changed)
