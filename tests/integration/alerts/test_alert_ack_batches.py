@@ -196,3 +196,16 @@ async def test_a_row_moved_by_a_rival_between_read_and_write_is_answered_as_it_i
     assert outcomes == [Acked(alert["id"], "displayed", False)]
     kept = await row(env, alert["id"], terminal_id)
     assert kept.state is S.DISPLAYED and kept.reason is None and kept.failed_at is None
+
+
+async def test_an_ack_after_shutdown_began_is_refused_to_be_sent_again(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    _, headers = await screen(env, admin, region="510104")
+    alert = await issue(env, admin)
+    await env.container.acks.close()  # what the server's shutdown does first
+    path = f"/terminal/v1/alerts/{alert['id']}/ack"
+    answer = await env.client.post(path, json={"state": "displayed"}, headers=headers)
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+    assert answer.json()["error"]["message"] == "shutting down: ack again"
+    assert (await counts(env, admin, alert["id"]))["displayed"] == 0

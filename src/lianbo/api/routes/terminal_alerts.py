@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from lianbo.api.alert_schemas import AckIn, AckOut, TerminalAlerts
 from lianbo.api.deps import ContainerDep, TerminalDep, UowDep, bearer_token
@@ -20,18 +22,27 @@ async def my_alerts(terminal: TerminalDep, container: ContainerDep, uow: UowDep)
     return TerminalAlerts(terminal=alert_terminal.terminal_facts(terminal), alerts=found)
 
 
+async def screen_id(request: Request, container: ContainerDep) -> str:
+    """The screen behind the token, from the token cache the report routes
+    use: unlike ``TerminalDep`` it holds no unit of work (no pooled
+    connection) for the rest of the request."""
+    caller = await container.monitor.callers.caller(container, bearer_token(request))
+    return caller.screen.id
+
+
 @router.post("/{alert_id}/ack")
 async def ack_alert(
-    alert_id: str, body: AckIn, request: Request, container: ContainerDep
+    alert_id: str,
+    body: AckIn,
+    terminal_id: Annotated[str, Depends(screen_id)],
+    container: ContainerDep,
 ) -> AckOut:
     """Record how far an alert got on this screen (states only move forward).
 
-    Written in a batch with other screens' acks (``services/alert_acks``);
-    the caller is known from the token cache, so the request holds no
-    database connection while it waits. ``at`` is the screen's clock: not used."""
-    caller = await container.monitor.callers.caller(container, bearer_token(request))
+    Written in a batch with other screens' acks (``services/alert_acks``),
+    answered once that batch commits. ``at`` is the screen's clock: not used."""
     try:
-        done = await container.acks.ack(caller.screen.id, alert_id, body.state, body.reason)
+        done = await container.acks.ack(terminal_id, alert_id, body.state, body.reason)
     except Closing:
         raise HTTPException(503, "shutting down: ack again", {"Retry-After": "1"}) from None
     return AckOut(alert_id=done.alert_id, state=done.state, changed=done.changed)
