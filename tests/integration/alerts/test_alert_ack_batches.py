@@ -209,3 +209,18 @@ async def test_an_ack_after_shutdown_began_is_refused_to_be_sent_again(env: Env)
     assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
     assert answer.json()["error"]["message"] == "shutting down: ack again"
     assert (await counts(env, admin, alert["id"]))["displayed"] == 0
+
+
+async def test_a_retired_screens_ack_is_refused_though_its_token_was_cached(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    terminal_id, headers = await screen(env, admin, region="510104")
+    alert = await issue(env, admin)
+    path = f"/terminal/v1/alerts/{alert['id']}/ack"
+    manifest = await env.client.get("/terminal/v1/manifest", headers=headers)
+    assert manifest.status_code == 200  # its token is now in the cache
+    assert (await env.client.post(path, json={"state": "received"}, headers=headers)).is_success
+    retired = await env.client.post(f"/api/v1/terminals/{terminal_id}/retire", headers=admin)
+    assert retired.status_code == 200
+    refused = await env.client.post(path, json={"state": "displayed"}, headers=headers)
+    assert refused.status_code == 401

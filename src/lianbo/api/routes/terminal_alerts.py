@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from lianbo.api.alert_schemas import AckIn, AckOut, TerminalAlerts
 from lianbo.api.deps import ContainerDep, TerminalDep, UowDep, bearer_token
+from lianbo.domain.tokens import digest
 from lianbo.services import alert_terminal
 from lianbo.services.alert_acks import Closing
 
@@ -23,10 +24,16 @@ async def my_alerts(terminal: TerminalDep, container: ContainerDep, uow: UowDep)
 
 
 async def screen_id(request: Request, container: ContainerDep) -> str:
-    """The screen behind the token, from the token cache the report routes
-    use: unlike ``TerminalDep`` it holds no unit of work (no pooled
-    connection) for the rest of the request."""
-    caller = await container.monitor.callers.caller(container, bearer_token(request))
+    """The screen behind the token, from the token cache the manifest and
+    report routes use (a retirement or re-enrolment forgets it on every
+    process): a screen that fetched its manifest acks without a read. Unlike
+    ``TerminalDep`` it holds no unit of work (no pooled connection) while
+    the ack waits for its batch."""
+    token = bearer_token(request)
+    holder = container.manifest_cache.terminal(digest(token)) if token else None
+    if holder is not None:
+        return holder.terminal_id
+    caller = await container.monitor.callers.caller(container, token)
     return caller.screen.id
 
 
