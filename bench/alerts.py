@@ -30,6 +30,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,13 +97,16 @@ async def _acks(
     credentials: list[Credential],
     state: str = "displayed",
     concurrency: int = ACK_CONCURRENCY,
+    refused: Counter[str] | None = None,
 ) -> float:
     """Post every screen's ``state`` ack over ``concurrency`` keep-alive
     connections, one request in flight on each; acks per second. Raw
     HTTP/1.1 as the simulator sends it: on two cores a Python HTTP client
-    costs as much CPU per request as the server, and would be the limit."""
+    costs as much CPU per request as the server, and would be the limit.
+    Answers other than 200 are counted in ``refused`` by status."""
     requests = [_ack_request(f"127.0.0.1:{port}", alert_id, c.token, state) for c in credentials]
     pending = iter(requests)
+    refused = Counter() if refused is None else refused
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -113,7 +117,7 @@ async def _acks(
                 length = re.search(rb"(?i)content-length: *(\d+)", head)
                 await reader.readexactly(int(length.group(1)) if length else 0)
                 if head[9:12] != b"200":
-                    raise RuntimeError(f"ack answered {head[:12]!r}")
+                    refused[f"{state}_{head[9:12].decode()}"] += 1
         finally:
             writer.close()
 
@@ -145,8 +149,11 @@ async def _measure(
             fetch_ms, fetched = await _timed(client.get("/terminal/v1/alerts", headers=screen))
             fetched.raise_for_status()
             board_ms, _ = await _timed(client.get(f"/api/v1/alerts/{alert['id']}"))
-            burst_per_s = await _acks(port, alert["id"], credentials, "received", ACK_BURST)
-            acks_per_s = await _acks(port, alert["id"], credentials)
+            refused: Counter[str] = Counter()
+            burst_per_s = await _acks(
+                port, alert["id"], credentials, "received", ACK_BURST, refused
+            )
+            acks_per_s = await _acks(port, alert["id"], credentials, refused=refused)
             counts = (await client.get(f"/api/v1/alerts/{alert['id']}")).json()["counts"]
     finally:
         client_counts = (await workers.stop())["counts"]
@@ -164,6 +171,7 @@ async def _measure(
         "board_read_ms": round(board_ms, 1),
         "acks_per_s": round(acks_per_s, 1),
         f"acks_per_s_{ACK_BURST}": round(burst_per_s, 1),
+        "acks_refused": dict(refused),
         "displayed_counted": counts["displayed"],
         "client_counts": client_counts,
     }

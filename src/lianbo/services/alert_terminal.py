@@ -199,12 +199,14 @@ async def _add_late(
     for i, one in late:
         if one.alert_id not in alerts:
             alerts[one.alert_id] = await uow.alerts.get(one.alert_id)
-        if one.terminal_id not in terminals:
-            terminals[one.terminal_id] = await uow.terminals.get(one.terminal_id)
-        alert, terminal = alerts[one.alert_id], terminals[one.terminal_id]
+        alert = alerts[one.alert_id]
         if alert is None:
             answers[i] = NotFound(f"no alert {one.alert_id}")
-        elif terminal is not None and covers(alert, terminal):
+            continue
+        if one.terminal_id not in terminals:
+            terminals[one.terminal_id] = await uow.terminals.get(one.terminal_id)
+        terminal = terminals[one.terminal_id]
+        if terminal is not None and covers(alert, terminal):
             rows.setdefault(alert.id, {})[terminal.id] = _screen(terminal)
         elif terminal is not None and _heard(alert, terminal) and one.state in HEARD_ONLY:
             answers[i] = Acked(one.alert_id, one.state, False)
