@@ -29,6 +29,7 @@ from lianbo.domain.ports import (
     SystemClock,
 )
 from lianbo.services import presence
+from lianbo.services.alert_acks import AckBatcher, committed
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.commands import CommandAcks
@@ -58,6 +59,7 @@ class Container:
     leader: Leadership  # who runs the singleton duties (ADR 0011); is_leader → lianbo_leader
     # Background jobs on assets (QC); run by the worker (services.ingest.run_worker).
     jobs: JobQueue
+    acks: AckBatcher  # screens' alert acks, written in group commits (ADR 0017)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
     # /healthz: named readiness checks besides the store ("bus", …), facts it
     # reports without judging ("leader", …), and the last verdicts (logged once).
@@ -82,6 +84,7 @@ class Container:
         return timedelta(minutes=self.settings.session_ttl_minutes)
 
     async def close(self) -> None:
+        await self.acks.close()  # waiting acks are written while the store is there
         await self.jobs.close()
         await self.engine.dispose()
 
@@ -116,6 +119,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         ),
         leader=leader,
         jobs=jobs,
+        acks=AckBatcher(committed(lambda: UnitOfWork(sessions, bus), clock)),
         # A follower is as ready as the leader: leadership is a fact, not a check.
         health_info={"leader": lambda: leader.is_leader},
     )

@@ -34,8 +34,8 @@ def rival_first(monkeypatch: pytest.MonkeyPatch, repo: object, name: str, rival:
     read = getattr(repo, name)
     ran: list[bool] = []
 
-    async def stale(*args: Any) -> Any:
-        seen = await read(*args)
+    async def stale(*args: Any, **kwargs: Any) -> Any:
+        seen = await read(*args, **kwargs)
         if not ran:
             ran.append(True)
             await rival()
@@ -167,7 +167,7 @@ async def test_an_ack_racing_a_fetch_for_a_late_screen_is_kept(
             await alert_terminal.for_terminal(env.container, rival, terminal)
 
     async with env.container.uow() as uow:
-        rival_first(monkeypatch, uow.deliveries, "delivery", fetch_elsewhere)
+        rival_first(monkeypatch, uow.deliveries, "states", fetch_elsewhere)
         acked = await alert_terminal.ack(
             env.container, uow, terminal, alert["id"], "displayed", None
         )

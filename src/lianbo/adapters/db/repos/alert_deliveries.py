@@ -8,6 +8,11 @@ states the step may replace, and inserts that leave an existing row alone
 once never write a second row nor move one backwards. Rows are written in
 bulk (one alert can reach 10k+ screens) and counted with the covering
 indexes in ``alert_tables``.
+
+Acks arrive in batches (``services/alert_acks.py``): ``states`` reads (and
+on PostgreSQL locks) many rows at once in one order, (alert, terminal), and
+``advance_many`` moves many rows per statement, so two processes' batches
+touching the same rows queue instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from lianbo.adapters.db.repos.alerts import Screen
 
 CHUNK = 2000
+Key = tuple[str, str]  # (alert id, terminal id): one delivery row
 
 
 def _moment_column(state: DeliveryState) -> str:
@@ -62,7 +68,7 @@ class DeliveryRepository:
                 "state": DeliveryState.SENT.value,
                 "sent_at": now,
             }
-            for s in screens
+            for s in sorted(screens, key=lambda s: s.id)  # one order: see module doc
         ]
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -74,6 +80,32 @@ class DeliveryRepository:
         """The row as committed now (a rival report may have moved it)."""
         row = await self.session.get(DeliveryRow, (alert_id, terminal_id), populate_existing=True)
         return _delivery(row) if row else None
+
+    async def states(self, keys: Sequence[Key], *, lock: bool = False) -> dict[Key, DeliveryState]:
+        """The committed state of each of these rows that exists. With
+        ``lock`` on PostgreSQL the rows are locked (``FOR UPDATE``) in
+        (alert, terminal) order, as ``TerminalRepository.lock`` does for
+        heartbeats: two batches sharing rows then queue, never deadlock, and
+        what is read here stays true until this transaction ends."""
+        lock = lock and self.session.get_bind().dialect.name == "postgresql"
+        by_alert: dict[str, set[str]] = {}
+        for alert_id, terminal_id in keys:
+            by_alert.setdefault(alert_id, set()).add(terminal_id)
+        found: dict[Key, DeliveryState] = {}
+        for alert_id in sorted(by_alert):
+            ordered = sorted(by_alert[alert_id])
+            for start in range(0, len(ordered), CHUNK):
+                query = (
+                    select(DeliveryRow.terminal_id, DeliveryRow.state)
+                    .where(
+                        DeliveryRow.alert_id == alert_id,
+                        DeliveryRow.terminal_id.in_(ordered[start : start + CHUNK]),
+                    )
+                    .order_by(DeliveryRow.terminal_id)
+                )
+                rows = await self.session.execute(query.with_for_update() if lock else query)
+                found.update(((alert_id, t), DeliveryState(s)) for t, s in rows.all())
+        return found
 
     async def delivered_ids(self, terminal_id: str, alert_ids: Sequence[str]) -> set[str]:
         if not alert_ids:
@@ -89,22 +121,37 @@ class DeliveryRepository:
         """Apply one step (``domain.alerting.deliveries.advance``) if the row
         is still in a state it may replace; False when another report got
         there first (the row is then at least as far along)."""
+        return bool(await self.advance_many(alert_id, [terminal_id], step, now))
+
+    async def advance_many(
+        self, alert_id: str, terminal_ids: Sequence[str], step: Step, now: datetime
+    ) -> set[str]:
+        """Apply one step to many rows of one alert, each only if it is still
+        in a state the step may replace; the terminals whose row moved (the
+        others were already as far along)."""
         values: dict[str, Any] = {"state": step.state.value}
         for moment in step.moments:
             column = _moment_column(moment)
             values[column] = func.coalesce(getattr(DeliveryRow, column), now)
         if step.reason is not None:
             values["reason"] = step.reason
-        result = await self.session.execute(
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.alert_id == alert_id,
-                DeliveryRow.terminal_id == terminal_id,
-                DeliveryRow.state.in_([s.value for s in step.sources]),
+        ordered = sorted(set(terminal_ids))
+        moved: set[str] = set()
+        for start in range(0, len(ordered), CHUNK):
+            result = await self.session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.alert_id == alert_id,
+                    DeliveryRow.terminal_id.in_(ordered[start : start + CHUNK]),
+                    DeliveryRow.state.in_([s.value for s in step.sources]),
+                )
+                .values(**values)
+                .returning(DeliveryRow.terminal_id)
+                # Rows are not loaded as objects here: nothing to keep in step.
+                .execution_options(synchronize_session=False)
             )
-            .values(**values)
-        )
-        return bool(getattr(result, "rowcount", 0))
+            moved.update(result.scalars().all())
+        return moved
 
     async def counts(self, alert_id: str) -> dict[str, int]:
         """Deliveries that reached at least each state."""
