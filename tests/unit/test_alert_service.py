@@ -15,10 +15,10 @@ from lianbo.domain.terminals import display_language
 from lianbo.protocol.alerts import Notice
 from lianbo.services import alert_notice as notices
 from lianbo.services.alert_compose import AlertDraft, Texts, compose
+from lianbo.services.alert_intake import json_field
 from lianbo.services.alert_reads import percentiles_ms
 from lianbo.services.alert_records import effective_expires
 from lianbo.services.alert_targets import minimal_cover, target
-from lianbo.services.alerts import json_field
 
 NOW = datetime(2026, 7, 10, 7, 0, 30, 123456, tzinfo=UTC)
 RING = ((30.5, 103.9), (30.5, 104.2), (30.8, 104.2), (30.8, 103.9), (30.5, 103.9))

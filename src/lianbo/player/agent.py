@@ -16,6 +16,9 @@ Tasks, all in one event loop:
   alert acks (kept until delivered), alert audio (``alert_sync.py``,
   ``alert_acks.py``; the decisions are in ``alerts.py``).
 
+The sync loop and the push handlers are in ``agent_loops.py``; this module
+wires the parts together and runs the tasks.
+
 A task that dies of a bug restarts the whole loop (after a backoff delay)
 instead of leaving a screen half alive.
 """
@@ -32,18 +35,18 @@ from typing import Any
 
 import httpx
 
-from lianbo.player import identity as identity_store
+from lianbo.player.agent_loops import AgentLoops
 from lianbo.player.alert_acks import AckBook, AckSender
 from lianbo.player.alert_sync import AlertSync
 from lianbo.player.alerts import AlertDesk
 from lianbo.player.api import Refused, TerminalApi, Unreachable
-from lianbo.player.backoff import Backoff, Link
+from lianbo.player.backoff import Link
 from lianbo.player.cache import MediaCache
 from lianbo.player.channels import push_channel
 from lianbo.player.clock import Clock, ServerClock, SystemClock
 from lianbo.player.downloads import Downloader
 from lianbo.player.fetch import ManifestFetcher
-from lianbo.player.heartbeat import BeatConfig, Heartbeats, moved
+from lianbo.player.heartbeat import BeatConfig, Heartbeats
 from lianbo.player.identity import Identity
 from lianbo.player.playback import Backend, Player
 from lianbo.player.push import PushChannel
@@ -51,8 +54,7 @@ from lianbo.player.reporter import HttpReporter, PlayLogBook
 from lianbo.player.schedule import needed
 from lianbo.player.tls import server_context
 from lianbo.player.trust import KeyPins
-from lianbo.player.waits import wait_event, within
-from lianbo.protocol.messages import Message
+from lianbo.player.waits import within
 
 log = logging.getLogger("lianbo.player")
 
@@ -70,7 +72,7 @@ class AgentConfig:
     push: bool = True
 
 
-class Agent:
+class Agent(AgentLoops):
     """One screen. ``await run()`` until ``stop()``."""
 
     def __init__(
@@ -246,114 +248,6 @@ class Agent:
             await within(self.ack_sender.flush(), 1.0)
         return bool(crashed)
 
-    # -- the control centre over HTTP ----------------------------------------
-
-    async def _sync(self) -> None:
-        poll_due = 0.0
-        playlog_due = self._mono() + self.config.playlog_seconds
-        backoff = self._backoff()
-        while True:
-            try:
-                if self._mono() >= self.beats.due:
-                    await self.beats.beat()
-                if self._refetch.is_set() or self._mono() >= poll_due:
-                    await self._fetch()
-                    poll_due = self._mono() + self._poll_interval()
-                if self._mono() >= playlog_due:
-                    await self.reporter.flush()
-                    playlog_due = self._mono() + self.config.playlog_seconds
-            except (Unreachable, Refused) as error:
-                self.http_link.failed(str(error))
-                self.beats.soon()
-                poll_due = 0.0  # when it answers again: both at once
-                await self._wait(self._refetch, backoff.next_delay())
-                continue
-            backoff.reset()
-            if self.http_link.ok():
-                self.alert_sync.wake()  # back after an outage: what went out meanwhile?
-            wait = min(self.beats.due, poll_due, playlog_due) - self._mono()
-            await self._wait(self._refetch, wait)
-
-    async def _fetch(self) -> None:
-        force, self._force = self._force, False
-        self._refetch.clear()
-        self.alert_sync.wake()  # every poll asks for the alert list too
-        before = self.fetcher.rejection
-        if await self.fetcher.fetch(force=force):
-            self.player.update(self.fetcher.current)
-            self.downloads.wake()
-            await self.beats.report()  # on the socket: a heartbeat with the news
-        elif self.fetcher.rejection is not before and moved(self.fetcher.rejection):
-            # Someone else's manifest, or were we moved? Ask before settling on
-            # the refusal (a new audience fetches again: ``_new_audience``).
-            await self.beats.refresh_audience()
-
-    def _new_audience(self, audience: dict[str, Any]) -> None:
-        """The audience a heartbeat reply names: keep it; retry a manifest
-        refused as someone else's, which may be ours now."""
-        if audience == self.fetcher.audience:
-            return
-        self.fetcher.audience = audience
-        self._save_identity(replace(self.identity, audience=audience))
-        if moved(self.fetcher.rejection):
-            self._refetch.set()
-
-    def _poll_interval(self) -> float:
-        if self.push is not None and self.push.connected:
-            return self.config.push_poll_seconds
-        return self.config.poll_seconds
-
-    # -- push ----------------------------------------------------------------
-
-    async def _on_push_connect(self) -> None:
-        # Messages sent while we were away are lost: look for ourselves.
-        self._refetch.set()
-        self.alert_sync.wake()
-        await self.beats.connected()
-
-    async def _on_push(self, message: Message) -> None:
-        if message.type == "manifest":
-            current = self.fetcher.current
-            if current is None or message.body.get("version") != current.version:
-                self._refetch.set()
-        elif message.type == "command":
-            await self._command(str(message.body.get("id", "")), message.body.get("command"))
-        elif message.type in ("alert", "alert-cancel"):
-            await self.alerts.receive({"type": message.type, **message.body})
-        elif message.type == "heartbeat":
-            self.beats.answer(message.body)
-
-    async def _command(self, command_id: str, name: Any) -> None:
-        if name == "reload":
-            self._force = True
-            self._refetch.set()
-            self.downloads.wake()
-        elif name == "screenshot":
-            task = asyncio.create_task(self._screenshot())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        elif name == "restart":
-            self._restart.set()
-        else:
-            log.warning("unknown command %r ignored", name)
-            return
-        if self.push is not None:
-            await self.push.send(Message("ack", {"id": command_id}))
-
-    async def _screenshot(self) -> None:
-        try:
-            shot = await self.backend.screenshot(self.clock.now())
-        except Exception:  # a backend failure must not take the agent down
-            log.exception("screenshot failed")
-            return
-        try:
-            verdict = await self.api.screenshot(shot.png, shot.taken_at, shot.stub)
-        except (Unreachable, Refused) as error:
-            log.warning("screenshot not delivered: %s", error)
-            return
-        if verdict is None:
-            log.info("the server takes no screenshots yet")
-
     # -- alerts --------------------------------------------------------------
 
     def _alerts_changed(self) -> None:
@@ -370,17 +264,3 @@ class Agent:
     def _new_keys(self, keys: dict[str, str], serial: int) -> None:
         """A signed key set was adopted: pin it across restarts."""
         self._save_identity(replace(self.identity, keys=keys, key_serial=serial))
-
-    def _save_identity(self, updated: Identity) -> None:
-        self.identity = updated
-        identity_store.save(updated, self.config.state_dir)
-
-    def _backoff(self) -> Backoff:
-        return Backoff(self.config.backoff_base, self.config.backoff_cap, self.rng)
-
-    def _mono(self) -> float:
-        return self.clock.clock.monotonic()
-
-    async def _wait(self, event: asyncio.Event, seconds: float) -> None:
-        """Sleep ``seconds`` or until ``event`` is set, whichever comes first."""
-        await wait_event(event, seconds)

@@ -8,13 +8,13 @@ pick the screens, write their delivery rows, commit, publish once per
 region topic. Pushes go out only after the commit, so a screen that fetches
 ``GET /terminal/v1/alerts`` on the push finds the alert there. A request
 with an ``Idempotency-Key`` keeps the key in that same commit and a retry
-gets the alert it made (ADR 0015).
+gets the alert it made (ADR 0015). The CAP and JSON ways in, and the key's
+replay, are in ``alert_intake.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,14 +30,13 @@ from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
 from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
-from lianbo.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from lianbo.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
 from lianbo.services import alert_records as records
 from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
-from lianbo.services.alert_compose import AlertDraft, compose
 from lianbo.services.alert_targets import jurisdiction_shape
 from lianbo.services.context import Context
 
@@ -170,116 +169,6 @@ async def _record(
     announce(uow, publications)
     await uow.commit()
     return Issued(result, True)
-
-
-async def issue_cap(
-    container: Context, uow: UnitOfWork, actor: Actor, data: bytes, held: Claim | None = None
-) -> Issued:
-    """Import a CAP 1.2 document (kept byte for byte for export)."""
-    require_issuer(actor)
-
-    async def act() -> Issued:
-        alert = parse_cap(data)
-        return await issue(container, uow, actor, alert, _kept_text(data, alert), held)
-
-    return await idempotency.once(container, uow, held, act, _replayed)
-
-
-async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
-    """The answer a repeated idempotency key gets: the alert its first request
-    made (as it is now), with that request's status."""
-    stored = await uow.alerts.get(outcome.resource_id)
-    if stored is None:
-        raise NotFound(f"no alert {outcome.resource_id}")
-    return Issued(stored, created=outcome.status == 201, replayed=True)
-
-
-_UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
-
-
-def _kept_text(data: bytes, alert: Alert) -> str:
-    """The document as sent when it is UTF-8 (declared so, or by default);
-    otherwise our own serialisation of it, so the export never lies about
-    its encoding."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return to_cap_xml(alert).decode("utf-8")
-    head = text.lstrip("\ufeff")[:200]
-    declared = head.lstrip().startswith("<?xml") and "encoding=" in head.split("?>")[0]
-    if declared and not _UTF8_DECLARED.match(head):
-        return to_cap_xml(alert).decode("utf-8")
-    return text
-
-
-_JSON_FIELDS = (
-    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/geocode\[(\d+)\]"), "area.regions[{}]"),
-    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/polygon\[(\d+)\]"), "area.polygons[{}]"),
-    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/circle\[(\d+)\]"), "area.circles[{}]"),
-)
-
-
-def json_field(path: str | None) -> str | None:
-    """A CAP element path as the JSON field it came from (0-based)."""
-    if path is None:
-        return None
-    for pattern, form in _JSON_FIELDS:
-        match = pattern.fullmatch(path)
-        if match:
-            return form.format(int(match.group(1)) - 1)
-    if re.fullmatch(r"alert/info\[\d+\]/expires", path):
-        return "expires_at"
-    if re.fullmatch(r"alert/info\[\d+\]/onset", path):
-        return "onset_at"
-    return path
-
-
-async def issue_json(
-    container: Context,
-    uow: UnitOfWork,
-    actor: Actor,
-    draft: AlertDraft,
-    replaces: list[str],
-    held: Claim | None = None,
-) -> Issued:
-    """An alert written in the JSON API; ``replaces`` makes it an Update.
-    ``held``: the request's idempotency key (a retry gets the first alert)."""
-    require_issuer(actor)
-    return await idempotency.once(
-        container,
-        uow,
-        held,
-        lambda: _issue_json(container, uow, actor, draft, replaces, held),
-        _replayed,
-    )
-
-
-async def _issue_json(
-    container: Context,
-    uow: UnitOfWork,
-    actor: Actor,
-    draft: AlertDraft,
-    replaces: list[str],
-    held: Claim | None,
-) -> Issued:
-    references = []
-    for n, alert_id in enumerate(replaces):
-        old = await uow.alerts.get(alert_id)
-        if old is None or not actor.sees(old.region):
-            raise Conflict(f"replaces an unknown alert: {alert_id}", field=f"replaces[{n}]")
-        references.append(Reference(old.sender, old.identifier, old.sent))
-    alert = compose(
-        draft,
-        identifier=uuid.uuid4().hex,
-        sender=container.settings.alert_sender,
-        sent=container.clock.now(),
-        references=tuple(references),
-    )
-    try:
-        return await issue(container, uow, actor, alert, held=held)
-    except DomainError as error:
-        error.field = json_field(error.field)
-        raise
 
 
 async def visible(uow: UnitOfWork, actor: Actor, alert_id: str) -> StoredAlert:

@@ -21,7 +21,7 @@ from lianbo.domain import idempotency as keys
 from lianbo.domain.alerting.errors import XmlRefused
 from lianbo.domain.canonical import canonical_json
 from lianbo.domain.errors import InvalidInput
-from lianbo.services import alert_reads, alerts, idempotency
+from lianbo.services import alert_intake, alert_reads, alerts, idempotency
 from lianbo.services.alerts import Issued
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -57,7 +57,7 @@ async def issue_alert(
     like the first request)."""
     payload = canonical_json(body.model_dump(mode="json"))
     held = idempotency.claim(idempotency_key, actor, "alert.issue", payload)
-    issued = await alerts.issue_json(container, uow, actor, body.draft(), body.replaces, held)
+    issued = await alert_intake.issue_json(container, uow, actor, body.draft(), body.replaces, held)
     return _issued(issued, response)
 
 
@@ -88,7 +88,7 @@ async def import_cap(
     alerts.require_issuer(actor)
     data = await _cap_body(request)
     held = idempotency.claim(idempotency_key, actor, "alert.issue", data)
-    issued = await alerts.issue_cap(container, uow, actor, data, held)
+    issued = await alert_intake.issue_cap(container, uow, actor, data, held)
     return _issued(issued, response)
 
 

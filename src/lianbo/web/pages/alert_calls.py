@@ -19,7 +19,7 @@ from lianbo.domain.canonical import canonical_json
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
-from lianbo.services import alert_reads, alerts, idempotency
+from lianbo.services import alert_intake, alert_reads, alerts, idempotency
 from lianbo.services.alert_reads import Board
 from lianbo.services.context import UnitOfWork
 
@@ -85,7 +85,7 @@ async def issue(
     create = checked(body)
     payload = canonical_json(create.model_dump(mode="json"))
     held = idempotency.claim(key, actor, "alert.issue", payload)
-    issued = await alerts.issue_json(container, uow, actor, create.draft(), [], held)
+    issued = await alert_intake.issue_json(container, uow, actor, create.draft(), [], held)
     return issued.alert.id
 
 

@@ -1,4 +1,5 @@
-"""Terminals repository, including labels and enrolment codes."""
+"""Terminals repository, including labels and enrolment codes; the writes
+from heartbeats are in ``terminal_presence.py``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from lianbo.adapters.db.repos.terminal_presence import TerminalPresenceWrites
 from lianbo.adapters.db.tables import EnrolmentCodeRow, TerminalRow
 from lianbo.domain.regions import LEVEL_LENGTHS, subtree_range
 from lianbo.domain.targeting import Audience
@@ -82,14 +83,7 @@ def _row_values(t: Terminal) -> dict[str, Any]:
     }
 
 
-# Ids per locking statement (asyncpg allows 32,767 parameters).
-LOCK_CHUNK = 5000
-
-
-class TerminalRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TerminalRepository(TerminalPresenceWrites):
     async def centroids_by(self, within: str, digits: int) -> list[tuple[str, int, float, float]]:
         """(region prefix of ``digits``, live terminals, mean lat, mean lon) per
         group of ``within``'s subtree: one grouped scan over the subtree index,
@@ -260,78 +254,6 @@ class TerminalRepository:
         return await self.session.scalar(
             select(TerminalRow.audience_key).where(TerminalRow.id == terminal_id)
         )
-
-    async def lock(self, ids: Sequence[str]) -> None:
-        """Take the rows' locks in id order before a batch changes them.
-
-        On PostgreSQL two processes' heartbeat batches (or a batch and the
-        sweeper) that lock shared rows in different orders deadlock, and one
-        batch's "last seen" is lost; taken in one order, they queue instead.
-        SQLite has one writer at a time: nothing to order."""
-        if not ids or self.session.get_bind().dialect.name != "postgresql":
-            return
-        ordered = sorted(set(ids))
-        for start in range(0, len(ordered), LOCK_CHUNK):
-            chunk = ordered[start : start + LOCK_CHUNK]
-            await self.session.execute(
-                select(TerminalRow.id)
-                .where(TerminalRow.id.in_(chunk))
-                .order_by(TerminalRow.id)
-                .with_for_update()
-            )
-
-    async def mark_seen(self, ids: Sequence[str], now: datetime) -> None:
-        """Heartbeats: last seen now, and online (retired ones stay retired)."""
-        await self.session.execute(
-            update(TerminalRow)
-            .where(TerminalRow.id.in_(list(ids)), TerminalRow.status != "retired")
-            .values(last_seen_at=now, status=TerminalStatus.ONLINE.value)
-        )
-
-    async def mark_unseen_offline(self, before: datetime) -> list[str]:
-        """Online terminals last seen before ``before`` go offline; their ids.
-
-        One conditional statement: of two sweepers at once, each terminal
-        goes offline by exactly one (the other's row no longer matches), so
-        its transition is written once. The rows are locked in id order
-        first, as heartbeat batches lock them (``lock``)."""
-        stale = (
-            TerminalRow.status == TerminalStatus.ONLINE.value,
-            TerminalRow.last_seen_at < before,
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(
-                select(TerminalRow.id).where(*stale).order_by(TerminalRow.id).with_for_update()
-            )
-        result = await self.session.scalars(
-            update(TerminalRow)
-            .where(
-                TerminalRow.status == TerminalStatus.ONLINE.value,
-                TerminalRow.last_seen_at < before,
-            )
-            .values(status=TerminalStatus.OFFLINE.value)
-            .returning(TerminalRow.id)
-        )
-        return list(result.all())
-
-    async def bring_online(self, ids: Sequence[str]) -> list[str]:
-        """Offline or pending terminals among ``ids`` go online; the ids this
-        call moved (another process's heartbeat may have moved one first:
-        only one of them records the transition)."""
-        if not ids:
-            return []
-        result = await self.session.scalars(
-            update(TerminalRow)
-            .where(
-                TerminalRow.id.in_(list(ids)),
-                TerminalRow.status.in_(
-                    [TerminalStatus.OFFLINE.value, TerminalStatus.PENDING.value]
-                ),
-            )
-            .values(status=TerminalStatus.ONLINE.value)
-            .returning(TerminalRow.id)
-        )
-        return list(result.all())
 
     async def add_codes(self, codes: Sequence[tuple[str, str, datetime, datetime]]) -> None:
         """(code_hash, terminal_id, created_at, expires_at) rows."""

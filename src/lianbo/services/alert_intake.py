@@ -1,0 +1,136 @@
+"""The two ways an alert comes in: a CAP 1.2 document, or a draft written in
+lianbo's JSON API (docs/alerts.md).
+
+Both become the same ``Alert`` and go through ``alerts.issue``; what differs
+is the edges. A CAP document is kept as sent when its text is honest about
+its encoding; a JSON draft gets its identifier and sender here, and a
+refusal names the JSON field, not the CAP element, it came from. Each runs
+under the request's ``Idempotency-Key``: a retry gets the alert the first
+request made (ADR 0015).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from lianbo.adapters.cap import parse_cap, to_cap_xml
+from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.domain.alerting.model import Alert, Reference
+from lianbo.domain.errors import Conflict, DomainError, NotFound
+from lianbo.domain.idempotency import Claim, Outcome
+from lianbo.domain.users import Actor
+from lianbo.services import idempotency
+from lianbo.services.alert_compose import AlertDraft, compose
+from lianbo.services.alerts import Issued, issue, require_issuer
+from lianbo.services.context import Context
+
+
+async def issue_cap(
+    container: Context, uow: UnitOfWork, actor: Actor, data: bytes, held: Claim | None = None
+) -> Issued:
+    """Import a CAP 1.2 document (kept byte for byte for export)."""
+    require_issuer(actor)
+
+    async def act() -> Issued:
+        alert = parse_cap(data)
+        return await issue(container, uow, actor, alert, _kept_text(data, alert), held)
+
+    return await idempotency.once(container, uow, held, act, _replayed)
+
+
+async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
+    """The answer a repeated idempotency key gets: the alert its first request
+    made (as it is now), with that request's status."""
+    stored = await uow.alerts.get(outcome.resource_id)
+    if stored is None:
+        raise NotFound(f"no alert {outcome.resource_id}")
+    return Issued(stored, created=outcome.status == 201, replayed=True)
+
+
+_UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
+
+
+def _kept_text(data: bytes, alert: Alert) -> str:
+    """The document as sent when it is UTF-8 (declared so, or by default);
+    otherwise our own serialisation of it, so the export never lies about
+    its encoding."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return to_cap_xml(alert).decode("utf-8")
+    head = text.lstrip("\ufeff")[:200]
+    declared = head.lstrip().startswith("<?xml") and "encoding=" in head.split("?>")[0]
+    if declared and not _UTF8_DECLARED.match(head):
+        return to_cap_xml(alert).decode("utf-8")
+    return text
+
+
+_JSON_FIELDS = (
+    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/geocode\[(\d+)\]"), "area.regions[{}]"),
+    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/polygon\[(\d+)\]"), "area.polygons[{}]"),
+    (re.compile(r"alert/info\[\d+\]/area\[\d+\]/circle\[(\d+)\]"), "area.circles[{}]"),
+)
+
+
+def json_field(path: str | None) -> str | None:
+    """A CAP element path as the JSON field it came from (0-based)."""
+    if path is None:
+        return None
+    for pattern, form in _JSON_FIELDS:
+        match = pattern.fullmatch(path)
+        if match:
+            return form.format(int(match.group(1)) - 1)
+    if re.fullmatch(r"alert/info\[\d+\]/expires", path):
+        return "expires_at"
+    if re.fullmatch(r"alert/info\[\d+\]/onset", path):
+        return "onset_at"
+    return path
+
+
+async def issue_json(
+    container: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    draft: AlertDraft,
+    replaces: list[str],
+    held: Claim | None = None,
+) -> Issued:
+    """An alert written in the JSON API; ``replaces`` makes it an Update.
+    ``held``: the request's idempotency key (a retry gets the first alert)."""
+    require_issuer(actor)
+    return await idempotency.once(
+        container,
+        uow,
+        held,
+        lambda: _issue_json(container, uow, actor, draft, replaces, held),
+        _replayed,
+    )
+
+
+async def _issue_json(
+    container: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    draft: AlertDraft,
+    replaces: list[str],
+    held: Claim | None,
+) -> Issued:
+    references = []
+    for n, alert_id in enumerate(replaces):
+        old = await uow.alerts.get(alert_id)
+        if old is None or not actor.sees(old.region):
+            raise Conflict(f"replaces an unknown alert: {alert_id}", field=f"replaces[{n}]")
+        references.append(Reference(old.sender, old.identifier, old.sent))
+    alert = compose(
+        draft,
+        identifier=uuid.uuid4().hex,
+        sender=container.settings.alert_sender,
+        sent=container.clock.now(),
+        references=tuple(references),
+    )
+    try:
+        return await issue(container, uow, actor, alert, held=held)
+    except DomainError as error:
+        error.field = json_field(error.field)
+        raise
