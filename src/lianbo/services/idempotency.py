@@ -1,6 +1,7 @@
 """Idempotency keys for control acts (ADR 0015): the act once, its outcome again.
 
-An act adopts a key in three steps, all shown by ``services/alerts.issue``:
+An act adopts a key in three steps, as ``services/alert_intake.issue_json``
+and ``services/alerts.issue`` do:
 
 1. the entry point turns the header into a ``Claim`` (``claim``: user, key,
    the act's name, a fingerprint of the request);

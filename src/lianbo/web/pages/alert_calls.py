@@ -1,9 +1,10 @@
 """What the alert pages ask of the alert service, in one place.
 
 The console goes through the same services as the JSON API
-(``services.alerts`` for acts, ``services.alert_reads`` for the board), so
-permission, jurisdiction, the two-person rule and the audit entries are the
-service's; the form body is checked by the API's own schema.
+(``services.alert_intake`` to issue, ``services.alerts`` for other acts,
+``services.alert_reads`` for the board), so permission, jurisdiction, the
+two-person rule and the audit entries are the service's; the form body is
+checked by the API's own schema.
 """
 
 from __future__ import annotations
