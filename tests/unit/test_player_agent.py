@@ -396,6 +396,10 @@ async def test_a_manifest_for_someone_else_is_still_refused(
     running = asyncio.create_task(screen.run())
     try:
         await until(lambda: fake.connections and "a" in shown(screen))
+        # Heartbeats go over the socket from now on: any HTTP one after this
+        # is the screen asking (counted before that, a slow machine could
+        # still have the first HTTP beat in flight).
+        await until(lambda: len(fake.got("status")) >= 2)
         playing = screen.status()["manifest_version"]
         # A hijacked network hands out another audience's manifest; the
         # server still names ours.
