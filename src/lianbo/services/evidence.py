@@ -11,11 +11,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.media.derive import _pictures
 from lianbo.domain.errors import InvalidInput, NotFound
 from lianbo.domain.media import Probe
+from lianbo.domain.ports import BlobStore
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -23,7 +23,7 @@ _PNG = b"\x89PNG\r\n\x1a\n"
 EXPECTED_WIDTH = 640
 
 
-def media_type(blobs: LocalBlobStore, sha256: str) -> str:
+def media_type(blobs: BlobStore, sha256: str) -> str:
     """A stored screenshot's media type, from its first bytes."""
     with blobs.path(sha256).open("rb") as handle:
         head = handle.read(8)
@@ -53,7 +53,7 @@ async def wall(
     return items, total
 
 
-async def expected_frame(uow: UnitOfWork, blobs: LocalBlobStore, evidence: dict[str, Any]) -> Path:
+async def expected_frame(uow: UnitOfWork, blobs: BlobStore, evidence: dict[str, Any]) -> Path:
     """A JPEG of the frame that should have been on screen (cached beside the asset)."""
     expected = evidence.get("expected") or {}
     asset = await uow.assets.get(str(expected.get("asset_id") or ""))
