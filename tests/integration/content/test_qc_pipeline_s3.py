@@ -16,9 +16,7 @@ from tests.support.env import Env
 pytestmark = pytest.mark.integration
 
 
-async def test_a_clip_in_the_bucket_is_checked_through_the_cache(
-    s3_env: Env, media: Media
-) -> None:
+async def test_a_clip_in_the_bucket_is_checked_through_the_cache(s3_env: Env, media: Media) -> None:
     store = s3_env.container.blobs
     assert isinstance(store, S3BlobStore)
     operator = await s3_env.as_role(Role.OPERATOR, "51")

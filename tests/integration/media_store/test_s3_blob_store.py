@@ -113,9 +113,7 @@ def test_an_upload_over_the_limit_leaves_nothing(s3_server: S3Server, tmp_path: 
     assert not list((tmp_path / "cache" / "tmp").iterdir())
 
 
-async def test_an_unreachable_store_is_a_clear_error(
-    s3_server: S3Server, tmp_path: Path
-) -> None:
+async def test_an_unreachable_store_is_a_clear_error(s3_server: S3Server, tmp_path: Path) -> None:
     store = s3_server.store(tmp_path / "cache")
     sha, _ = put(store, b"kept")
     await until(store.check, "reachable")

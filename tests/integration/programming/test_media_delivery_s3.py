@@ -153,9 +153,7 @@ async def test_a_refused_upload_leaves_no_object(s3_env: Env) -> None:
     assert "Contents" not in store.client.list_objects_v2(Bucket=store.bucket)
 
 
-async def test_an_unreachable_store_is_503_and_not_ready(
-    s3_env: Env, s3_server: S3Server
-) -> None:
+async def test_an_unreachable_store_is_503_and_not_ready(s3_env: Env, s3_server: S3Server) -> None:
     sha, _ = await stored(s3_env, cached=False)
     await until(lambda: s3_env.container.blobs.check(), "media seen reachable")
     store = bucket_of(s3_env)
