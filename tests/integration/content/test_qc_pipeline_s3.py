@@ -4,6 +4,7 @@ local copy from the cache, and what it makes goes to the bucket."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import pytest
 
@@ -11,6 +12,7 @@ from lianbo.adapters.blobs_s3 import S3BlobStore
 from lianbo.domain.roles import Role
 from lianbo.services.qc_job import Progress, run_qc
 from tests.integration.conftest import Media
+from tests.support.content import png
 from tests.support.env import Env
 
 pytestmark = pytest.mark.integration
@@ -41,3 +43,29 @@ async def test_a_clip_in_the_bucket_is_checked_through_the_cache(s3_env: Env, me
         store.cache.drop(rendition["sha256"])
         served = await s3_env.client.get(f"/media/{rendition['sha256']}")
         assert served.status_code == 200 and len(served.content) == rendition["size"]
+
+
+async def test_a_resumable_upload_lands_in_the_bucket(s3_env: Env) -> None:
+    store = s3_env.container.blobs
+    assert isinstance(store, S3BlobStore)
+    operator = await s3_env.as_role(Role.OPERATOR, "51")
+    data = png((200, 10, 10))
+    tus = operator | {"Tus-Resumable": "1.0.0"}
+    created = await s3_env.client.post(
+        "/api/v1/uploads", headers=tus | {"Upload-Length": str(len(data))}
+    )
+    assert created.status_code == 201, created.text
+    half = len(data) // 2
+    octets = tus | {"Content-Type": "application/offset+octet-stream"}
+    for offset, part in ((0, data[:half]), (half, data[half:])):
+        patched = await s3_env.client.patch(
+            created.headers["location"],
+            content=part,
+            headers=octets | {"Upload-Offset": str(offset)},
+        )
+        assert patched.status_code == 204, patched.text
+    sha = hashlib.sha256(data).hexdigest()
+    assert store.size(sha) == len(data)
+    store.cache.drop(sha)
+    served = await s3_env.client.get(f"/media/{sha}")
+    assert served.status_code == 200 and served.content == data
