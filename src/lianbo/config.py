@@ -219,6 +219,10 @@ class Settings(BaseSettings):
     def _s3_needs_a_bucket(self) -> Settings:
         if self.media_store == "s3" and not self.s3_bucket:
             raise ValueError("LIANBO_MEDIA_STORE=s3 needs LIANBO_S3_BUCKET")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                "give both LIANBO_S3_ACCESS_KEY_ID and LIANBO_S3_SECRET_ACCESS_KEY, or neither"
+            )
         return self
 
     @property

@@ -171,6 +171,9 @@ async def test_an_unreachable_store_is_503_and_not_ready(s3_env: Env, s3_server:
     await until(lambda: _is(health(), 503), "/healthz not ready")
     body = (await s3_env.client.get("/healthz")).json()
     assert body["media"] == "error" and "media" in body["not_ready"]
+    operator = await s3_env.as_role(Role.OPERATOR, "51")
+    refused = await upload(s3_env, operator, png((9, 9, 9)))
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
     store.client = s3_server.client()
     await until(lambda: _is(health(), 200), "/healthz ready again")
 
