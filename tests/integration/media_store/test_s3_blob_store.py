@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from lianbo.adapters.blobs_s3 import S3BlobStore
 from lianbo.domain.errors import NotFound, TooLarge, Unavailable
@@ -135,3 +136,18 @@ def test_credentials_are_never_logged(
     with pytest.raises(Unavailable):
         store.size("0" * 64)
     assert "testing-secret" not in caplog.text
+
+
+def test_unreachability_is_logged_once_per_change(s3_server: S3Server, tmp_path: Path) -> None:
+    store = s3_server.store(tmp_path / "cache")
+    with capture_logs() as logs:
+        store.client = s3_server.client(f"http://127.0.0.1:{free_port()}")
+        for _ in range(2):
+            with pytest.raises(Unavailable):
+                store.size("0" * 64)
+        store.client = s3_server.client()
+        assert store.size("0" * 64) is None
+        assert store.size("0" * 64) is None
+    events = [entry["event"] for entry in logs if "media storage" in entry["event"]]
+    assert events == ["media storage unreachable", "media storage reachable again"]
+    assert "testing-secret" not in repr(logs)
