@@ -128,16 +128,6 @@ async def test_an_unreachable_store_is_a_clear_error(s3_server: S3Server, tmp_pa
     await until(store.check, "seen reachable again")  # recovers by itself
 
 
-def test_credentials_are_never_logged(
-    s3_server: S3Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    store = s3_server.store(tmp_path / "cache")
-    store.client = s3_server.client(f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(Unavailable):
-        store.size("0" * 64)
-    assert "testing-secret" not in caplog.text
-
-
 def test_unreachability_is_logged_once_per_change(s3_server: S3Server, tmp_path: Path) -> None:
     store = s3_server.store(tmp_path / "cache")
     with capture_logs() as logs:
