@@ -19,6 +19,7 @@ from lianbo.config import Settings
 from lianbo.services.setup import initialise
 from tests.support.clock import FakeClock
 from tests.support.env import Env
+from tests.support.s3 import s3_env, s3_server  # noqa: F401 - fixtures
 from tests.support.services import Postgres, missing, start_postgres
 
 _databases = itertools.count(1)

@@ -22,6 +22,7 @@ from lianbo.domain.backup import StoreDump
 from lianbo.domain.ports import (
     AnchorLog,
     AnchorSink,
+    BlobStore,
     Clock,
     FleetChannel,
     JobQueue,
@@ -49,7 +50,7 @@ class Container:
     clock: Clock
     keys: SharedKeys  # public keys in the store; private halves from settings or data dir
     limiter: LoginLimiter
-    blobs: LocalBlobStore
+    blobs: BlobStore
     fleet: FleetChannel
     monitor: Monitor  # heartbeat batches, alarms, webhooks (services/monitoring.py)
     anchors: AnchorLog  # the audit chain's signed heads, outside the database
@@ -106,7 +107,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         clock=clock,
         keys=keys,
         limiter=LoginLimiter(settings.login_failures_per_minute),
-        blobs=LocalBlobStore(settings.media_dir),
+        blobs=blob_store(settings),
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
         fleet=_fleet(settings, sessions, clock, monitor, leader),
         monitor=monitor,
@@ -124,6 +125,8 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         health_info={"leader": lambda: leader.is_leader},
     )
     _wire_bus(container)
+    if settings.media_store == "s3":
+        container.health_checks["media"] = container.blobs.check  # /healthz: the bucket answers
     return container
 
 
@@ -147,6 +150,30 @@ def new_process_id() -> str:
     """Host, pid and a random part: unique per process start (a restarted
     process with the same pid must not take its predecessor's events as its own)."""
     return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """Media in the local directory (default) or S3-compatible storage (ADR 0019)."""
+    if settings.media_store == "local":
+        return LocalBlobStore(settings.media_dir)
+    from lianbo.adapters.blob_cache import BlobCache
+    from lianbo.adapters.blobs_s3 import S3BlobStore, s3_client
+
+    secret = settings.s3_secret_access_key
+    client = s3_client(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+        addressing_style=settings.s3_addressing_style,
+    )
+    return S3BlobStore(
+        client,
+        settings.s3_bucket,
+        BlobCache(settings.media_cache, settings.media_cache_bytes),
+        prefix=settings.s3_prefix,
+        multipart_threshold=settings.s3_multipart_threshold_bytes,
+    )
 
 
 def _wire_bus(container: Container) -> None:

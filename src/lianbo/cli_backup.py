@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from lianbo.cli_common import DataDir, console, err, load_settings, run_async
+from lianbo.config import Settings
 from lianbo.domain.backup import BackupManifest
 
 
@@ -27,7 +28,7 @@ def backup(
     data_dir: DataDir = None,
 ) -> None:
     """Write a consistent backup of the running deployment to DEST (it is secret)."""
-    from lianbo.bootstrap import store_dump
+    from lianbo.bootstrap import blob_store, store_dump
     from lianbo.domain.ports import SystemClock
     from lianbo.services.backup import backup as make_backup
 
@@ -40,13 +41,14 @@ def backup(
             SystemClock(),
             media=not no_media,
             progress=_phase("backup"),
+            blobs=blob_store(settings),
         )
     )
     _summary(f"backup written to [bold]{dest}[/bold]", manifest)
     if manifest.media.missing:
         err.print(
             f"[yellow]warning:[/yellow] {len(manifest.media.missing)} referenced media files "
-            f"are missing or damaged in {settings.media_dir} (listed in backup.json)",
+            f"are missing or damaged in {_media_place(settings)} (listed in backup.json)",
             highlight=False,
         )
 
@@ -59,7 +61,7 @@ def restore(
     data_dir: DataDir = None,
 ) -> None:
     """Restore SRC into an empty data dir and an empty database."""
-    from lianbo.bootstrap import store_dump
+    from lianbo.bootstrap import blob_store, store_dump
     from lianbo.services.restore import check_backup
     from lianbo.services.restore import restore as load
 
@@ -68,9 +70,18 @@ def restore(
         checked, _ = run_async(asyncio.to_thread(check_backup, src))
         _summary(f"backup [bold]{src}[/bold] is complete and intact", checked)
         return
-    manifest = run_async(load(settings, store_dump(settings), src, progress=_phase("restore")))
+    blobs = blob_store(settings)
+    manifest = run_async(
+        load(settings, store_dump(settings), src, progress=_phase("restore"), blobs=blobs)
+    )
     _summary(f"restored into [bold]{settings.data_dir}[/bold]", manifest)
     console.print("next: lianbo audit verify, then lianbo serve")
+
+
+def _media_place(settings: Settings) -> str:
+    if settings.media_store == "s3":
+        return f"bucket {settings.s3_bucket}"
+    return str(settings.media_dir)
 
 
 def _summary(headline: str, manifest: BackupManifest) -> None:

@@ -74,6 +74,25 @@ class Settings(BaseSettings):
     # Media files (content-addressed); default <data_dir>/media. Point every
     # process at one shared mount when there are several (ADR 0014).
     media_dir: Path = Path("lianbo-data") / "media"
+    # Where media live: "local" (media_dir) or S3-compatible object storage
+    # (AWS S3, MinIO, Aliyun OSS, …) shared by processes on several hosts
+    # (ADR 0019). Credentials: the standard AWS variables
+    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the two settings below.
+    media_store: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None  # None = AWS itself
+    s3_bucket: str = ""
+    s3_region: str | None = None
+    s3_prefix: str = Field(default="", max_length=512)
+    # "virtual" for Aliyun OSS; "auto" lets boto3 choose (path style for an IP address).
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_multipart_threshold_bytes: int = Field(default=64 * 1024**2, ge=5 * 1024**2)
+    # S3: a local copy of media that need a file (probe, QC, renditions),
+    # fetched by sha256 on demand and hash-checked; oldest-used go past the cap.
+    # Default <data_dir>/media-cache.
+    media_cache_dir: Path | None = None
+    media_cache_bytes: int = Field(default=20 * 1024**3, ge=1)
     database_url: str | None = None
     fleet: Literal["hub", "mqtt"] = "hub"
     # The broker when fleet = "mqtt"; lianbo connects as this account (it needs
@@ -195,6 +214,21 @@ class Settings(BaseSettings):
         if self.signing_key_file is not None and self.signing_key is not None:
             raise ValueError("give LIANBO_SIGNING_KEY_FILE or LIANBO_SIGNING_KEY, not both")
         return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.media_store == "s3" and not self.s3_bucket:
+            raise ValueError("LIANBO_MEDIA_STORE=s3 needs LIANBO_S3_BUCKET")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                "give both LIANBO_S3_ACCESS_KEY_ID and LIANBO_S3_SECRET_ACCESS_KEY, or neither"
+            )
+        return self
+
+    @property
+    def media_cache(self) -> Path:
+        """Where the S3 store keeps local copies (``media_cache_dir`` or the default)."""
+        return self.media_cache_dir or self.data_dir / "media-cache"
 
     @property
     def signing_key_configured(self) -> bool:

@@ -15,22 +15,16 @@ import os
 import queue
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from lianbo.domain.errors import TooLarge
+from lianbo.domain.ports import BlobStore, StoredBlob
+
+__all__ = ["CHUNK", "BlobWriter", "LocalBlobStore", "StoredBlob", "hash_file", "read_file"]
 
 CHUNK = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBlob:
-    sha256: str
-    size: int
-    path: Path
-    existed: bool  # the same bytes were already stored
 
 
 class _Pipe:
@@ -69,7 +63,7 @@ class _Pipe:
 class BlobWriter:
     """Receives bytes, hashes them, refuses more than ``limit``."""
 
-    def __init__(self, store: LocalBlobStore, limit: int) -> None:
+    def __init__(self, store: BlobStore, limit: int) -> None:
         self.store = store
         self.limit = limit
         self.size = 0
@@ -121,6 +115,22 @@ class LocalBlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def cached(self, sha256: str) -> Path | None:
+        path = self.path(sha256)
+        return path if path.is_file() else None
+
+    def read(self, sha256: str, start: int, stop: int) -> Iterator[bytes]:
+        return read_file(self.path(sha256), start, stop)
+
+    def check(self) -> bool:
+        return True  # a local directory: the process's own disk
+
     def temp_path(self) -> Path:
         folder = self.root / "tmp"
         folder.mkdir(parents=True, exist_ok=True)
@@ -149,6 +159,16 @@ class LocalBlobStore:
         folder = self.root / "derived" / sha256
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+
+def read_file(path: Path, start: int, stop: int) -> Iterator[bytes]:
+    """Bytes ``start`` to ``stop`` of a file, in chunks."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        left = stop - start
+        while left > 0 and (chunk := handle.read(min(CHUNK, left))):
+            left -= len(chunk)
+            yield chunk
 
 
 def hash_file(path: Path) -> tuple[str, int]:

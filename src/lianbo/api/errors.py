@@ -21,6 +21,7 @@ from lianbo.domain.errors import (
     RateLimited,
     TooLarge,
     Unauthorized,
+    Unavailable,
     Unprocessable,
 )
 
@@ -36,6 +37,7 @@ STATUS: dict[type[DomainError], int] = {
     Gone: 410,
     TooLarge: 413,
     RateLimited: 429,
+    Unavailable: 503,
 }
 
 

@@ -7,14 +7,15 @@ feeds the ``file`` part straight into a ``BlobWriter`` as chunks arrive.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from lianbo.adapters.blobs import BlobWriter, LocalBlobStore, StoredBlob
 from lianbo.domain.errors import InvalidInput, TooLarge
+from lianbo.domain.ports import BlobStore, BlobWriting, StoredBlob
 
 FIELD_MAX = 4096  # bytes of any non-file form field
 FILE_FIELD = "file"
@@ -40,15 +41,15 @@ class MultipartUpload:
 class _Receiver:
     """python-multipart callbacks writing the file part to the blob store."""
 
-    def __init__(self, store: LocalBlobStore, limit: int) -> None:
+    def __init__(self, store: BlobStore, limit: int) -> None:
         self.store = store
         self.limit = limit
         self.part = _Part()
         self.header_field = bytearray()
         self.header_value = bytearray()
         self.fields: dict[str, str] = {}
-        self.writer: BlobWriter | None = None
-        self.blob: StoredBlob | None = None
+        self.writer: BlobWriting | None = None
+        self.finished: BlobWriting | None = None
         self.filename: str | None = None
 
     def callbacks(self) -> dict[str, object]:
@@ -77,7 +78,7 @@ class _Receiver:
         raw_filename = options.get(b"filename")
         self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
         if self.part.name == FILE_FIELD:
-            if self.writer is not None or self.blob is not None:
+            if self.writer is not None or self.finished is not None:
                 raise InvalidInput("only one file per upload", field=FILE_FIELD)
             self.writer = self.store.writer(self.limit)
             self.filename = self.part.filename
@@ -92,17 +93,17 @@ class _Receiver:
 
     def part_end(self) -> None:
         if self.part.name == FILE_FIELD and self.writer is not None:
-            self.blob = self.writer.finish()
-            self.writer = None
+            self.finished, self.writer = self.writer, None  # finished off the event loop
         elif self.part.name:
             self.fields[self.part.name] = self.part.value.decode("utf-8", "replace")
 
     def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.abort()
+        for writer in (self.writer, self.finished):
+            if writer is not None:
+                writer.abort()
 
 
-async def receive_multipart(request: Request, store: LocalBlobStore, limit: int) -> MultipartUpload:
+async def receive_multipart(request: Request, store: BlobStore, limit: int) -> MultipartUpload:
     """Stream a multipart/form-data body; the ``file`` part goes to ``store``."""
     declared = int(request.headers.get("content-length") or 0)
     if declared > limit + 1024 * 1024:  # the body also holds boundaries and fields
@@ -126,4 +127,11 @@ async def receive_multipart(request: Request, store: LocalBlobStore, limit: int)
     if receiver.writer is not None:  # the body ended inside the file part
         receiver.abort()
         raise InvalidInput("the upload ended before the file did", field=FILE_FIELD)
-    return MultipartUpload(receiver.fields, receiver.blob, receiver.filename)
+    blob = None
+    if receiver.finished is not None:  # S3: the upload to the bucket happens here
+        try:
+            blob = await asyncio.to_thread(receiver.finished.finish)
+        except BaseException:
+            receiver.abort()
+            raise
+    return MultipartUpload(receiver.fields, blob, receiver.filename)

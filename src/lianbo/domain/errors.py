@@ -71,3 +71,10 @@ class Gone(DomainError):
     """A one-time thing that was used or has expired (410)."""
 
     code = "gone"
+
+
+class Unavailable(DomainError):
+    """Something the request needs is out of reach for now, e.g. the media
+    object storage (503); trying again later may succeed."""
+
+    code = "unavailable"

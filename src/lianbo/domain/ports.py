@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -142,3 +144,67 @@ class JobQueue(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """A blob just written: its address, size and a local file with its bytes."""
+
+    sha256: str
+    size: int
+    path: Path  # a local file holding the bytes (S3: the copy in the cache)
+    existed: bool  # the same bytes were already stored
+
+
+class BlobWriting(Protocol):
+    """An upload in progress: hashes as it writes, refuses past its limit."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None: ...
+    def finish(self) -> StoredBlob: ...
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed media (files named by their sha256): a local
+    directory (the default) or S3-compatible object storage (ADR 0019).
+
+    Methods block (disk or network): async callers hop to a thread
+    (``asyncio.to_thread``) for anything but ``cached``/``temp_path``.
+    """
+
+    def exists(self, sha256: str) -> bool: ...
+    def size(self, sha256: str) -> int | None:
+        """The blob's size in bytes; None when it is not stored."""
+        ...
+
+    def path(self, sha256: str) -> Path:
+        """A local file with the blob's bytes (S3: fetched into the cache and
+        its hash checked first). Local store: the path even when absent."""
+        ...
+
+    def cached(self, sha256: str) -> Path | None:
+        """A local file with the blob's bytes if there is one now, without fetching."""
+        ...
+
+    def read(self, sha256: str, start: int, stop: int) -> Iterator[bytes]:
+        """Bytes ``start`` up to ``stop`` (exclusive), in chunks, never whole."""
+        ...
+
+    def temp_path(self) -> Path:
+        """A fresh local file name on the same filesystem as ``adopt`` moves to."""
+        ...
+
+    def writer(self, limit: int) -> BlobWriting: ...
+    def adopt(self, temp: Path, sha256: str | None = None, size: int | None = None) -> StoredBlob:
+        """Store a finished local file (hashing it if not yet hashed); consumes ``temp``."""
+        ...
+
+    def delete(self, sha256: str) -> None: ...
+    def derived_dir(self, sha256: str) -> Path:
+        """A local folder for files made from a blob (expected frames); may be
+        wiped at any time, so only what can be made again goes there."""
+        ...
+
+    def check(self) -> bool:
+        """Whether the store answers, as last seen (for ``/healthz``; never blocks)."""
+        ...

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lianbo.adapters.blobs import LocalBlobStore, StoredBlob
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.assets import Asset, QcStatus, check_stream_url, check_ticker, clean_name
 from lianbo.domain.errors import Forbidden, NotFound
 from lianbo.domain.events import AssetAdded
 from lianbo.domain.media import AssetKind, Probe
-from lianbo.domain.ports import Clock
+from lianbo.domain.ports import BlobStore, Clock, StoredBlob
 from lianbo.domain.review import ReviewState, ReviewStep
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
@@ -50,7 +49,7 @@ def _new(actor: Actor, clock: Clock, name: str, kind: AssetKind, **fields: Any) 
 async def add_file(
     uow: UnitOfWork,
     clock: Clock,
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     actor: Actor,
     *,
     blob: StoredBlob,
@@ -186,7 +185,7 @@ async def list_assets(
     )
 
 
-def media_path(blobs: LocalBlobStore, asset: Asset) -> Path:
+def media_path(blobs: BlobStore, asset: Asset) -> Path:
     if asset.sha256 is None:
         raise NotFound("this asset has no file")
     return blobs.path(asset.sha256)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lianbo import __version__
-from lianbo.adapters.blobs import hash_file
+from lianbo.adapters.blobs import LocalBlobStore, hash_file
 from lianbo.config import Settings
 from lianbo.domain.backup import (
     ANCHORS,
@@ -50,7 +50,7 @@ from lianbo.domain.backup import (
     format_sums,
     media_path,
 )
-from lianbo.domain.ports import Clock
+from lianbo.domain.ports import BlobStore, Clock
 
 Progress = Callable[[str], None]
 CHUNK = 1024 * 1024
@@ -68,13 +68,18 @@ async def backup(
     *,
     media: bool = True,
     progress: Progress = quiet,
+    blobs: BlobStore | None = None,
 ) -> BackupManifest:
-    """Write a complete, checksummed backup to ``dest`` (absent or an empty folder)."""
+    """Write a complete, checksummed backup to ``dest`` (absent or an empty folder).
+    Media come from ``blobs`` (default: the local media dir; S3: the bucket)."""
     _check_destination(dest)
     work = dest.parent / f".{dest.name}.partial-{uuid.uuid4().hex[:8]}"
     work.mkdir(mode=0o700, parents=True)
     try:
-        manifest = await _write(settings, store, work, clock, media=media, progress=progress)
+        source = blobs or LocalBlobStore(settings.media_dir)
+        manifest = await _write(
+            settings, store, work, clock, media=media, blobs=source, progress=progress
+        )
         _finish(work, dest)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -89,6 +94,7 @@ async def _write(
     clock: Clock,
     *,
     media: bool,
+    blobs: BlobStore,
     progress: Progress,
 ) -> BackupManifest:
     sums: dict[str, str] = {}
@@ -110,9 +116,7 @@ async def _write(
     progress(f"media: {len(facts.blobs)} files referenced" + ("" if media else " (listed only)"))
     media_facts = MediaFacts(listed=len(facts.blobs), included=False)
     if media:
-        media_facts = await asyncio.to_thread(
-            copy_media, settings.media_dir, work, facts.blobs, sums
-        )
+        media_facts = await asyncio.to_thread(copy_media, blobs, work, facts.blobs, sums)
     _write_text(work / MEDIA_LIST, format_media_list(facts.blobs), sums)
     manifest = BackupManifest(
         lianbo_version=__version__,
@@ -157,20 +161,22 @@ def copy_keys(source: Path, target: Path, sums: dict[str, str]) -> int:
 
 
 def copy_media(
-    media_dir: Path, work: Path, blobs: Iterable[str], sums: dict[str, str]
+    store: BlobStore, work: Path, blobs: Iterable[str], sums: dict[str, str]
 ) -> MediaFacts:
-    """Copy each referenced blob, checking its bytes against its name on the way."""
+    """Copy each referenced blob, checking its bytes against its name on the way
+    (read through the store: the media dir, or the bucket without the cache)."""
     total, listed, missing = 0, 0, []
     (work / MEDIA).mkdir(mode=0o700, exist_ok=True)
     for sha in sorted(blobs):
         listed += 1
-        source, target = media_dir / sha[:2] / sha, work / media_path(sha)
-        if not source.is_file():
+        target = work / media_path(sha)
+        length = store.size(sha)
+        if length is None:
             missing.append(sha)
             continue
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        digest, size = copy_file(source, target)
-        if digest != sha:  # damaged in the media dir: do not spread it
+        digest, size = write_chunks(store.read(sha, 0, length), target)
+        if digest != sha:  # damaged in the store: do not spread it
             target.unlink()
             missing.append(sha)
             continue
@@ -189,10 +195,16 @@ def copy_whole_lines(source: Path, target: Path) -> str:
 
 def copy_file(source: Path, target: Path) -> tuple[str, int]:
     """Copy ``source`` to ``target`` (mode 0600), returning the copy's sha256 and size."""
+    with source.open("rb") as reader:
+        return write_chunks(iter(lambda: reader.read(CHUNK), b""), target)
+
+
+def write_chunks(chunks: Iterable[bytes], target: Path) -> tuple[str, int]:
+    """Write ``chunks`` to a new file ``target`` (mode 0600); its sha256 and size."""
     digest, size = hashlib.sha256(), 0
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with source.open("rb") as reader, os.fdopen(fd, "wb") as writer:
-        while chunk := reader.read(CHUNK):
+    with os.fdopen(fd, "wb") as writer:
+        for chunk in chunks:
             digest.update(chunk)
             writer.write(chunk)
             size += len(chunk)

@@ -19,12 +19,12 @@ __all__ = ["Context", "UnitOfWork"]
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from lianbo.adapters.blobs import LocalBlobStore
     from lianbo.adapters.key_store import SharedKeys
     from lianbo.config import Settings
     from lianbo.domain.ports import (
         AnchorLog,
         AnchorSink,
+        BlobStore,
         Clock,
         FleetChannel,
         JobQueue,
@@ -48,7 +48,7 @@ class Context(Protocol):
     @property
     def keys(self) -> SharedKeys: ...
     @property
-    def blobs(self) -> LocalBlobStore: ...
+    def blobs(self) -> BlobStore: ...
     @property
     def fleet(self) -> FleetChannel: ...
     @property

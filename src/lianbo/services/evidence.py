@@ -11,11 +11,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.media.derive import _pictures
 from lianbo.domain.errors import InvalidInput, NotFound
 from lianbo.domain.media import Probe
+from lianbo.domain.ports import BlobStore
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -23,11 +23,26 @@ _PNG = b"\x89PNG\r\n\x1a\n"
 EXPECTED_WIDTH = 640
 
 
-def media_type(blobs: LocalBlobStore, sha256: str) -> str:
+def media_type(path: Path) -> str:
     """A stored screenshot's media type, from its first bytes."""
-    with blobs.path(sha256).open("rb") as handle:
+    with path.open("rb") as handle:
         head = handle.read(8)
     return "image/png" if head.startswith(_PNG) else "image/jpeg"
+
+
+async def local_file(blobs: BlobStore, sha256: str) -> Path | None:
+    """A local file with a stored blob's bytes (S3: through the cache), or
+    None when it is not stored; off the event loop (S3 answers over the network)."""
+    return await asyncio.to_thread(_local_file, blobs, sha256)
+
+
+def _local_file(blobs: BlobStore, sha256: str) -> Path | None:
+    if not blobs.exists(sha256):
+        return None
+    try:
+        return blobs.path(sha256)
+    except NotFound:  # deleted between the two questions
+        return None
 
 
 async def wall(
@@ -53,7 +68,7 @@ async def wall(
     return items, total
 
 
-async def expected_frame(uow: UnitOfWork, blobs: LocalBlobStore, evidence: dict[str, Any]) -> Path:
+async def expected_frame(uow: UnitOfWork, blobs: BlobStore, evidence: dict[str, Any]) -> Path:
     """A JPEG of the frame that should have been on screen (cached beside the asset)."""
     expected = evidence.get("expected") or {}
     asset = await uow.assets.get(str(expected.get("asset_id") or ""))
@@ -62,7 +77,8 @@ async def expected_frame(uow: UnitOfWork, blobs: LocalBlobStore, evidence: dict[
     at_s = float(expected.get("at_s") or 0.0)
     target = blobs.derived_dir(asset.sha256) / f"expected-{round(at_s * 1000)}.jpg"
     if not target.exists():
-        source, probe = blobs.path(asset.sha256), asset.probe
+        source = await asyncio.to_thread(blobs.path, asset.sha256)  # S3: via the cache
+        probe = asset.probe
         try:
             await asyncio.to_thread(_render, source, probe, at_s, target)
         except InvalidInput as error:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import structlog
 
-from lianbo.adapters.blobs import StoredBlob
 from lianbo.adapters.media.probe import probe_file
 from lianbo.domain.assets import clean_name
 from lianbo.domain.errors import DomainError
 from lianbo.domain.media import Probe
+from lianbo.domain.ports import StoredBlob
 from lianbo.domain.users import Actor
 from lianbo.services import assets
 from lianbo.services.assets import Added
@@ -44,7 +44,7 @@ async def ingest_blob(container: Context, actor: Actor, blob: StoredBlob, name: 
             )
     except DomainError:
         if not blob.existed:  # refused input leaves nothing behind
-            container.blobs.delete(blob.sha256)
+            await asyncio.to_thread(container.blobs.delete, blob.sha256)
         raise
     return added  # a new asset's QC is queued by its AssetAdded event
 

@@ -92,7 +92,7 @@ async def _ticker(container: Context, asset: Asset) -> None:
 
 async def _file(container: Context, asset: Asset, progress: Progress) -> None:
     assert asset.sha256 is not None and asset.probe is not None
-    path = container.blobs.path(asset.sha256)
+    path = await asyncio.to_thread(container.blobs.path, asset.sha256)  # S3: via the cache
     settings = container.settings
     decode_error: str | None = None
     try:
@@ -163,7 +163,7 @@ async def _derive(container: Context, asset: Asset, path: Path, progress: Progre
             made.append((name, target, "video/mp4", width, height))
     async with container.uow() as uow:
         for label, temp, media_type, w, h in made:
-            blob = container.blobs.adopt(temp)
+            blob = await asyncio.to_thread(container.blobs.adopt, temp)
             await uow.assets.put_rendition(
                 asset.id,
                 label,

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from lianbo import __version__
-from lianbo.adapters.blobs import hash_file
+from lianbo.adapters.blobs import LocalBlobStore, hash_file
 from lianbo.adapters.db.migrate import known_revision
 from lianbo.config import Settings
 from lianbo.domain.backup import (
@@ -35,6 +35,7 @@ from lianbo.domain.backup import (
     parse_sums,
     required_files,
 )
+from lianbo.domain.ports import BlobStore
 from lianbo.services.backup import Progress, quiet
 
 
@@ -76,9 +77,15 @@ def check_backup(source: Path) -> tuple[BackupManifest, list[str]]:
 
 
 async def restore(
-    settings: Settings, store: StoreDump, source: Path, *, progress: Progress = quiet
+    settings: Settings,
+    store: StoreDump,
+    source: Path,
+    *,
+    progress: Progress = quiet,
+    blobs: BlobStore | None = None,
 ) -> BackupManifest:
-    """Check ``source``, then restore it into the empty data dir and store."""
+    """Check ``source``, then restore it into the empty data dir and store;
+    media into ``blobs`` (default: the local media dir; S3: the bucket)."""
     await _check_empty(settings, store)
     progress("checking the backup")
     manifest, media = await asyncio.to_thread(check_backup, source)
@@ -98,7 +105,8 @@ async def restore(
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         if manifest.media.included:
             progress(f"media: {len(media) - len(manifest.media.missing)} files")
-            await asyncio.to_thread(_copy_media, source, settings.media_dir, media, manifest)
+            target = blobs or LocalBlobStore(settings.media_dir)
+            await asyncio.to_thread(_copy_media, source, target, media, manifest)
     except BaseException:
         await store.discard()
         _empty(settings.data_dir, remove=created)
@@ -149,14 +157,15 @@ def _copy(source: Path, target: Path) -> None:
     os.chmod(target, 0o600)
 
 
-def _copy_media(source: Path, media_dir: Path, media: list[str], manifest: BackupManifest) -> None:
+def _copy_media(source: Path, blobs: BlobStore, media: list[str], manifest: BackupManifest) -> None:
+    """Each checked media file into the store (S3: uploaded; already there: kept)."""
     missing = set(manifest.media.missing)
     for sha in media:
         if sha in missing:
             continue
-        target = media_dir / sha[:2] / sha
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / media_path(sha), target)
+        temp = blobs.temp_path()
+        shutil.copyfile(source / media_path(sha), temp)
+        blobs.adopt(temp, sha, temp.stat().st_size)
 
 
 def _empty(folder: Path, *, remove: bool) -> None:

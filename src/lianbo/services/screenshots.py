@@ -28,7 +28,6 @@ from typing import Any
 
 import structlog
 
-from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.repos.monitoring import TrackFacts
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.media.screenshots import Measured, measure_photo, measure_screenshot
@@ -46,6 +45,7 @@ from lianbo.domain.monitoring.verification import (
     offset_into,
     verify,
 )
+from lianbo.domain.ports import BlobStore
 from lianbo.services.alarms import with_evidence
 from lianbo.services.programme import Programme
 
@@ -124,7 +124,7 @@ def _tracks(blob: bytes) -> Tracks:
     return read_tracks(blob)
 
 
-def store(blobs: LocalBlobStore, data: bytes) -> str:
+def store(blobs: BlobStore, data: bytes) -> str:
     """Keep the shot in the blob store (once: blobs are content-addressed); its sha256."""
     sha256 = hashlib.sha256(data).hexdigest()
     if not blobs.exists(sha256):
@@ -134,9 +134,7 @@ def store(blobs: LocalBlobStore, data: bytes) -> str:
     return sha256
 
 
-def measure_and_store(
-    blobs: LocalBlobStore, data: bytes, quad: Quad | None
-) -> tuple[Measured, str]:
+def measure_and_store(blobs: BlobStore, data: bytes, quad: Quad | None) -> tuple[Measured, str]:
     """Hash the shot (registered by ``quad`` when given), then keep it; one
     worker-thread hop for both. A shot that does not decode is not kept."""
     measured = measure_screenshot(data) if quad is None else measure_photo(data, quad)
@@ -144,7 +142,7 @@ def measure_and_store(
 
 
 async def judge(
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     screen: ScreenFacts,
     programme: Programme | None,
     track: TrackFacts | None,

@@ -3,6 +3,7 @@ from the last byte the server has."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import fcntl
@@ -124,7 +125,7 @@ async def append(
         if written < row.length:
             return UploadState(upload_id, row.length, written, None), None
         # Still locked: a PATCH racing the last one cannot ingest twice.
-        blob = container.blobs.adopt(path)
+        blob = await asyncio.to_thread(container.blobs.adopt, path)
         added = await ingest_blob(container, actor, blob, row.name)
         async with container.uow() as uow:
             await uow.uploads.set_offset(upload_id, written, added.asset.id)

@@ -99,12 +99,10 @@ async def evidence_screenshot(
     """The screenshot that raised the alarm."""
     alarm = await alarms.get(uow, actor, alarm_id)
     sha256 = str(alarm.evidence.get("screenshot") or "")
-    if not sha256 or not container.blobs.exists(sha256):
+    path = await evidence.local_file(container.blobs, sha256) if sha256 else None
+    if path is None:
         raise NotFound("this alarm has no screenshot")
-    path = container.blobs.path(sha256)
-    return refused_range(request, path) or FileResponse(
-        path, media_type=evidence.media_type(container.blobs, sha256)
-    )
+    return refused_range(request, path) or FileResponse(path, media_type=evidence.media_type(path))
 
 
 @router.get("/api/v1/alarms/{alarm_id}/evidence/expected")

@@ -165,11 +165,10 @@ async def evidence_screenshot(
     """The screenshot that raised the alarm."""
     alarm = await alarm_service.get(uow, console.actor, alarm_id)
     sha256 = str(alarm.evidence.get("screenshot") or "")
-    if not sha256 or not container.blobs.exists(sha256):
+    path = await evidence.local_file(container.blobs, sha256) if sha256 else None
+    if path is None:
         raise NotFound("this alarm has no screenshot")
-    media_type = evidence.media_type(container.blobs, sha256)
-    path = container.blobs.path(sha256)
-    return FileResponse(path, media_type=media_type, headers=PRIVATE_IMAGE)
+    return FileResponse(path, media_type=evidence.media_type(path), headers=PRIVATE_IMAGE)
 
 
 @router.get("/alarms/{alarm_id}/expected")

@@ -7,6 +7,7 @@ offline, or in alarm. Screenshots are served to signed-in operators only.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from lianbo.domain.monitoring.records import ScreenFacts, Screenshot
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.users import Actor
 from lianbo.services import alarms as alarm_service
-from lianbo.services import area_preview, monitoring_reads
+from lianbo.services import area_preview, evidence, monitoring_reads
 from lianbo.services.context import UnitOfWork
 from lianbo.services.regions import region_names
 from lianbo.web import charts
@@ -190,9 +191,10 @@ async def screen_map_live(
 @router.get("/monitoring/shots/{sha256}")
 async def screenshot_image(sha256: str, console: ConsoleDep, container: ContainerDep) -> Response:
     """A stored screenshot (JPEG or PNG by its signature), for signed-in eyes."""
-    if not is_sha256(sha256) or not container.blobs.exists(sha256):
+    path = await evidence.local_file(container.blobs, sha256) if is_sha256(sha256) else None
+    if path is None:
         raise NotFound("no such screenshot")
-    data = container.blobs.path(sha256).read_bytes()
+    data = await asyncio.to_thread(path.read_bytes)
     media_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     headers = {**SECURITY_HEADERS, "Cache-Control": "private, max-age=86400, immutable"}
     return Response(data, media_type=media_type, headers=headers)
