@@ -97,3 +97,22 @@ async def test_a_failing_duty_leaves_the_others_running() -> None:
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
+
+
+async def test_every_keeps_going_after_a_failed_round() -> None:
+    rounds: list[int] = []
+
+    async def work() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 2:
+            raise RuntimeError("the store went away")
+
+    with structlog.testing.capture_logs() as logs:
+        loop = asyncio.create_task(duties.every(0, work, "test sweep"))
+        await until(lambda: len(rounds) >= 4, "rounds after the failed one")
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert [entry["event"] for entry in logs if entry["log_level"] == "error"] == [
+        "test sweep failed"
+    ]

@@ -14,7 +14,6 @@ replay, are in ``alert_intake.py``.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -39,6 +38,7 @@ from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
 from lianbo.services.alert_targets import jurisdiction_shape
 from lianbo.services.context import Context
+from lianbo.services.duties import every
 
 log = structlog.get_logger()
 
@@ -279,10 +279,5 @@ async def expire_due(container: Context) -> list[str]:
 
 
 async def run_expiry(container: Context, every_s: float = 5.0) -> None:
-    """Background job: expire alerts every few seconds while the server runs."""
-    while True:
-        try:
-            await expire_due(container)
-        except Exception:  # one failed sweep must not end the job
-            log.exception("alert expiry sweep failed")
-        await asyncio.sleep(every_s)
+    """Leader duty: expire alerts every few seconds while the server runs."""
+    await every(every_s, lambda: expire_due(container), "alert expiry sweep")

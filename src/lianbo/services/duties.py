@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import structlog
 
@@ -54,3 +55,14 @@ async def _duty(name: str, duty: Duty) -> None:
         log.exception("singleton duty failed", duty=name)
     else:
         log.warning("singleton duty ended", duty=name)
+
+
+async def every(seconds: float, work: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Run ``work`` every ``seconds`` until cancelled: the shape of most
+    duties. One failed round is logged and must not end the loop."""
+    while True:
+        try:
+            await work()
+        except Exception:
+            log.exception(f"{what} failed")
+        await asyncio.sleep(seconds)

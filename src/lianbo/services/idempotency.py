@@ -18,7 +18,6 @@ outcome; if the first is still running after
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -29,6 +28,7 @@ from lianbo.adapters.db.repos.idempotency import KeyTaken
 from lianbo.domain.idempotency import Claim, Outcome, fingerprint, in_progress, parse_key, replay
 from lianbo.domain.users import Actor
 from lianbo.services.context import Context, UnitOfWork
+from lianbo.services.duties import every
 
 log = structlog.get_logger()
 
@@ -100,9 +100,4 @@ async def prune(container: Context) -> int:
 
 async def run_pruning(container: Context, every_s: float = 600.0) -> None:
     """Leader duty: remove expired keys every few minutes."""
-    while True:
-        try:
-            await prune(container)
-        except Exception:  # one failed sweep must not end the duty
-            log.exception("idempotency key pruning failed")
-        await asyncio.sleep(every_s)
+    await every(every_s, lambda: prune(container), "idempotency key pruning")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from lianbo.services import outages, presence
+from lianbo.services.duties import every
 from lianbo.services.monitoring import RETENTION_EVERY_S, SWEEP_NAP_S, SWEEP_S, Monitor
 
 if TYPE_CHECKING:
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-async def _every(seconds: float, work: Callable[[], Any], what: str) -> None:
-    while True:
-        try:
-            await work()
-        except Exception:  # one failed round must not end the loop
-            log.exception(f"{what} failed")
-        await asyncio.sleep(seconds)
 
 
 async def _sweeper(monitor: Monitor, sleep: Sleep) -> None:
@@ -84,7 +76,7 @@ async def run_local(container: Context) -> None:
     monitor.started.set()  # the leader's sweeper may begin (``lead``)
     tasks = [
         asyncio.create_task(_flusher(monitor)),
-        asyncio.create_task(_every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
+        asyncio.create_task(every(outages.ALIVE_S, monitor.stamp_alive, "alive stamp")),
     ]
     try:
         await asyncio.gather(*tasks)
@@ -118,5 +110,5 @@ async def _sweeps(monitor: Monitor, sweeper_sleep: Sleep) -> None:
     monitor.lead()
     await asyncio.gather(
         _sweeper(monitor, sweeper_sleep),
-        _every(RETENTION_EVERY_S, monitor.enforce_retention, "retention"),
+        every(RETENTION_EVERY_S, monitor.enforce_retention, "retention"),
     )
