@@ -41,6 +41,7 @@ class WorkerConfig:
     tls: bool = False  # https/wss, the server's certificate checked as the player does
     ca_pem: str | None = None  # a CA to trust besides the system's (``--ca-file``)
     answers_alerts: bool = False  # list alerts on (re)connect, ack each ``displayed``
+    acks_over: str = "channel"  # "channel" (``alert-ack`` up the push channel) | "http"
 
 
 class Fleet:
@@ -54,6 +55,7 @@ class Fleet:
         self.counts: Counter[str] = Counter()
         self.tls = server_context(config.ca_pem) if config.tls else None
         self.answers_alerts = config.answers_alerts
+        self.acks_over = config.acks_over
         self.fetcher = Fetcher(
             config.http_host, config.http_port, config.fetch_connections, self.tls
         )
