@@ -214,3 +214,22 @@ async def test_the_agent_without_push_acks_over_http(tmp_path: Path) -> None:
     finally:
         screen.stop()
         await running
+
+
+async def test_an_ack_added_while_others_wait_for_answers_is_not_forgotten(
+    tmp_path: Path,
+) -> None:
+    channel, server = Channel(), AckServer()
+    channel.answer = silent
+    book, acks = sender(tmp_path, channel, server, reply_seconds=3600)
+    book.limit = 2
+    add(book, "received", "displayed")
+    flushing = asyncio.create_task(acks.flush())
+    await until(lambda: len(channel.sent) == 2)
+    add(book, "cancelled")  # over the limit: the oldest goes
+    for body in channel.sent:
+        acks.answer(stored(body))
+    channel.answer = stored
+    await flushing
+    assert channel.states()[-1] == "cancelled"  # sent, not dropped with the others
+    assert not book.pending

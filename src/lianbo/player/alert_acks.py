@@ -112,11 +112,20 @@ class AckBook:
         self._save()
         self.added.set()
 
-    def confirm_first(self, count: int = 1) -> None:
-        """The oldest ``count`` acks were delivered (or given up on)."""
-        done = min(count, len(self.pending))
-        for _ in range(done):
+    def confirm_first(self) -> None:
+        """The oldest ack was delivered (or given up on)."""
+        if self.pending:
             self.pending.popleft()
+            self._save()
+
+    def confirm(self, refs: set[str]) -> None:
+        """The oldest acks whose refs are given were delivered (or given up
+        on); one write. By ref, not by count: acks dropped over ``limit``
+        meanwhile must not make it forget others."""
+        done = 0
+        while self.pending and self.pending[0].ref in refs:
+            self.pending.popleft()
+            done += 1
         if done:
             self._save()
 
@@ -229,7 +238,7 @@ class AckSender:
     def _settle(self, window: list[Ack]) -> int:
         """Confirm the answered run at the front of the window; how many were
         answered. Raises Unreachable when the server asked to wait."""
-        done = 0
+        done: set[str] = set()
         retry: AckAnswer | None = None
         for ack in window:
             answer = self._answers.get(ack.ref)
@@ -239,11 +248,11 @@ class AckSender:
                 retry = answer
                 break
             self._count(ack, answer)
-            done += 1
-        self.book.confirm_first(done)
+            done.add(ack.ref)
+        self.book.confirm(done)
         if retry is not None:
             raise Unreachable(f"alert acks refused for now: {retry.message}")
-        return done
+        return len(done)
 
     def _count(self, ack: Ack, answer: AckAnswer) -> None:
         if answer.refused is None:
