@@ -105,6 +105,9 @@ class Fleet:
     def answer(self, command: str, args: tuple[Any, ...]) -> Any:
         if command == "stats":
             return self.stats()
+        if command == "answer_alerts":  # ack the alerts that come from now on (or not)
+            self.answers_alerts = bool(args[0])
+            return self.answers_alerts
         if command == "ready_since":  # screens greeted at or after a moment
             return sum(1 for s in self.screens if s.ready and s.hello_at >= args[0])
         if command == "propagation":  # pushes and fetches after a server-side change
