@@ -55,7 +55,7 @@ class ChannelAcks:
         self._acks = acks
         self._reply = reply
         self._waiting: set[asyncio.Future[Any]] = set()
-        self.counts: Counter[str] = Counter()  # taken, stored, refused, dropped
+        self.counts: Counter[str] = Counter()  # taken, stored, refused (dropped: Inbox)
 
     def take(self, terminal_id: str, body: dict[str, Any]) -> Message | None:
         """One ``alert-ack`` from ``terminal_id``: a refusal to send now, or
