@@ -18,7 +18,11 @@ issued over the API; measured:
   writes them in group commits, ADR 0017), then each screen's ``displayed``
   ack with ``ACK_CONCURRENCY`` in flight (the figure kept from before group
   commits); the simulated screens count pushes but do not ack themselves.
-  Then the board must count all N displayed.
+  Then the board must count all N displayed;
+- acks over the channel (issue 15 §2): the screens are told to ack, a
+  second alert is issued, and each screen acks it ``displayed`` up its
+  socket (``alert-ack``) as it arrives; ``channel_all_displayed_s`` is the
+  issue request's start → the board counting all N displayed.
 """
 
 from __future__ import annotations
@@ -79,6 +83,28 @@ async def _receipts(
         if len(latencies) >= expected or time.monotonic() > deadline:
             return latencies
         await asyncio.sleep(0.05)
+
+
+async def _channel_acks(
+    client: httpx.AsyncClient, workers: Workers, n: int, timeout_s: float
+) -> dict[str, Any]:
+    """A second alert, acked ``displayed`` by every screen up its socket: how
+    long until the board counts all N (None: not within ``timeout_s``)."""
+    await workers.call("answer_alerts", True)
+    started = time.perf_counter()
+    response = await client.post("/api/v1/alerts", json=_alert_body())
+    response.raise_for_status()
+    alert_id = response.json()["id"]
+    displayed, all_s = 0, None
+    while time.perf_counter() - started < timeout_s:
+        board = await client.get(f"/api/v1/alerts/{alert_id}")
+        displayed = int(board.json()["counts"].get("displayed", 0))
+        if displayed >= n:
+            all_s = round(time.perf_counter() - started, 2)
+            break
+        await asyncio.sleep(0.05)
+    _note(f"{displayed}/{n} acked displayed over the channel")
+    return {"channel_all_displayed_s": all_s, "channel_displayed_counted": displayed}
 
 
 def _ack_request(host: str, alert_id: str, token: str, state: str) -> bytes:
@@ -155,6 +181,7 @@ async def _measure(
             )
             acks_per_s = await _acks(port, alert["id"], credentials, refused=refused)
             counts = (await client.get(f"/api/v1/alerts/{alert['id']}")).json()["counts"]
+            channel = await _channel_acks(client, workers, n, max(30.0, n / 100))
     finally:
         client_counts = (await workers.stop())["counts"]
     push = percentiles(latencies)
@@ -173,6 +200,7 @@ async def _measure(
         f"acks_per_s_{ACK_BURST}": round(burst_per_s, 1),
         "acks_refused": dict(refused),
         "displayed_counted": counts["displayed"],
+        **channel,
         "client_counts": client_counts,
     }
 

@@ -7,7 +7,9 @@ the run). Screens are seeded straight into the store with tokens (setup, not
 measured) and connect as the player does behind HAProxy: ``wss://…?terminal=<id>``
 with the run's CA, spread over simulator processes and 127.0.x.y source
 addresses as ``bench fleet`` does; each lists its alerts on every
-(re)connect and acks each new one ``displayed``. Measured (issue 14 §5):
+(re)connect and acks each new one ``displayed`` — up its socket (an
+``alert-ack`` message, issue 15 §2), as a player with a push channel does,
+not over HTTP. Measured (issue 14 §5):
 
 - ``propagation``: commands issued on process A (its own port) to screens
   held by every process: request start → the screen has it. ``across`` (held
@@ -118,6 +120,7 @@ async def _connect(cluster: Cluster, credentials: list[Credential]) -> tuple[Wor
         tls=True,
         ca_pem=cluster.ca.pem,
         answers_alerts=True,
+        acks_over="channel",  # "http": the acks as before issue 15, for comparison
     )
     started = time.monotonic()
     await workers.start()

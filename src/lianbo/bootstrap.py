@@ -100,6 +100,8 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     keys = _keys(settings, sessions)
     leader = leadership(settings)
     jobs = _job_queue(settings)
+    # one batcher for the HTTP acks and those that come up the fleet channel
+    alert_acks = AckBatcher(committed(lambda: UnitOfWork(sessions, bus), clock))
     container = Container(
         settings=settings,
         engine=engine,
@@ -109,7 +111,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         limiter=LoginLimiter(settings.login_failures_per_minute),
         blobs=blob_store(settings),
         manifest_cache=ManifestCache(terminal_ttl_s=settings.terminal_cache_minutes * 60.0),
-        fleet=_fleet(settings, sessions, clock, monitor, leader),
+        fleet=_fleet(settings, sessions, clock, monitor, leader, alert_acks),
         monitor=monitor,
         anchors=FileAnchorLog(settings.audit_anchor_path, signature_check(keys.cached_public)),
         anchor_copies=anchor_sinks(settings.audit_anchor_targets),
@@ -120,7 +122,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         ),
         leader=leader,
         jobs=jobs,
-        acks=AckBatcher(committed(lambda: UnitOfWork(sessions, bus), clock)),
+        acks=alert_acks,
         # A follower is as ready as the leader: leadership is a fact, not a check.
         health_info={"leader": lambda: leader.is_leader},
     )
@@ -219,6 +221,7 @@ def _fleet(
     clock: Clock,
     monitor: Monitor,
     leader: Leadership,
+    alert_acks: AckBatcher,
 ) -> FleetChannel:
     """The channel to terminals: the built-in hub, or an MQTT broker."""
     from lianbo.adapters.fleet.directory import DbDirectory
@@ -245,6 +248,7 @@ def _fleet(
             heartbeat_seconds=heartbeat,
             heartbeats=monitor,
             acks=acks,
+            alert_acks=alert_acks,
             share_group=settings.mqtt_share_group,
             # Every process hears presence; the leader alone writes it.
             reports_presence=lambda: leader.is_leader,
@@ -252,7 +256,13 @@ def _fleet(
     from lianbo.adapters.fleet.hub import WebSocketHub
 
     return WebSocketHub(
-        directory, seen, clock, heartbeat_seconds=heartbeat, heartbeats=monitor, acks=acks
+        directory,
+        seen,
+        clock,
+        heartbeat_seconds=heartbeat,
+        heartbeats=monitor,
+        acks=acks,
+        alert_acks=alert_acks,
     )
 
 

@@ -5,9 +5,10 @@ push channel (``player/push.py``: WSS through HAProxy with ``?terminal=``,
 reconnecting with the player's jittered backoff), the alert list fetched on
 every (re)connect (``player/alert_sync.py``), the alert desk deciding what to
 show (``player/alerts.py``), and the acks kept until the server has them
-(``player/alert_acks.py``). What the desk puts on screen is shown at once and
-acked ``displayed``. Heartbeats go over the socket (``status``) as the player
-sends them while its push channel is up.
+(``player/alert_acks.py``: up the socket while it answers, else HTTP). What
+the desk puts on screen is shown at once and acked ``displayed``. Heartbeats
+go over the socket (``status``) as the player sends them while its push
+channel is up.
 
 All screens run in one event loop on a thread of their own (``Loop``); the
 test thread reads their counters and waits on them (``harness.wait_for``).
@@ -113,7 +114,6 @@ class Screen:
         )
         cache = MediaCache(self.state_dir / "media", 1 << 20, self.client)
         self.sync = AlertSync(self.desk, self.api, cache, set, Backoff(), time.monotonic)
-        self.sender = AckSender(self.acks, self.api, Backoff())
         self.push = PushChannel(
             websocket_url(self.server, e.terminal_id),
             e.token,
@@ -124,6 +124,7 @@ class Screen:
             on_connect=self._on_connect,
             tls=server_context(self.ca_pem),
         )
+        self.sender = AckSender(self.acks, self.api, Backoff(), self.push)
 
     @property
     def terminal_id(self) -> str:
@@ -162,10 +163,13 @@ class Screen:
 
     async def _on_connect(self) -> None:
         self.sync.wake()  # pushes sent while away are lost: ask for the list
+        self.sender.reconnected()  # acks unanswered on the old socket: again
 
     async def _on_push(self, message: Message) -> None:
         if message.type == "hello":
             self.hellos += 1
+        elif message.type == "alert-ack":
+            self.sender.answer(message.body)
         elif message.type in ("alert", "alert-cancel"):
             if message.type == "alert":
                 self.pushed.add(str(message.body.get("id")))

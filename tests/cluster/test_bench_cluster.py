@@ -41,6 +41,8 @@ def test_the_cluster_benchmark_runs_tiny(
         assert phase["publish"]["pushed"] == phase["publish"]["applied"] == SCREENS
         assert phase["alert"]["targeted"] == phase["alert"]["received"] == SCREENS
         assert phase["alert"]["displayed_on_board"] == SCREENS
+        # the simulated screens ack up their sockets (issue 15 §2), answered once stored
+        assert phase["client_counts"]["ack_channel_ok"] >= SCREENS
     failover = many["failover"]
     assert failover["screens_it_held"] == many["held"][failover["killed"]]
     assert failover["received"] == failover["displayed_on_board"] == SCREENS

@@ -358,6 +358,8 @@ def test_a_pushed_alert_takes_over_is_counted_displayed_and_cancel_brings_back_t
         assert latency["max"] is not None and latency["max"] >= 0, latency
         row = of_terminal(agent, deliveries(server, alert["id"]))
         assert row["state"] == "displayed" and row["received_at"] and row["verified_at"]
+        # Acked up the push socket (issue 15 §2); its answer follows the commit.
+        eventually(lambda: agent.ack_sender.via["channel"] >= 1)
 
         shows_before = len(running.shows())
         cancel(server, alert["id"])

@@ -86,7 +86,8 @@ class Centre:
 
 class Hub:
     """A push hub on a local port: records what terminals send and answers
-    ``status`` (a heartbeat) as ``beats`` says: "answer", "refuse" or "silent"."""
+    ``status`` (a heartbeat) as ``beats`` says: "answer", "refuse" or "silent";
+    ``alert-ack`` as stored (into ``ack_log``) unless ``acks_silent``."""
 
     def __init__(self) -> None:
         self.connections: list[ServerConnection] = []
@@ -94,6 +95,8 @@ class Hub:
         self.beats = "answer"
         self.retry_after = 3
         self.at: list[float] = []  # when each message arrived (loop time)
+        self.ack_log: list[tuple[str, dict[str, Any]]] = []  # alert acks: (alert id, body)
+        self.acks_silent = False
 
     async def handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -110,6 +113,10 @@ class Hub:
                 await ws.send(time_reply(message["t0"], datetime.now(UTC).timestamp()).encode())
             elif message["type"] == "status" and self.beats != "silent":
                 await ws.send(self.beat_reply().encode())
+            elif message["type"] == "alert-ack" and not self.acks_silent:
+                self.ack_log.append((message["alert_id"], message))
+                answer = {k: message[k] for k in ("ref", "alert_id", "state")}
+                await ws.send(Message("alert-ack", {**answer, "changed": True}).encode())
 
     def beat_reply(self) -> Message:
         if self.beats == "refuse":

@@ -93,6 +93,7 @@ async def test_a_pushed_alert_takes_over_at_once_and_is_acked_then_cancel_brings
 ) -> None:
     fake, port = hub
     centre = AlertCentre(Signer())
+    fake.ack_log = centre.acks  # acks over the socket are the centre's too
     screen = agent(tmp_path, centre, port, push_poll_seconds=300)
     running = asyncio.create_task(screen.run())
     try:
@@ -121,6 +122,7 @@ async def test_an_alert_sent_while_offline_arrives_with_the_reconnect(
 ) -> None:
     fake, port = hub
     centre = AlertCentre(Signer())
+    fake.ack_log = centre.acks  # acks over the socket are the centre's too
     centre.listed = [signed(centre.signer, fresh("MISSED"))]  # pushed while it was away
     screen = agent(tmp_path, centre, port, push_poll_seconds=300)
     running = asyncio.create_task(screen.run())
@@ -164,6 +166,7 @@ async def test_outside_area_tampered_and_test_alerts_show_nothing(
 ) -> None:
     fake, port = hub
     centre = AlertCentre(Signer(), terminal=OUTSIDE)
+    fake.ack_log = centre.acks  # acks over the socket are the centre's too
     screen = agent(tmp_path, centre, port, push_poll_seconds=300)
     running = asyncio.create_task(screen.run())
     try:
@@ -191,6 +194,7 @@ async def test_a_restart_does_not_show_an_alert_as_new(
 ) -> None:
     fake, port = hub
     centre = AlertCentre(Signer())
+    fake.ack_log = centre.acks  # acks over the socket are the centre's too
     centre.listed = [signed(centre.signer, fresh())]
     first = agent(tmp_path, centre, port, push_poll_seconds=300)
     running = asyncio.create_task(first.run())
@@ -216,6 +220,7 @@ async def test_the_alert_audio_is_played_only_once_its_sha256_matched(
 ) -> None:
     fake, port = hub
     centre = AlertCentre(Signer())
+    fake.ack_log = centre.acks  # acks over the socket are the centre's too
     voice, forged = b"ID3 spoken warning" * 50, b"ID3 other words!!!" * 50
     good_sha, bad_sha = hashlib.sha256(voice).hexdigest(), hashlib.sha256(b"x").hexdigest()
     centre.media[good_sha], centre.media[bad_sha] = voice, forged  # same size, wrong bytes

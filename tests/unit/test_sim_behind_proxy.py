@@ -45,6 +45,7 @@ class _Fleet:
     host, port, path = "127.0.0.1", 8443, "/terminal/v1/ws"
     tls = None
     answers_alerts = True
+    acks_over = "channel"  # a screen not connected acks over HTTP all the same
 
     def __init__(self) -> None:
         self.fetcher = _Fetcher()

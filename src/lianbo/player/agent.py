@@ -13,7 +13,8 @@ Tasks, all in one event loop:
   ``command`` runs ``reload`` / ``screenshot`` / ``restart``, ``alert`` /
   ``alert-cancel`` go to the alert desk, ``heartbeat`` answers a heartbeat;
 - **alerts** — the alert list (start-up, every (re)connect, every poll),
-  alert acks (kept until delivered), alert audio (``alert_sync.py``,
+  alert acks (kept until delivered; over the push channel while it is up),
+  alert audio (``alert_sync.py``,
   ``alert_acks.py``; the decisions are in ``alerts.py``).
 
 The sync loop and the push handlers are in ``agent_loops.py``; this module
@@ -186,7 +187,6 @@ class Agent(AgentLoops):
         self.player = Player(
             self.backend, self.cache, self.clock, self.reporter.record, alerts=self.alerts
         )
-        self.ack_sender = AckSender(self.acks, self.api, self._backoff())
         self.alert_sync = AlertSync(
             self.alerts,
             self.api,
@@ -216,6 +216,15 @@ class Agent(AgentLoops):
                 on_connect=self._on_push_connect,
             )
         self.beats.attach(self.api, self.push)
+        self.ack_sender = AckSender(  # over the push channel while it answers, else HTTP
+            self.acks,
+            self.api,
+            self._backoff(),
+            self.push,
+            reply_seconds=config.beats.reply_seconds,
+            quiet_seconds=config.beats.quiet_seconds,
+            monotonic=self._mono,
+        )
         self._refetch = asyncio.Event()
         self._force = False
         self._background: set[asyncio.Task[None]] = set()

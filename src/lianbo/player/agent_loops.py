@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lianbo.player import identity as identity_store
+from lianbo.player.alert_acks import AckSender
 from lianbo.player.alert_sync import AlertSync
 from lianbo.player.alerts import AlertDesk
 from lianbo.player.api import Refused, TerminalApi, Unreachable
@@ -54,6 +55,7 @@ class AgentLoops:
     reporter: HttpReporter
     player: Player
     alert_sync: AlertSync
+    ack_sender: AckSender
     downloads: Downloader
     push: PushChannel | None
     _refetch: asyncio.Event
@@ -123,6 +125,7 @@ class AgentLoops:
         # Messages sent while we were away are lost: look for ourselves.
         self._refetch.set()
         self.alert_sync.wake()
+        self.ack_sender.reconnected()  # acks awaiting answers: again, on this connection
         await self.beats.connected()
 
     async def _on_push(self, message: Message) -> None:
@@ -136,6 +139,8 @@ class AgentLoops:
             await self.alerts.receive({"type": message.type, **message.body})
         elif message.type == "heartbeat":
             self.beats.answer(message.body)
+        elif message.type == "alert-ack":
+            self.ack_sender.answer(message.body)
 
     async def _command(self, command_id: str, name: Any) -> None:
         if name == "reload":

@@ -26,7 +26,22 @@ re-serialising. An alert notice::
 A cancel notice: ``{"kind": "cancel", "id": str, "cancelled_at": iso}``.
 
 Terminal → server: ``POST /terminal/v1/alerts/{id}/ack``
-``{"state": one of ACK_STATES, "reason"?: str, "at": iso}``.
+``{"state": one of ACK_STATES, "reason"?: str, "at": iso}``, or the same on
+the fleet channel (hub socket or MQTT ``up``) without an HTTP request::
+
+    {"type": "alert-ack", "ref": str, "alert_id": str, "state": str, "reason"?: str}
+
+``ref`` is the screen's own id for that ack (at most 64 characters); the
+server answers on the channel once the ack is in the store, echoing it::
+
+    {"type": "alert-ack", "ref": str, "alert_id": str, "state": str, "changed": bool}
+    {"type": "alert-ack", "ref": str, "alert_id": str, "refused": code, "message": str,
+     "retry_after"?: number}
+
+A refusal with ``retry_after`` (the server is stopping, the store is busy)
+is sent again later; one without it (``not_found``: not this screen's
+alert, ``invalid``: an unknown state) never will pass. An ack message over
+``ACK_MESSAGE_MAX_BYTES`` or of another shape is dropped (and counted).
 
 Rules every player keeps: refuse a notice whose signature does not verify
 (ack ``failed`` with the reason); test its own position against polygons and
@@ -43,9 +58,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from numbers import Real
 from typing import Any
 
 from lianbo.protocol.envelope import signature_valid
+
+ACK_MESSAGE_MAX_BYTES = 16 * 1024  # a reason of 2,000 characters fits, even escaped
+REF_MAX = 64
+ALERT_ID_MAX = 128
+STATE_MAX = 32
+REASON_MAX = 2000
 
 ACK_STATES = ("received", "verified", "displayed", "outside-area", "failed", "cancelled")
 """Delivery states a terminal reports, in the order an alert moves through."""
@@ -144,3 +166,90 @@ def ack_body(state: str, at: datetime, reason: str | None = None) -> dict[str, A
     if reason:
         body["reason"] = reason
     return body
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAck:
+    """An ``alert-ack`` a screen sent up the channel (its shape checked)."""
+
+    ref: str
+    alert_id: str
+    state: str
+    reason: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The message body (without ``type``)."""
+        body: dict[str, Any] = {"ref": self.ref, "alert_id": self.alert_id, "state": self.state}
+        if self.reason:
+            body["reason"] = self.reason
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class AckAnswer:
+    """The server's answer to a ``ChannelAck``: the state now, or a refusal."""
+
+    ref: str
+    alert_id: str
+    state: str | None = None
+    changed: bool = False
+    refused: str | None = None
+    message: str = ""
+    retry_after: float | None = None
+
+    @property
+    def final(self) -> bool:
+        """Done with: stored, or refused for good (a retry would not pass)."""
+        return self.refused is None or self.retry_after is None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ref": self.ref, "alert_id": self.alert_id}
+        if self.refused is None:
+            return {**body, "state": self.state, "changed": self.changed}
+        body |= {"refused": self.refused, "message": self.message}
+        if self.retry_after is not None:
+            body["retry_after"] = self.retry_after
+        return body
+
+
+def ack_problem(data: dict[str, Any], size: int) -> str | None:
+    """What is wrong with an ``alert-ack`` message either way, or None."""
+    if size > ACK_MESSAGE_MAX_BYTES:
+        return "alert-ack over 16 KB"
+    if not _text(data.get("ref"), REF_MAX) or not _text(data.get("alert_id"), ALERT_ID_MAX):
+        return "alert-ack needs a string ref and alert_id"
+    return None
+
+
+def channel_ack(body: dict[str, Any]) -> ChannelAck:
+    """The screen's ack in an ``alert-ack`` message (``ack_problem`` passed);
+    ValueError for a state or reason that is not text of a sensible length
+    (whether the state is a known one is the store's 400)."""
+    state, reason = body.get("state"), body.get("reason")
+    if not isinstance(state, str) or not _text(state, STATE_MAX):
+        raise ValueError("alert-ack needs a string state")
+    if reason is not None and not (isinstance(reason, str) and len(reason) <= REASON_MAX):
+        raise ValueError("alert-ack reason is text of at most 2,000 characters")
+    return ChannelAck(body["ref"], body["alert_id"], state, reason or None)
+
+
+def ack_answer(body: dict[str, Any]) -> AckAnswer | None:
+    """The server's answer in an ``alert-ack`` message; None when unreadable."""
+    ref, alert_id = body.get("ref"), body.get("alert_id")
+    if not isinstance(ref, str) or not isinstance(alert_id, str):
+        return None
+    refused = body.get("refused")
+    if isinstance(refused, str):
+        wait = body.get("retry_after")
+        retry = float(wait) if isinstance(wait, Real) and not isinstance(wait, bool) else None
+        return AckAnswer(
+            ref, alert_id, refused=refused, message=str(body.get("message", "")), retry_after=retry
+        )
+    state = body.get("state")
+    if not isinstance(state, str):
+        return None
+    return AckAnswer(ref, alert_id, state=state, changed=body.get("changed") is True)
+
+
+def _text(value: object, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit

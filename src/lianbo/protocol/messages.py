@@ -9,11 +9,17 @@ Server → terminal:
     {"type": "heartbeat", "server_time": float, "heartbeat_seconds": number}
         answer to a status (a heartbeat); no audience: that comes over HTTP
     {"type": "heartbeat", "refused": str, "retry_after": number}   beating too often
+    {"type": "alert-ack", "ref": str, "alert_id": str, "state": str, "changed": bool}
+    {"type": "alert-ack", "ref": str, "alert_id": str, "refused": str, "status": int,
+     "retry_after"?: number}   the outcome of an alert ack (``protocol/alerts.py``)
 Terminal → server:
     {"type": "time", "t0": float}                  t0 = the terminal's clock (epoch s)
     {"type": "ack", "id": str}                     a command was carried out
     {"type": "status", ...}                        the status report: a heartbeat
         (the body of POST /terminal/v1/heartbeat, at most 16 KB)
+    {"type": "alert-ack", "ref": str, "alert_id": str, "state": str, "reason"?: str}
+        an alert's state on this screen (as POST /terminal/v1/alerts/{id}/ack);
+        ``ref`` is the screen's own id for it, echoed in the answer
 
 Times are Unix epoch seconds (float). Clock offset, NTP-style: the terminal
 sends t0, gets server_time back at t1; offset = server_time + (t1 - t0)/2 - t1.
@@ -26,11 +32,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from lianbo.protocol import json_input
+from lianbo.protocol.alerts import ack_problem
 
 MAX_MESSAGE_BYTES = 64 * 1024
 COMMANDS = ("screenshot", "reload", "restart")
-SERVER_TYPES = ("hello", "manifest", "time", "command", "alert", "alert-cancel", "heartbeat")
-TERMINAL_TYPES = ("time", "ack", "status")
+SERVER_TYPES = (
+    "hello",
+    "manifest",
+    "time",
+    "command",
+    "alert",
+    "alert-cancel",
+    "heartbeat",
+    "alert-ack",
+)
+TERMINAL_TYPES = ("time", "ack", "status", "alert-ack")
 
 
 class MalformedMessage(ValueError):
@@ -65,6 +81,8 @@ def decode(raw: str | bytes, *, allowed: tuple[str, ...]) -> Message:
         raise MalformedMessage("time needs a numeric t0")
     if kind == "ack" and not isinstance(data.get("id"), str):
         raise MalformedMessage("ack needs a string id")
+    if kind == "alert-ack" and (problem := ack_problem(data, len(raw))) is not None:
+        raise MalformedMessage(problem)
     return Message(kind, data)
 
 

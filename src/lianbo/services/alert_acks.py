@@ -82,17 +82,26 @@ class AckBatcher:
         """Record how far the alert got on this screen (never backwards);
         answered once the batch holding it commits. A bad state is refused
         here (400), an alert that is not this screen's by the batch (404)."""
+        # A request that goes away leaves its ack in the batch: it is written.
+        outcome = await self.submit(terminal_id, alert_id, state, reason)
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    def submit(
+        self, terminal_id: str, alert_id: str, state: str, reason: str | None = None
+    ) -> asyncio.Future[Outcome]:
+        """Queue an ack without waiting (the fleet channel: no task per ack);
+        the future holds its outcome — ``Acked`` or its ``DomainError`` — or
+        the exception its batch failed with. A bad state raises here (400),
+        and so does ``Closing``."""
         one = _Waiting(Ack(terminal_id, alert_id, check_state(state), reason))
         if self._closed:
             raise Closing("the server is shutting down")
         self._waiting.append(one)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        # A request that goes away leaves its ack in the batch: it is written.
-        outcome = await one.done
-        if isinstance(outcome, DomainError):
-            raise outcome
-        return outcome
+        return one.done
 
     async def close(self) -> None:
         """Write what is waiting; refuse acks from now on."""

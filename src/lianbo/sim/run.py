@@ -83,6 +83,7 @@ class Workers:
         tls: bool = False,
         ca_pem: str | None = None,
         answers_alerts: bool = False,
+        acks_over: str = "channel",
         edges: Sequence[Endpoint] = (),
     ) -> None:
         """``edges``: several front doors (load balancers, each holding at most
@@ -117,6 +118,7 @@ class Workers:
                 tls=tls,
                 ca_pem=ca_pem,
                 answers_alerts=answers_alerts,
+                acks_over=acks_over,
             )
             mine, theirs = context.Pipe()
             process = context.Process(target=worker.main, args=(theirs, config), daemon=True)

@@ -7,7 +7,10 @@ address (over TLS when the fleet has a context, naming itself with
 arrived and when the manifest it names was fetched, and reconnects with
 jittered exponential backoff. In a fleet that answers alerts it also does
 what a player does for guaranteed delivery: asks ``GET /terminal/v1/alerts``
-on every (re)connect and acks each new alert ``displayed``.
+on every (re)connect and acks each new alert ``displayed`` — over its push
+channel (an ``alert-ack`` message, sent again after a reconnect until the
+server answers; HTTP when the server asks to retry), or over HTTP when the
+fleet's ``acks_over`` says so or the screen is not connected.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Screen(asyncio.Protocol):
     """What both transports share: state, message handling, reconnecting."""
 
     __slots__ = (
+        "acking",
         "alert",
         "alert_at",
         "applied_at",
@@ -86,6 +90,7 @@ class Screen(asyncio.Protocol):
         self.alert: tuple[str, float] | None = None  # latest alert: id, latency to sent_at
         self.alert_at = 0.0  # when the latest alert arrived (push or fetch)
         self.command: tuple[str, float] | None = None  # latest command: id, arrival
+        self.acking: str | None = None  # an alert acked on the channel, not yet answered
 
     @property
     def ready(self) -> bool:
@@ -179,6 +184,8 @@ class Screen(asyncio.Protocol):
             self.offset = clock_offset(message["t0"], message["server_time"], now)
         elif kind == "hello":
             self.greeted(now)
+        elif kind == "alert-ack":
+            self.ack_answered(message)
 
     def greeted(self, now: float) -> None:
         self.hello_at = now
@@ -186,6 +193,8 @@ class Screen(asyncio.Protocol):
         self.done_connecting()
         self.fleet.counts["hellos"] += 1
         self.send({"type": "time", "t0": now})
+        if self.acking is not None:  # its answer was lost with the old connection
+            self.ack(self.acking)
         if self.fleet.answers_alerts:  # what was issued while away comes this way
             self.fleet.fetcher.alerts(self)
         if self.fleet.fetch_on_hello:  # spread out, as a player should after a reconnect
@@ -199,8 +208,34 @@ class Screen(asyncio.Protocol):
             return
         self.alert, self.alert_at = (alert_id, latency), now
         if self.fleet.answers_alerts:
-            at = datetime.fromtimestamp(now, UTC).isoformat()
-            self.fleet.fetcher.ack(self, alert_id, "displayed", at)
+            self.ack(alert_id)
+
+    def ack(self, alert_id: str) -> None:
+        """Ack ``displayed``: up the channel when it is up (and the fleet says
+        so), else over HTTP."""
+        if self.fleet.acks_over == "channel" and self.ready:
+            self.acking = alert_id
+            body = {"ref": alert_id[-64:], "alert_id": alert_id, "state": "displayed"}
+            self.send({"type": "alert-ack", **body})
+            self.fleet.counts["ack_channel_sent"] += 1
+            return
+        at = datetime.now(UTC).isoformat()
+        self.fleet.fetcher.ack(self, alert_id, "displayed", at)
+
+    def ack_answered(self, message: dict[str, Any]) -> None:
+        """The server's answer to an ``alert-ack``: stored, refused for good,
+        or to be sent again (then over HTTP)."""
+        alert_id = message.get("alert_id")
+        if alert_id != self.acking:
+            return
+        self.acking = None
+        refused = message.get("refused")
+        if refused is None:
+            self.fleet.counts["ack_channel_ok"] += 1
+            return
+        self.fleet.counts[f"ack_channel_refused_{refused}"] += 1
+        if "retry_after" in message:
+            self.fleet.fetcher.ack(self, str(alert_id), "displayed", datetime.now(UTC).isoformat())
 
     def alerts_fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
         self.fleet.counts[f"alerts_http_{status}"] += 1

@@ -41,6 +41,7 @@ class WorkerConfig:
     tls: bool = False  # https/wss, the server's certificate checked as the player does
     ca_pem: str | None = None  # a CA to trust besides the system's (``--ca-file``)
     answers_alerts: bool = False  # list alerts on (re)connect, ack each ``displayed``
+    acks_over: str = "channel"  # "channel" (``alert-ack`` up the push channel) | "http"
 
 
 class Fleet:
@@ -54,6 +55,7 @@ class Fleet:
         self.counts: Counter[str] = Counter()
         self.tls = server_context(config.ca_pem) if config.tls else None
         self.answers_alerts = config.answers_alerts
+        self.acks_over = config.acks_over
         self.fetcher = Fetcher(
             config.http_host, config.http_port, config.fetch_connections, self.tls
         )
@@ -103,6 +105,9 @@ class Fleet:
     def answer(self, command: str, args: tuple[Any, ...]) -> Any:
         if command == "stats":
             return self.stats()
+        if command == "answer_alerts":  # ack the alerts that come from now on (or not)
+            self.answers_alerts = bool(args[0])
+            return self.answers_alerts
         if command == "ready_since":  # screens greeted at or after a moment
             return sum(1 for s in self.screens if s.ready and s.hello_at >= args[0])
         if command == "propagation":  # pushes and fetches after a server-side change

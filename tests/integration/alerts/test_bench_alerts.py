@@ -16,3 +16,6 @@ def test_alerts_benchmark_smoke(tmp_path: Path) -> None:
     assert figures["topics"] == 1
     assert figures["displayed_counted"] == 20
     assert figures["push_ms"]["max"] is not None
+    # the second alert is acked by the screens themselves, up their sockets
+    assert figures["channel_displayed_counted"] == 20
+    assert figures["client_counts"]["ack_channel_ok"] == 20

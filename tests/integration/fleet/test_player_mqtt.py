@@ -18,6 +18,8 @@ from lianbo.adapters.fleet.mqtt import MqttFleet
 from lianbo.api.app import create_app
 from lianbo.player import identity as store
 from lianbo.player.agent import Agent, AgentConfig
+from lianbo.player.alert_acks import Ack, AckBook, AckSender
+from lianbo.player.api import TerminalApi
 from lianbo.player.backoff import Backoff
 from lianbo.player.channels import push_channel
 from lianbo.player.clock import OffsetEstimator, SystemClock
@@ -27,6 +29,7 @@ from lianbo.player.push_mqtt import MqttPushChannel
 from lianbo.protocol.messages import Message
 from lianbo.services import commands
 from lianbo.services.commands import CommandAcks
+from tests.integration.alerts.support import at_sample_day, issue
 from tests.integration.fleet.conftest import Mosquitto
 from tests.support.env import Env
 from tests.support.waiting import HANG_GUARD_S, until
@@ -54,6 +57,7 @@ async def fleet(env: Env, broker: Mosquitto) -> AsyncIterator[MqttFleet]:
         env.clock,
         heartbeats=env.container.monitor,
         acks=CommandAcks(env.container.uow),
+        alert_acks=env.container.acks,
     )
     env.container.fleet = channel
     await channel.start()
@@ -206,6 +210,42 @@ async def test_the_agent_cannot_tell_it_is_on_mqtt(
     finally:
         agent.stop()
         await asyncio.wait_for(task, HANG_GUARD_S)
+
+
+async def test_the_players_alert_acks_go_up_mqtt_and_leave_its_book_when_stored(
+    env: Env, broker: Mosquitto, fleet: MqttFleet, tmp_path: Path
+) -> None:
+    at_sample_day(env)
+    identity = await enrolled(env, broker)
+    alert = await issue(env, await env.as_role(), area={"regions": ["510107"]})
+    screen = Screen(identity)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(container=env.container))
+    )
+    api = TerminalApi(BASE, identity.token, client, terminal_id=identity.terminal_id)
+    book = AckBook(tmp_path / "acks.jsonl")
+    sender = AckSender(book, api, Backoff(0.05, 0.2), screen.channel)
+
+    async def handle(message: Message) -> None:
+        if message.type == "alert-ack":
+            sender.answer(message.body)
+
+    screen.channel.handler = handle
+    running = asyncio.create_task(screen.channel.run())
+    try:
+        await until(lambda: screen.channel.connected)
+        for state in ("received", "displayed"):
+            book.add(Ack(alert["id"], state, env.clock.now()))
+        async with asyncio.timeout(HANG_GUARD_S):
+            await sender.flush()
+        assert not book.pending and sender.via == {"channel": 2, "http": 0}
+        async with env.container.uow() as uow:
+            row = await uow.deliveries.delivery(alert["id"], identity.terminal_id)
+        assert row is not None and row.displayed_at is not None
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await client.aclose()
 
 
 async def test_a_hub_server_names_the_hub(env: Env) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from lianbo.adapters.fleet.alert_acks import AlertAcks
 from lianbo.adapters.fleet.directory import Directory, refresh
 from lianbo.adapters.fleet.inbox import Acks, Heartbeats, Inbox
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
@@ -48,9 +49,10 @@ class WebSocketHub:
         heartbeat_seconds: float = 30,
         heartbeats: Heartbeats | None = None,
         acks: Acks | None = None,
+        alert_acks: AlertAcks | None = None,
     ) -> None:
         self._directory = directory
-        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks)
+        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks, alert_acks, self._reply)
         self._registry: Registry[Link] = Registry()
         self._presence = PresenceReporter(
             seen, self._registry.ids, heartbeat_seconds, clock, heard=self._heard
@@ -131,6 +133,16 @@ class WebSocketHub:
         """Handle one message from a screen; the reply frame, if any."""
         reply = self._inbox.receive(peer.terminal_id, raw)
         return reply.encode() if reply is not None else None
+
+    def _reply(self, terminal_id: str, message: Message) -> None:
+        """A late answer (an alert ack's, after its commit) to the screen's
+        socket now; gone meanwhile, the screen sends the ack again."""
+        self._deliver([(self._registry.links([terminal_id]), message.encode())])
+
+    @property
+    def inbox(self) -> Inbox:
+        """What screens sent (its counts, for tests and the benchmark)."""
+        return self._inbox
 
     # what the console reads
 

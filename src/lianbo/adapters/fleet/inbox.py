@@ -4,18 +4,22 @@ A ``status`` message is the screen's heartbeat (the body of
 ``POST /terminal/v1/heartbeat``, without an HTTP request per beat): it is
 handed to the monitor's batcher, which stores it (newest wins), and
 answered with a ``heartbeat`` message. An ``ack`` of a command is handed to
-``Acks``, which stores it. Nothing a screen sends is kept here: the
-console may ask any process.
+``Acks``, which stores it; an ``alert-ack`` to the alert ack batcher
+(``alert_acks.ChannelAcks``), answered on the channel after its commit.
+A malformed or oversized message is dropped and counted (``dropped``).
+Nothing a screen sends is kept here: the console may ask any process.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
 
+from lianbo.adapters.fleet.alert_acks import AlertAcks, ChannelAcks
 from lianbo.domain.errors import RateLimited
 from lianbo.domain.ports import Clock
 from lianbo.domain.text import refusal, refused_in_json
@@ -55,15 +59,26 @@ class Inbox:
         heartbeats: Heartbeats | None = None,
         heartbeat_seconds: float = 30,
         acks: Acks | None = None,
+        alert_acks: AlertAcks | None = None,
+        reply: Callable[[str, Message], None] | None = None,
     ) -> None:
+        """``reply`` sends a late answer (an alert ack's, after its commit)
+        to a screen; without it, or without ``alert_acks``, alert acks are
+        dropped (the screen acks over HTTP)."""
         self._clock = clock
         self._heartbeats = heartbeats
         self._heartbeat_seconds = heartbeat_seconds
         self._acks = acks
+        self.alert_acks = (
+            ChannelAcks(alert_acks, reply) if alert_acks is not None and reply else None
+        )
+        self.dropped = 0  # malformed, oversized or unwanted messages
         self._warned: dict[str, float] = {}  # when each screen was last logged
 
     async def settle(self) -> None:
         """Let the acks handed over be stored (the channel is stopping)."""
+        if self.alert_acks is not None:
+            await self.alert_acks.settle()
         if self._acks is not None:
             await self._acks.settle()
 
@@ -82,6 +97,8 @@ class Inbox:
             return None
         if message.type == "time":
             return time_reply(message.body["t0"], self.now())
+        if message.type == "alert-ack":
+            return self._alert_ack(terminal_id, message.body)
         if message.type == "ack":
             self._ack(terminal_id, message.body["id"])
         elif message.type == "status":
@@ -105,7 +122,18 @@ class Inbox:
         body = {"server_time": at.timestamp(), "heartbeat_seconds": self._heartbeat_seconds}
         return Message("heartbeat", body)
 
+    def _alert_ack(self, terminal_id: str, body: dict[str, Any]) -> Message | None:
+        if self.alert_acks is None:
+            self._warn(terminal_id, "alert acks are not taken on this channel")
+            return None
+        try:
+            return self.alert_acks.take(terminal_id, body)
+        except ValueError as error:
+            self._warn(terminal_id, str(error))
+            return None
+
     def _warn(self, terminal_id: str, error: str) -> None:
+        self.dropped += 1
         now = time.monotonic()
         if now - self._warned.get(terminal_id, -WARN_EVERY_S) >= WARN_EVERY_S:
             self._warned[terminal_id] = now

@@ -31,6 +31,7 @@ from datetime import datetime
 import structlog
 
 from lianbo.adapters.fleet import topics
+from lianbo.adapters.fleet.alert_acks import AlertAcks
 from lianbo.adapters.fleet.directory import Directory, refresh
 from lianbo.adapters.fleet.inbox import Acks, Heartbeats, Inbox
 from lianbo.adapters.fleet.mqtt_session import MqttError, MqttSession, open_session
@@ -70,6 +71,7 @@ class MqttFleet:
         heartbeat_seconds: float = 30,
         heartbeats: Heartbeats | None = None,
         acks: Acks | None = None,
+        alert_acks: AlertAcks | None = None,
         share_group: str = topics.SHARE_GROUP,
         reports_presence: Callable[[], bool] = _always,
     ) -> None:
@@ -77,7 +79,7 @@ class MqttFleet:
         self._subscriptions = topics.server_subscriptions(share_group)
         self._reports_presence = reports_presence
         self._directory = directory
-        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks)
+        self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks, alert_acks, self._reply)
         self._registry: Registry[str] = Registry()
         self._presence = PresenceReporter(
             self._seen_here(seen), self._registry.ids, heartbeat_seconds, clock
@@ -178,8 +180,17 @@ class MqttFleet:
                 self._arrived.set()
             reply = self._inbox.receive(terminal_id, payload)
             if reply is not None:
-                self._replies.append((topics.terminal(terminal_id), reply.encode()))
-                self._replies_waiting.set()
+                self._reply(terminal_id, reply)
+
+    def _reply(self, terminal_id: str, message: Message) -> None:
+        """Answer a screen on its own topic (from the replies task)."""
+        self._replies.append((topics.terminal(terminal_id), message.encode()))
+        self._replies_waiting.set()
+
+    @property
+    def inbox(self) -> Inbox:
+        """What screens sent (its counts, for tests and the benchmark)."""
+        return self._inbox
 
     async def _send_replies(self) -> None:
         while True:
