@@ -171,13 +171,12 @@ async def test_acks_sent_at_once_over_http_are_each_answered(env: Env) -> None:
     assert (await counts(env, admin, alert["id"]))["displayed"] == 12
 
 
+# On PostgreSQL the read locks the row, so a rival waits instead
+# (test_alert_ack_processes covers that).
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
 async def test_a_row_moved_by_a_rival_between_read_and_write_is_answered_as_it_is(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if (
-        env.backend == "postgres"
-    ):  # the read locks the row: a rival waits (test_alert_ack_processes)
-        pytest.skip("PostgreSQL locks the rows a batch reads")
     at_sample_day(env)
     admin = await env.as_role(Role.ADMIN)
     terminal_id, _ = await screen(env, admin, region="510104")

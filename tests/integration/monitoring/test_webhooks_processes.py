@@ -110,13 +110,13 @@ async def test_a_new_alarm_wakes_the_sender_at_once(env: Env, receiver: Receiver
         await asyncio.gather(sender, return_exceptions=True)
 
 
-@pytest.fixture
-def postgres_only(env: Env) -> None:
-    if env.backend != "postgres":
-        pytest.skip("PostgreSQL's SKIP LOCKED and LISTEN/NOTIFY (SQLite has one process)")
+# PostgreSQL's SKIP LOCKED and LISTEN/NOTIFY: SQLite has one process.
+on_postgres = pytest.mark.parametrize(
+    "env", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
-@pytest.mark.usefixtures("postgres_only")
+@on_postgres
 async def test_two_senders_deliver_each_row_once(
     env: Env, other: Container, receiver: Receiver
 ) -> None:
@@ -131,7 +131,7 @@ async def test_two_senders_deliver_each_row_once(
     assert sorted(e["alarm"]["id"] for e in receiver.received) == sorted(f"a{n}" for n in range(60))
 
 
-@pytest.mark.usefixtures("postgres_only")
+@on_postgres
 async def test_a_claim_skips_the_rows_another_sender_is_claiming(
     env: Env, other: Container
 ) -> None:
@@ -150,7 +150,7 @@ async def test_a_claim_skips_the_rows_another_sender_is_claiming(
         assert not {d.id for d in mine} & {d.id for d in theirs}
 
 
-@pytest.mark.usefixtures("postgres_only")
+@on_postgres
 async def test_an_alarm_on_one_process_wakes_the_leaders_sender_on_another(
     env: Env, other: Container, receiver: Receiver
 ) -> None:
