@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.media import factory
 from tests.integration.media.signals import FONT
+from tests.integration.migrations import empty_store
 from tests.support.services import missing
 
 
@@ -37,3 +39,10 @@ def cjk_font() -> Path:
     if not FONT.exists():
         missing(f"CJK font {FONT} missing (apt-get install fonts-wqy-microhei)")
     return FONT
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty store of each kind, for the migration tests."""
+    async for found in empty_store(request, tmp_path):
+        yield found

@@ -4,62 +4,22 @@ the store refuses a second one."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lianbo.adapters.db.engine import make_engine
-from lianbo.adapters.db.migrate import alembic_config
 from lianbo.adapters.db.monitoring_tables import AlarmRow
-from tests.support.services import Postgres, missing
+from tests.integration.migrations import migrate
 
 pytestmark = pytest.mark.integration
 
 OPENED = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 ALARMS = AlarmRow.__table__
 Row = dict[str, Any]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty store of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'lianbo.db'}"
-    else:
-        server: Postgres | None = request.getfixturevalue("postgres")
-        if server is None:
-            missing("PostgreSQL is not installed (apt-get install postgresql)")
-        assert server is not None
-        import asyncpg
-
-        admin = await asyncpg.connect(
-            host="127.0.0.1", port=server.port, user="lianbo", database="postgres"
-        )
-        name = f"migration_{tmp_path.name[-20:].lower().replace('-', '_')}"
-        await admin.execute(f"CREATE DATABASE {name}")
-        await admin.close()
-        url = server.url(name)
-    found = make_engine(url)
-    yield found
-    await found.dispose()
-
-
-async def migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
 
 
 def alarm(alarm_id: str, minutes: int, state: str = "open", kind: str = "offline") -> Row:

@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, inspect
-from sqlalchemy.engine import Connection
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lianbo.adapters.db.shared_tables import IdempotencyKeyRow
-from tests.integration.test_migration_0008 import engine, migrate
+from tests.integration.migrations import migrate, tables
 
 pytestmark = pytest.mark.integration
-__all__ = ["engine"]  # the fixture: an empty store of each kind
 
 KEYS = IdempotencyKeyRow.__table__
 AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -32,14 +30,6 @@ def row(user_id: str, key: str) -> dict[str, object]:
         "created_at": AT,
         "expires_at": AT + timedelta(hours=24),
     }
-
-
-async def tables(engine: AsyncEngine) -> set[str]:
-    def names(connection: Connection) -> set[str]:
-        return set(inspect(connection).get_table_names())
-
-    async with engine.connect() as connection:
-        return await connection.run_sync(names)
 
 
 async def test_the_table_comes_with_0011_and_goes_with_its_downgrade(engine: AsyncEngine) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lianbo.adapters.db.shared_tables import TerminalCommandRow
 from lianbo.adapters.db.tables import AuditRow, TerminalRow
-from tests.integration.test_migration_0008 import engine, migrate  # noqa: F401
+from tests.integration.migrations import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ def audited(seq: int, terminal_id: str, action: str = "terminal.command") -> dic
 
 
 async def test_the_newest_audited_commands_are_copied_in(
-    engine: AsyncEngine,  # noqa: F811
+    engine: AsyncEngine,
 ) -> None:
     await migrate(engine, "0011")
     busy = [audited(seq, "busy") for seq in range(1, KEPT + 6)]
