@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from lianbo.sim import wire
-from lianbo.sim.screens import WsScreen
+from lianbo.sim.transports import WsScreen
 from tests.unit.test_sim_behind_proxy import _Fleet, _screen, _Transport
 
 

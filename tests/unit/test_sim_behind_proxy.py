@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from lianbo.sim.cli import sim_app
 from lianbo.sim.fetch import ALERTS_PATH, PATH, Call, Fetcher
-from lianbo.sim.screens import Credential, Screen, WsScreen
+from lianbo.sim.screens import Credential, Screen
+from lianbo.sim.transports import WsScreen
 
 CREDENTIAL = Credential("t-51-0001", "secret-token", "510107")
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from lianbo.player.tls import server_context
 from lianbo.sim.fetch import Fetcher
-from lianbo.sim.screens import Credential, MqttScreen, Screen, WsScreen, source_address
+from lianbo.sim.screens import Credential, Screen, source_address
+from lianbo.sim.transports import MqttScreen, WsScreen
 
 WS_PATH = "/terminal/v1/ws"
 
