@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -63,7 +64,6 @@ def test_demo_seeds_once_and_a_second_run_adds_nothing(demo_dir: Path) -> None:
 
 
 def test_audit_verify_names_a_tampered_row(demo_dir: Path, tmp_path: Path) -> None:
-    import shutil
 
     copy = tmp_path / "copy"
     shutil.copytree(demo_dir, copy)
@@ -161,6 +161,23 @@ def test_user_add_refuses_a_control_character_in_one_line(tmp_path: Path) -> Non
         bad = lianbo("user", "add", *args, data_dir=tmp_path)
         assert bad.returncode == 1
         assert len(bad.stderr.strip().splitlines()) == 1 and "(U+0001)" in bad.stderr
+
+
+@pytest.mark.mqtt
+def test_wire_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
+    if shutil.which("mosquitto") is None:
+        missing("mosquitto is not installed (apt-get install mosquitto)")
+    result = lianbo("bench", "wire", "--size", "200", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures["mqtt"]) == {"lianbo_session", "aiomqtt", "gmqtt"}
+    for client in figures["mqtt"].values():
+        assert set(client) == {"busy_loop", "idle_loop"}
+        assert all(0 <= run["received"] <= 200 for run in client.values())
+    sides = figures["websocket"]
+    assert set(sides) == {"messages", "ws_frames", "websockets_sansio"}
+    for side in ("ws_frames", "websockets_sansio"):
+        assert sides[side]["read_us"] > 0 and sides[side]["connection_bytes"] > 0
 
 
 @pytest.mark.postgres
