@@ -4,6 +4,7 @@
 // expiry, and show each id once. Test (and System) notices are acknowledged
 // `received` and never shown to the public.
 
+import { AlertAcks } from './alertacks.js';
 import { signatureValid } from './crypto.js';
 import { inArea } from './geofence.js';
 import { iso, parseTime } from './timeparse.js';
@@ -77,7 +78,8 @@ export class AlertDesk {
     this.active = new Map(); // id -> {notice, mode, timer}
     this.seen = new Set(); // ids acted on once (shown, outside, test, expired)
     this.cancelled = new Set();
-    this.acks = []; // [{id, state, reason?, at}] as sent, for the debug state
+    this.acks = []; // [{id, state, reason?, at, via?}] as sent, for the debug state
+    this.courier = new AlertAcks(api);
     this.refused = []; // [{id, reason, at}]
     this.takeover = document.getElementById('takeover');
     this.banners = document.getElementById('banners');
@@ -171,14 +173,7 @@ export class AlertDesk {
     const at = iso(this.clock.now());
     const entry = { id, state, at, ...(reason ? { reason } : {}) };
     this.acks.push(entry);
-    this.deliver(entry, 0);
-  }
-
-  deliver(entry, attempt) {
-    this.api.ack(entry.id, entry.state, entry.at, entry.reason).catch((error) => {
-      if (error.name === 'Refused' || error.status) return; // the server will not take it
-      if (attempt < 6) setTimeout(() => this.deliver(entry, attempt + 1), 1000 * 2 ** attempt);
-    });
+    this.courier.send(entry);
   }
 
   /** The most urgent takeover over everything; banners for the rest. */
@@ -272,7 +267,7 @@ export class AlertDesk {
   state() {
     return {
       showing: [...this.active.entries()].map(([id, s]) => ({ id, mode: s.mode, since: s.since })),
-      acks: [...this.acks],
+      acks: this.acks.map((entry) => ({ ...entry })),
       refused: [...this.refused],
       terminal: this.terminal,
     };

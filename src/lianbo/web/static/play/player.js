@@ -72,8 +72,12 @@ export class Player {
       onConnect: () => this.onPushConnect(),
       // 1008: the server refused our token (retired, revoked): the socket
       // carried the heartbeats, so ask over HTTP now to learn it and say so.
-      onDisconnect: (code) => { if (code === 1008) { this.beats.soon(); this.refetch.fire(); } },
+      onDisconnect: (code) => {
+        this.desk.courier.channelLost();
+        if (code === 1008) { this.beats.soon(); this.refetch.fire(); }
+      },
     });
+    this.desk.courier.channel = this.push; // acks over the socket while it is up
     this.beats = new Heartbeats({
       api: this.api,
       push: this.push,
@@ -395,6 +399,10 @@ export class Player {
   async onPush(message) {
     if (message.type === 'heartbeat') {
       this.beats.answer(message);
+      return;
+    }
+    if (message.type === 'alert-ack') {
+      this.desk.courier.answer(message);
       return;
     }
     this.pushLog.push({ type: message.type, version: message.version ?? null, at: Date.now() });

@@ -1,8 +1,9 @@
 // The push channel: a WebSocket to /terminal/v1/ws?token=…&terminal=<id>
 // (browsers cannot set headers on a WebSocket; a balancer in front keeps the
 // screen on one server process by the id, and must not log the query
-// string). `manifest`, `alert`, `alert-cancel`, `command` and `heartbeat`
-// (the answer to a `status`) go to the handler; `time` answers feed the
+// string). `manifest`, `alert`, `alert-cancel`, `command`, `heartbeat`
+// (the answer to a `status`) and `alert-ack` (the answer to one) go to the
+// handler; `time` answers feed the
 // clock estimate. It reconnects with full-jitter backoff so a restarted
 // server is not hit by every screen in the same second, and never holds up
 // playback.
@@ -11,7 +12,7 @@ import { withTerminal } from './api.js';
 import { Backoff } from './clock.js';
 
 const SERVER_TYPES = new Set([
-  'hello', 'manifest', 'time', 'command', 'alert', 'alert-cancel', 'heartbeat',
+  'hello', 'manifest', 'time', 'command', 'alert', 'alert-cancel', 'heartbeat', 'alert-ack',
 ]);
 const MAX_MESSAGE = 64 * 1024;
 

@@ -2,10 +2,11 @@
 // it answers, else from the last copy (so a screen starts during an outage).
 // Media is not handled here: the player keeps verified files itself.
 
-const SHELL = 'lianbo-play-shell-v2';
+const SHELL = 'lianbo-play-shell-v3';
 const FILES = [
   '/play', '/static/play/play.css', '/static/play/main.js', '/static/play/player.js',
-  '/static/play/api.js', '/static/play/alerts.js', '/static/play/clock.js',
+  '/static/play/api.js', '/static/play/alertacks.js', '/static/play/alerts.js',
+  '/static/play/clock.js',
   '/static/play/crypto.js', '/static/play/envelope.js', '/static/play/geofence.js',
   '/static/play/heartbeat.js', '/static/play/keyset.js',
   '/static/play/manifest.js', '/static/play/media.js', '/static/play/playlog.js',

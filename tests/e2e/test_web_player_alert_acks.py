@@ -1,0 +1,142 @@
+"""The web player's alert acks (static/play/alertacks.js) in a real Chromium:
+over the push socket while it is up, over HTTP when the socket drops before
+the server answered (issue 15, ADR 0020)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e import test_web_player
+from tests.e2e.content import headers
+from tests.e2e.helpers import ADMIN, Server
+from tests.e2e.player_support import ServerProcess, eventually
+from tests.e2e.test_web_player import (
+    REGION,
+    enrol,
+    path_of,
+    programme,
+    publish,
+    state,
+    tagged_terminal,
+    wait_on_stage,
+)
+
+pytestmark = pytest.mark.e2e
+
+# The web player tests' own server and fresh browser profiles, as fixtures here.
+centre = test_web_player.centre
+screen = test_web_player.screen
+
+
+def on_air(server: Server, page: Any, tier: str) -> dict[str, Any]:
+    tag = f"acks-{uuid.uuid4().hex[:6]}"
+    image, schedule_id = programme(server, tag, "常规")
+    publish(server, schedule_id)
+    terminal = tagged_terminal(server, tag, tier=tier)
+    enrol(page, terminal["enrolment_code"])
+    wait_on_stage(page, image["id"])
+    eventually(lambda: state(page)["push"]["connected"])
+    return {"tag": tag, "terminal": terminal}
+
+
+def issue(server: Server, tag: str) -> str:
+    body = {
+        "severity": "Extreme",
+        "event": "地震",
+        "headline": f"地震预警-{tag}",
+        "description": "预计10秒后有强烈震感。",
+        "instruction": "就近避险。",
+        "area": {"regions": [REGION]},
+        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+    with server.client(headers=headers(server, ADMIN)) as api:
+        issued = api.post("/api/v1/alerts", json=body)
+    assert issued.status_code in (200, 201, 202), issued.text
+    return str(issued.json()["id"])
+
+
+def counts(server: Server, alert_id: str) -> dict[str, Any]:
+    with server.client(headers=headers(server, ADMIN)) as api:
+        found: dict[str, Any] = api.get(f"/api/v1/alerts/{alert_id}").json()["counts"]
+    return found
+
+
+def http_acks(page: Any) -> list[tuple[str, str]]:
+    """(alert id, state) of every ack the page POSTs over HTTP, as it happens."""
+    seen: list[tuple[str, str]] = []
+
+    def record(request: Any) -> None:
+        parts = path_of(request.url).split("/")
+        if request.method == "POST" and parts[-1] == "ack" and "alerts" in parts:
+            seen.append((parts[-2], json.loads(request.post_data)["state"]))
+
+    page.on("request", record)
+    return seen
+
+
+def test_acks_go_over_the_socket_and_reach_the_board(screen: Any, centre: ServerProcess) -> None:
+    server = centre.server
+    sent: list[dict[str, Any]] = []
+    screen.on(
+        "websocket",
+        lambda ws: ws.on("framesent", lambda frame: sent.append(json.loads(frame))),
+    )
+    over_http = http_acks(screen)
+    placed = on_air(server, screen, tier="outdoor")
+    alert_id = issue(server, placed["tag"])
+    screen.locator("#takeover").wait_for(state="visible")
+
+    eventually(lambda: counts(server, alert_id)["displayed"] >= 1)
+    on_socket = [
+        m["state"] for m in sent if m.get("type") == "alert-ack" and m.get("alert_id") == alert_id
+    ]
+    assert on_socket[:3] == ["received", "verified", "displayed"]
+    assert all(len(m["ref"]) == 16 for m in sent if m.get("type") == "alert-ack")
+    # Answered on the socket: nothing went over HTTP (an unanswered one would).
+    eventually(
+        lambda: all(
+            a.get("via") == "channel"
+            for a in state(screen)["alerts"]["acks"]
+            if a["id"] == alert_id
+        )
+    )
+    assert [a for a in over_http if a[0] == alert_id] == []
+
+
+def test_acks_stranded_by_a_dropped_socket_go_over_http(screen: Any, centre: ServerProcess) -> None:
+    """The socket drops before the server saw the acks: they are not lost."""
+    server = centre.server
+    swallowed: list[dict[str, Any]] = []
+    sockets: list[Any] = []
+
+    def hold_acks(ws: Any) -> None:
+        upstream = ws.connect_to_server()
+        sockets.append(ws)
+
+        def from_page(message: str | bytes) -> None:
+            data = json.loads(message)
+            if data.get("type") == "alert-ack" and len(sockets) == 1:
+                swallowed.append(data)  # never reaches the server
+                if data["state"] == "displayed":
+                    ws.close(code=1011, reason="test drops the socket")
+            else:
+                upstream.send(message)
+
+        ws.on_message(from_page)
+
+    screen.route_web_socket("**/terminal/v1/ws*", hold_acks)
+    over_http = http_acks(screen)
+    placed = on_air(server, screen, tier="outdoor")
+    alert_id = issue(server, placed["tag"])
+    screen.locator("#takeover").wait_for(state="visible")
+
+    # (state() lets Playwright deliver the page's events while we wait)
+    eventually(lambda: state(screen) and (alert_id, "displayed") in over_http)
+    assert [s["state"] for s in swallowed][:3] == ["received", "verified", "displayed"]
+    assert {s for a, s in over_http if a == alert_id} >= {"received", "verified", "displayed"}
+    eventually(lambda: counts(server, alert_id)["displayed"] >= 1)
