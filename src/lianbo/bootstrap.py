@@ -15,6 +15,7 @@ from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
 from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
+from lianbo.adapters.edge import edge_caches
 from lianbo.adapters.key_store import Held, SharedKeys, parse_private_keys
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
@@ -24,6 +25,7 @@ from lianbo.domain.ports import (
     AnchorSink,
     BlobStore,
     Clock,
+    EdgeCaches,
     FleetChannel,
     JobQueue,
     Leadership,
@@ -61,6 +63,7 @@ class Container:
     # Background jobs on assets (QC); run by the worker (services.ingest.run_worker).
     jobs: JobQueue
     acks: AckBatcher  # screens' alert acks, written in group commits (ADR 0017)
+    edges: EdgeCaches  # caching edges in front of the media, purged on revocation
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
     # /healthz: named readiness checks besides the store ("bus", …), facts it
     # reports without judging ("leader", …), and the last verdicts (logged once).
@@ -123,6 +126,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         leader=leader,
         jobs=jobs,
         acks=alert_acks,
+        edges=edge_caches(settings.edge_purge_urls),
         # A follower is as ready as the leader: leadership is a fact, not a check.
         health_info={"leader": lambda: leader.is_leader},
     )

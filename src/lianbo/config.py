@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = None
     signing_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # Base of media URLs in manifests when screens fetch media through a
+    # caching edge (deploy/nginx/); default public_url. Each edge's purge
+    # base, so a revoked asset leaves the edges at once: '["http://edge1:8080"]'.
+    media_url: str | None = None
+    edge_purge_urls: list[str] = Field(default_factory=list)
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     session_ttl_minutes: int = Field(default=12 * 60, ge=1)
     login_failures_per_minute: int = Field(default=10, ge=1)

@@ -39,9 +39,12 @@ async def upload(env: Env, headers: dict[str, str], data: bytes, filename: str =
     )
 
 
-async def approved_asset(env: Env, operator: dict[str, str], region: str = "51") -> dict[str, Any]:
-    """An image taken through all three review levels by three reviewers."""
-    asset: dict[str, Any] = (await upload(env, operator, png())).json()
+async def approved_asset(
+    env: Env, operator: dict[str, str], region: str = "51", data: bytes | None = None
+) -> dict[str, Any]:
+    """An image (``data``, else a small PNG) taken through all three review
+    levels by three reviewers."""
+    asset: dict[str, Any] = (await upload(env, operator, data or png())).json()
     url = f"/api/v1/assets/{asset['id']}"
     await env.client.post(f"{url}/submit", headers=operator)
     for _ in range(3):

@@ -164,6 +164,15 @@ class BlobWriting(Protocol):
     def abort(self) -> None: ...
 
 
+class EdgeCaches(Protocol):
+    """The caching edges in front of lianbo's media (deploy/nginx/)."""
+
+    async def purge(self, blobs: list[tuple[str, int]]) -> None:
+        """Remove these blobs (sha256, size) from every edge now; an edge out
+        of reach is logged, and revalidates them with the origin later."""
+        ...
+
+
 class BlobStore(Protocol):
     """Content-addressed media (files named by their sha256): a local
     directory (the default) or S3-compatible object storage (ADR 0019).

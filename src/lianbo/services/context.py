@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         AnchorSink,
         BlobStore,
         Clock,
+        EdgeCaches,
         FleetChannel,
         JobQueue,
         Leadership,
@@ -67,6 +68,8 @@ class Context(Protocol):
     def bus(self) -> MessageBus: ...
     @property
     def manifest_cache(self) -> ManifestCache: ...
+    @property
+    def edges(self) -> EdgeCaches: ...
 
     def uow(self) -> UnitOfWork:
         """A new unit of work whose commit hands its events to the bus."""

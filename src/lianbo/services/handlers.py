@@ -42,6 +42,7 @@ def register(bus: MessageBus, container: Context, *, pushes_everywhere: bool) ->
         bus.subscribe(kind, everywhere.forget_terminal, everywhere=True)
     bus.subscribe(ev.AssetAdded, here.queue_qc, everywhere=False)
     bus.subscribe(ev.AssetRevoked, here.take_off_air, everywhere=False)
+    bus.subscribe(ev.AssetRevoked, here.purge_edges, everywhere=False)
     for kind in (ev.SchedulePublished, ev.ScheduleUnpublished):
         bus.subscribe(kind, here.rebuild_schedule, everywhere=False)
     for kind in (ev.KeysRotated, ev.KeyRetired):
@@ -79,6 +80,19 @@ class _Here:
         """A revoked asset: rebuild every audience that could play it."""
         assert isinstance(event, ev.AssetRevoked)
         await manifests.after_revoke(self.container, event.asset_id)
+
+    async def purge_edges(self, event: ev.Event) -> None:
+        """A revoked asset's files leave the caching edges (the origin
+        already refuses them: ``uow.assets.withdrawn``)."""
+        assert isinstance(event, ev.AssetRevoked)
+        async with self.container.uow() as uow:
+            asset = await uow.assets.get(event.asset_id)
+            renditions = await uow.assets.renditions(event.asset_id)
+        blobs = [(r["sha256"], int(r["size"])) for r in renditions]
+        if asset is not None and asset.sha256 and asset.size is not None:
+            blobs.append((asset.sha256, asset.size))
+        if blobs:
+            await self.container.edges.purge(blobs)
 
     async def rebuild_schedule(self, event: ev.Event) -> None:
         """A schedule on or off air: rebuild the audiences it reaches."""

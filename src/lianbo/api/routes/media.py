@@ -24,7 +24,7 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from lianbo.api.deps import ContainerDep
 from lianbo.api.errors import error_body
 from lianbo.domain.assets import is_sha256
-from lianbo.domain.errors import InvalidInput, NotFound
+from lianbo.domain.errors import Gone, InvalidInput, NotFound
 from lianbo.domain.ports import BlobStore
 
 router = APIRouter(tags=["media"])
@@ -53,13 +53,17 @@ async def media(sha256: str, request: Request, container: ContainerDep) -> Respo
         raise NotFound("no such media")
     etag = f'"{sha256}"'
     headers = {"Cache-Control": IMMUTABLE, "ETag": etag}
+    async with container.uow() as uow:
+        # Checked before the 304 too: a caching edge revalidating a revoked
+        # asset's file must hear that it is gone (deploy/nginx/).
+        if await uow.assets.withdrawn(sha256):
+            raise Gone("this media was withdrawn: its asset is revoked")
+        media_type = await uow.assets.media_type_of(sha256) or "application/octet-stream"
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     refused = refused_range(request, size)
     if refused is not None:
         return refused
-    async with container.uow() as uow:
-        media_type = await uow.assets.media_type_of(sha256) or "application/octet-stream"
     wanted = _ranges(request, size, etag)
     if local is None and wanted is not None and len(wanted) > 1:
         local = await asyncio.to_thread(blobs.path, sha256)

@@ -97,7 +97,9 @@ async def play(request: Request, container: ContainerDep) -> Response:
     texts = {key: values[language] for key, values in PLAY_MESSAGES.items()}
     headers = {
         **PLAY_HEADERS,
-        "Content-Security-Policy": content_security_policy(container.settings.public_url),
+        "Content-Security-Policy": content_security_policy(
+            container.settings.media_url or container.settings.public_url
+        ),
     }
     context = {"lang": language, "texts": texts, "texts_json": json.dumps(texts)}
     return render(request, "play.html", context, headers=headers)

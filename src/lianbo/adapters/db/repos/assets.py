@@ -281,6 +281,19 @@ class AssetRepository:
         row = await self.session.scalar(select(AssetRow).where(AssetRow.sha256 == sha256).limit(1))
         return _media_type(row) if row is not None else None
 
+    async def withdrawn(self, sha256: str) -> bool:
+        """True when every asset this blob belongs to (as its original or a
+        derived file) is revoked: it is served to nobody, edges included.
+        Blobs no asset owns (alert resources) are not withdrawn."""
+        as_original = select(AssetRow.review_state).where(AssetRow.sha256 == sha256)
+        as_derived = (
+            select(AssetRow.review_state)
+            .join(RenditionRow, RenditionRow.asset_id == AssetRow.id)
+            .where(RenditionRow.sha256 == sha256)
+        )
+        states = set((await self.session.scalars(as_original.union(as_derived))).all())
+        return states == {ReviewState.REVOKED.value}
+
     async def rendition_owner(self, sha256: str) -> str | None:
         """The asset a derived file belongs to (for serving it)."""
         return await self.session.scalar(
