@@ -1,6 +1,6 @@
 """`lianbo bench wire`: lianbo's own wire code beside the well-kept libraries.
 
-Issue 15 asks two questions, answered by measurement (ADR 0021):
+Issue 15 asks two questions, answered by measurement (ADR 0023):
 
 * **MQTT.** The server's broker session (`adapters/fleet/mqtt_session.py`)
   is lianbo's own MQTT 3.1.1 client. Could a well-kept asyncio client do the
