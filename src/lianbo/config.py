@@ -296,6 +296,15 @@ class Settings(BaseSettings):
                 )
         return targets
 
+    @field_validator("mqtt_public_brokers")
+    @classmethod
+    def _brokers(cls, brokers: list[str]) -> list[str]:
+        for broker in brokers:
+            host, _, port = broker.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"MQTT broker {broker!r} is not HOST:PORT")
+        return brokers
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, proxies: list[str]) -> list[str]:
