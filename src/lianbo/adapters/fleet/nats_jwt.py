@@ -29,6 +29,8 @@ import nkeys
 
 from lianbo.adapters.fleet import topics
 
+# v2 JWTs (the only ones NATS 2.10+ speaks to a callout) sign "header.claims";
+# v1 ("alg": "ed25519") signed the claims part alone and is refused.
 HEADER = {"typ": "JWT", "alg": "ed25519-nkey"}
 REQUEST_AUDIENCE = "nats-authorization-request"
 ROLE_PREFIX = {
