@@ -299,7 +299,6 @@ def _nats_fleet(
         login(settings.nats_callout_user, settings.nats_callout_password),
         Signer(settings.nats_issuer_seed_text().encode()),
         directory,
-        clock,
         account=settings.nats_account,
         session_seconds=settings.nats_session_hours * 3600,
     )

@@ -17,6 +17,7 @@ connect out), a store error answers a refusal; both are counted and logged.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from nats.aio.msg import Msg
 
 from lianbo.adapters.fleet import nats_jwt
 from lianbo.adapters.fleet.directory import Directory
-from lianbo.domain.ports import Clock
 
 log = structlog.get_logger()
 
@@ -96,18 +96,20 @@ class AuthCallout:
         login: Login,
         issuer: nats_jwt.Signer,
         directory: Directory,
-        clock: Clock,
         *,
         account: str = "SCREENS",
         session_seconds: int = 24 * 3600,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self._urls = urls
         self._login = login
         self._issuer = issuer
         self._directory = directory
-        self._clock = clock
         self._account = account
         self._session_seconds = session_seconds
+        # The broker enforces ``exp`` with its own clock: the wall clock, not
+        # the injected one (tests run that at a fixed past day).
+        self._now = now
         self._client: Client | None = None
         self.counts: Counter[str] = Counter()  # accepted, refused, malformed, failed
 
@@ -158,7 +160,7 @@ class AuthCallout:
             self.counts["refused"] += 1
             log.info("auth callout refused", user=str(username)[:64], client=str(mqtt_id)[:64])
             return nats_jwt.response_claims(request, error=REFUSED)
-        expires = int(self._clock.now().timestamp()) + self._session_seconds
+        expires = int(self._now()) + self._session_seconds
         user = nats_jwt.user_claims(
             peer.terminal_id, peer.region, user_nkey, self._account, expires
         )

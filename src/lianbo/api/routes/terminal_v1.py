@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -68,7 +69,7 @@ def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
     come from the server, so the player never carries their layout."""
     if settings.fleet == "hub":
         return {"channel": "hub", "path": fleet_ws.PATH}
-    brokers = mqtt_brokers(settings)
+    brokers = mqtt_brokers(settings, terminal_id)
     return {
         "channel": "mqtt",
         "host": brokers[0]["host"],
@@ -86,8 +87,9 @@ def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
     }
 
 
-def mqtt_brokers(settings: Settings) -> list[dict[str, object]]:
-    """The MQTT listeners screens may use, first choice first."""
+def mqtt_brokers(settings: Settings, terminal_id: str) -> list[dict[str, object]]:
+    """The MQTT listeners a screen may use, first choice first: a cluster's
+    nodes start at a different one per screen, so screens spread over them."""
     if not settings.mqtt_public_brokers:
         host = settings.mqtt_public_host or settings.mqtt_host
         return [{"host": host, "port": settings.mqtt_public_port or settings.mqtt_port}]
@@ -95,7 +97,8 @@ def mqtt_brokers(settings: Settings) -> list[dict[str, object]]:
     for address in settings.mqtt_public_brokers:
         host, _, port = address.rpartition(":")
         found.append({"host": host, "port": int(port)})
-    return found
+    start = int(hashlib.sha256(terminal_id.encode()).hexdigest()[:8], 16) % len(found)
+    return found[start:] + found[:start]
 
 
 @router.post("/enrol")
