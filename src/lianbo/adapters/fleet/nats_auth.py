@@ -116,7 +116,7 @@ class AuthCallout:
     async def start(self) -> None:
         """Connect and answer (raises when no node is reachable: retry)."""
         self._client = await connect(self._urls, self._login, "callout")
-        await self._client.subscribe(AUTH_SUBJECT, QUEUE, cb=self._answer)
+        await self._client.subscribe(AUTH_SUBJECT, QUEUE, cb=self._on_request)
         await self._client.flush()
 
     async def stop(self) -> None:
@@ -124,9 +124,15 @@ class AuthCallout:
             await self._client.close()
             self._client = None
 
-    async def _answer(self, msg: Msg) -> None:
+    async def _on_request(self, msg: Msg) -> None:
+        answer = await self.answer(msg.data)
+        if answer is not None and msg.reply:
+            await msg.respond(answer)
+
+    async def answer(self, data: bytes) -> bytes | None:
+        """The signed response to one request JWT; None for a malformed one."""
         try:
-            request = nats_jwt.decode(msg.data.decode(), "server")
+            request = nats_jwt.decode(data.decode(), "server")
             nats_claims = request["nats"]
             user_nkey = str(nats_claims["user_nkey"])
             if request["iss"] != nats_claims["server_id"]["id"]:
@@ -134,15 +140,14 @@ class AuthCallout:
         except (nats_jwt.BadJwt, KeyError, TypeError, UnicodeDecodeError) as error:
             self.counts["malformed"] += 1
             log.warning("auth callout: malformed request", error=str(error))
-            return
+            return None
         try:
             claims = await self.decide(request, user_nkey)
         except Exception:
             self.counts["failed"] += 1
             log.exception("auth callout failed")
             claims = nats_jwt.response_claims(request, error=REFUSED)
-        if msg.reply:
-            await msg.respond(nats_jwt.encode(claims, self._issuer).encode())
+        return nats_jwt.encode(claims, self._issuer).encode()
 
     async def decide(self, request: dict[str, Any], user_nkey: str) -> dict[str, Any]:
         """The response claims: a user JWT for a live screen's own login, or a refusal."""
