@@ -61,7 +61,11 @@ async def connect(
     """A NATS connection that reconnects by itself (to any node) and logs once
     per transition; ``on_down``/``on_up`` hear of them too."""
 
+    client = Client()
+
     async def disconnected() -> None:
+        if client.is_closed:
+            return  # closed by us: no news
         log.warning("NATS connection lost", connection=name)
         await on_down()
 
@@ -69,10 +73,15 @@ async def connect(
         log.info("NATS connection back", connection=name)
         await on_up()
 
-    async def error(problem: Exception) -> None:
-        log.info("NATS connection problem", connection=name, error=str(problem))
+    last: list[str] = [""]
 
-    return await nats.connect(
+    async def error(problem: Exception) -> None:
+        # nats-py reports every failed attempt while a node is away: once is news
+        if str(problem) != last[0]:
+            last[0] = str(problem)
+            log.info("NATS connection problem", connection=name, error=last[0])
+
+    await client.connect(
         servers=urls,
         user=login.user,
         password=login.password,
@@ -85,6 +94,7 @@ async def connect(
         reconnected_cb=reconnected,
         error_cb=error,
     )
+    return client
 
 
 class AuthCallout:
