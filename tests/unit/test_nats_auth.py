@@ -1,15 +1,20 @@
 """The auth callout's decisions (adapters/fleet/nats_auth.py), without a broker:
-a request JWT as a NATS server signs it, a directory of terminals as a fake."""
+a request JWT as a NATS server signs it, a directory of terminals as a fake;
+and ``lianbo keys nats-issuer``, which makes the key it signs with."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
+
+from typer.testing import CliRunner
 
 from lianbo.adapters.fleet import nats_jwt
 from lianbo.adapters.fleet.nats_auth import AuthCallout, Login
 from lianbo.adapters.fleet.nats_jwt import Signer
 from lianbo.adapters.fleet.registry import Peer
+from lianbo.cli import app
 
 SERVER = Signer.new("server")
 ISSUER = Signer.new("account")
@@ -106,3 +111,15 @@ async def test_a_request_not_signed_by_its_server_is_dropped_and_counted() -> No
     assert await answering.answer(forged.encode()) is None
     assert await answering.answer(b"garbage") is None
     assert answering.counts == {"malformed": 2}
+
+
+def test_lianbo_keys_nats_issuer_writes_a_seed_once(tmp_path: Path) -> None:
+    out = tmp_path / "issuer.nk"
+    made = CliRunner().invoke(app, ["keys", "nats-issuer", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    signer = Signer(out.read_bytes().strip())
+    assert signer.public_key in made.output and signer.public_key.startswith("A")
+    assert out.stat().st_mode & 0o777 == 0o600
+    again = CliRunner().invoke(app, ["keys", "nats-issuer", "--out", str(out)])
+    assert again.exit_code == 1 and "exists" in again.output
+    assert Signer(out.read_bytes().strip()) == signer  # not replaced
