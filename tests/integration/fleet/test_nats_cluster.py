@@ -54,7 +54,7 @@ def own_cluster() -> Iterator[NatsBrokers]:
     nats.stop_cluster(brokers.cluster)
 
 
-async def serving(env: Env, brokers: NatsBrokers) -> NatsFleet:
+async def serving(env: Env, brokers: NatsBrokers, *, callout: bool = True) -> NatsFleet:
     """The server on the cluster: its fleet, its callout, enrolment naming every node."""
     cluster = brokers.cluster
     env.container.settings = env.container.settings.model_copy(
@@ -77,7 +77,9 @@ async def serving(env: Env, brokers: NatsBrokers) -> NatsFleet:
         directory,
         seen,
         env.clock,
-        callout=AuthCallout(cluster.urls, brokers.login("callout"), brokers.issuer, directory),
+        callout=AuthCallout(cluster.urls, brokers.login("callout"), brokers.issuer, directory)
+        if callout
+        else None,
         heartbeats=env.container.monitor,
         acks=CommandAcks(env.container.uow),
         alert_acks=env.container.acks,
@@ -104,12 +106,13 @@ class Screen:
         brokers = sorted(push["brokers"], key=lambda b: b["port"])  # node order
         push["brokers"] = brokers[first:] + brokers[:first]
         self.identity = identity
+        self.audience = identity.audience
         self.received: list[Message] = []
         self.connects = 0
         chosen = push_channel(
             dataclasses.replace(identity, push=push),
             self.handle,
-            audience=lambda: identity.audience,
+            audience=lambda: self.audience,
             clock=SystemClock(),
             estimator=OffsetEstimator(),
             backoff=Backoff(0.05, 0.2),
@@ -117,6 +120,7 @@ class Screen:
         )
         assert isinstance(chosen, MqttPushChannel)
         self.channel = chosen
+        self.channel.audience_check = 0.05
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -241,6 +245,58 @@ async def test_a_retired_screen_is_disconnected_and_cannot_reconnect(
         assert "refused by the broker" in (screen.channel.link.error or "")
     finally:
         await screen.stop()
+
+
+async def test_a_moved_screen_logs_in_again_with_its_new_regions_permissions(
+    env: Env, fleet: NatsFleet
+) -> None:
+    screen = (await screens_on_every_node(env, fleet, 1))[0]
+    try:
+        response = await env.client.patch(
+            f"/api/v1/terminals/{screen.identity.terminal_id}",
+            json={"region": "510703"},
+            headers=await env.as_role(),
+        )
+        assert response.status_code == 200, response.text
+        await until(lambda: screen.connects >= 2, "logged in again")
+        # its heartbeat reply would bring the new audience; here the test does
+        screen.audience = {**(screen.audience or {}), "region": "510703"}
+        await until(lambda: "lianbo/r/5107/push" in screen.channel.listening)
+        await fleet.publish_region("5107", Message("alert", {"id": "new-city"}))
+        await until(lambda: screen.got("alert", id="new-city"), "its new region's alert")
+    finally:
+        await screen.stop()
+
+
+async def test_screens_online_before_lianbo_started_are_known_from_retained_presence(
+    env: Env, nats_cluster: NatsBrokers
+) -> None:
+    """The callout of another process lets them in; this process starts
+    later and learns of them from the retained ``online`` alone."""
+    cluster = nats_cluster.cluster
+    directory = DbDirectory(env.container.uow)
+    other = AuthCallout(cluster.urls, nats_cluster.login("callout"), nats_cluster.issuer, directory)
+    await other.start()
+    env.container.settings = env.container.settings.model_copy(
+        update={"mqtt_public_brokers": [f"127.0.0.1:{n.mqtt_port}" for n in cluster.nodes]}
+    )
+    env.container.settings = env.container.settings.model_copy(update={"fleet": "nats"})
+    screens = [Screen(await enrolled(env), i) for i in range(3)]
+    try:
+        for screen in screens:
+            screen.channel.time_burst = 1  # one ``up`` at connect, the next in 5 min
+            screen.start()
+        await until(lambda: all(s.connects == 1 for s in screens), "every screen connected")
+        fleet = await serving(env, nats_cluster, callout=False)
+        try:
+            ids = {s.identity.terminal_id for s in screens}
+            await until(lambda: ids <= fleet.online(), "known from their retained online")
+        finally:
+            await fleet.stop()
+    finally:
+        for screen in screens:
+            await screen.stop()
+        await other.stop()
 
 
 async def test_a_killed_nodes_screens_reconnect_elsewhere_and_get_an_alert(

@@ -207,9 +207,14 @@ class NatsFleet(TopicFleet):
             if items:
                 log.info("NATS pushes dropped", dropped=len(items))
             return 0
-        for topic, payload in items:
-            await client.publish(subject(topic), payload.encode())
-        return len(items)
+        sent = 0
+        try:
+            for topic, payload in items:
+                await client.publish(subject(topic), payload.encode())
+                sent += 1
+        except (nats.errors.Error, OSError) as error:  # its reconnect buffer is full
+            log.info("NATS pushes dropped", dropped=len(items) - sent, error=str(error))
+        return sent
 
     # FleetChannel
 
