@@ -69,8 +69,9 @@ async def _login(i: int, port: int) -> tuple[asyncio.StreamReader, asyncio.Strea
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(_connect(f"s{i}".encode()) + _subscribe())
     connack = await reader.readexactly(4)
-    if connack[3] != 0:
-        raise RuntimeError(f"refused: {connack!r}")
+    if connack[3] != 0:  # 5: the callout said no, or did not answer in time
+        writer.close()
+        raise ConnectionRefusedError(f"CONNACK {connack[3]}")
     await reader.readexactly(5)  # SUBACK
     return reader, writer
 

@@ -94,18 +94,18 @@ class NatsFleet(TopicFleet):
         self._group = share_group
         self._client: Client | None = None
         self._system: Client | None = None
-        self._kicks: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self.kicked = 0  # sessions ended (tests, logs)
 
     async def start(self) -> None:
-        if not self._tasks and self._callout is not None:
-            await super().start()
+        """Start the channel and, in this process, the auth callout."""
+        fresh = not self._tasks
+        await super().start()
+        if fresh and self._callout is not None:
             self._tasks.append(asyncio.create_task(keep_answering(self._callout)))
-        else:
-            await super().start()
 
     async def stop(self) -> None:
-        for kick in list(self._kicks):
+        for kick in list(self._background):
             kick.cancel()
         await super().stop()
         if self._callout is not None:
@@ -156,8 +156,12 @@ class NatsFleet(TopicFleet):
         self._ready.clear()
 
     async def _up(self) -> None:
-        await self._snapshot()
+        """Back (on some node): ready at once; the retained presence is read
+        again in its own task (nats-py waits for this callback)."""
         self._ready.set()
+        task = asyncio.create_task(self._snapshot())
+        self._background.add(task)  # held, and cancelled by ``stop``
+        task.add_done_callback(self._background.discard)
 
     async def _on_message(self, msg: Msg) -> None:
         self._handle(topic_of(msg.subject), msg.data)
@@ -225,8 +229,8 @@ class NatsFleet(TopicFleet):
         here = terminal_id in self._registry
         self._registry.remove(terminal_id)
         task = asyncio.create_task(self._kick(terminal_id))
-        self._kicks.add(task)
-        task.add_done_callback(self._kicks.discard)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         return here
 
     async def kick(self, terminal_id: str) -> int:
