@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import nacl.exceptions
@@ -44,23 +43,28 @@ class BadJwt(ValueError):
     """Not a well-formed JWT signed by the key it names."""
 
 
-@dataclass(frozen=True, slots=True)
 class Signer:
-    """An nkey seed that signs (the callout's issuer: an account key)."""
+    """An nkey seed that signs (the callout's issuer: an account key). The
+    key pair is decoded once: the callout signs two JWTs per login."""
 
-    seed: bytes
+    def __init__(self, seed: bytes) -> None:
+        self.seed = seed
+        self._pair = nkeys.from_seed(seed)
+        self.public_key = str(self._pair.public_key.decode())
 
     @classmethod
     def new(cls, role: str = "account") -> Signer:
-        """A fresh random key of ``role`` (tests, ``lianbo`` set-up)."""
+        """A fresh random key of ``role`` (tests, ``lianbo keys nats-issuer``)."""
         return cls(nkeys.encode_seed(os.urandom(32), ROLE_PREFIX[role]))
 
-    @property
-    def public_key(self) -> str:
-        return str(nkeys.from_seed(self.seed).public_key.decode())
-
     def sign(self, data: bytes) -> bytes:
-        return bytes(nkeys.from_seed(self.seed).sign(data))
+        return bytes(self._pair.sign(data))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Signer) and other.seed == self.seed
+
+    def __hash__(self) -> int:
+        return hash(self.seed)
 
 
 def _b64(data: bytes) -> str:
