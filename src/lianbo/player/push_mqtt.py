@@ -208,6 +208,7 @@ class MqttPushChannel(PushChannel):
                 self.link.failed(f"refused by the broker: {error}")
             except (aiomqtt.MqttError, OSError, TimeoutError) as error:
                 self.link.failed(f"{type(error).__name__}: {error}")
+            _cancelled_meanwhile()
             # A broker cluster: the next node (its sessions and retained
             # presence are the cluster's, so any node will do).
             self._broker = (self._broker + 1) % len(self.route.addresses)
@@ -281,6 +282,16 @@ class MqttPushChannel(PushChannel):
         """A clean exit sends no will: say ``offline`` ourselves (best effort)."""
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await within(client.publish(self.route.status, self.route.offline, retain=True), 1.0)
+
+
+def _cancelled_meanwhile() -> None:
+    """Raise the cancellation aiomqtt lost: on Python 3.11 its
+    ``asyncio.wait_for`` can swallow a cancel that arrives with the broker's
+    answer (CPython gh-86296) and raise the refusal instead, and the loop
+    would retry for ever while whoever stops it waits."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def route_of(block: Any) -> MqttRoute | None:
