@@ -101,10 +101,12 @@ async def fleet(env: Env, nats_cluster: NatsBrokers) -> AsyncIterator[NatsFleet]
 class Screen:
     """A player's MQTT push channel, started on node ``first`` of the cluster."""
 
-    def __init__(self, identity: Identity, first: int) -> None:
+    def __init__(self, identity: Identity, first: int, *, pinned: bool = False) -> None:
         push = dict(identity.push or {})
-        brokers = sorted(push["brokers"], key=lambda b: b["port"])  # node order
-        push["brokers"] = brokers[first:] + brokers[:first]
+        brokers = sorted(push["brokers"], key=lambda b: b["port"])  # a fixed order
+        # pinned: that node alone, so a login that fails (a busy cluster's
+        # first logins may time out) is retried there, not on the next node
+        push["brokers"] = [brokers[first]] if pinned else brokers[first:] + brokers[:first]
         self.identity = identity
         self.audience = identity.audience
         self.received: list[Message] = []
@@ -146,8 +148,10 @@ async def enrolled(env: Env, region: str = "510107") -> Identity:
     return await store.enrol(BASE, created["enrolment_code"], env.client)
 
 
-async def screens_on_every_node(env: Env, fleet: NatsFleet, count: int = 3) -> list[Screen]:
-    screens = [Screen(await enrolled(env), i % 3) for i in range(count)]
+async def screens_on_every_node(
+    env: Env, fleet: NatsFleet, count: int = 3, *, pinned: bool = True
+) -> list[Screen]:
+    screens = [Screen(await enrolled(env), i % 3, pinned=pinned) for i in range(count)]
     for screen in screens:
         screen.start()
     await until(lambda: all(s.channel.connected for s in screens), "every screen connected")
@@ -281,7 +285,7 @@ async def test_screens_online_before_lianbo_started_are_known_from_retained_pres
         update={"mqtt_public_brokers": [f"127.0.0.1:{n.mqtt_port}" for n in cluster.nodes]}
     )
     env.container.settings = env.container.settings.model_copy(update={"fleet": "nats"})
-    screens = [Screen(await enrolled(env), i) for i in range(3)]
+    screens = [Screen(await enrolled(env), i, pinned=True) for i in range(3)]
     try:
         for screen in screens:
             screen.channel.time_burst = 1  # one ``up`` at connect, the next in 5 min
@@ -304,14 +308,14 @@ async def test_a_killed_nodes_screens_reconnect_elsewhere_and_get_an_alert(
 ) -> None:
     at_sample_day(env)
     fleet = await serving(env, own_cluster)
-    screens = await screens_on_every_node(env, fleet)
+    screens = await screens_on_every_node(env, fleet, pinned=False)
     try:
         doomed = own_cluster.cluster.nodes[1]
         moved = [s for s in screens if s.channel.broker[1] == doomed.mqtt_port]
-        assert len(moved) == 1
+        assert moved  # (one, unless a first login failed over to the next node)
         own_cluster.cluster.kill(doomed)
-        await until(lambda: moved[0].connects >= 2, "reconnected to another node")
-        assert moved[0].channel.broker[1] != doomed.mqtt_port
+        await until(lambda: all(s.connects >= 2 for s in moved), "reconnected elsewhere")
+        assert all(s.channel.broker[1] != doomed.mqtt_port for s in moved)
         alert = await issue(env, await env.as_role(), area={"regions": ["510107"]})
         for screen in screens:
             await until(lambda s=screen: s.got("alert", id=alert["id"]), "alert after the kill")
