@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from lianbo.adapters.fleet.nats_fleet import NatsFleet
+from lianbo.adapters.fleet.nats_jwt import Signer
+from lianbo.bootstrap import bootstrap
 from lianbo.config import Settings
 
 
@@ -30,3 +33,18 @@ def test_not_both(tmp_path: Path) -> None:
 def test_the_cluster_urls_default_to_one_local_node() -> None:
     assert Settings().nats_urls == ["nats://127.0.0.1:4222"]
     assert Settings().nats_account == "SCREENS" and Settings().nats_session_hours == 24
+
+
+def test_settings_choose_the_nats_channel_with_its_callout(tmp_path: Path) -> None:
+    signer = Signer.new("account")
+    seed = tmp_path / "issuer.nk"
+    seed.write_bytes(signer.seed)
+    settings = Settings(
+        data_dir=tmp_path,
+        fleet="nats",
+        nats_urls=["nats://10.0.0.11:4222", "nats://10.0.0.12:4222"],
+        nats_issuer_seed_file=seed,
+    )
+    fleet = bootstrap(settings).fleet
+    assert isinstance(fleet, NatsFleet)
+    assert fleet.callout is not None
