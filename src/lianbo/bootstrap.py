@@ -8,7 +8,9 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
@@ -40,6 +42,10 @@ from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.messagebus import MessageBus
 from lianbo.services.monitoring import Monitor
 from lianbo.services.readiness import Check, Readiness
+
+if TYPE_CHECKING:
+    from lianbo.adapters.fleet.directory import DbDirectory
+    from lianbo.adapters.fleet.presence import Seen
 
 
 @dataclass
@@ -187,7 +193,7 @@ def _wire_bus(container: Container) -> None:
     from lianbo.services import handlers  # imports services that import this module
 
     bus = container.bus
-    handlers.register(bus, container, pushes_everywhere=container.settings.fleet != "mqtt")
+    handlers.register(bus, container, pushes_everywhere=container.settings.fleet == "hub")
     if bus.remote:
         from lianbo.adapters.bus.postgres import PostgresListener
 
@@ -257,6 +263,8 @@ def _fleet(
             # Every process hears presence; the leader alone writes it.
             reports_presence=lambda: leader.is_leader,
         )
+    if settings.fleet == "nats":
+        return _nats_fleet(settings, directory, seen, clock, monitor, leader, acks, alert_acks)
     from lianbo.adapters.fleet.hub import WebSocketHub
 
     return WebSocketHub(
@@ -267,6 +275,52 @@ def _fleet(
         heartbeats=monitor,
         acks=acks,
         alert_acks=alert_acks,
+    )
+
+
+def _nats_fleet(
+    settings: Settings,
+    directory: DbDirectory,
+    seen: Seen,
+    clock: Clock,
+    monitor: Monitor,
+    leader: Leadership,
+    acks: CommandAcks,
+    alert_acks: AckBatcher,
+) -> FleetChannel:
+    """The channel on a NATS cluster; this process also answers its auth callout."""
+    from lianbo.adapters.fleet.mqtt import Broker
+    from lianbo.adapters.fleet.nats_auth import AuthCallout, Login
+    from lianbo.adapters.fleet.nats_fleet import NatsFleet
+    from lianbo.adapters.fleet.nats_jwt import Signer
+
+    def login(user: str, password: SecretStr | None) -> Login:
+        return Login(user, password.get_secret_value() if password else "")
+
+    own = login(settings.nats_user, settings.nats_password)
+    callout = AuthCallout(
+        settings.nats_urls,
+        login(settings.nats_callout_user, settings.nats_callout_password),
+        Signer(settings.nats_issuer_seed_text().encode()),
+        directory,
+        account=settings.nats_account,
+        session_seconds=settings.nats_session_hours * 3600,
+    )
+    return NatsFleet(
+        settings.nats_urls,
+        own,
+        login(settings.nats_system_user, settings.nats_system_password),
+        Broker(settings.mqtt_host, settings.mqtt_port, own.user, own.password),
+        directory,
+        seen,
+        clock,
+        callout=callout,
+        heartbeat_seconds=settings.heartbeat_seconds,
+        heartbeats=monitor,
+        acks=acks,
+        alert_acks=alert_acks,
+        share_group=settings.mqtt_share_group,
+        reports_presence=lambda: leader.is_leader,
     )
 
 

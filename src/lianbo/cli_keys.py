@@ -66,6 +66,28 @@ def keys_new(
     console.print(f"key [bold]{key_id}[/bold] added to {out}")
 
 
+@keys_app.command("nats-issuer")
+def keys_nats_issuer(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the seed (a new file).")],
+) -> None:
+    """Make the NATS auth callout's issuer: an account nkey seed for
+    LIANBO_NATS_ISSUER_SEED_FILE; its public key goes in the NATS config
+    (NATS_ISSUER, docs/broker.md)."""
+    from lianbo.adapters.fleet.nats_jwt import Signer
+
+    signer = Signer.new("account")
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(signer.seed + b"\n")
+    except FileExistsError:
+        fail(f"{out} exists; the issuer of running brokers is not replaced")
+    except OSError as error:
+        fail(f"cannot write {out}: {error.strerror or 'error'}")
+    console.print(f"issuer seed written to {out}; public key (NATS_ISSUER):")
+    console.print(signer.public_key, highlight=False, soft_wrap=True)
+
+
 @keys_app.command("rotate")
 def keys_rotate(data_dir: DataDir = None) -> None:
     """Make a new active key; the new key set is signed by the old keys."""

@@ -57,10 +57,41 @@ def test_the_server_names_its_channel() -> None:
         "channel": "mqtt",
         "host": "mqtt.example.cn",
         "port": 8883,
+        "brokers": [{"host": "mqtt.example.cn", "port": 8883}],
         "topics": None,
         "online": "online",
         "offline": "offline",
     }
+
+
+def test_a_broker_cluster_is_named_node_by_node_starting_somewhere_per_screen() -> None:
+    nodes = ["n1:1883", "n2:1883", "n3:1884"]
+    cluster = Settings(fleet="mqtt", mqtt_public_brokers=nodes)
+    firsts = set()
+    for terminal_id in (f"t-{i}" for i in range(30)):
+        block = push_route(cluster, terminal_id)
+        brokers = block["brokers"]
+        assert isinstance(brokers, list) and len(brokers) == 3
+        named = [f"{b['host']}:{b['port']}" for b in brokers]
+        start = nodes.index(named[0])
+        assert named == nodes[start:] + nodes[:start]  # the same ring
+        assert (block["host"], block["port"]) == (brokers[0]["host"], brokers[0]["port"])
+        route = route_of(block)
+        assert route is not None and len(route.addresses) == 3
+        firsts.add(named[0])
+    assert len(firsts) == 3  # screens spread over the nodes
+
+
+def test_one_broker_named_by_hand_replaces_the_clusters_list() -> None:
+    block = push_route(Settings(fleet="mqtt", mqtt_public_brokers=["a:1", "b:2"]), "t-1")
+    moved = route_of(with_broker(block, "c.example:1883"))
+    assert moved is not None and moved.addresses == (("c.example", 1883),)
+
+
+@pytest.mark.parametrize("brokers", ["n1", "n1:x", ":1883", "n1:70000"])
+def test_a_broker_list_entry_must_be_host_and_port(brokers: str) -> None:
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        Settings(mqtt_public_brokers=[brokers])
 
 
 def test_the_player_listens_where_the_server_publishes() -> None:

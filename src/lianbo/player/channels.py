@@ -67,6 +67,8 @@ def with_broker(block: dict[str, Any] | None, address: str) -> dict[str, Any]:
     host, sep, port = address.strip().rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(f"--mqtt wants HOST:PORT, not {address!r}")
-    moved = {**block, "host": host.strip("[]"), "port": int(port)}
+    # one broker named by hand replaces the cluster's list too
+    kept = {k: v for k, v in block.items() if k != "brokers"}
+    moved = {**kept, "host": host.strip("[]"), "port": int(port)}
     route_of(moved)  # the port range
     return moved

@@ -64,15 +64,27 @@ class MqttRoute:
     audience: str
     online: bytes  # the retained presence payloads on ``status``
     offline: bytes
+    # Every node of a broker cluster, (host, port), tried in turn when one
+    # fails; empty means just ``host:port`` (a single broker, older servers).
+    brokers: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        """Where to connect, first choice first."""
+        return self.brokers or ((self.host, self.port),)
 
     @classmethod
     def from_json(cls, block: Mapping[str, Any]) -> MqttRoute:
         """The ``push`` block of an enrolment reply; ValueError when malformed."""
         host, port, names = block.get("host"), block.get("port"), block.get("topics")
-        if not isinstance(host, str) or not host:
-            raise ValueError("mqtt push channel without a host")
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-            raise ValueError(f"mqtt push channel with a bad port {port!r}")
+        host, port = _address(host, port)
+        brokers = block.get("brokers", [])
+        if not isinstance(brokers, list):
+            raise ValueError("mqtt push channel brokers is not a list")
+        addresses = tuple(
+            _address(b.get("host"), b.get("port")) if isinstance(b, Mapping) else _address(b, None)
+            for b in brokers
+        )
         if not isinstance(names, dict) or not all(
             isinstance(names.get(k), str) and names[k] for k in TOPIC_KEYS
         ):
@@ -90,6 +102,7 @@ class MqttRoute:
             audience=names["audience"],
             online=online.encode(),
             offline=offline.encode(),
+            brokers=addresses,
         )
 
     def listen(self, audience: Mapping[str, Any] | None) -> list[str]:
@@ -102,6 +115,15 @@ class MqttRoute:
         if key is not None:
             found.append(self.audience.replace("{key}", key))
         return found
+
+
+def _address(host: Any, port: Any) -> tuple[str, int]:
+    """A broker's (host, port); ValueError when malformed."""
+    if not isinstance(host, str) or not host:
+        raise ValueError("mqtt push channel without a host")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise ValueError(f"mqtt push channel with a bad port {port!r}")
+    return host, port
 
 
 def audience_key(audience: Mapping[str, Any] | None) -> str | None:
@@ -159,6 +181,7 @@ class MqttPushChannel(PushChannel):
         self.audience_check = audience_check
         self.listening: set[str] = set()
         self._client: aiomqtt.Client | None = None
+        self._broker = 0  # index into ``route.addresses``: the one tried now
 
     @property
     def connected(self) -> bool:
@@ -185,13 +208,23 @@ class MqttPushChannel(PushChannel):
                 self.link.failed(f"refused by the broker: {error}")
             except (aiomqtt.MqttError, OSError, TimeoutError) as error:
                 self.link.failed(f"{type(error).__name__}: {error}")
+            _cancelled_meanwhile()
+            # A broker cluster: the next node (its sessions and retained
+            # presence are the cluster's, so any node will do).
+            self._broker = (self._broker + 1) % len(self.route.addresses)
             await asyncio.sleep(self.backoff.next_delay())
+
+    @property
+    def broker(self) -> tuple[str, int]:
+        """The broker (host, port) this channel uses or tries now."""
+        return self.route.addresses[self._broker % len(self.route.addresses)]
 
     async def _broker_session(self) -> None:
         route = self.route
+        host, port = self.broker
         async with aiomqtt.Client(
-            route.host,
-            route.port,
+            host,
+            port,
             identifier=self.terminal_id,  # one session per screen, as the broker sees it
             username=self.terminal_id,
             password=self.token,
@@ -249,6 +282,16 @@ class MqttPushChannel(PushChannel):
         """A clean exit sends no will: say ``offline`` ourselves (best effort)."""
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await within(client.publish(self.route.status, self.route.offline, retain=True), 1.0)
+
+
+def _cancelled_meanwhile() -> None:
+    """Raise the cancellation aiomqtt lost: on Python 3.11 its
+    ``asyncio.wait_for`` can swallow a cancel that arrives with the broker's
+    answer (CPython gh-86296) and raise the refusal instead, and the loop
+    would retry for ever while whoever stops it waits."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def route_of(block: Any) -> MqttRoute | None:

@@ -17,13 +17,17 @@ from typing import Any
 
 import pytest
 import uvicorn
+from bench.harness import nats
+from bench.harness.nats import NatsCluster
 
 from lianbo.adapters.fleet import mosquitto
 from lianbo.adapters.fleet.mqtt import Broker
+from lianbo.adapters.fleet.nats_auth import Login
+from lianbo.adapters.fleet.nats_jwt import Signer
 from lianbo.api.app import create_app
 from lianbo.api.serving import uvicorn_config
 from tests.support.env import Env
-from tests.support.services import free_port, missing
+from tests.support.services import free_port, missing, nats_server
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -123,3 +127,31 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.start()
     yield server
     server.stop()
+
+
+@dataclass
+class NatsBrokers:
+    """A three-node NATS cluster and the issuer key its auth callout trusts."""
+
+    cluster: NatsCluster
+    issuer: Signer
+
+    def mqtt(self, index: int) -> tuple[str, int]:
+        return "127.0.0.1", self.cluster.nodes[index].mqtt_port
+
+    def login(self, which: str) -> Login:
+        user, password = getattr(self.cluster.credentials, which)
+        return Login(user, password)
+
+
+def started_nats(size: int = 3) -> NatsBrokers:
+    issuer = Signer.new("account")
+    return NatsBrokers(nats.start_cluster(nats_server(), issuer.public_key, size), issuer)
+
+
+@pytest.fixture(scope="module")
+def nats_cluster() -> Iterator[NatsBrokers]:
+    """Three nodes shared by a module's tests (one that kills a node makes its own)."""
+    brokers = started_nats()
+    yield brokers
+    nats.stop_cluster(brokers.cluster)

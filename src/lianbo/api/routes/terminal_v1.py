@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -66,12 +67,14 @@ async def signed_keys(container: ContainerDep, uow: UnitOfWork | None = None) ->
 def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
     """The push channel a screen uses (docs/player.md). For MQTT the topics
     come from the server, so the player never carries their layout."""
-    if settings.fleet != "mqtt":
+    if settings.fleet == "hub":
         return {"channel": "hub", "path": fleet_ws.PATH}
+    brokers = mqtt_brokers(settings, terminal_id)
     return {
         "channel": "mqtt",
-        "host": settings.mqtt_public_host or settings.mqtt_host,
-        "port": settings.mqtt_public_port or settings.mqtt_port,
+        "host": brokers[0]["host"],
+        "port": brokers[0]["port"],
+        "brokers": brokers,  # every node of a broker cluster, tried in turn
         "topics": {
             "push": topics.terminal(terminal_id),
             "up": topics.terminal(terminal_id, topics.UP),
@@ -82,6 +85,20 @@ def push_route(settings: Settings, terminal_id: str) -> dict[str, object]:
         "online": topics.ONLINE.decode(),  # retained on "status"; "offline" is the will
         "offline": topics.OFFLINE.decode(),
     }
+
+
+def mqtt_brokers(settings: Settings, terminal_id: str) -> list[dict[str, object]]:
+    """The MQTT listeners a screen may use, first choice first: a cluster's
+    nodes start at a different one per screen, so screens spread over them."""
+    if not settings.mqtt_public_brokers:
+        host = settings.mqtt_public_host or settings.mqtt_host
+        return [{"host": host, "port": settings.mqtt_public_port or settings.mqtt_port}]
+    found: list[dict[str, object]] = []
+    for address in settings.mqtt_public_brokers:
+        host, _, port = address.rpartition(":")
+        found.append({"host": host, "port": int(port)})
+    start = int(hashlib.sha256(terminal_id.encode()).hexdigest()[:8], 16) % len(found)
+    return found[start:] + found[:start]
 
 
 @router.post("/enrol")
