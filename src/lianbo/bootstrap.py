@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,7 +30,7 @@ from lianbo.domain.ports import (
     Leadership,
     SystemClock,
 )
-from lianbo.services import presence
+from lianbo.services import alert_terminal, presence
 from lianbo.services.alert_acks import AckBatcher, committed
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
@@ -255,6 +256,10 @@ def _fleet(
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 
+    async def greeting(terminal_id: str) -> dict[str, Any] | None:
+        async with UnitOfWork(sessions) as uow:
+            return await alert_terminal.greeting(uow, terminal_id, clock.now())
+
     return WebSocketHub(
         directory,
         seen,
@@ -263,6 +268,7 @@ def _fleet(
         heartbeats=monitor,
         acks=acks,
         alert_acks=alert_acks,
+        greeting=greeting,
     )
 
 

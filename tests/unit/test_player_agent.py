@@ -97,6 +97,7 @@ class Hub:
         self.at: list[float] = []  # when each message arrived (loop time)
         self.ack_log: list[tuple[str, dict[str, Any]]] = []  # alert acks: (alert id, body)
         self.acks_silent = False
+        self.hello_extra: dict[str, Any] = {}  # what the hello carries besides id and time
 
     async def handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -104,7 +105,8 @@ class Hub:
             await ws.close(4401)
             return
         self.connections.append(ws)
-        await ws.send(Message("hello", {"terminal_id": "t", "server_time": 0.0}).encode())
+        hello = {"terminal_id": "t", "server_time": 0.0, **self.hello_extra}
+        await ws.send(Message("hello", hello).encode())
         async for raw in ws:
             message = json.loads(raw)
             self.received.append(message)
@@ -145,6 +147,7 @@ def agent(
     tmp: Path, centre: Centre, port: int, audience: dict[str, Any] | None = None, **config: Any
 ) -> Agent:
     identity = Identity(f"http://127.0.0.1:{port}", "t", "tok", centre.signer.keys, audience)
+    config.setdefault("ack_spread_seconds", 0.0)  # each alert state reported, none merged
     settings = AgentConfig(
         state_dir=tmp, poll_seconds=0.3, backoff_base=0.05, backoff_cap=0.2, **config
     )

@@ -10,7 +10,9 @@ for servers other than uvicorn and for in-process test clients; both feed
 the same hub calls (authenticate, join, receive, leave).
 
 The screen authenticates with ``Authorization: Bearer <token>`` or
-``?token=``; a bad token gets the 101 and then close 1008 and nothing else.
+``?token=``; a bad token gets the 101 and then close 1008 and nothing else;
+a good one gets ``hello`` first, listing the alerts it must show
+(``WebSocketHub.greet``).
 The server pings every ``PING_S`` and drops a socket that stayed silent for
 two rounds (a half-open TCP connection must not keep a dead screen online).
 """
@@ -183,7 +185,10 @@ class TerminalSocket(asyncio.Protocol):
             return
         self.peer = peer
         self.heard = time.monotonic()
-        transport.write(wire.frame(wire.TEXT, self.hub.join(peer, self).encode()))
+        hello = await self.hub.greet(peer, self)  # filed now; its alerts read
+        if self.state != OPEN or transport.is_closing():
+            return  # gone meanwhile (``_forget`` took it out of the hub)
+        transport.write(wire.frame(wire.TEXT, hello.encode()))
         transport.resume_reading()
         type(self).sockets.add(self)
         _keep_alive(type(self))

@@ -77,7 +77,21 @@ async def for_terminal(
     container: Context, uow: UnitOfWork, terminal: Terminal
 ) -> list[dict[str, Any]]:
     """Push bodies (with ``type``) of what this terminal must show or clear."""
-    now = container.clock.now()
+    return await listed(uow, terminal, container.clock.now())
+
+
+async def greeting(uow: UnitOfWork, terminal_id: str, now: datetime) -> dict[str, Any] | None:
+    """What the fleet channel's ``hello`` carries, as ``GET /terminal/v1/alerts``
+    answers it (``terminal`` facts and ``alerts``): a screen greeted with it
+    need not ask. None for a terminal the store no longer has."""
+    terminal = await uow.terminals.get(terminal_id)
+    if terminal is None:
+        return None
+    return {"terminal": terminal_facts(terminal), "alerts": await listed(uow, terminal, now)}
+
+
+async def listed(uow: UnitOfWork, terminal: Terminal, now: datetime) -> list[dict[str, Any]]:
+    """``for_terminal`` at ``now``: its delivery rows written and committed."""
     active = await uow.alerts.active(now)
     delivered = await uow.deliveries.delivered_ids(terminal.id, [a.id for a in active])
     found: list[dict[str, Any]] = []

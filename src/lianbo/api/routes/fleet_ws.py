@@ -8,7 +8,8 @@ wrappers cost about 5 KB per connected screen, a quarter of the budget.
 The screen authenticates with ``Authorization: Bearer <token>`` or, for
 browsers (which cannot set headers on a WebSocket), ``?token=``. A bad
 token is accepted and closed with 1008 (policy violation) and nothing
-else, so a browser sees the reason; a good one gets ``hello`` first.
+else, so a browser sees the reason; a good one gets ``hello`` first (with
+the alerts it must show: ``WebSocketHub.greet``).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ async def serve(hub: WebSocketHub, scope: Scope, receive: Receive, send: Send) -
         await link.close(POLICY_VIOLATION, "unknown or revoked terminal token")
         return
     try:  # from here on this frame lives as long as the socket: keep it small
-        await link.send_text(hub.join(peer, link))
+        await link.send_text(await hub.greet(peer, link))
         while (message := await receive())["type"] == "websocket.receive":
             text = message.get("text")
             reply = hub.receive(peer, text if text is not None else message.get("bytes") or b"")
