@@ -1,0 +1,54 @@
+"""The hub's greeting (``WebSocketHub.greet``): a screen's ``hello`` lists the
+alerts it must show, as ``GET /terminal/v1/alerts`` does (delivery row
+included), so a screen that (re)connects need not ask. Real server, real
+WebSockets, both stores."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from lianbo.domain.roles import Role
+from lianbo.protocol.alerts import verify_notice
+from tests.integration.alerts.support import at_sample_day, fetch, issue, keys
+from tests.integration.fleet.conftest import Served, enrolled, served  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+
+async def hello(served: Served, token: str) -> dict[str, Any]:
+    async with connect(f"{served.ws_url}?token={token}") as ws:
+        first: dict[str, Any] = json.loads(await ws.recv())
+    assert first["type"] == "hello"
+    return first
+
+
+async def test_a_screen_connecting_after_an_alert_finds_it_in_its_hello(served: Served) -> None:  # noqa: F811
+    env = served.env
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    jinjiang_id, jinjiang = await enrolled(
+        env, admin, region="510104", latitude=30.6, longitude=104.05
+    )
+    _, wuhou = await enrolled(env, admin, region="510107", latitude=30.64, longitude=104.04)
+    alert = await issue(env, admin)  # for 510104, while nobody is connected
+
+    greeted = await hello(served, jinjiang)
+    assert greeted["terminal_id"] == jinjiang_id
+    assert greeted["terminal"]["region"] == "510104"
+    [listed] = greeted["alerts"]
+    assert (listed["type"], listed["id"]) == ("alert", alert["id"])
+    assert verify_notice(listed, await keys(env)).body["id"] == alert["id"]
+    assert greeted["alerts"] == await fetch(env, {"Authorization": f"Bearer {jinjiang}"})
+    assert (await hello(served, wuhou))["alerts"] == []
+
+    board = await env.client.get(f"/api/v1/alerts/{alert['id']}", headers=admin)
+    assert board.json()["counts"]["sent"] == 1  # the greeting wrote its delivery row, once
+
+    cancelled = await env.client.post(f"/api/v1/alerts/{alert['id']}/cancel", headers=admin)
+    assert cancelled.status_code == 200
+    [after] = (await hello(served, jinjiang))["alerts"]
+    assert (after["type"], after["id"]) == ("alert-cancel", alert["id"])
