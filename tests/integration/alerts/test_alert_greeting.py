@@ -19,8 +19,8 @@ from tests.integration.fleet.conftest import Served, enrolled, served  # noqa: F
 pytestmark = pytest.mark.integration
 
 
-async def hello(served: Served, token: str) -> dict[str, Any]:
-    async with connect(f"{served.ws_url}?token={token}") as ws:
+async def hello(server: Served, token: str) -> dict[str, Any]:
+    async with connect(f"{server.ws_url}?token={token}") as ws:
         first: dict[str, Any] = json.loads(await ws.recv())
     assert first["type"] == "hello"
     return first

@@ -22,7 +22,8 @@ from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import String, and_, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +59,12 @@ class DeliveryRepository:
 
     async def add_deliveries(self, alert_id: str, screens: Sequence[Screen], now: datetime) -> None:
         """A ``sent`` row per screen; a screen that already has one keeps it
-        (another process may have written it a moment ago)."""
+        (another process may have written it a moment ago). In the caller's
+        transaction: the alert and its rows commit together or not at all."""
+        ordered = sorted(screens, key=lambda s: s.id)  # one order: see module doc
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self._add_unnested(alert_id, ordered, now)
+            return
         rows = [
             {
                 "alert_id": alert_id,
@@ -68,13 +74,39 @@ class DeliveryRepository:
                 "state": DeliveryState.SENT.value,
                 "sent_at": now,
             }
-            for s in sorted(screens, key=lambda s: s.id)  # one order: see module doc
+            for s in ordered
         ]
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(DeliveryRow).on_conflict_do_nothing()
+        statement = sqlite_insert(DeliveryRow).on_conflict_do_nothing()
         for start in range(0, len(rows), CHUNK):
             await self.session.execute(statement, rows[start : start + CHUNK])
+
+    async def _add_unnested(self, alert_id: str, screens: Sequence[Screen], now: datetime) -> None:
+        """PostgreSQL: all the rows in one statement, ``INSERT … SELECT
+        unnest(…)`` over three arrays: one round trip and one plan for 10,000
+        screens, instead of an ``executemany`` of as many parameter sets."""
+        if not screens:
+            return
+        texts = ARRAY(String)
+        rows = (
+            func.unnest(
+                literal([s.id for s in screens], texts),
+                literal([s.tier for s in screens], texts),
+                literal([s.region for s in screens], texts),
+            )
+            .table_valued("terminal_id", "tier", "region")
+            .render_derived(name="screens")
+        )
+        columns = ("alert_id", "terminal_id", "tier", "region", "state", "sent_at")
+        source = select(
+            literal(alert_id, String),
+            rows.c.terminal_id,
+            rows.c.tier,
+            rows.c.region,
+            literal(DeliveryState.SENT.value, String),
+            literal(now, DeliveryRow.__table__.c.sent_at.type),
+        )
+        statement = pg_insert(DeliveryRow).from_select(columns, source)
+        await self.session.execute(statement.on_conflict_do_nothing())
 
     async def delivery(self, alert_id: str, terminal_id: str) -> Delivery | None:
         """The row as committed now (a rival report may have moved it)."""
