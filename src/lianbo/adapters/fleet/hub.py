@@ -30,6 +30,8 @@ POLICY_VIOLATION = 1008  # bad or missing token
 SUPERSEDED = 4001  # the same terminal connected again; do not fight over the slot
 CHANGED = 4002  # an operator changed the terminal: reconnect to be filed afresh
 
+FANOUT_HOLD_S = 2.0  # alert acks wait at most this long for a fan-out's sends
+
 # What a screen's ``hello`` carries besides its id and the time: its facts and
 # the alerts it must show (``services.alert_terminal.greeting``); None when
 # the store no longer knows it.
@@ -213,7 +215,13 @@ class WebSocketHub:
         never waits for the slowest screen. How many sockets it started on.
 
         Links that can write at once (``write_text``: the raw-transport
-        socket) are written in this loop; others get a send each."""
+        socket) are written in this loop; others get a send each. Alert acks
+        that come in meanwhile wait until every send is done (or
+        ``FANOUT_HOLD_S`` passed): the push has the loop and the store first
+        (``ChannelAcks.hold``)."""
+        held = self._inbox.alert_acks
+        if held is not None:
+            held.hold()
         sends: list[Coroutine[Any, Any, None]] = []
         written = failed = 0
         for links, frame in batches:
@@ -231,11 +239,19 @@ class WebSocketHub:
             log.info("fleet push not delivered to some sockets", failed=failed, total=written)
         if sends:
             self._later(self._collect(sends))
+        elif held is not None:
+            held.release()
         return written + failed + len(sends)
 
-    @staticmethod
-    async def _collect(sends: list[Coroutine[Any, Any, None]]) -> None:
-        results = await asyncio.gather(*sends, return_exceptions=True)
+    async def _collect(self, sends: list[Coroutine[Any, Any, None]]) -> None:
+        together = asyncio.gather(*sends, return_exceptions=True)
+        held = self._inbox.alert_acks
+        if held is not None:
+            try:  # a screen that does not read must not hold the acks up for long
+                await asyncio.wait({together}, timeout=FANOUT_HOLD_S)
+            finally:
+                held.release()
+        results = await together
         failed = sum(1 for r in results if isinstance(r, BaseException))
         if failed:
             log.info("fleet push not delivered to some sockets", failed=failed, total=len(sends))
