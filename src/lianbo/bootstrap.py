@@ -30,7 +30,7 @@ from lianbo.domain.ports import (
     Leadership,
     SystemClock,
 )
-from lianbo.services import alert_terminal, presence
+from lianbo.services import alert_greeting, presence
 from lianbo.services.alert_acks import AckBatcher, committed
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
@@ -225,7 +225,7 @@ def _fleet(
     alert_acks: AckBatcher,
 ) -> FleetChannel:
     """The channel to terminals: the built-in hub, or an MQTT broker."""
-    from lianbo.adapters.fleet.directory import DbDirectory
+    from lianbo.adapters.fleet.directory import Batcher, DbDirectory
 
     directory = DbDirectory(lambda: UnitOfWork(sessions))
     heartbeat = settings.heartbeat_seconds
@@ -256,9 +256,11 @@ def _fleet(
         )
     from lianbo.adapters.fleet.hub import WebSocketHub
 
-    async def greeting(terminal_id: str) -> dict[str, Any] | None:
+    async def greet(terminal_ids: list[str]) -> dict[str, dict[str, Any]]:
         async with UnitOfWork(sessions) as uow:
-            return await alert_terminal.greeting(uow, terminal_id, clock.now())
+            return await alert_greeting.greetings(uow, terminal_ids, clock.now())
+
+    greetings = Batcher(greet)  # screens connecting together are answered together
 
     return WebSocketHub(
         directory,
@@ -268,7 +270,7 @@ def _fleet(
         heartbeats=monitor,
         acks=acks,
         alert_acks=alert_acks,
-        greeting=greeting,
+        greeting=greetings.get,
     )
 
 

@@ -52,7 +52,7 @@ def covers(alert: StoredAlert, terminal: Terminal) -> bool:
     return in_any_area(terminal.latitude, terminal.longitude, areas, terminal.region)
 
 
-def _screen(terminal: Terminal) -> Screen:
+def screen_of(terminal: Terminal) -> Screen:
     return Screen(
         terminal.id,
         terminal.tier.value,
@@ -77,21 +77,7 @@ async def for_terminal(
     container: Context, uow: UnitOfWork, terminal: Terminal
 ) -> list[dict[str, Any]]:
     """Push bodies (with ``type``) of what this terminal must show or clear."""
-    return await listed(uow, terminal, container.clock.now())
-
-
-async def greeting(uow: UnitOfWork, terminal_id: str, now: datetime) -> dict[str, Any] | None:
-    """What the fleet channel's ``hello`` carries, as ``GET /terminal/v1/alerts``
-    answers it (``terminal`` facts and ``alerts``): a screen greeted with it
-    need not ask. None for a terminal the store no longer has."""
-    terminal = await uow.terminals.get(terminal_id)
-    if terminal is None:
-        return None
-    return {"terminal": terminal_facts(terminal), "alerts": await listed(uow, terminal, now)}
-
-
-async def listed(uow: UnitOfWork, terminal: Terminal, now: datetime) -> list[dict[str, Any]]:
-    """``for_terminal`` at ``now``: its delivery rows written and committed."""
+    now = container.clock.now()
     active = await uow.alerts.active(now)
     delivered = await uow.deliveries.delivered_ids(terminal.id, [a.id for a in active])
     found: list[dict[str, Any]] = []
@@ -99,7 +85,7 @@ async def listed(uow: UnitOfWork, terminal: Terminal, now: datetime) -> list[dic
         if alert.id not in delivered:
             if not covers(alert, terminal):
                 continue
-            await uow.deliveries.add_deliveries(alert.id, [_screen(terminal)], now)
+            await uow.deliveries.add_deliveries(alert.id, [screen_of(terminal)], now)
         assert alert.notice and alert.signature and alert.key_id
         found.append(
             notices.stored_push("alert", alert.id, alert.notice, alert.signature, alert.key_id)
@@ -221,7 +207,7 @@ async def _add_late(
             terminals[one.terminal_id] = await uow.terminals.get(one.terminal_id)
         terminal = terminals[one.terminal_id]
         if terminal is not None and covers(alert, terminal):
-            rows.setdefault(alert.id, {})[terminal.id] = _screen(terminal)
+            rows.setdefault(alert.id, {})[terminal.id] = screen_of(terminal)
         elif terminal is not None and _heard(alert, terminal) and one.state in HEARD_ONLY:
             answers[i] = Acked(one.alert_id, one.state, False)
         else:

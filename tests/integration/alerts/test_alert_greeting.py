@@ -5,6 +5,7 @@ WebSockets, both stores."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -52,3 +53,35 @@ async def test_a_screen_connecting_after_an_alert_finds_it_in_its_hello(served: 
     assert cancelled.status_code == 200
     [after] = (await hello(served, jinjiang))["alerts"]
     assert (after["type"], after["id"]) == ("alert-cancel", alert["id"])
+
+
+async def test_screens_greeted_together_each_get_what_their_own_fetch_lists(
+    served: Served,  # noqa: F811
+) -> None:
+    env = served.env
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    place = {"region": "510104", "latitude": 30.6, "longitude": 104.05}
+    _, first = await enrolled(env, admin, **place)
+    _, second = await enrolled(env, admin, **place)
+    _, wuhou = await enrolled(env, admin, region="510107", latitude=30.64, longitude=104.04)
+    here = await issue(env, admin)  # 510104
+    there = await issue(env, admin, area={"regions": ["510107"]})
+    cancelled = await env.client.post(f"/api/v1/alerts/{there['id']}/cancel", headers=admin)
+    assert cancelled.status_code == 200
+    _, late = await enrolled(env, admin, **place)  # enrolled after the alert: no row yet
+
+    tokens = [first, second, wuhou, late]
+    greeted = await asyncio.gather(*(hello(served, token) for token in tokens))
+
+    kinds = [[(a["type"], a["id"]) for a in g["alerts"]] for g in greeted]
+    assert kinds == [
+        [("alert", here["id"])],
+        [("alert", here["id"])],
+        [("alert-cancel", there["id"])],
+        [("alert", here["id"])],
+    ]
+    for token, greeting in zip(tokens, greeted, strict=True):
+        assert greeting["alerts"] == await fetch(env, {"Authorization": f"Bearer {token}"})
+    board = await env.client.get(f"/api/v1/alerts/{here['id']}", headers=admin)
+    assert board.json()["counts"]["sent"] == 3  # the late screen's row written once

@@ -28,7 +28,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianbo.adapters.db.alert_tables import DeliveryRow
+from lianbo.adapters.db.alert_tables import AlertRow, DeliveryRow
+from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.deliveries import DeliveryState, Step
 from lianbo.domain.alerting.records import Delivery
 from lianbo.domain.regions import subtree_range
@@ -148,6 +149,45 @@ class DeliveryRepository:
             )
         )
         return set(rows.all())
+
+    async def delivered_pairs(
+        self, terminal_ids: Sequence[str], alert_ids: Sequence[str]
+    ) -> set[Key]:
+        """Which of these terminals have a row for which of these alerts."""
+        found: set[Key] = set()
+        if not alert_ids:
+            return found
+        ordered = sorted(set(terminal_ids))
+        for start in range(0, len(ordered), CHUNK):
+            rows = await self.session.execute(
+                select(DeliveryRow.alert_id, DeliveryRow.terminal_id).where(
+                    DeliveryRow.alert_id.in_(list(alert_ids)),
+                    DeliveryRow.terminal_id.in_(ordered[start : start + CHUNK]),
+                )
+            )
+            found.update((a, t) for a, t in rows.all())
+        return found
+
+    async def withdrawn_for(self, terminal_ids: Sequence[str], now: datetime) -> set[Key]:
+        """``AlertRepository.cancelled_for`` for many terminals at once: the
+        (alert, terminal) rows of withdrawn alerts, not yet expired, that a
+        terminal was sent and has not acked cancelled."""
+        found: set[Key] = set()
+        ordered = sorted(set(terminal_ids))
+        for start in range(0, len(ordered), CHUNK):
+            rows = await self.session.execute(
+                select(DeliveryRow.alert_id, DeliveryRow.terminal_id)
+                .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+                .where(
+                    DeliveryRow.terminal_id.in_(ordered[start : start + CHUNK]),
+                    DeliveryRow.state != DeliveryState.CANCELLED.value,
+                    AlertRow.state.in_([s.value for s in lifecycle.WITHDRAWN]),
+                    AlertRow.cancel_notice.is_not(None),
+                    AlertRow.expires > now,
+                )
+            )
+            found.update((a, t) for a, t in rows.all())
+        return found
 
     async def advance(self, alert_id: str, terminal_id: str, step: Step, now: datetime) -> bool:
         """Apply one step (``domain.alerting.deliveries.advance``) if the row
