@@ -1,7 +1,9 @@
 """Push messages on the fleet channel (WebSocket hub or MQTT), JSON objects.
 
 Server → terminal:
-    {"type": "hello", "terminal_id": str, "server_time": float}
+    {"type": "hello", "terminal_id": str, "server_time": float,
+     "terminal"?: {...}, "alerts"?: [...]}   the hub's greeting; with ``alerts``
+        it lists what GET /terminal/v1/alerts would (no need to ask)
     {"type": "manifest", "version": str}            fetch /terminal/v1/manifest now
     {"type": "time", "t0": float, "server_time": float}   answer to a time request
     {"type": "command", "id": str, "command": "screenshot"|"reload"|"restart"}
