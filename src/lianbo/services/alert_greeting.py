@@ -32,7 +32,7 @@ async def greetings(
 ) -> dict[str, Greeting]:
     """Per terminal the store still has: its facts and what it must show or
     clear, delivery rows written for alerts that reach it and had none."""
-    terminals = [t for t in [await uow.terminals.get(i) for i in terminal_ids] if t is not None]
+    terminals = await uow.terminals.get_many(terminal_ids)
     ids = [t.id for t in terminals]
     listed: dict[str, list[dict[str, Any]]] = {t.id: [] for t in terminals}
     active = await uow.alerts.active(now)

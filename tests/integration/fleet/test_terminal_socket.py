@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 
 from lianbo.api import terminal_socket
 from lianbo.domain.roles import Role
+from lianbo.protocol.messages import command
 from lianbo.sim.wire import CLOSE, PING, PONG, TEXT, client_frame, server_frames
 from tests.integration.fleet.conftest import Served
 from tests.integration.fleet.test_hub import next_message
@@ -306,4 +307,30 @@ async def test_a_deeply_nested_message_is_dropped_and_the_socket_lives_on(
     reply = await screen.message()
     assert reply["type"] == "time" and reply["t0"] == 7.0
     assert served.env.container.fleet.connected() == 1  # type: ignore[attr-defined]
+    screen.close()
+
+
+async def test_a_push_filed_while_the_hello_is_made_comes_right_after_it(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket is filed before its greeting reads the store (ADR 0021): a
+    push meanwhile is held, and the ``hello`` still comes first."""
+    fleet: Any = served.env.container.fleet
+    reading, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_greeting(terminal_id: str) -> dict[str, Any]:
+        reading.set()
+        await go_on.wait()
+        return {"terminal": {"id": terminal_id}, "alerts": []}
+
+    monkeypatch.setattr(fleet, "_greeting", slow_greeting)
+    terminal_id, token = await screen_token(served)
+    screen, head = await RawScreen.open(served, upgrade(token))
+    assert head.startswith(b"HTTP/1.1 101"), head
+    await reading.wait()
+    assert await fleet.send([terminal_id], command("c1", "reload")) == 1
+    go_on.set()
+    hello, pushed = await screen.message(), await screen.message()
+    assert (hello["type"], hello["alerts"]) == ("hello", [])
+    assert pushed == {"type": "command", "id": "c1", "command": "reload"}
     screen.close()

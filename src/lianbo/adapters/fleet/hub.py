@@ -134,9 +134,10 @@ class WebSocketHub:
         request less per screen when a process dies and its screens move).
 
         Filed before the alerts are read: an alert committed after the read
-        is pushed to this socket (perhaps just before its ``hello``; a screen
-        takes an alert twice as once). Without a greeting, or when the store
-        cannot answer, the ``hello`` lists nothing and the screen asks."""
+        is pushed to this socket (the socket holds what is pushed meanwhile
+        until its ``hello`` is written; a screen takes an alert twice as
+        once). Without a greeting, or when the store cannot answer, the
+        ``hello`` lists nothing and the screen asks."""
         hello = self.join(peer, link)
         if self._greeting is None:
             return hello

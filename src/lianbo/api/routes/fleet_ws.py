@@ -50,13 +50,24 @@ def install(app: FastAPI, fleet: FleetChannel) -> None:
 
 
 class AsgiLink:
-    __slots__ = ("_send",)
+    __slots__ = ("_send", "early")
 
     def __init__(self, send: Send) -> None:
         self._send = send
+        self.early: list[str] | None = None  # while greeting: pushes wait here
 
     async def send_text(self, text: str) -> None:
+        if self.early is not None:
+            self.early.append(text)
+            return
         await self._send({"type": "websocket.send", "text": text})
+
+    async def greet(self, hello: str) -> None:
+        """The ``hello``, then what was pushed while it was being made, in order."""
+        await self._send({"type": "websocket.send", "text": hello})
+        while self.early:
+            await self._send({"type": "websocket.send", "text": self.early.pop(0)})
+        self.early = None
 
     async def close(self, code: int, reason: str = "") -> None:
         await self._send({"type": "websocket.close", "code": code, "reason": reason})
@@ -90,7 +101,8 @@ async def serve(hub: WebSocketHub, scope: Scope, receive: Receive, send: Send) -
         await link.close(POLICY_VIOLATION, "unknown or revoked terminal token")
         return
     try:  # from here on this frame lives as long as the socket: keep it small
-        await link.send_text(await hub.greet(peer, link))
+        link.early = []
+        await link.greet(await hub.greet(peer, link))
         while (message := await receive())["type"] == "websocket.receive":
             text = message.get("text")
             reply = hub.receive(peer, text if text is not None else message.get("bytes") or b"")
