@@ -1,5 +1,6 @@
-"""The hub's greeting: a screen's ``hello`` lists the alerts it must show
-(``WebSocketHub.greet``), so a reconnecting screen need not ask for them."""
+"""The hub's greeting: ``hello`` at once, then an ``alerts`` message listing
+what the screen must show (``WebSocketHub.greet``), so a reconnecting screen
+need not ask for it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def hub_with(greeting: Any) -> WebSocketHub:
     return WebSocketHub(FakeDirectory(*PEERS), Seen(), FakeClock(), greeting=greeting)
 
 
-async def test_the_hello_lists_the_screens_alerts() -> None:
+async def test_the_hello_says_the_list_follows_and_it_does() -> None:
     asked: list[str] = []
 
     async def greeting(terminal_id: str) -> dict[str, Any]:
@@ -27,28 +28,37 @@ async def test_the_hello_lists_the_screens_alerts() -> None:
         return LISTED
 
     hub = hub_with(greeting)
-    hello = json.loads(await hub.greet(PEERS[0], FakeLink()))
-    assert asked == ["wuhou-1"]
+    link = FakeLink()
+    hello = json.loads(hub.greet(PEERS[0], link))
     assert hello["type"] == "hello" and hello["terminal_id"] == "wuhou-1"
-    assert hello["alerts"] == LISTED["alerts"] and hello["terminal"] == LISTED["terminal"]
-    assert "server_time" in hello
+    assert hello["alerts_follow"] is True and "server_time" in hello
+    await hub.drain()
+    assert asked == ["wuhou-1"]
+    assert link.sent == [{"type": "alerts", **LISTED}]
 
 
-async def test_a_greeting_the_store_cannot_answer_lists_nothing_and_the_screen_asks() -> None:
+async def test_a_list_the_store_cannot_give_is_empty_and_the_screen_asks() -> None:
     async def failing(terminal_id: str) -> dict[str, Any]:
         raise ConnectionError("store lost")
 
     async def unknown(terminal_id: str) -> None:
         return None
 
-    for greeting in (failing, unknown, None):
-        hello = json.loads(await hub_with(greeting).greet(PEERS[0], FakeLink()))
-        assert "alerts" not in hello and hello["terminal_id"] == "wuhou-1"
+    for greeting in (failing, unknown):
+        hub, link = hub_with(greeting), FakeLink()
+        assert json.loads(hub.greet(PEERS[0], link))["alerts_follow"] is True
+        await hub.drain()
+        assert link.sent == [{"type": "alerts"}]  # no "alerts": ask over HTTP
+
+
+async def test_without_a_greeting_the_hello_promises_nothing() -> None:
+    hello = json.loads(hub_with(None).greet(PEERS[0], FakeLink()))
+    assert "alerts_follow" not in hello and hello["terminal_id"] == "wuhou-1"
 
 
 async def test_the_socket_is_filed_before_its_alerts_are_read() -> None:
     """An alert committed after the read must still reach the screen: it is
-    pushed to the socket, filed before the greeting's read began."""
+    pushed to the socket, filed before the list was read."""
     reading, go_on = asyncio.Event(), asyncio.Event()
 
     async def greeting(terminal_id: str) -> dict[str, Any]:
@@ -58,11 +68,10 @@ async def test_the_socket_is_filed_before_its_alerts_are_read() -> None:
 
     hub = hub_with(greeting)
     link = FakeLink()
-    greeted = asyncio.create_task(hub.greet(PEERS[0], link))
+    hub.greet(PEERS[0], link)
     await reading.wait()
     assert hub.online() == {"wuhou-1"}
     await hub.send(["wuhou-1"], Message("alert", {"id": "A2"}))
-    await hub.drain()
     go_on.set()
-    await greeted
-    assert [m["id"] for m in link.sent] == ["A2"]
+    await hub.drain()
+    assert sorted(m["type"] for m in link.sent) == ["alert", "alerts"]  # both reach it

@@ -97,7 +97,7 @@ class Hub:
         self.at: list[float] = []  # when each message arrived (loop time)
         self.ack_log: list[tuple[str, dict[str, Any]]] = []  # alert acks: (alert id, body)
         self.acks_silent = False
-        self.hello_extra: dict[str, Any] = {}  # what the hello carries besides id and time
+        self.listing: dict[str, Any] | None = None  # an ``alerts`` message after the hello
 
     async def handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -105,8 +105,12 @@ class Hub:
             await ws.close(4401)
             return
         self.connections.append(ws)
-        hello = {"terminal_id": "t", "server_time": 0.0, **self.hello_extra}
+        hello = {"terminal_id": "t", "server_time": 0.0}
+        if self.listing is not None:
+            hello["alerts_follow"] = True
         await ws.send(Message("hello", hello).encode())
+        if self.listing is not None:
+            await ws.send(Message("alerts", self.listing).encode())
         async for raw in ws:
             message = json.loads(raw)
             self.received.append(message)

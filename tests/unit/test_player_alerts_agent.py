@@ -161,7 +161,7 @@ async def test_without_push_the_list_comes_with_the_polls_and_after_an_outage(
         await running
 
 
-async def test_alerts_listed_in_the_hello_are_taken_without_asking_for_the_list(
+async def test_alerts_the_hub_lists_after_its_hello_are_taken_without_asking(
     tmp_path: Path, hub: tuple[Hub, int]
 ) -> None:
     fake, port = hub
@@ -175,9 +175,9 @@ async def test_alerts_listed_in_the_hello_are_taken_without_asking_for_the_list(
         await until(lambda: centre.states("MISSED")[-1:] == ["displayed"])
         await until(lambda: len(fake.connections) == 1)
         asked = centre.count("/terminal/v1/alerts")
-        # Issued while it reconnects: only the greeting lists it (the GET would not).
+        # Issued while it reconnects: only the hub's list has it (the GET would not).
         later = signed(centre.signer, fresh("LATER", level=2, colour="orange"))
-        fake.hello_extra = {"terminal": centre.terminal, "alerts": [missed, later]}
+        fake.listing = {"terminal": centre.terminal, "alerts": [missed, later]}
         await fake.connections[-1].close()
         await until(lambda: len(fake.connections) == 2)
         await until(lambda: centre.states("LATER") == ["received", "verified"])

@@ -77,20 +77,28 @@ def hello(screen: WsScreen, **body: Any) -> None:
     screen.on_message(json.dumps({"type": "hello", "terminal_id": "t", **body}).encode())
 
 
-def test_alerts_listed_in_the_hello_are_taken_without_asking_for_them() -> None:
+def listed(screen: WsScreen, **body: Any) -> None:
+    screen.on_message(json.dumps({"type": "alerts", **body}).encode())
+
+
+def test_alerts_the_hub_lists_after_its_hello_are_taken_without_asking() -> None:
     screen, fleet, transport = connected()
     fleet.fetch_on_hello = False  # type: ignore[attr-defined]
-    hello(screen, alerts=[{"type": "alert", "id": "a1"}, {"type": "alert-cancel", "id": "a0"}])
-    assert fleet.fetcher.listed == 0 and fleet.counts["alerts_in_hello"] == 1
+    hello(screen, alerts_follow=True)
+    listed(screen, alerts=[{"type": "alert", "id": "a1"}, {"type": "alert-cancel", "id": "a0"}])
+    assert fleet.fetcher.listed == 0 and fleet.counts["alerts_listed_on_socket"] == 1
     assert screen.alert is not None and screen.alert[0] == "a1"
     assert [m["alert_id"] for m in sent(transport) if m["type"] == "alert-ack"] == ["a1"]
 
 
-def test_a_hello_without_alerts_asks_for_them() -> None:
+def test_a_hello_promising_no_list_or_an_empty_answer_asks_for_them() -> None:
     screen, fleet, _ = connected()
     fleet.fetch_on_hello = False  # type: ignore[attr-defined]
     hello(screen)
     assert fleet.fetcher.listed == 1
+    hello(screen, alerts_follow=True)
+    listed(screen)  # the server could not read them
+    assert fleet.fetcher.listed == 2
 
 
 async def test_displayed_is_acked_a_moment_after_the_alert_and_still_counted() -> None:

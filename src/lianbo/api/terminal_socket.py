@@ -11,7 +11,7 @@ the same hub calls (authenticate, join, receive, leave).
 
 The screen authenticates with ``Authorization: Bearer <token>`` or
 ``?token=``; a bad token gets the 101 and then close 1008 and nothing else;
-a good one gets ``hello`` first, listing the alerts it must show
+a good one gets ``hello`` first and its alert list right after
 (``WebSocketHub.greet``).
 The server pings every ``PING_S`` and drops a socket that stayed silent for
 two rounds (a half-open TCP connection must not keep a dead screen online).
@@ -38,7 +38,7 @@ PING_S = 20.0
 MAX_MESSAGE_BYTES = 1 << 20  # bigger frames close the socket (1009); over 64 KB is dropped
 MAX_WRITE_BUFFER = 1 << 20  # a screen that stopped reading is dropped, not buffered for
 PING = wire.frame(wire.PING, b"")
-HANDSHAKE, AUTHENTICATING, GREETING, OPEN, CLOSED = range(5)
+HANDSHAKE, AUTHENTICATING, OPEN, CLOSED = range(4)
 
 
 class TerminalSocket(asyncio.Protocol):
@@ -53,7 +53,6 @@ class TerminalSocket(asyncio.Protocol):
         "buffer",
         "connections",
         "delegate",
-        "early",
         "fragments",
         "heard",
         "peer",
@@ -73,7 +72,6 @@ class TerminalSocket(asyncio.Protocol):
         self.fragments: tuple[int, list[bytes]] | None = None  # (opcode, parts) of a message
         self.heard = 0.0
         self.delegate: asyncio.Protocol | None = None
-        self.early: list[str] = []  # pushes filed while the hello is being made
         self.connections: set[Any] = server_state.connections
         self.connections.add(self)  # uvicorn shuts connections down on exit (``shutdown``)
 
@@ -110,7 +108,7 @@ class TerminalSocket(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """uvicorn is stopping: tell the screen why (1012), then close."""
-        if self.state in (GREETING, OPEN):
+        if self.state == OPEN:
             self._close(wire.SERVICE_RESTART, "server restart")
         elif self.transport is not None:
             self.transport.close()
@@ -122,11 +120,7 @@ class TerminalSocket(asyncio.Protocol):
         self.write_text(text)
 
     def write_text(self, text: str) -> None:
-        """Write one text message now (fan-out needs no await per screen);
-        one that comes while the ``hello`` is being made follows it."""
-        if self.state == GREETING:
-            self.early.append(text)
-            return
+        """Write one text message now (fan-out needs no await per screen)."""
         if self.state != OPEN or self.transport is None or self.transport.is_closing():
             raise ConnectionResetError("terminal socket closed")
         if self.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
@@ -135,7 +129,7 @@ class TerminalSocket(asyncio.Protocol):
         self.transport.write(wire.text_frame(text))
 
     async def close(self, code: int, reason: str = "") -> None:
-        if self.state in (GREETING, OPEN):
+        if self.state == OPEN:
             self._close(code, reason)
 
     # -- opening handshake -----------------------------------------------------
@@ -185,20 +179,13 @@ class TerminalSocket(asyncio.Protocol):
         if self.state != AUTHENTICATING or transport.is_closing():
             return  # the screen left (or the server stopped) meanwhile
         transport.write(wire.switching_protocols(key))
-        self.state = GREETING
+        self.state = OPEN
         if peer is None:
             self._close(*refusal)
             return
         self.peer = peer
         self.heard = time.monotonic()
-        hello = await self.hub.greet(peer, self)  # filed now; its alerts read
-        if self.state != GREETING or transport.is_closing():
-            return  # gone meanwhile (``_forget`` took it out of the hub)
-        self.state = OPEN
-        transport.write(wire.frame(wire.TEXT, hello.encode()))
-        early, self.early = self.early, []
-        for text in early:  # pushed while greeting: after the hello, in order
-            self.write_text(text)
+        transport.write(wire.frame(wire.TEXT, self.hub.greet(peer, self).encode()))
         transport.resume_reading()
         type(self).sockets.add(self)
         _keep_alive(type(self))
@@ -280,7 +267,6 @@ class TerminalSocket(asyncio.Protocol):
 
     def _forget(self) -> None:
         self.state = CLOSED
-        self.early = []
         type(self).sockets.discard(self)
         self.connections.discard(self)
         self.setup = None

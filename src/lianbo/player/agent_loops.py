@@ -128,7 +128,8 @@ class AgentLoops:
 
     async def _on_push_connect(self) -> None:
         # Messages sent while we were away are lost: look for ourselves. The
-        # hub's ``hello`` lists our alerts (``_greeted``); MQTT has no hello.
+        # hub lists our alerts right after its ``hello`` (``_greeted``,
+        # ``_listed``); MQTT has no hello.
         self._push_connected_at = self._mono()
         self._hello_lists = self.push is not None and self.push.greets
         if not self._hello_lists:
@@ -139,7 +140,9 @@ class AgentLoops:
 
     async def _on_push(self, message: Message) -> None:
         if message.type == "hello":
-            await self._greeted(message.body)
+            self._greeted(message.body)
+        elif message.type == "alerts":
+            await self._listed(message.body)
         elif message.type == "manifest":
             current = self.fetcher.current
             if current is None or message.body.get("version") != current.version:
@@ -153,11 +156,18 @@ class AgentLoops:
         elif message.type == "alert-ack":
             self.ack_sender.answer(message.body)
 
-    async def _greeted(self, hello: dict[str, Any]) -> None:
-        """The socket's greeting: the alert list ``GET /terminal/v1/alerts``
-        would answer, as of the connect (a server that did not list it: ask)."""
-        if isinstance(hello.get("alerts"), list):
-            await self.alerts.fetched(hello, self._push_connected_at)
+    def _greeted(self, hello: dict[str, Any]) -> None:
+        """The socket's greeting: a server that will not list our alerts
+        next (``alerts_follow``) is asked for them."""
+        if hello.get("alerts_follow") is not True:
+            self.alert_sync.wake()
+
+    async def _listed(self, listed: dict[str, Any]) -> None:
+        """The ``alerts`` message after the ``hello``: the answer
+        ``GET /terminal/v1/alerts`` would give, as of the connect; without a
+        list the server could not read it: ask."""
+        if isinstance(listed.get("alerts"), list):
+            await self.alerts.fetched(listed, self._push_connected_at)
         else:
             self.alert_sync.wake()
 

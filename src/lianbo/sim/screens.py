@@ -6,9 +6,10 @@ address (over TLS when the fleet has a context, naming itself with
 ``?terminal=<id>`` as the player does), answers pings, records when a push
 arrived and when the manifest it names was fetched, and reconnects with
 jittered exponential backoff. In a fleet that answers alerts it also does
-what a player does for guaranteed delivery: takes the alerts listed in the
-socket's ``hello`` on every (re)connect (``GET /terminal/v1/alerts`` when the
-greeting lists none: MQTT, or a server that could not read them) and acks
+what a player does for guaranteed delivery: takes the alerts the hub lists
+right after its ``hello`` on every (re)connect (an ``alerts`` message; asks
+``GET /terminal/v1/alerts`` when none is to follow — MQTT — or it lists
+nothing because the server could not read them) and acks
 each new alert ``displayed`` a moment later (uniform in
 ``fleet.display_jitter_s``: a real screen renders first, and 10,000 screens
 do not finish in the same millisecond) — over its push channel (an
@@ -184,13 +185,16 @@ class Screen(asyncio.Protocol):
         elif kind == "time":
             self.offset = clock_offset(message["t0"], message["server_time"], now)
         elif kind == "hello":
-            self.greeted(now, message.get("alerts"))
+            self.greeted(now, listing=message.get("alerts_follow") is True)
+        elif kind == "alerts":
+            if self.fleet.answers_alerts:
+                self.catch_up(message.get("alerts"), now)
         elif kind == "alert-ack":
             self.ack_answered(message)
 
-    def greeted(self, now: float, alerts: Any = None) -> None:
-        """Connected and greeted; ``alerts``: what the greeting lists (the
-        hub's ``hello``), None when it lists nothing (then ask for them)."""
+    def greeted(self, now: float, *, listing: bool = False) -> None:
+        """Connected and greeted; ``listing``: the hub's ``alerts`` message
+        follows (else ask for them)."""
         self.hello_at = now
         self.attempts = 0
         self.done_connecting()
@@ -198,16 +202,16 @@ class Screen(asyncio.Protocol):
         self.send({"type": "time", "t0": now})
         if self.acking is not None:  # its answer was lost with the old connection
             self.ack(self.acking)
-        if self.fleet.answers_alerts:
-            self.catch_up(alerts, now)
+        if self.fleet.answers_alerts and not listing:
+            self.catch_up(None, now)
         if self.fleet.fetch_on_hello:  # spread out, as a player should after a reconnect
             delay = random.random() * self.fleet.fetch_jitter_s
             asyncio.get_running_loop().call_later(delay, self.fleet.fetcher.fetch, self)
 
     def catch_up(self, alerts: Any, now: float) -> None:
-        """What was issued while away: listed in the greeting, else asked for."""
+        """What was issued while away: as the hub listed it, else asked for."""
         if isinstance(alerts, list):
-            self.fleet.counts["alerts_in_hello"] += 1
+            self.fleet.counts["alerts_listed_on_socket"] += 1
             self.listed(alerts, now)
         else:
             self.fleet.fetcher.alerts(self)

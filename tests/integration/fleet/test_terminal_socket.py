@@ -105,10 +105,13 @@ def upgrade(token: str | None = None, *, path: str = PATH, **changes: str) -> by
     return f"GET {path} HTTP/1.1\r\n{lines}\r\n".encode()
 
 
-async def opened(served: Served, token: str) -> RawScreen:
+async def opened(served: Served, token: str, *, listed: bool = True) -> RawScreen:
+    """A greeted socket; ``listed``: its alert list (after the hello) read too."""
     screen, head = await RawScreen.open(served, upgrade(token))
     assert head.startswith(b"HTTP/1.1 101"), head
     assert (await screen.message())["type"] == "hello"
+    if listed:
+        assert (await screen.message())["type"] == "alerts"
     return screen
 
 
@@ -310,11 +313,11 @@ async def test_a_deeply_nested_message_is_dropped_and_the_socket_lives_on(
     screen.close()
 
 
-async def test_a_push_filed_while_the_hello_is_made_comes_right_after_it(
+async def test_the_hello_comes_at_once_and_the_alert_list_after_it(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The socket is filed before its greeting reads the store (ADR 0021): a
-    push meanwhile is held, and the ``hello`` still comes first."""
+    """The screen is greeted before the store is read (ADR 0021); the list
+    follows, and a push filed meanwhile reaches it too."""
     fleet: Any = served.env.container.fleet
     reading, go_on = asyncio.Event(), asyncio.Event()
 
@@ -325,12 +328,11 @@ async def test_a_push_filed_while_the_hello_is_made_comes_right_after_it(
 
     monkeypatch.setattr(fleet, "_greeting", slow_greeting)
     terminal_id, token = await screen_token(served)
-    screen, head = await RawScreen.open(served, upgrade(token))
-    assert head.startswith(b"HTTP/1.1 101"), head
+    screen = await opened(served, token, listed=False)  # greeted; the list is being read
     await reading.wait()
     assert await fleet.send([terminal_id], command("c1", "reload")) == 1
+    assert await screen.message() == {"type": "command", "id": "c1", "command": "reload"}
     go_on.set()
-    hello, pushed = await screen.message(), await screen.message()
-    assert (hello["type"], hello["alerts"]) == ("hello", [])
-    assert pushed == {"type": "command", "id": "c1", "command": "reload"}
+    listed = {"type": "alerts", "terminal": {"id": terminal_id}, "alerts": []}
+    assert await screen.message() == listed
     screen.close()

@@ -10,6 +10,7 @@ up the others: each send waits only for its own socket).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -32,9 +33,9 @@ CHANGED = 4002  # an operator changed the terminal: reconnect to be filed afresh
 
 FANOUT_HOLD_S = 2.0  # alert acks wait at most this long for a fan-out's sends
 
-# What a screen's ``hello`` carries besides its id and the time: its facts and
-# the alerts it must show (``services.alert_terminal.greeting``); None when
-# the store no longer knows it.
+# What the ``alerts`` message after a screen's ``hello`` carries: its facts and
+# the alerts it must show (``services.alert_greeting``); None when the store
+# no longer knows it.
 Greeting = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
@@ -128,28 +129,34 @@ class WebSocketHub:
         body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
         return Message("hello", body).encode()
 
-    async def greet(self, peer: Peer, link: Link) -> str:
-        """``join``, and the ``hello`` with the screen's live alerts in it, so a
-        reconnecting screen need not ask ``GET /terminal/v1/alerts`` (one
-        request less per screen when a process dies and its screens move).
+    def greet(self, peer: Peer, link: Link) -> str:
+        """``join``; the ``hello`` to send first, and the screen's alert list
+        right after it (an ``alerts`` message: what ``GET /terminal/v1/alerts``
+        would answer), so a reconnecting screen need not ask (one request
+        less per screen when a process dies and its screens move). The
+        ``hello`` says so (``alerts_follow``) and goes at once: the screen is
+        back before the store was read.
 
         Filed before the alerts are read: an alert committed after the read
-        is pushed to this socket (the socket holds what is pushed meanwhile
-        until its ``hello`` is written; a screen takes an alert twice as
-        once). Without a greeting, or when the store cannot answer, the
-        ``hello`` lists nothing and the screen asks."""
+        is pushed to this socket (a screen takes an alert twice as once).
+        When the store cannot answer, the ``alerts`` message lists nothing
+        and the screen asks over HTTP."""
         hello = self.join(peer, link)
         if self._greeting is None:
             return hello
+        self._later(self._list_alerts(peer, link))
+        body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
+        return Message("hello", body | {"alerts_follow": True}).encode()
+
+    async def _list_alerts(self, peer: Peer, link: Link) -> None:
+        assert self._greeting is not None
         try:
-            extra = await self._greeting(peer.terminal_id)
+            listed = await self._greeting(peer.terminal_id) or {}
         except Exception:  # the store is busy or lost: the screen asks over HTTP
             log.warning("fleet greeting without alerts", terminal_id=peer.terminal_id)
-            return hello
-        if extra is None:
-            return hello
-        body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
-        return Message("hello", body | extra).encode()
+            listed = {}
+        with contextlib.suppress(OSError, RuntimeError):  # gone: it lists them when back
+            await link.send_text(Message("alerts", listed).encode())
 
     def _heard(self, terminal_id: str) -> float | None:
         """When the screen's socket last received anything (raw sockets keep

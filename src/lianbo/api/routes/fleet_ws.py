@@ -9,7 +9,7 @@ The screen authenticates with ``Authorization: Bearer <token>`` or, for
 browsers (which cannot set headers on a WebSocket), ``?token=``. A bad
 token is accepted and closed with 1008 (policy violation) and nothing
 else, so a browser sees the reason; a good one gets ``hello`` first (with
-the alerts it must show: ``WebSocketHub.greet``).
+its alert list right after: ``WebSocketHub.greet``).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class AsgiLink:
         await self._send({"type": "websocket.send", "text": text})
 
     async def greet(self, hello: str) -> None:
-        """The ``hello``, then what was pushed while it was being made, in order."""
+        """The ``hello``, then what was pushed while it was being sent, in order."""
         await self._send({"type": "websocket.send", "text": hello})
         while self.early:
             await self._send({"type": "websocket.send", "text": self.early.pop(0)})
@@ -101,8 +101,8 @@ async def serve(hub: WebSocketHub, scope: Scope, receive: Receive, send: Send) -
         await link.close(POLICY_VIOLATION, "unknown or revoked terminal token")
         return
     try:  # from here on this frame lives as long as the socket: keep it small
-        link.early = []
-        await link.greet(await hub.greet(peer, link))
+        link.early = []  # the alert list, sent by the hub, waits for the hello
+        await link.greet(hub.greet(peer, link))
         while (message := await receive())["type"] == "websocket.receive":
             text = message.get("text")
             reply = hub.receive(peer, text if text is not None else message.get("bytes") or b"")
