@@ -6,10 +6,12 @@ the shipped ``deploy/haproxy/haproxy.cfg``, TLS with a certificate made for
 the run). Screens are seeded straight into the store with tokens (setup, not
 measured) and connect as the player does behind HAProxy: ``wss://…?terminal=<id>``
 with the run's CA, spread over simulator processes and 127.0.x.y source
-addresses as ``bench fleet`` does; each lists its alerts on every
-(re)connect and acks each new one ``displayed`` — up its socket (an
-``alert-ack`` message, issue 15 §2), as a player with a push channel does,
-not over HTTP. Measured (issue 14 §5):
+addresses as ``bench fleet`` does; on every (re)connect each takes the
+alert list the hub sends after its ``hello`` (ADR 0021; it asks
+``GET /terminal/v1/alerts`` only without one) and acks each new alert
+``displayed`` 0–0.5 s later — up its socket (an ``alert-ack`` message,
+issue 15 §2), as a player with a push channel does, not over HTTP.
+Measured (issue 14 §5):
 
 - ``propagation``: commands issued on process A (its own port) to screens
   held by every process: request start → the screen has it. ``across`` (held

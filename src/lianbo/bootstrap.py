@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,7 +33,7 @@ from lianbo.domain.ports import (
     Leadership,
     SystemClock,
 )
-from lianbo.services import presence
+from lianbo.services import alert_greeting, presence
 from lianbo.services.alert_acks import AckBatcher, committed
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
@@ -234,7 +234,7 @@ def _fleet(
     alert_acks: AckBatcher,
 ) -> FleetChannel:
     """The channel to terminals: the built-in hub, or an MQTT broker."""
-    from lianbo.adapters.fleet.directory import DbDirectory
+    from lianbo.adapters.fleet.directory import Batcher, DbDirectory
 
     directory = DbDirectory(lambda: UnitOfWork(sessions))
     heartbeat = settings.heartbeat_seconds
@@ -267,6 +267,12 @@ def _fleet(
         return _nats_fleet(settings, directory, seen, clock, monitor, leader, acks, alert_acks)
     from lianbo.adapters.fleet.hub import WebSocketHub
 
+    async def greet(terminal_ids: list[str]) -> dict[str, dict[str, Any]]:
+        async with UnitOfWork(sessions) as uow:
+            return await alert_greeting.greetings(uow, terminal_ids, clock.now())
+
+    greetings = Batcher(greet)  # screens connecting together are answered together
+
     return WebSocketHub(
         directory,
         seen,
@@ -275,6 +281,7 @@ def _fleet(
         heartbeats=monitor,
         acks=acks,
         alert_acks=alert_acks,
+        greeting=greetings.get,
     )
 
 

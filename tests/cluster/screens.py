@@ -28,12 +28,15 @@ def enrolled_screen(admin: httpx.Client, cluster: Cluster) -> tuple[str, str]:
 
 @contextmanager
 def open_socket(cluster: Cluster, terminal_id: str, token: str) -> Iterator[ClientConnection]:
-    """The screen's push socket over WSS, once the hub has said hello."""
+    """The screen's push socket over WSS, once the hub has said hello and
+    listed its alerts (ADR 0021)."""
     url = websocket_url(cluster.proxy_url, terminal_id)
     headers = {"Authorization": f"Bearer {token}"}
     with connect(url, additional_headers=headers, ssl=server_context(cluster.ca.pem)) as ws:
         first: Any = ws.recv(timeout=60)
         assert '"hello"' in str(first), first
+        listed: Any = ws.recv(timeout=60)
+        assert '"alerts"' in str(listed), listed
         yield ws
 
 

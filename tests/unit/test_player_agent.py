@@ -97,6 +97,7 @@ class Hub:
         self.at: list[float] = []  # when each message arrived (loop time)
         self.ack_log: list[tuple[str, dict[str, Any]]] = []  # alert acks: (alert id, body)
         self.acks_silent = False
+        self.listing: dict[str, Any] | None = None  # an ``alerts`` message after the hello
 
     async def handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -104,7 +105,12 @@ class Hub:
             await ws.close(4401)
             return
         self.connections.append(ws)
-        await ws.send(Message("hello", {"terminal_id": "t", "server_time": 0.0}).encode())
+        hello = {"terminal_id": "t", "server_time": 0.0}
+        if self.listing is not None:
+            hello["alerts_follow"] = True
+        await ws.send(Message("hello", hello).encode())
+        if self.listing is not None:
+            await ws.send(Message("alerts", self.listing).encode())
         async for raw in ws:
             message = json.loads(raw)
             self.received.append(message)
@@ -145,6 +151,7 @@ def agent(
     tmp: Path, centre: Centre, port: int, audience: dict[str, Any] | None = None, **config: Any
 ) -> Agent:
     identity = Identity(f"http://127.0.0.1:{port}", "t", "tok", centre.signer.keys, audience)
+    config.setdefault("ack_spread_seconds", 0.0)  # each alert state reported, none merged
     settings = AgentConfig(
         state_dir=tmp, poll_seconds=0.3, backoff_base=0.05, backoff_cap=0.2, **config
     )

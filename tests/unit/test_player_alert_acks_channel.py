@@ -233,3 +233,24 @@ async def test_an_ack_added_while_others_wait_for_answers_is_not_forgotten(
     await flushing
     assert channel.states()[-1] == "cancelled"  # sent, not dropped with the others
     assert not book.pending
+
+
+async def test_acks_wait_a_moment_and_one_a_later_ack_implies_is_not_sent(
+    tmp_path: Path,
+) -> None:
+    channel, server = Channel(), AckServer()
+    book, acks = sender(tmp_path, channel, server, spread_seconds=0.01)
+    add(book, "received", "verified", "displayed")
+    add(book, "received", alert_id="A2")
+    add(book, "failed", alert_id="A3")
+    running = asyncio.create_task(acks.run())
+    try:
+        await until(lambda: not book.pending)
+    finally:
+        running.cancel()
+    assert [(m["alert_id"], m["state"]) for m in channel.sent] == [
+        ("A1", "displayed"),
+        ("A2", "received"),
+        ("A3", "failed"),
+    ]
+    assert acks.merged == 2 and acks.via == {"channel": 3, "http": 0}

@@ -161,6 +161,33 @@ async def test_without_push_the_list_comes_with_the_polls_and_after_an_outage(
         await running
 
 
+async def test_alerts_the_hub_lists_after_its_hello_are_taken_without_asking(
+    tmp_path: Path, hub: tuple[Hub, int]
+) -> None:
+    fake, port = hub
+    centre = AlertCentre(Signer())
+    fake.ack_log = centre.acks
+    missed = signed(centre.signer, fresh("MISSED"))
+    centre.listed = [missed]
+    screen = agent(tmp_path, centre, port, push_poll_seconds=300)
+    running = asyncio.create_task(screen.run())
+    try:
+        await until(lambda: centre.states("MISSED")[-1:] == ["displayed"])
+        await until(lambda: len(fake.connections) == 1)
+        asked = centre.count("/terminal/v1/alerts")
+        # Issued while it reconnects: only the hub's list has it (the GET would not).
+        later = signed(centre.signer, fresh("LATER", level=2, colour="orange"))
+        fake.listing = {"terminal": centre.terminal, "alerts": [missed, later]}
+        await fake.connections[-1].close()
+        await until(lambda: len(fake.connections) == 2)
+        await until(lambda: centre.states("LATER") == ["received", "verified"])
+        assert centre.count("/terminal/v1/alerts") == asked  # not asked on the reconnect
+        assert [e["alert_id"] for e in alerts_on(screen) if e["event"] == "alert"] == ["MISSED"]
+    finally:
+        screen.stop()
+        await running
+
+
 async def test_outside_area_tampered_and_test_alerts_show_nothing(
     tmp_path: Path, hub: tuple[Hub, int]
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from lianbo.sim import wire
 from lianbo.sim.transports import WsScreen
+from tests.support.waiting import until
 from tests.unit.test_sim_behind_proxy import _Fleet, _screen, _Transport
 
 
@@ -70,3 +71,43 @@ def test_a_refusal_to_retry_sends_the_ack_over_http_and_one_for_good_does_not() 
     answer(screen, ref="a2", alert_id="a2", refused="not_found", message="not yours")
     assert fleet.fetcher.acks == [("a1", "displayed")]
     assert fleet.counts["ack_channel_refused_not_found"] == 1
+
+
+def hello(screen: WsScreen, **body: Any) -> None:
+    screen.on_message(json.dumps({"type": "hello", "terminal_id": "t", **body}).encode())
+
+
+def listed(screen: WsScreen, **body: Any) -> None:
+    screen.on_message(json.dumps({"type": "alerts", **body}).encode())
+
+
+def test_alerts_the_hub_lists_after_its_hello_are_taken_without_asking() -> None:
+    screen, fleet, transport = connected()
+    fleet.fetch_on_hello = False  # type: ignore[attr-defined]
+    hello(screen, alerts_follow=True)
+    listed(screen, alerts=[{"type": "alert", "id": "a1"}, {"type": "alert-cancel", "id": "a0"}])
+    assert fleet.fetcher.listed == 0 and fleet.counts["alerts_listed_on_socket"] == 1
+    assert screen.alert is not None and screen.alert[0] == "a1"
+    assert [m["alert_id"] for m in sent(transport) if m["type"] == "alert-ack"] == ["a1"]
+
+
+def test_a_hello_promising_no_list_or_an_empty_answer_asks_for_them() -> None:
+    screen, fleet, _ = connected()
+    fleet.fetch_on_hello = False  # type: ignore[attr-defined]
+    hello(screen)
+    assert fleet.fetcher.listed == 1
+    hello(screen, alerts_follow=True)
+    listed(screen)  # the server could not read them
+    assert fleet.fetcher.listed == 2
+
+
+async def test_displayed_is_acked_a_moment_after_the_alert_and_still_counted() -> None:
+    screen, fleet, transport = connected()
+    fleet.display_jitter_s = 0.05
+    screen.on_message(json.dumps({"type": "alert", "id": "a1", "sent_at": 0}).encode())
+    assert [m for m in sent(transport) if m["type"] == "alert-ack"] == []  # not at once
+    await until(lambda: fleet.counts["ack_channel_sent"] == 1)
+    [ack] = [m for m in sent(transport) if m["type"] == "alert-ack"]
+    assert (ack["alert_id"], ack["state"]) == ("a1", "displayed")
+    answer(screen, ref="a1", alert_id="a1", state="displayed", changed=True)
+    assert fleet.counts["ack_channel_ok"] == 1

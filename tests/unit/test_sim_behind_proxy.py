@@ -47,6 +47,7 @@ class _Fleet:
     tls = None
     answers_alerts = True
     acks_over = "channel"  # a screen not connected acks over HTTP all the same
+    display_jitter_s = 0.0  # acked at once (``test_sim_alert_acks`` spreads them)
 
     def __init__(self) -> None:
         self.fetcher = _Fetcher()

@@ -10,7 +10,9 @@ for servers other than uvicorn and for in-process test clients; both feed
 the same hub calls (authenticate, join, receive, leave).
 
 The screen authenticates with ``Authorization: Bearer <token>`` or
-``?token=``; a bad token gets the 101 and then close 1008 and nothing else.
+``?token=``; a bad token gets the 101 and then close 1008 and nothing else;
+a good one gets ``hello`` first and its alert list right after
+(``WebSocketHub.greet``).
 The server pings every ``PING_S`` and drops a socket that stayed silent for
 two rounds (a half-open TCP connection must not keep a dead screen online).
 """
@@ -183,7 +185,7 @@ class TerminalSocket(asyncio.Protocol):
             return
         self.peer = peer
         self.heard = time.monotonic()
-        transport.write(wire.frame(wire.TEXT, self.hub.join(peer, self).encode()))
+        transport.write(wire.frame(wire.TEXT, self.hub.greet(peer, self).encode()))
         transport.resume_reading()
         type(self).sockets.add(self)
         _keep_alive(type(self))

@@ -71,6 +71,8 @@ class AgentConfig:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     push: bool = True
+    # an alert ack waits up to this (uniform) before it goes: spread, merged
+    ack_spread_seconds: float = 0.5
 
 
 class Agent(AgentLoops):
@@ -223,6 +225,8 @@ class Agent(AgentLoops):
             self.push,
             reply_seconds=config.beats.reply_seconds,
             quiet_seconds=config.beats.quiet_seconds,
+            spread_seconds=config.ack_spread_seconds,
+            rng=self.rng,
             monotonic=self._mono,
         )
         self._refetch = asyncio.Event()

@@ -61,6 +61,8 @@ class AgentLoops:
     _refetch: asyncio.Event
     _force: bool
     _background: set[asyncio.Task[None]]
+    _push_connected_at = 0.0  # monotonic: when the push channel last connected
+    _hello_lists = False  # the next fetch is a connect's: its hello lists the alerts
 
     # -- the control centre over HTTP ----------------------------------------
 
@@ -93,7 +95,10 @@ class AgentLoops:
     async def _fetch(self) -> None:
         force, self._force = self._force, False
         self._refetch.clear()
-        self.alert_sync.wake()  # every poll asks for the alert list too
+        if self._hello_lists:  # a (re)connect's fetch: the greeting lists the alerts
+            self._hello_lists = False
+        else:
+            self.alert_sync.wake()  # every poll asks for the alert list too
         before = self.fetcher.rejection
         if await self.fetcher.fetch(force=force):
             self.player.update(self.fetcher.current)
@@ -122,14 +127,23 @@ class AgentLoops:
     # -- push ----------------------------------------------------------------
 
     async def _on_push_connect(self) -> None:
-        # Messages sent while we were away are lost: look for ourselves.
+        # Messages sent while we were away are lost: look for ourselves. The
+        # hub lists our alerts right after its ``hello`` (``_greeted``,
+        # ``_listed``); MQTT has no hello.
+        self._push_connected_at = self._mono()
+        self._hello_lists = self.push is not None and self.push.greets
+        if not self._hello_lists:
+            self.alert_sync.wake()
         self._refetch.set()
-        self.alert_sync.wake()
         self.ack_sender.reconnected()  # acks awaiting answers: again, on this connection
         await self.beats.connected()
 
     async def _on_push(self, message: Message) -> None:
-        if message.type == "manifest":
+        if message.type == "hello":
+            self._greeted(message.body)
+        elif message.type == "alerts":
+            await self._listed(message.body)
+        elif message.type == "manifest":
             current = self.fetcher.current
             if current is None or message.body.get("version") != current.version:
                 self._refetch.set()
@@ -141,6 +155,21 @@ class AgentLoops:
             self.beats.answer(message.body)
         elif message.type == "alert-ack":
             self.ack_sender.answer(message.body)
+
+    def _greeted(self, hello: dict[str, Any]) -> None:
+        """The socket's greeting: a server that will not list our alerts
+        next (``alerts_follow``) is asked for them."""
+        if hello.get("alerts_follow") is not True:
+            self.alert_sync.wake()
+
+    async def _listed(self, listed: dict[str, Any]) -> None:
+        """The ``alerts`` message after the ``hello``: the answer
+        ``GET /terminal/v1/alerts`` would give, as of the connect; without a
+        list the server could not read it: ask."""
+        if isinstance(listed.get("alerts"), list):
+            await self.alerts.fetched(listed, self._push_connected_at)
+        else:
+            self.alert_sync.wake()
 
     async def _command(self, command_id: str, name: Any) -> None:
         if name == "reload":

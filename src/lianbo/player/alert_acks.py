@@ -16,6 +16,13 @@ alone for acks for ``quiet_seconds``. The channel reconnecting while acks
 wait for their answers sends them again on the new connection (the store
 never moves an ack backwards, so one applied twice is harmless). Without
 a channel, HTTP as before.
+
+A new ack waits a moment (uniform in ``spread_seconds``) before it goes:
+after an alert 10,000 screens say ``displayed`` within the same second
+otherwise, on the processes still fanning the alert out. Acks that queued
+meanwhile go together, and one a later ack of the same alert implies
+(``received`` then ``displayed``: the store fills the moments a state
+skipped) is not sent at all — the pair is one message.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import secrets
 import time
 from collections import deque
@@ -32,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from lianbo.domain.alerting.deliveries import MOMENTS, DeliveryState
 from lianbo.player.api import Refused, TerminalApi, Unreachable
 from lianbo.player.backoff import Backoff
 from lianbo.player.files import write_atomic
@@ -118,6 +127,23 @@ class AckBook:
             self.pending.popleft()
             self._save()
 
+    def collapse(self) -> int:
+        """Drop each ack a later one of the same alert implies (``received``
+        or ``verified`` before ``displayed``: the store stamps the moments a
+        state skipped); how many were dropped."""
+        implied: dict[str, set[str]] = {}  # alert id -> states later acks imply
+        kept: deque[Ack] = deque()
+        for ack in reversed(self.pending):
+            if ack.reason is None and ack.state in implied.get(ack.alert_id, ()):
+                continue
+            kept.appendleft(ack)
+            implied.setdefault(ack.alert_id, set()).update(_implies(ack.state))
+        dropped = len(self.pending) - len(kept)
+        if dropped:
+            self.pending = kept
+            self._save()
+        return dropped
+
     def confirm(self, refs: set[str]) -> None:
         """The oldest acks whose refs are given were delivered (or given up
         on); one write. By ref, not by count: acks dropped over ``limit``
@@ -145,6 +171,15 @@ class AckBook:
             self.pending.popleft()
 
 
+def _implies(state: str) -> tuple[str, ...]:
+    """The earlier states an ack of ``state`` stamps too (none for unknown ones)."""
+    try:
+        moments = MOMENTS[DeliveryState(state)]
+    except ValueError:
+        return ()
+    return tuple(m.value for m in moments if m.value != state)
+
+
 class AckSender:
     """Delivers the book, in order, retrying with backoff until accepted:
     over the push channel while it answers, else over HTTP (module doc)."""
@@ -158,6 +193,8 @@ class AckSender:
         *,
         reply_seconds: float = 5.0,
         quiet_seconds: float = 300.0,
+        spread_seconds: float = 0.0,
+        rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.book = book
@@ -166,7 +203,10 @@ class AckSender:
         self.push = push
         self.reply_seconds = reply_seconds
         self.quiet_seconds = quiet_seconds
+        self.spread_seconds = spread_seconds
+        self.rng = rng or random.Random()
         self.monotonic = monotonic
+        self.merged = 0  # acks not sent: a later one of the same alert implied them
         self.sent = 0
         self.refused = 0
         self.via = {"channel": 0, "http": 0}  # acks the server took, by path
@@ -178,6 +218,8 @@ class AckSender:
     async def run(self) -> None:
         while True:
             self.book.added.clear()
+            if self.book.pending and self.spread_seconds > 0:
+                await asyncio.sleep(self.rng.uniform(0, self.spread_seconds))
             try:
                 await self.flush()
             except Unreachable as error:
@@ -190,6 +232,8 @@ class AckSender:
     async def flush(self) -> None:
         """Send what is pending. Raises Unreachable when the server is down
         (or asks for the acks again later)."""
+        if self.spread_seconds > 0:  # what queued within the spread goes as one
+            self.merged += self.book.collapse()
         while self.book.pending:
             if not await self._over_channel():
                 await self._over_http(self.book.pending[0])

@@ -37,6 +37,11 @@ Handler = Callable[[Message], Awaitable[None]]
 class PushChannel:
     """Keeps one WebSocket open, hands server messages to ``handler``."""
 
+    # The hub greets every connection with a ``hello`` and then lists the
+    # screen's alerts (no ``GET /terminal/v1/alerts`` on a reconnect); MQTT
+    # does not.
+    greets = True
+
     def __init__(
         self,
         url: str,

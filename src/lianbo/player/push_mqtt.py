@@ -152,6 +152,8 @@ def _region(audience: Mapping[str, Any] | None) -> str | None:
 class MqttPushChannel(PushChannel):
     """Keeps one broker session open, hands server messages to ``handler``."""
 
+    greets = False  # no hello from a broker: the alert list is asked for
+
     def __init__(
         self,
         route: MqttRoute,

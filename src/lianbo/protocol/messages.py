@@ -1,7 +1,10 @@
 """Push messages on the fleet channel (WebSocket hub or MQTT), JSON objects.
 
 Server → terminal:
-    {"type": "hello", "terminal_id": str, "server_time": float}
+    {"type": "hello", "terminal_id": str, "server_time": float, "alerts_follow"?: true}
+    {"type": "alerts", "terminal"?: {...}, "alerts"?: [...]}   right after a hello
+        with ``alerts_follow``: what GET /terminal/v1/alerts would answer (no
+        need to ask); without ``alerts`` the server could not list them: ask
     {"type": "manifest", "version": str}            fetch /terminal/v1/manifest now
     {"type": "time", "t0": float, "server_time": float}   answer to a time request
     {"type": "command", "id": str, "command": "screenshot"|"reload"|"restart"}
@@ -38,6 +41,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 COMMANDS = ("screenshot", "reload", "restart")
 SERVER_TYPES = (
     "hello",
+    "alerts",
     "manifest",
     "time",
     "command",

@@ -52,7 +52,7 @@ def covers(alert: StoredAlert, terminal: Terminal) -> bool:
     return in_any_area(terminal.latitude, terminal.longitude, areas, terminal.region)
 
 
-def _screen(terminal: Terminal) -> Screen:
+def screen_of(terminal: Terminal) -> Screen:
     return Screen(
         terminal.id,
         terminal.tier.value,
@@ -85,7 +85,7 @@ async def for_terminal(
         if alert.id not in delivered:
             if not covers(alert, terminal):
                 continue
-            await uow.deliveries.add_deliveries(alert.id, [_screen(terminal)], now)
+            await uow.deliveries.add_deliveries(alert.id, [screen_of(terminal)], now)
         assert alert.notice and alert.signature and alert.key_id
         found.append(
             notices.stored_push("alert", alert.id, alert.notice, alert.signature, alert.key_id)
@@ -207,7 +207,7 @@ async def _add_late(
             terminals[one.terminal_id] = await uow.terminals.get(one.terminal_id)
         terminal = terminals[one.terminal_id]
         if terminal is not None and covers(alert, terminal):
-            rows.setdefault(alert.id, {})[terminal.id] = _screen(terminal)
+            rows.setdefault(alert.id, {})[terminal.id] = screen_of(terminal)
         elif terminal is not None and _heard(alert, terminal) and one.state in HEARD_ONLY:
             answers[i] = Acked(one.alert_id, one.state, False)
         else:

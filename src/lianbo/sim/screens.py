@@ -6,11 +6,16 @@ address (over TLS when the fleet has a context, naming itself with
 ``?terminal=<id>`` as the player does), answers pings, records when a push
 arrived and when the manifest it names was fetched, and reconnects with
 jittered exponential backoff. In a fleet that answers alerts it also does
-what a player does for guaranteed delivery: asks ``GET /terminal/v1/alerts``
-on every (re)connect and acks each new alert ``displayed`` — over its push
-channel (an ``alert-ack`` message, sent again after a reconnect until the
-server answers; HTTP when the server asks to retry), or over HTTP when the
-fleet's ``acks_over`` says so or the screen is not connected.
+what a player does for guaranteed delivery: takes the alerts the hub lists
+right after its ``hello`` on every (re)connect (an ``alerts`` message; asks
+``GET /terminal/v1/alerts`` when none is to follow — MQTT — or it lists
+nothing because the server could not read them) and acks
+each new alert ``displayed`` a moment later (uniform in
+``fleet.display_jitter_s``: a real screen renders first, and 10,000 screens
+do not finish in the same millisecond) — over its push channel (an
+``alert-ack`` message, sent again after a reconnect until the server
+answers; HTTP when the server asks to retry), or over HTTP when the fleet's
+``acks_over`` says so or the screen is not connected.
 """
 
 from __future__ import annotations
@@ -180,11 +185,16 @@ class Screen(asyncio.Protocol):
         elif kind == "time":
             self.offset = clock_offset(message["t0"], message["server_time"], now)
         elif kind == "hello":
-            self.greeted(now)
+            self.greeted(now, listing=message.get("alerts_follow") is True)
+        elif kind == "alerts":
+            if self.fleet.answers_alerts:
+                self.catch_up(message.get("alerts"), now)
         elif kind == "alert-ack":
             self.ack_answered(message)
 
-    def greeted(self, now: float) -> None:
+    def greeted(self, now: float, *, listing: bool = False) -> None:
+        """Connected and greeted; ``listing``: the hub's ``alerts`` message
+        follows (else ask for them)."""
         self.hello_at = now
         self.attempts = 0
         self.done_connecting()
@@ -192,11 +202,19 @@ class Screen(asyncio.Protocol):
         self.send({"type": "time", "t0": now})
         if self.acking is not None:  # its answer was lost with the old connection
             self.ack(self.acking)
-        if self.fleet.answers_alerts:  # what was issued while away comes this way
-            self.fleet.fetcher.alerts(self)
+        if self.fleet.answers_alerts and not listing:
+            self.catch_up(None, now)
         if self.fleet.fetch_on_hello:  # spread out, as a player should after a reconnect
             delay = random.random() * self.fleet.fetch_jitter_s
             asyncio.get_running_loop().call_later(delay, self.fleet.fetcher.fetch, self)
+
+    def catch_up(self, alerts: Any, now: float) -> None:
+        """What was issued while away: as the hub listed it, else asked for."""
+        if isinstance(alerts, list):
+            self.fleet.counts["alerts_listed_on_socket"] += 1
+            self.listed(alerts, now)
+        else:
+            self.fleet.fetcher.alerts(self)
 
     def alerted(self, alert_id: str, now: float, latency: float) -> None:
         """An alert arrived (pushed or listed): the first arrival counts,
@@ -204,7 +222,12 @@ class Screen(asyncio.Protocol):
         if self.alert is not None and self.alert[0] == alert_id:
             return
         self.alert, self.alert_at = (alert_id, latency), now
-        if self.fleet.answers_alerts:
+        if not self.fleet.answers_alerts:
+            return
+        spread = self.fleet.display_jitter_s
+        if spread > 0:  # shown a moment later, as a screen that renders first
+            asyncio.get_running_loop().call_later(random.random() * spread, self.ack, alert_id)
+        else:
             self.ack(alert_id)
 
     def ack(self, alert_id: str) -> None:
@@ -238,11 +261,18 @@ class Screen(asyncio.Protocol):
         self.fleet.counts[f"alerts_http_{status}"] += 1
         if status != 200:
             return
-        now = time.time()
         try:
             items = json.loads(body)["alerts"]
+        except (ValueError, KeyError, TypeError):
+            self.fleet.counts["alerts_unreadable"] += 1
+            return
+        self.listed(items, time.time())
+
+    def listed(self, items: Any, now: float) -> None:
+        """The alerts a list names (the GET's reply or the greeting's)."""
+        try:
             listed = [str(item["id"]) for item in items if item.get("type") == "alert"]
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError):
             self.fleet.counts["alerts_unreadable"] += 1
             return
         for alert_id in listed:

@@ -43,6 +43,7 @@ class WorkerConfig:
     ca_pem: str | None = None  # a CA to trust besides the system's (``--ca-file``)
     answers_alerts: bool = False  # list alerts on (re)connect, ack each ``displayed``
     acks_over: str = "channel"  # "channel" (``alert-ack`` up the push channel) | "http"
+    display_jitter_s: float = 0.5  # an alert is acked displayed within this after it came
 
 
 class Fleet:
@@ -57,6 +58,7 @@ class Fleet:
         self.tls = server_context(config.ca_pem) if config.tls else None
         self.answers_alerts = config.answers_alerts
         self.acks_over = config.acks_over
+        self.display_jitter_s = config.display_jitter_s
         self.fetcher = Fetcher(
             config.http_host, config.http_port, config.fetch_connections, self.tls
         )

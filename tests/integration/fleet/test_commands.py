@@ -20,6 +20,7 @@ from lianbo.protocol.manifest import ManifestRejected, verify
 from lianbo.services import commands
 from lianbo.services.commands import CommandAcks, SentCommand
 from tests.integration.fleet.conftest import Mosquitto, Served, enrolled
+from tests.integration.fleet.test_hub import next_message
 from tests.integration.fleet.test_mqtt import screen
 from tests.integration.test_keys_console import signed_in
 from tests.support.env import Env
@@ -48,11 +49,11 @@ async def test_a_connected_screen_gets_the_command_and_its_ack_is_stored(served:
     operator = await env.as_role(Role.OPERATOR, "510107")
     terminal_id, token = await served.screen(operator)
     async with connect(f"{served.ws_url}?token={token}") as ws:
-        assert json.loads(await ws.recv())["type"] == "hello"
+        assert (await next_message(ws))["type"] == "hello"
         status, sent = await send(env, operator, terminal_id, {"command": "screenshot"})
         assert status == 202, sent
         assert sent["command"] == "screenshot" and sent["delivered"] is True
-        pushed = json.loads(await asyncio.wait_for(ws.recv(), HANG_GUARD_S))
+        pushed = await next_message(ws)
         assert pushed == {"type": "command", "id": sent["id"], "command": "screenshot"}
         [before] = await history(env, terminal_id)
         assert before.id == sent["id"] and before.acked_at is None
@@ -94,9 +95,9 @@ async def test_an_ack_for_another_screens_command_is_not_counted(served: Served)
     b, token_b = await served.screen(admin)
     _, for_a = await send(env, admin, a, {"command": "reload"})
     async with connect(f"{served.ws_url}?token={token_b}") as ws:
-        await ws.recv()
+        await next_message(ws)
         _, for_b = await send(env, admin, b, {"command": "reload"})
-        await ws.recv()  # its own command
+        await next_message(ws)  # its own command
         for command_id in (for_a["id"], "f" * 32, for_b["id"]):
             await ws.send(json.dumps({"type": "ack", "id": command_id}))
 

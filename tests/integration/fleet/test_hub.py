@@ -20,13 +20,19 @@ pytestmark = pytest.mark.integration
 
 
 async def next_message(ws: ClientConnection, within: float = HANG_GUARD_S) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), within))
-    return message
+    """The next message, the alert list after a ``hello`` (ADR 0021) skipped."""
+    while True:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), within))
+        if message["type"] != "alerts":
+            return message
 
 
 async def closed_code(ws: ClientConnection) -> int | None:
+    """How the server closed ``ws`` (what it sent before, such as the alert
+    list after the hello, is skipped)."""
     with pytest.raises(ConnectionClosed):
-        await asyncio.wait_for(ws.recv(), HANG_GUARD_S)
+        while True:
+            await asyncio.wait_for(ws.recv(), HANG_GUARD_S)
     return ws.close_code
 
 

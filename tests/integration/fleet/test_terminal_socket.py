@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 
 from lianbo.api import terminal_socket
 from lianbo.domain.roles import Role
+from lianbo.protocol.messages import command
 from lianbo.sim.wire import CLOSE, PING, PONG, TEXT, client_frame, server_frames
 from tests.integration.fleet.conftest import Served
 from tests.integration.fleet.test_hub import next_message
@@ -104,10 +105,13 @@ def upgrade(token: str | None = None, *, path: str = PATH, **changes: str) -> by
     return f"GET {path} HTTP/1.1\r\n{lines}\r\n".encode()
 
 
-async def opened(served: Served, token: str) -> RawScreen:
+async def opened(served: Served, token: str, *, listed: bool = True) -> RawScreen:
+    """A greeted socket; ``listed``: its alert list (after the hello) read too."""
     screen, head = await RawScreen.open(served, upgrade(token))
     assert head.startswith(b"HTTP/1.1 101"), head
     assert (await screen.message())["type"] == "hello"
+    if listed:
+        assert (await screen.message())["type"] == "alerts"
     return screen
 
 
@@ -306,4 +310,29 @@ async def test_a_deeply_nested_message_is_dropped_and_the_socket_lives_on(
     reply = await screen.message()
     assert reply["type"] == "time" and reply["t0"] == 7.0
     assert served.env.container.fleet.connected() == 1  # type: ignore[attr-defined]
+    screen.close()
+
+
+async def test_the_hello_comes_at_once_and_the_alert_list_after_it(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen is greeted before the store is read (ADR 0021); the list
+    follows, and a push filed meanwhile reaches it too."""
+    fleet: Any = served.env.container.fleet
+    reading, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_greeting(terminal_id: str) -> dict[str, Any]:
+        reading.set()
+        await go_on.wait()
+        return {"terminal": {"id": terminal_id}, "alerts": []}
+
+    monkeypatch.setattr(fleet, "_greeting", slow_greeting)
+    terminal_id, token = await screen_token(served)
+    screen = await opened(served, token, listed=False)  # greeted; the list is being read
+    await reading.wait()
+    assert await fleet.send([terminal_id], command("c1", "reload")) == 1
+    assert await screen.message() == {"type": "command", "id": "c1", "command": "reload"}
+    go_on.set()
+    listed = {"type": "alerts", "terminal": {"id": terminal_id}, "alerts": []}
+    assert await screen.message() == listed
     screen.close()

@@ -12,6 +12,12 @@ MQTT topic the broker let it write), never the message's.
 Whichever process reads the message writes it: a hub socket is held by one
 process, and MQTT's ``up`` is a shared subscription (one process gets
 each message).
+
+While a fan-out is being written (``hold`` … ``release``: the hub brackets
+each push with them) acks that come in wait here, unsubmitted: the loop
+and the store are the push's first, and the acks go on in one batch after
+it. A screen's ``displayed`` is worth nothing before the other screens have
+the alert.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class ChannelAcks:
         self._acks = acks
         self._reply = reply
         self._waiting: set[asyncio.Future[Any]] = set()
+        self._holds = 0  # fan-outs under way
+        self._held: list[tuple[str, ChannelAck]] = []  # acks that came meanwhile
         self.counts: Counter[str] = Counter()  # taken, stored, refused (dropped: Inbox)
 
     def take(self, terminal_id: str, body: dict[str, Any]) -> Message | None:
@@ -62,8 +70,29 @@ class ChannelAcks:
         None (the answer follows the commit). ValueError when malformed."""
         ack = channel_ack(body)
         self.counts["taken"] += 1
-        if len(self._waiting) >= IN_FLIGHT_MAX:
+        if len(self._waiting) + len(self._held) >= IN_FLIGHT_MAX:
             return self._refuse(ack, "busy", "too many acks waiting", RETRY_AFTER_S)
+        if self._holds:
+            self._held.append((terminal_id, ack))
+            return None
+        return self._submit(terminal_id, ack)
+
+    def hold(self) -> None:
+        """A fan-out starts: acks wait until it is written (``release``)."""
+        self._holds += 1
+
+    def release(self) -> None:
+        """A fan-out is written; the last one hands the held acks on."""
+        self._holds = max(0, self._holds - 1)
+        if self._holds:
+            return
+        held, self._held = self._held, []
+        for terminal_id, ack in held:
+            refusal = self._submit(terminal_id, ack)
+            if refusal is not None:
+                self._reply(terminal_id, refusal)
+
+    def _submit(self, terminal_id: str, ack: ChannelAck) -> Message | None:
         try:
             done = self._acks.submit(terminal_id, ack.alert_id, ack.state, ack.reason)
         except DomainError as error:  # an unknown state: never passes
@@ -76,6 +105,9 @@ class ChannelAcks:
 
     async def settle(self) -> None:
         """Wait for the acks taken to be stored and answered (at a stop)."""
+        if self._held:  # a fan-out still under way: they are not kept waiting
+            self._holds = 1
+            self.release()
         if self._waiting:
             await asyncio.gather(*list(self._waiting), return_exceptions=True)
 

@@ -10,7 +10,8 @@ up the others: each send waits only for its own socket).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Coroutine, Iterable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
 from typing import Any, Protocol
 
 import structlog
@@ -29,6 +30,13 @@ log = structlog.get_logger()
 POLICY_VIOLATION = 1008  # bad or missing token
 SUPERSEDED = 4001  # the same terminal connected again; do not fight over the slot
 CHANGED = 4002  # an operator changed the terminal: reconnect to be filed afresh
+
+FANOUT_HOLD_S = 2.0  # alert acks wait at most this long for a fan-out's sends
+
+# What the ``alerts`` message after a screen's ``hello`` carries: its facts and
+# the alerts it must show (``services.alert_greeting``); None when the store
+# no longer knows it.
+Greeting = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
 class Link(Protocol):
@@ -50,8 +58,10 @@ class WebSocketHub:
         heartbeats: Heartbeats | None = None,
         acks: Acks | None = None,
         alert_acks: AlertAcks | None = None,
+        greeting: Greeting | None = None,
     ) -> None:
         self._directory = directory
+        self._greeting = greeting
         self._inbox = Inbox(clock, heartbeats, heartbeat_seconds, acks, alert_acks, self._reply)
         self._registry: Registry[Link] = Registry()
         self._presence = PresenceReporter(
@@ -119,6 +129,35 @@ class WebSocketHub:
         body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
         return Message("hello", body).encode()
 
+    def greet(self, peer: Peer, link: Link) -> str:
+        """``join``; the ``hello`` to send first, and the screen's alert list
+        right after it (an ``alerts`` message: what ``GET /terminal/v1/alerts``
+        would answer), so a reconnecting screen need not ask (one request
+        less per screen when a process dies and its screens move). The
+        ``hello`` says so (``alerts_follow``) and goes at once: the screen is
+        back before the store was read.
+
+        Filed before the alerts are read: an alert committed after the read
+        is pushed to this socket (a screen takes an alert twice as once).
+        When the store cannot answer, the ``alerts`` message lists nothing
+        and the screen asks over HTTP."""
+        hello = self.join(peer, link)
+        if self._greeting is None:
+            return hello
+        self._later(self._list_alerts(peer, link))
+        body = {"terminal_id": peer.terminal_id, "server_time": self._inbox.now()}
+        return Message("hello", body | {"alerts_follow": True}).encode()
+
+    async def _list_alerts(self, peer: Peer, link: Link) -> None:
+        assert self._greeting is not None
+        try:
+            listed = await self._greeting(peer.terminal_id) or {}
+        except Exception:  # the store is busy or lost: the screen asks over HTTP
+            log.warning("fleet greeting without alerts", terminal_id=peer.terminal_id)
+            listed = {}
+        with contextlib.suppress(OSError, RuntimeError):  # gone: it lists them when back
+            await link.send_text(Message("alerts", listed).encode())
+
     def _heard(self, terminal_id: str) -> float | None:
         """When the screen's socket last received anything (raw sockets keep
         ``heard``; ASGI links do not)."""
@@ -184,7 +223,13 @@ class WebSocketHub:
         never waits for the slowest screen. How many sockets it started on.
 
         Links that can write at once (``write_text``: the raw-transport
-        socket) are written in this loop; others get a send each."""
+        socket) are written in this loop; others get a send each. Alert acks
+        that come in meanwhile wait until every send is done (or
+        ``FANOUT_HOLD_S`` passed): the push has the loop and the store first
+        (``ChannelAcks.hold``)."""
+        held = self._inbox.alert_acks
+        if held is not None:
+            held.hold()
         sends: list[Coroutine[Any, Any, None]] = []
         written = failed = 0
         for links, frame in batches:
@@ -202,11 +247,19 @@ class WebSocketHub:
             log.info("fleet push not delivered to some sockets", failed=failed, total=written)
         if sends:
             self._later(self._collect(sends))
+        elif held is not None:
+            held.release()
         return written + failed + len(sends)
 
-    @staticmethod
-    async def _collect(sends: list[Coroutine[Any, Any, None]]) -> None:
-        results = await asyncio.gather(*sends, return_exceptions=True)
+    async def _collect(self, sends: list[Coroutine[Any, Any, None]]) -> None:
+        together = asyncio.gather(*sends, return_exceptions=True)
+        held = self._inbox.alert_acks
+        if held is not None:
+            try:  # a screen that does not read must not hold the acks up for long
+                await asyncio.wait({together}, timeout=FANOUT_HOLD_S)
+            finally:
+                held.release()
+        results = await together
         failed = sum(1 for r in results if isinstance(r, BaseException))
         if failed:
             log.info("fleet push not delivered to some sockets", failed=failed, total=len(sends))

@@ -8,7 +8,8 @@ wrappers cost about 5 KB per connected screen, a quarter of the budget.
 The screen authenticates with ``Authorization: Bearer <token>`` or, for
 browsers (which cannot set headers on a WebSocket), ``?token=``. A bad
 token is accepted and closed with 1008 (policy violation) and nothing
-else, so a browser sees the reason; a good one gets ``hello`` first.
+else, so a browser sees the reason; a good one gets ``hello`` first (with
+its alert list right after: ``WebSocketHub.greet``).
 """
 
 from __future__ import annotations
@@ -49,13 +50,24 @@ def install(app: FastAPI, fleet: FleetChannel) -> None:
 
 
 class AsgiLink:
-    __slots__ = ("_send",)
+    __slots__ = ("_send", "early")
 
     def __init__(self, send: Send) -> None:
         self._send = send
+        self.early: list[str] | None = None  # while greeting: pushes wait here
 
     async def send_text(self, text: str) -> None:
+        if self.early is not None:
+            self.early.append(text)
+            return
         await self._send({"type": "websocket.send", "text": text})
+
+    async def greet(self, hello: str) -> None:
+        """The ``hello``, then what was pushed while it was being sent, in order."""
+        await self._send({"type": "websocket.send", "text": hello})
+        while self.early:
+            await self._send({"type": "websocket.send", "text": self.early.pop(0)})
+        self.early = None
 
     async def close(self, code: int, reason: str = "") -> None:
         await self._send({"type": "websocket.close", "code": code, "reason": reason})
@@ -89,7 +101,8 @@ async def serve(hub: WebSocketHub, scope: Scope, receive: Receive, send: Send) -
         await link.close(POLICY_VIOLATION, "unknown or revoked terminal token")
         return
     try:  # from here on this frame lives as long as the socket: keep it small
-        await link.send_text(hub.join(peer, link))
+        link.early = []  # the alert list, sent by the hub, waits for the hello
+        await link.greet(hub.greet(peer, link))
         while (message := await receive())["type"] == "websocket.receive":
             text = message.get("text")
             reply = hub.receive(peer, text if text is not None else message.get("bytes") or b"")

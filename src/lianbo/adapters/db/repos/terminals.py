@@ -112,6 +112,17 @@ class TerminalRepository(TerminalPresenceWrites):
         row = await self.session.get(TerminalRow, terminal_id)
         return _terminal(row) if row else None
 
+    async def get_many(self, terminal_ids: Sequence[str]) -> list[Terminal]:
+        """The terminals of these ids that exist (one query per 1,000 ids)."""
+        ids = sorted(set(terminal_ids))
+        found: list[Terminal] = []
+        for start in range(0, len(ids), 1000):
+            rows = await self.session.scalars(
+                select(TerminalRow).where(TerminalRow.id.in_(ids[start : start + 1000]))
+            )
+            found += [_terminal(row) for row in rows.all()]
+        return found
+
     async def by_token_hash(self, token_hash: str) -> Terminal | None:
         row = await self.session.scalar(
             select(TerminalRow).where(
