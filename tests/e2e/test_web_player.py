@@ -131,14 +131,16 @@ def at_path(path: str) -> Callable[[str], bool]:
     return lambda url: path_of(url) == path
 
 
-def tagged_terminal(server: Server, tag: str, tier: str = "home") -> dict[str, Any]:
+def tagged_terminal(
+    server: Server, tag: str, tier: str = "home", more_tags: tuple[str, ...] = ()
+) -> dict[str, Any]:
     body = {
         "name": f"网页播放器-{tag}",
         "tier": tier,
         "region": REGION,
         "latitude": HOME[0],
         "longitude": HOME[1],
-        "tags": [tag],
+        "tags": [tag, *more_tags],
     }
     with server.client(headers=headers(server, OPERATOR)) as api:
         made = api.post("/api/v1/terminals", json=body)
@@ -905,21 +907,9 @@ def test_a_moderate_alert_is_a_banner_on_home_screens_and_expiry_ends_it(
     tag = f"web-{uuid.uuid4().hex[:6]}"
     image, schedule_id = programme(server, tag, "家庭")
     publish(server, schedule_id)
-    terminal = tagged_terminal(server, tag, tier="home")
-
-    # The screen learns its tier and position from GET /terminal/v1/alerts.
-    def alerts_for_home(route: Any) -> None:
-        facts = {
-            "id": terminal["id"],
-            "tier": "home",
-            "region": REGION,
-            "latitude": HOME[0],
-            "longitude": HOME[1],
-            "language": "en",
-        }
-        route.fulfill(json={"terminal": facts, "alerts": []})
-
-    screen.route(at_path("/terminal/v1/alerts"), alerts_for_home)
+    # The screen learns its tier, position and language (its lang:en tag)
+    # from the server's alert list (on the socket, or GET /terminal/v1/alerts).
+    terminal = tagged_terminal(server, tag, tier="home", more_tags=("lang:en",))
     channel = Channel(screen)
     enrol(screen, terminal["enrolment_code"])
     wait_on_stage(screen, image["id"])

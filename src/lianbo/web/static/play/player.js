@@ -36,6 +36,7 @@ export class Player {
     this.rejection = null;
     this.httpUp = null;
     this.fetches = 0;
+    this.alertLists = 0; // alert lists taken (HTTP or the socket), for tests
     this.applied = []; // [{version, at}] when each manifest was accepted (epoch ms)
     this.pushLog = []; // the last push messages: [{type, version, at}]
     this.playlog = new PlayLogBook();
@@ -69,7 +70,7 @@ export class Player {
     });
     this.push = new PushChannel(identity.token, this.clock, (m) => this.onPush(m), {
       terminalId: identity.terminalId,
-      onConnect: () => this.onPushConnect(),
+      onConnect: (hello) => this.onPushConnect(hello),
       // 1008: the server refused our token (retired, revoked): the socket
       // carried the heartbeats, so ask over HTTP now to learn it and say so.
       onDisconnect: (code) => {
@@ -389,10 +390,12 @@ export class Player {
 
   // -- push and alerts ---------------------------------------------------
 
-  onPushConnect() {
-    // Messages sent while we were away are lost: look for ourselves.
+  onPushConnect(hello) {
+    // Messages sent while we were away are lost: look for ourselves. The
+    // live alerts come on the socket right after the hello when the server
+    // says so (`alerts_follow`); otherwise ask for them over HTTP.
     this.refetch.fire();
-    this.alertsFetch();
+    if (!hello.alerts_follow) this.alertsFetch();
     this.beats.connected();
   }
 
@@ -403,6 +406,10 @@ export class Player {
     }
     if (message.type === 'alert-ack') {
       this.desk.courier.answer(message);
+      return;
+    }
+    if (message.type === 'alerts') {
+      await this.takeAlerts(message);
       return;
     }
     this.pushLog.push({ type: message.type, version: message.version ?? null, at: Date.now() });
@@ -435,11 +442,17 @@ export class Player {
     try {
       const answer = await this.api.alerts();
       if (!answer) return; // a server without the alerts endpoint yet
-      this.desk.setTerminal(answer.terminal);
-      for (const body of answer.alerts || []) await this.desk.handle(body);
+      await this.takeAlerts(answer);
     } catch (error) {
       console.warn('active alerts not fetched:', error.message);
     }
+  }
+
+  /** `{terminal?, alerts?}`, from GET /terminal/v1/alerts or the socket. */
+  async takeAlerts(answer) {
+    this.alertLists += 1;
+    this.desk.setTerminal(answer.terminal);
+    for (const body of answer.alerts || []) await this.desk.handle(body);
   }
 
   /** Read-only state for people debugging a screen, and for tests. */
@@ -454,6 +467,7 @@ export class Player {
       applied: [...this.applied],
       pushLog: [...this.pushLog],
       fetches: this.fetches,
+      alertLists: this.alertLists,
       heartbeats: this.heartbeats,
       beats: { ...this.beats.sent, refused: this.beats.refused, seconds: this.beats.seconds },
       httpUp: this.httpUp,

@@ -1,9 +1,10 @@
 // The push channel: a WebSocket to /terminal/v1/ws?token=…&terminal=<id>
 // (browsers cannot set headers on a WebSocket; a balancer in front keeps the
 // screen on one server process by the id, and must not log the query
-// string). `manifest`, `alert`, `alert-cancel`, `command`, `heartbeat`
-// (the answer to a `status`) and `alert-ack` (the answer to one) go to the
-// handler; `time` answers feed the
+// string). `alerts` (the screen's live alerts, right after a hello that
+// says `alerts_follow`), `manifest`, `alert`, `alert-cancel`, `command`,
+// `heartbeat` (the answer to a `status`) and `alert-ack` (the answer to
+// one) go to the handler; `time` answers feed the
 // clock estimate. It reconnects with full-jitter backoff so a restarted
 // server is not hit by every screen in the same second, and never holds up
 // playback.
@@ -12,7 +13,8 @@ import { withTerminal } from './api.js';
 import { Backoff } from './clock.js';
 
 const SERVER_TYPES = new Set([
-  'hello', 'manifest', 'time', 'command', 'alert', 'alert-cancel', 'heartbeat', 'alert-ack',
+  'hello', 'alerts', 'manifest', 'time', 'command', 'alert', 'alert-cancel', 'heartbeat',
+  'alert-ack',
 ]);
 const MAX_MESSAGE = 64 * 1024;
 
@@ -86,7 +88,7 @@ export class PushChannel {
       this.connects += 1;
       this.backoff.reset();
       this.sampleTime(0);
-      if (this.onConnect) this.onConnect();
+      if (this.onConnect) this.onConnect(message.type === 'hello' ? message : {});
     }
     if (message.type === 'time') {
       this.clock.add(Number(message.t0), Number(message.server_time), Date.now() / 1000);

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,19 @@ def on_air(server: Server, page: Any, tier: str) -> dict[str, Any]:
     return {"tag": tag, "terminal": terminal}
 
 
-def issue(server: Server, tag: str) -> str:
+@pytest.fixture
+def cancelled_after(centre: ServerProcess) -> Iterator[list[str]]:
+    """Alert ids to cancel when the test ends: the tests share one server and
+    region, and a live alert would be shown on the next test's screen."""
+    issued: list[str] = []
+    yield issued
+    server = centre.server
+    with server.client(headers=headers(server, ADMIN)) as api:
+        for alert_id in issued:
+            api.post(f"/api/v1/alerts/{alert_id}/cancel")
+
+
+def issue(server: Server, tag: str, issued: list[str]) -> str:
     body = {
         "severity": "Extreme",
         "event": "地震",
@@ -55,9 +68,10 @@ def issue(server: Server, tag: str) -> str:
         "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
     }
     with server.client(headers=headers(server, ADMIN)) as api:
-        issued = api.post("/api/v1/alerts", json=body)
-    assert issued.status_code in (200, 201, 202), issued.text
-    return str(issued.json()["id"])
+        answer = api.post("/api/v1/alerts", json=body)
+    assert answer.status_code in (200, 201, 202), answer.text
+    issued.append(str(answer.json()["id"]))
+    return issued[-1]
 
 
 def counts(server: Server, alert_id: str) -> dict[str, Any]:
@@ -79,7 +93,9 @@ def http_acks(page: Any) -> list[tuple[str, str]]:
     return seen
 
 
-def test_acks_go_over_the_socket_and_reach_the_board(screen: Any, centre: ServerProcess) -> None:
+def test_acks_go_over_the_socket_and_reach_the_board(
+    screen: Any, centre: ServerProcess, cancelled_after: list[str]
+) -> None:
     server = centre.server
     sent: list[dict[str, Any]] = []
     screen.on(
@@ -88,7 +104,7 @@ def test_acks_go_over_the_socket_and_reach_the_board(screen: Any, centre: Server
     )
     over_http = http_acks(screen)
     placed = on_air(server, screen, tier="outdoor")
-    alert_id = issue(server, placed["tag"])
+    alert_id = issue(server, placed["tag"], cancelled_after)
     screen.locator("#takeover").wait_for(state="visible")
 
     eventually(lambda: counts(server, alert_id)["displayed"] >= 1)
@@ -108,7 +124,9 @@ def test_acks_go_over_the_socket_and_reach_the_board(screen: Any, centre: Server
     assert [a for a in over_http if a[0] == alert_id] == []
 
 
-def test_acks_stranded_by_a_dropped_socket_go_over_http(screen: Any, centre: ServerProcess) -> None:
+def test_acks_stranded_by_a_dropped_socket_go_over_http(
+    screen: Any, centre: ServerProcess, cancelled_after: list[str]
+) -> None:
     """The socket drops before the server saw the acks: they are not lost."""
     server = centre.server
     swallowed: list[dict[str, Any]] = []
@@ -132,7 +150,7 @@ def test_acks_stranded_by_a_dropped_socket_go_over_http(screen: Any, centre: Ser
     screen.route_web_socket("**/terminal/v1/ws*", hold_acks)
     over_http = http_acks(screen)
     placed = on_air(server, screen, tier="outdoor")
-    alert_id = issue(server, placed["tag"])
+    alert_id = issue(server, placed["tag"], cancelled_after)
     screen.locator("#takeover").wait_for(state="visible")
 
     # (state() lets Playwright deliver the page's events while we wait)
@@ -140,3 +158,42 @@ def test_acks_stranded_by_a_dropped_socket_go_over_http(screen: Any, centre: Ser
     assert [s["state"] for s in swallowed][:3] == ["received", "verified", "displayed"]
     assert {s for a, s in over_http if a == alert_id} >= {"received", "verified", "displayed"}
     eventually(lambda: counts(server, alert_id)["displayed"] >= 1)
+
+
+def test_an_alert_issued_while_the_socket_was_down_comes_with_the_greeting(
+    screen: Any, centre: ServerProcess, cancelled_after: list[str]
+) -> None:
+    """On reconnect the hello says the alert list follows on the socket: the
+    screen shows what was issued meanwhile without asking over HTTP."""
+    server = centre.server
+    held = [False]
+    sockets: list[Any] = []
+
+    def gate(ws: Any) -> None:
+        if held[0]:
+            ws.close(code=1013, reason="test holds the screen off")  # try again later
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    screen.route_web_socket("**/terminal/v1/ws*", gate)
+    lists: list[str] = []
+    screen.on(
+        "request",
+        lambda r: lists.append(r.url) if path_of(r.url) == "/terminal/v1/alerts" else None,
+    )
+    placed = on_air(server, screen, tier="outdoor")
+    asked_before = len(lists)
+    taken_before = state(screen)["alertLists"]
+
+    held[0] = True
+    sockets[-1].close(code=1012, reason="test restarts the server")
+    eventually(lambda: not state(screen)["push"]["connected"])
+    alert_id = issue(server, placed["tag"], cancelled_after)
+    held[0] = False
+
+    takeover = screen.locator("#takeover")
+    takeover.wait_for(state="visible")
+    assert takeover.get_attribute("data-alert-id") == alert_id
+    assert state(screen)["alertLists"] > taken_before
+    assert len(lists) == asked_before  # the list came on the socket
