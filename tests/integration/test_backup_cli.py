@@ -73,18 +73,17 @@ async def test_a_damaged_backup_is_one_line_and_a_second_backup_refused(
     env: Env, tmp_path: Path
 ) -> None:
     dest = tmp_path / "backup"
-    assert (
-        lianbo("backup", str(dest), "--no-media", settings=env.container.settings).returncode == 0
-    )
+    made = lianbo("backup", str(dest), "--no-media", settings=env.container.settings)
+    assert made.returncode == 0, made.stderr  # (once failed under load, output unseen)
     database = next(dest.glob("database.*"))
     flip_a_byte(database)
     target = await empty_target(env, tmp_path)
     refused = lianbo("restore", str(dest), settings=target)
-    assert refused.returncode == 1
+    assert refused.returncode == 1, refused.stderr
     assert refused.stderr.strip() == (
         f"error: {database.name} is damaged (its sha256 does not match SHA256SUMS)"
     )
     assert not target.data_dir.exists()
     over = lianbo("backup", str(dest), settings=env.container.settings)
-    assert over.returncode == 1
+    assert over.returncode == 1, over.stderr
     assert over.stderr.strip() == f"error: {dest} already exists and is not an empty folder"
