@@ -34,6 +34,7 @@ Revalidate = Callable[[], Awaitable[None]]
 
 PROBE_S = 5.0  # how often an idle connection is checked (a dead peer sends no FIN)
 RETRY_MAX_S = 5.0
+STOP_RETRY_S = 0.5  # a cancel the listener missed is repeated this often at a stop
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -61,6 +62,7 @@ class PostgresListener:
         self._connected = False
         self._logged_down = False
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._conn: Any = None  # asyncpg.Connection while connected
         self.connects = 0  # how many times LISTEN was (re)established
         self.failures = 0  # connections that failed or were lost
@@ -76,9 +78,17 @@ class PostgresListener:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            self._stopping = True
+            # One cancel is not always enough on Python 3.11: asyncpg.connect
+            # runs under asyncio.wait_for, which drops a cancel that arrives
+            # as the connection completes (gh-86296), and the listener would
+            # then listen for ever. So: cancel until it has ended.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=STOP_RETRY_S)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self._stopping = False
         self._connected = False  # stopped: it hears nothing (a start revalidates)
 
     async def interrupt(self) -> None:
@@ -89,7 +99,7 @@ class PostgresListener:
 
     async def _run(self) -> None:
         delay = 0.1
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
                 delay = 0.1
@@ -114,7 +124,7 @@ class PostgresListener:
             self.connects += 1
             await self._revalidate()  # after LISTEN: anything later is heard
             self._up()
-            while not closed.is_set():
+            while not closed.is_set() and not self._stopping:
                 try:
                     async with asyncio.timeout(self._probe_s):
                         payload = await inbox.get()
@@ -122,6 +132,8 @@ class PostgresListener:
                     await conn.execute("SELECT 1", timeout=self._probe_s)  # still there?
                     continue
                 await self._received(payload)
+            if self._stopping:
+                return
             raise ConnectionError("listener connection closed")
         finally:
             self._conn = None
