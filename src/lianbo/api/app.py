@@ -11,6 +11,7 @@ import structlog
 from fastapi import Depends, FastAPI
 
 from lianbo import __version__
+from lianbo.aio import cancel_all
 from lianbo.api.body_limits import BodyLimits
 from lianbo.api.docs import install_docs
 from lianbo.api.errors import install_error_handlers
@@ -81,9 +82,7 @@ def create_app(
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_all(tasks)
             await container.bus.stop()
             await container.fleet.stop()
             await container.close()

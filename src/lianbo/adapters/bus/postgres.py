@@ -17,7 +17,6 @@ retries with a capped backoff until it is back (logged once again).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from lianbo.adapters.db.uow import CHANNEL
+from lianbo.aio import cancel_all
 
 log = structlog.get_logger()
 
@@ -34,7 +34,6 @@ Revalidate = Callable[[], Awaitable[None]]
 
 PROBE_S = 5.0  # how often an idle connection is checked (a dead peer sends no FIN)
 RETRY_MAX_S = 5.0
-STOP_RETRY_S = 0.5  # a cancel the listener missed is repeated this often at a stop
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -62,7 +61,6 @@ class PostgresListener:
         self._connected = False
         self._logged_down = False
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._conn: Any = None  # asyncpg.Connection while connected
         self.connects = 0  # how many times LISTEN was (re)established
         self.failures = 0  # connections that failed or were lost
@@ -78,17 +76,7 @@ class PostgresListener:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            self._stopping = True
-            # One cancel is not always enough on Python 3.11: asyncpg.connect
-            # runs under asyncio.wait_for, which drops a cancel that arrives
-            # as the connection completes (gh-86296), and the listener would
-            # then listen for ever. So: cancel until it has ended.
-            while not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=STOP_RETRY_S)
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self._stopping = False
+            await cancel_all([task])
         self._connected = False  # stopped: it hears nothing (a start revalidates)
 
     async def interrupt(self) -> None:
@@ -99,7 +87,7 @@ class PostgresListener:
 
     async def _run(self) -> None:
         delay = 0.1
-        while not self._stopping:
+        while True:
             try:
                 await self._listen()
                 delay = 0.1
@@ -124,7 +112,7 @@ class PostgresListener:
             self.connects += 1
             await self._revalidate()  # after LISTEN: anything later is heard
             self._up()
-            while not closed.is_set() and not self._stopping:
+            while not closed.is_set():
                 try:
                     async with asyncio.timeout(self._probe_s):
                         payload = await inbox.get()
@@ -132,8 +120,6 @@ class PostgresListener:
                     await conn.execute("SELECT 1", timeout=self._probe_s)  # still there?
                     continue
                 await self._received(payload)
-            if self._stopping:
-                return
             raise ConnectionError("listener connection closed")
         finally:
             self._conn = None
