@@ -216,7 +216,10 @@ def _load(
     ``once``: each request sent once (a warm-up), whatever ``seconds``."""
     chunks = [requests[i::processes] for i in range(processes)]
     started = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # spawn, not fork: the caller may have threads (a test run's moto server,
+    # asyncio's executor) and a forked child can inherit a lock one of them
+    # held -- a load process hung that way once, and the pool's exit with it.
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
         results = pool.starmap(_hammer, [(port, c, connections, seconds, once) for c in chunks])
     total: dict[int, int] = {}
     for counts in results:

@@ -31,6 +31,7 @@ corners off by up to 3 px.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import platform
 import time
@@ -203,7 +204,9 @@ def run(size: int, data_dir: Path | None = None, **options: Any) -> dict[str, An
     seconds = float(options.get("speed_seconds", SPEED_SECONDS))
     cameras = min(int(options.get("camera_shots", CAMERA_SHOTS)), contents)
     started = time.perf_counter()
-    with ProcessPoolExecutor(workers) as pool:
+    # spawn, not fork: a forked child can inherit a lock another thread held
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
         made = list(pool.map(_content, range(contents), chunksize=4))
         camera = list(pool.map(_camera, range(cameras), chunksize=4))
         rates = list(pool.map(_speed, [pictures] * workers, [seconds] * workers))

@@ -86,7 +86,7 @@ def measure(
     port: int, database: Path, tokens: list[str], status: dict[str, Any], processes: int = 2
 ) -> dict[str, Any]:
     """Heartbeats/s over sockets (see the module docstring)."""
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # not fork: see monitoring._load
     barrier, out = context.Barrier(processes + 1), context.Queue()
     workers = [
         context.Process(target=_worker, args=(port, tokens[i::processes], status, barrier, out))
