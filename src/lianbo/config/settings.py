@@ -1,8 +1,4 @@
-"""Settings from ``LIANBO_*`` environment variables or a TOML file.
-
-``LIANBO_CONFIG=/path/lianbo.toml`` names the file; environment variables
-win over it. Everything has a working default for the embedded setup.
-"""
+"""``Settings``: everything configurable about one deployment (see the package)."""
 
 from __future__ import annotations
 
@@ -20,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from lianbo.config.fleet import FleetSettings
+from lianbo.config.media_store import MediaStoreSettings
 from lianbo.domain.media import (
     DEFAULT_TIER_PROFILES,
     EBU_R128,
@@ -64,7 +62,7 @@ class TierProfileSettings(BaseModel):
         )
 
 
-class Settings(BaseSettings):
+class Settings(FleetSettings, MediaStoreSettings):
     """Everything configurable about one lianbo deployment."""
 
     model_config = SettingsConfigDict(env_prefix="LIANBO_", extra="ignore")
@@ -74,63 +72,7 @@ class Settings(BaseSettings):
     # Media files (content-addressed); default <data_dir>/media. Point every
     # process at one shared mount when there are several (ADR 0014).
     media_dir: Path = Path("lianbo-data") / "media"
-    # Where media live: "local" (media_dir) or S3-compatible object storage
-    # (AWS S3, MinIO, Aliyun OSS, …) shared by processes on several hosts
-    # (ADR 0019). Credentials: the standard AWS variables
-    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the two settings below.
-    media_store: Literal["local", "s3"] = "local"
-    s3_endpoint_url: str | None = None  # None = AWS itself
-    s3_bucket: str = ""
-    s3_region: str | None = None
-    s3_prefix: str = Field(default="", max_length=512)
-    # "virtual" for Aliyun OSS; "auto" lets boto3 choose (path style for an IP address).
-    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    s3_multipart_threshold_bytes: int = Field(default=64 * 1024**2, ge=5 * 1024**2)
-    # S3: a local copy of media that need a file (probe, QC, renditions),
-    # fetched by sha256 on demand and hash-checked; oldest-used go past the cap.
-    # Default <data_dir>/media-cache.
-    media_cache_dir: Path | None = None
-    media_cache_bytes: int = Field(default=20 * 1024**3, ge=1)
     database_url: str | None = None
-    fleet: Literal["hub", "mqtt", "nats"] = "hub"
-    # The broker when fleet = "mqtt"; lianbo connects as this account (it needs
-    # read/write on lianbo/#). Terminals log in as themselves: docs/fleet-scaling.md.
-    mqtt_host: str = "127.0.0.1"
-    mqtt_port: int = Field(default=1883, ge=1, le=65535)
-    mqtt_username: str | None = None
-    mqtt_password: str | None = None
-    # The broker as screens reach it (told at enrolment), when that is not the
-    # server's own address for it (NAT, a public name); default mqtt_host/port.
-    mqtt_public_host: str | None = None
-    mqtt_public_port: int | None = Field(default=None, ge=1, le=65535)
-    # Server processes share the screens' ``up`` topics in this MQTT shared
-    # subscription group, so each message is handled once ("" for a broker
-    # without shared subscriptions, with one process): ADR 0014.
-    mqtt_share_group: str = Field(default="lianbo", max_length=64, pattern=r"^[^/+#\s]*$")
-    # The MQTT listeners screens are told at enrolment, "host:port" (JSON list),
-    # tried in turn when one fails (a broker cluster: every node); empty: the one above.
-    mqtt_public_brokers: list[str] = Field(default_factory=list)
-    # fleet = "nats" (ADR 0018, docs/broker.md): the NATS cluster's client URLs
-    # (JSON list) and lianbo's three users there, which skip the auth callout:
-    # one in the screens' account (pushes, up, presence; also its MQTT login for
-    # the retained presence snapshot on mqtt_host/port), the callout's own, and
-    # one in the system account (ends sessions). The callout signs with an
-    # account nkey seed ("SA..."): a file (0600), or the secret itself.
-    nats_urls: list[str] = Field(default_factory=lambda: ["nats://127.0.0.1:4222"])
-    nats_user: str = "lianbo"
-    nats_password: SecretStr | None = None
-    nats_callout_user: str = "callout"
-    nats_callout_password: SecretStr | None = None
-    nats_system_user: str = "sys"
-    nats_system_password: SecretStr | None = None
-    nats_issuer_seed_file: Path | None = None
-    nats_issuer_seed: SecretStr | None = None
-    # The account screens are placed in, and how long a screen's broker
-    # session may last before it must log in again (a missed kick ends then).
-    nats_account: str = Field(default="SCREENS", min_length=1, max_length=64)
-    nats_session_hours: int = Field(default=24, ge=1)
     # The private signing key(s), PEM, for deployments of several processes:
     # a file, or the secret itself; neither = files in <data_dir>/keys (ADR 0014).
     signing_key_file: Path | None = None
@@ -187,8 +129,12 @@ class Settings(BaseSettings):
     # second issuer's confirmation (never Extreme by default: speed matters), the
     # severities shown as a banner per tier (takeover otherwise), the CAP sender
     # of alerts written here, and the expiry given to a CAP alert without one.
-    alert_confirm_severities: list[str] = ["Severe", "Moderate", "Minor", "Unknown"]
-    alert_banner_severities: dict[str, list[str]] = {"home": ["Moderate", "Minor", "Unknown"]}
+    alert_confirm_severities: list[str] = Field(
+        default_factory=lambda: ["Severe", "Moderate", "Minor", "Unknown"]
+    )
+    alert_banner_severities: dict[str, list[str]] = Field(
+        default_factory=lambda: {"home": ["Moderate", "Minor", "Unknown"]}
+    )
     alert_sender: str = "lianbo"
     alert_default_hours: int = Field(default=24, ge=1)
     # Idempotency keys (ADR 0015): how long a key answers a retry with the first
@@ -242,36 +188,6 @@ class Settings(BaseSettings):
             raise ValueError("give LIANBO_SIGNING_KEY_FILE or LIANBO_SIGNING_KEY, not both")
         return self
 
-    @model_validator(mode="after")
-    def _nats_needs_an_issuer(self) -> Settings:
-        if self.nats_issuer_seed_file is not None and self.nats_issuer_seed is not None:
-            raise ValueError(
-                "give LIANBO_NATS_ISSUER_SEED_FILE or LIANBO_NATS_ISSUER_SEED, not both"
-            )
-        if (
-            self.fleet == "nats"
-            and self.nats_issuer_seed_file is None
-            and self.nats_issuer_seed is None
-        ):
-            raise ValueError("LIANBO_FLEET=nats needs LIANBO_NATS_ISSUER_SEED_FILE")
-        return self
-
-    def nats_issuer_seed_text(self) -> str:
-        """The auth callout's account nkey seed (file or secret)."""
-        if self.nats_issuer_seed_file is not None:
-            return self.nats_issuer_seed_file.read_text(encoding="utf-8").strip()
-        return self.nats_issuer_seed.get_secret_value().strip() if self.nats_issuer_seed else ""
-
-    @model_validator(mode="after")
-    def _s3_needs_a_bucket(self) -> Settings:
-        if self.media_store == "s3" and not self.s3_bucket:
-            raise ValueError("LIANBO_MEDIA_STORE=s3 needs LIANBO_S3_BUCKET")
-        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
-            raise ValueError(
-                "give both LIANBO_S3_ACCESS_KEY_ID and LIANBO_S3_SECRET_ACCESS_KEY, or neither"
-            )
-        return self
-
     @property
     def media_cache(self) -> Path:
         """Where the S3 store keeps local copies (``media_cache_dir`` or the default)."""
@@ -300,15 +216,6 @@ class Settings(BaseSettings):
                     "or an http(s) URL"
                 )
         return targets
-
-    @field_validator("mqtt_public_brokers")
-    @classmethod
-    def _brokers(cls, brokers: list[str]) -> list[str]:
-        for broker in brokers:
-            host, _, port = broker.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"MQTT broker {broker!r} is not HOST:PORT")
-        return brokers
 
     @field_validator("trusted_proxies")
     @classmethod
