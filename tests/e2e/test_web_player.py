@@ -928,6 +928,47 @@ def test_a_moderate_alert_is_a_banner_on_home_screens_and_expiry_ends_it(
     banner.wait_for(state="detached")  # expired
 
 
+def on_air(server: Server, page: Any, tier: str) -> dict[str, Any]:
+    """A new screen of ``tier`` enrolled in ``page``, showing its own programme
+    with its push socket up: {"tag", "terminal", "image"}."""
+    tag = f"web-{uuid.uuid4().hex[:6]}"
+    image, schedule_id = programme(server, tag, "常规")
+    publish(server, schedule_id)
+    terminal = tagged_terminal(server, tag, tier=tier)
+    enrol(page, terminal["enrolment_code"])
+    wait_on_stage(page, image["id"])
+    eventually(lambda: state(page)["push"]["connected"])
+    return {"tag": tag, "terminal": terminal, "image": image}
+
+
+def earthquake_alert(tag: str) -> dict[str, Any]:
+    """An Extreme alert for the tests' region, its headline naming ``tag``."""
+    return {
+        "severity": "Extreme",
+        "event": "地震",
+        "headline": f"地震预警-{tag}",
+        "description": "预计10秒后有强烈震感。",
+        "instruction": "就近避险。",
+        "area": {"regions": [REGION]},
+        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+
+
+def issue_alert(server: Server, body: dict[str, Any]) -> str:
+    """POST /api/v1/alerts as the admin; the new alert's id."""
+    with server.client(headers=headers(server, ADMIN)) as api:
+        answer = api.post("/api/v1/alerts", json=body)
+    assert answer.status_code in (200, 201, 202), answer.text
+    return str(answer.json()["id"])
+
+
+def alert_counts(server: Server, alert_id: str) -> dict[str, Any]:
+    """The alert's delivery board counts."""
+    with server.client(headers=headers(server, ADMIN)) as api:
+        found: dict[str, Any] = api.get(f"/api/v1/alerts/{alert_id}").json()["counts"]
+    return found
+
+
 def test_an_alert_issued_on_the_server_takes_over_and_cancel_removes_it(
     screen: Any, centre: ServerProcess
 ) -> None:
@@ -937,44 +978,21 @@ def test_an_alert_issued_on_the_server_takes_over_and_cancel_removes_it(
         probe = api.get("/api/v1/alerts")
     if probe.status_code in (404, 405):
         missing("the alerts API (POST /api/v1/alerts) is not on this server yet")
-    tag = f"web-{uuid.uuid4().hex[:6]}"
-    image, schedule_id = programme(server, tag, "常规")
-    publish(server, schedule_id)
-    terminal = tagged_terminal(server, tag, tier="outdoor")
-    enrol(screen, terminal["enrolment_code"])
-    wait_on_stage(screen, image["id"])
-    eventually(lambda: state(screen)["push"]["connected"])
-
-    body = {
-        "severity": "Extreme",
-        "event": "地震",
-        "headline": f"地震预警-{tag}",
-        "description": "预计10秒后有强烈震感。",
-        "instruction": "就近避险。",
-        "area": {"regions": [REGION]},
-        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-    }
-    with server.client(headers=headers(server, ADMIN)) as api:
-        issued = api.post("/api/v1/alerts", json=body)
-    assert issued.status_code in (200, 201, 202), issued.text
-    alert_id = str(issued.json()["id"])
+    placed = on_air(server, screen, tier="outdoor")
+    body = earthquake_alert(placed["tag"])
+    alert_id = issue_alert(server, body)
     takeover = screen.locator("#takeover")
     takeover.wait_for(state="visible")
     assert takeover.locator(".alert-headline").inner_text() == body["headline"]
     assert takeover.get_attribute("data-colour") == "red"
 
     # The screen's acks reach the delivery board.
-    def counts() -> dict[str, Any]:
-        with server.client(headers=headers(server, ADMIN)) as api:
-            found: dict[str, Any] = api.get(f"/api/v1/alerts/{alert_id}").json()["counts"]
-        return found
-
-    eventually(lambda: counts()["displayed"] >= 1)
+    eventually(lambda: alert_counts(server, alert_id)["displayed"] >= 1)
     with server.client(headers=headers(server, ADMIN)) as api:
         cancelled = api.post(f"/api/v1/alerts/{alert_id}/cancel")
     assert cancelled.status_code in (200, 202), cancelled.text
     takeover.wait_for(state="hidden")
-    assert screen.locator("#stage").get_attribute("data-asset-id") == image["id"]
+    assert screen.locator("#stage").get_attribute("data-asset-id") == placed["image"]["id"]
 
 
 # -- the browser's verifier agrees with protocol/manifest.py -----------------------

@@ -5,9 +5,7 @@ the server answered (issue 15, ADR 0020)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,14 +15,12 @@ from tests.e2e.content import headers
 from tests.e2e.helpers import ADMIN, Server
 from tests.e2e.player_support import ServerProcess, eventually
 from tests.e2e.test_web_player import (
-    REGION,
-    enrol,
+    alert_counts,
+    earthquake_alert,
+    issue_alert,
+    on_air,
     path_of,
-    programme,
-    publish,
     state,
-    tagged_terminal,
-    wait_on_stage,
 )
 
 pytestmark = pytest.mark.e2e
@@ -32,17 +28,6 @@ pytestmark = pytest.mark.e2e
 # The web player tests' own server and fresh browser profiles, as fixtures here.
 centre = test_web_player.centre
 screen = test_web_player.screen
-
-
-def on_air(server: Server, page: Any, tier: str) -> dict[str, Any]:
-    tag = f"acks-{uuid.uuid4().hex[:6]}"
-    image, schedule_id = programme(server, tag, "常规")
-    publish(server, schedule_id)
-    terminal = tagged_terminal(server, tag, tier=tier)
-    enrol(page, terminal["enrolment_code"])
-    wait_on_stage(page, image["id"])
-    eventually(lambda: state(page)["push"]["connected"])
-    return {"tag": tag, "terminal": terminal}
 
 
 @pytest.fixture
@@ -58,26 +43,9 @@ def cancelled_after(centre: ServerProcess) -> Iterator[list[str]]:
 
 
 def issue(server: Server, tag: str, issued: list[str]) -> str:
-    body = {
-        "severity": "Extreme",
-        "event": "地震",
-        "headline": f"地震预警-{tag}",
-        "description": "预计10秒后有强烈震感。",
-        "instruction": "就近避险。",
-        "area": {"regions": [REGION]},
-        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-    }
-    with server.client(headers=headers(server, ADMIN)) as api:
-        answer = api.post("/api/v1/alerts", json=body)
-    assert answer.status_code in (200, 201, 202), answer.text
-    issued.append(str(answer.json()["id"]))
+    """An alert for the screen tagged ``tag``, cancelled when the test ends."""
+    issued.append(issue_alert(server, earthquake_alert(tag)))
     return issued[-1]
-
-
-def counts(server: Server, alert_id: str) -> dict[str, Any]:
-    with server.client(headers=headers(server, ADMIN)) as api:
-        found: dict[str, Any] = api.get(f"/api/v1/alerts/{alert_id}").json()["counts"]
-    return found
 
 
 def http_acks(page: Any) -> list[tuple[str, str]]:
@@ -107,7 +75,7 @@ def test_acks_go_over_the_socket_and_reach_the_board(
     alert_id = issue(server, placed["tag"], cancelled_after)
     screen.locator("#takeover").wait_for(state="visible")
 
-    eventually(lambda: counts(server, alert_id)["displayed"] >= 1)
+    eventually(lambda: alert_counts(server, alert_id)["displayed"] >= 1)
     on_socket = [
         m["state"] for m in sent if m.get("type") == "alert-ack" and m.get("alert_id") == alert_id
     ]
@@ -157,7 +125,7 @@ def test_acks_stranded_by_a_dropped_socket_go_over_http(
     eventually(lambda: state(screen) and (alert_id, "displayed") in over_http)
     assert [s["state"] for s in swallowed][:3] == ["received", "verified", "displayed"]
     assert {s for a, s in over_http if a == alert_id} >= {"received", "verified", "displayed"}
-    eventually(lambda: counts(server, alert_id)["displayed"] >= 1)
+    eventually(lambda: alert_counts(server, alert_id)["displayed"] >= 1)
 
 
 def test_an_alert_issued_while_the_socket_was_down_comes_with_the_greeting(
