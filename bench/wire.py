@@ -84,26 +84,31 @@ def _subscribers() -> dict[str, Subscriber]:
     return {"lianbo_session": _lianbo, "aiomqtt": _aiomqtt, "gmqtt": _gmqtt}
 
 
+class _Tally:
+    """Counts a subscriber's messages; ``done`` once ``size`` have come."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.got, self.done = size, 0, asyncio.Event()
+
+    def count(self, *_message: Any) -> None:
+        self.got += 1
+        if self.got >= self.size:
+            self.done.set()
+
+
 async def _lianbo(port: int, size: int, user: str, password: str, busy: bool) -> dict[str, float]:
-    got = [0]
-    done = asyncio.Event()
-
-    def on_message(_topic: str, _payload: bytes) -> None:
-        got[0] += 1
-        if got[0] >= size:
-            done.set()
-
+    tally = _Tally(size)
     session = await open_session(
         "127.0.0.1",
         port,
-        on_message,
+        tally.count,
         client_id="wire-lianbo",
         username=user,
         password=password,
     )
     await session.subscribe([topics.terminal("+", topics.STATUS)])
     try:
-        return await _measure(port, size, user, password, busy, done, got)
+        return await _measure(port, size, user, password, busy, tally)
     finally:
         session.close()
 
@@ -111,23 +116,21 @@ async def _lianbo(port: int, size: int, user: str, password: str, busy: bool) ->
 async def _aiomqtt(port: int, size: int, user: str, password: str, busy: bool) -> dict[str, float]:
     import aiomqtt
 
-    got = [0]
-    done = asyncio.Event()
+    tally = _Tally(size)
     async with aiomqtt.Client(
         "127.0.0.1", port, username=user, password=password, identifier="wire-aiomqtt"
     ) as client:
         await client.subscribe(topics.terminal("+", topics.STATUS))
 
         async def take_in() -> None:
-            async for _message in client.messages:
-                got[0] += 1
-                if got[0] >= size:
-                    done.set()
+            async for message in client.messages:
+                tally.count(message)
+                if tally.done.is_set():
                     return
 
         reader = asyncio.create_task(take_in())
         try:
-            return await _measure(port, size, user, password, busy, done, got)
+            return await _measure(port, size, user, password, busy, tally)
         finally:
             reader.cancel()
 
@@ -135,18 +138,10 @@ async def _aiomqtt(port: int, size: int, user: str, password: str, busy: bool) -
 async def _gmqtt(port: int, size: int, user: str, password: str, busy: bool) -> dict[str, float]:
     import gmqtt  # type: ignore[import-untyped]
 
-    got = [0]
-    done = asyncio.Event()
-
-    def on_message(*_args: Any) -> int:
-        got[0] += 1
-        if got[0] >= size:
-            done.set()
-        return 0
-
+    tally = _Tally(size)
     client = gmqtt.Client("wire-gmqtt")
     client.set_auth_credentials(user, password)
-    client.on_message = on_message
+    client.on_message = tally.count
     await client.connect("127.0.0.1", port, version=gmqtt.constants.MQTTv311)
     subscribed = asyncio.Event()
     client.on_subscribe = lambda *_a: subscribed.set()
@@ -154,7 +149,7 @@ async def _gmqtt(port: int, size: int, user: str, password: str, busy: bool) -> 
     async with asyncio.timeout(10):
         await subscribed.wait()
     try:
-        return await _measure(port, size, user, password, busy, done, got)
+        return await _measure(port, size, user, password, busy, tally)
     finally:
         await client.disconnect()
 
@@ -165,8 +160,7 @@ async def _measure(
     user: str,
     password: str,
     busy: bool,
-    done: asyncio.Event,
-    got: list[int],
+    tally: _Tally,
 ) -> dict[str, float]:
     """Let a publisher process send ``size`` statuses; time their arrival."""
     stop = asyncio.Event()
@@ -184,13 +178,13 @@ async def _measure(
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
-        waiting = asyncio.create_task(done.wait())
+        waiting = asyncio.create_task(tally.done.wait())
         await asyncio.wait(
             {waiting, asyncio.create_task(publisher.wait())},
             timeout=GIVE_UP_S,
             return_when=asyncio.FIRST_COMPLETED,
         )
-        if not done.is_set():  # the publisher ended: give the tail a moment
+        if not tally.done.is_set():  # the publisher ended: give the tail a moment
             async with asyncio.timeout(10):
                 await waiting
         took = time.perf_counter() - started
@@ -202,9 +196,9 @@ async def _measure(
             await worker
         await publisher.wait()
     return {
-        "received": got[0],
+        "received": tally.got,
         "seconds": round(took, 3),
-        "per_second": round(got[0] / took) if took == took and took > 0 else 0,
+        "per_second": round(tally.got / took) if took == took and took > 0 else 0,
         "loop_turns": turns[0],
     }
 
