@@ -181,6 +181,24 @@ class AlertWatch:
                 self.displayed_s = time.time() - self.since
         return self.received_s is not None and self.displayed_s is not None
 
+    async def split(self) -> dict[str, Any]:
+        """Where receipt time goes, for pushed copies: until the holding
+        process stamped the push (``sent_at``: commit, bus, handler; by
+        process) and from there to the screen (the edge, TLS, the screen's
+        loop). Listed copies (after a reconnect) carry no stamp."""
+        sent: dict[str, float] = {}
+        for part in await self.fleet.workers.call("alert_sent", self.id):
+            sent |= part
+        by_process: dict[str, list[float]] = {}
+        for terminal, at in sent.items():
+            by_process.setdefault(self.fleet.holders.get(terminal, "?"), []).append(at - self.since)
+        transit = [self.arrivals[t] - at for t, at in sent.items() if t in self.arrivals]
+        return {
+            "pushed": len(sent),
+            "pushed_at_ms": {name: percentiles(at) for name, at in sorted(by_process.items())},
+            "push_transit_ms": percentiles(transit),
+        }
+
     def figures(self) -> dict[str, Any]:
         """Receipt per screen from ``since``: all, on other processes than the
         issuing one (``across``), on the issuing one (``local``)."""
@@ -219,7 +237,12 @@ async def alert(
     watch = AlertWatch(api, fleet, alert_id, started, here)
     await until_all(watch.poll, timeout_s, every=0.25)
     await cancel(api, alert_id)
-    return {"targeted": targeted, "issue_request_ms": round(request_ms, 1), **watch.figures()}
+    return {
+        "targeted": targeted,
+        "issue_request_ms": round(request_ms, 1),
+        **watch.figures(),
+        **await watch.split(),
+    }
 
 
 async def cancel(api: httpx.AsyncClient, alert_id: str) -> None:

@@ -41,6 +41,10 @@ def test_the_cluster_benchmark_runs_tiny(
         assert phase["publish"]["pushed"] == phase["publish"]["applied"] == SCREENS
         assert phase["alert"]["targeted"] == phase["alert"]["received"] == SCREENS
         assert phase["alert"]["displayed_on_board"] == SCREENS
+        # the receipt split: pushed copies, stamped by the processes holding them
+        assert 0 < phase["alert"]["pushed"] <= SCREENS
+        assert set(phase["alert"]["pushed_at_ms"]) <= set(phase["held"])
+        assert phase["alert"]["push_transit_ms"]["max"] is not None
         # the simulated screens ack up their sockets (issue 15 §2), answered once stored
         assert phase["client_counts"]["ack_channel_ok"] >= SCREENS
     failover = many["failover"]

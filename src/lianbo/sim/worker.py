@@ -139,6 +139,12 @@ class Fleet:
                 for s in self.screens
                 if s.alert and s.alert[0] == args[0]
             }
+        if command == "alert_sent":  # {terminal: the server's sent_at} of a pushed alert
+            return {
+                s.credential.terminal_id: s.alert_at - s.alert[1]
+                for s in self.screens
+                if s.alert and s.alert[0] == args[0] and s.alert[1] > 0
+            }
         if command == "commands":  # {command id: arrival} of the latest command per screen
             return {s.command[0]: s.command[1] for s in self.screens if s.command}
         if command == "addresses":  # {terminal id: "ip:port"} of each connected socket
