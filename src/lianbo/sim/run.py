@@ -85,10 +85,13 @@ class Workers:
         answers_alerts: bool = False,
         acks_over: str = "channel",
         edges: Sequence[Endpoint] = (),
+        brokers: Sequence[Endpoint] = (),
     ) -> None:
         """``edges``: several front doors (load balancers, each holding at most
         20,000 open files); worker k uses ``edges[k % len(edges)]`` for its
-        sockets and calls instead of ``connect_to`` and ``server``."""
+        sockets and calls instead of ``connect_to`` and ``server``.
+        ``brokers``: the nodes of a broker cluster; worker k's screens
+        connect to ``brokers[k % len(brokers)]`` (``connected_to`` says which)."""
         self.count = len(credentials)
         self.fetch_jitter_s = 0.0
         share = math.ceil(len(credentials) / max(1, processes)) or 1
@@ -99,9 +102,14 @@ class Workers:
         context = multiprocessing.get_context("spawn")
         self._pipes: list[Connection] = []
         self._processes: list[BaseProcess] = []
+        self.connected_to: dict[str, Endpoint] = {}  # terminal id -> where its worker connects
         for k, first in enumerate(range(0, len(credentials), share)):
             if edges:
                 connect_to = server = edges[k % len(edges)]
+            if brokers:
+                connect_to = brokers[k % len(brokers)]
+            for credential in credentials[first : first + share]:
+                self.connected_to[credential.terminal_id] = connect_to
             config = WorkerConfig(
                 kind,
                 connect_to.host,

@@ -107,7 +107,7 @@ class Screen(asyncio.Protocol):
         await self.fleet.connecting.acquire()
         self.connecting = True
         loop = asyncio.get_running_loop()
-        tls = self.fleet.tls
+        tls = self.fleet.socket_tls
         try:
             await loop.create_connection(
                 lambda: self,

@@ -56,6 +56,9 @@ class Fleet:
         self.running = False
         self.counts: Counter[str] = Counter()
         self.tls = server_context(config.ca_pem) if config.tls else None
+        # the screens' own connections: TLS to the server's socket; a broker's
+        # MQTT port here is plain (HTTP calls still use ``tls``)
+        self.socket_tls = self.tls if config.kind == "hub" else None
         self.answers_alerts = config.answers_alerts
         self.acks_over = config.acks_over
         self.display_jitter_s = config.display_jitter_s
