@@ -120,6 +120,14 @@ class NatsFleet(TopicFleet):
     def callout(self) -> AuthCallout | None:
         return self._callout
 
+    @property
+    def ready(self) -> bool:
+        """For ``/healthz``: connected to the cluster and, when this process
+        answers the auth callout, answering it (else no screen can log in)."""
+        if not self._tasks:
+            return True  # not run here (``lianbo worker``)
+        return self._ready.is_set() and (self._callout is None or self._callout.answering)
+
     # the connection
 
     async def _connection(self) -> None:
@@ -129,7 +137,8 @@ class NatsFleet(TopicFleet):
             try:
                 await self._open()
             except (OSError, nats.errors.Error, TimeoutError) as error:
-                log.warning("NATS unreachable", error=str(error), retry_in=delay)
+                if delay == 1.0:  # once, not per attempt
+                    log.warning("NATS unreachable", error=str(error), retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
         await self._snapshot()

@@ -101,6 +101,13 @@ class TopicFleet:
         """Wait until the broker connection is up (wrap in a timeout)."""
         await self._ready.wait()
 
+    @property
+    def ready(self) -> bool:
+        """For ``/healthz``: the broker connection is up, or this process
+        does not run the channel at all (``lianbo worker`` builds it and
+        never starts it: nothing to lose)."""
+        return not self._tasks or self._ready.is_set()
+
     async def _connection(self) -> None:
         """Keep the broker connection (the subclass's); set ``_ready`` while up."""
         raise NotImplementedError
