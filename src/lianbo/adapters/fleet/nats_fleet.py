@@ -34,6 +34,7 @@ from nats.aio.msg import Msg
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.alert_acks import AlertAcks
 from lianbo.adapters.fleet.directory import Directory
+from lianbo.adapters.fleet.figures import FleetFigures
 from lianbo.adapters.fleet.inbox import Acks, Heartbeats
 from lianbo.adapters.fleet.mqtt import Broker
 from lianbo.adapters.fleet.mqtt_session import MqttError, open_session
@@ -127,6 +128,11 @@ class NatsFleet(TopicFleet):
         if not self._tasks:
             return True  # not run here (``lianbo worker``)
         return self._ready.is_set() and (self._callout is None or self._callout.answering)
+
+    def figures(self) -> FleetFigures:
+        """As on any broker, and the logins this process's callout decided."""
+        logins = self._callout.counts if self._callout is not None else None
+        return FleetFigures(self.ready, self._inbox.refused, logins)
 
     # the connection
 
