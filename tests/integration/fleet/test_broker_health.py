@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 import pytest
 from bench.harness import nats
 from pydantic import SecretStr
 
+from lianbo.adapters.fleet.mqtt import MqttFleet
+from lianbo.adapters.fleet.nats_fleet import NatsFleet
 from lianbo.api.app import create_app
 from lianbo.bootstrap import Container, bootstrap
 from tests.integration.fleet.conftest import Mosquitto, NatsBrokers, started_nats
@@ -27,7 +30,7 @@ pytestmark = [
 
 
 @asynccontextmanager
-async def serving(env: Env, **fleet: object) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(env: Env, **fleet: object) -> AsyncIterator[Served]:
     """A process bootstrapped with the fleet settings ``fleet`` (on the env's
     store), its channel started; a client of its app."""
     container: Container = bootstrap(
@@ -38,15 +41,21 @@ async def serving(env: Env, **fleet: object) -> AsyncIterator[httpx.AsyncClient]
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as client:
-            yield client
+            yield Served(client, container)
     finally:
         await container.fleet.stop()
         await container.close()
 
 
-async def fleet_ready(client: httpx.AsyncClient, ready: bool) -> bool:
+@dataclass
+class Served:
+    client: httpx.AsyncClient
+    container: Container
+
+
+async def fleet_ready(served: Served, ready: bool) -> bool:
     """Whether ``/healthz`` says what ``ready`` expects of the broker."""
-    answer = await client.get("/healthz")
+    answer = await served.client.get("/healthz")
     if ready:
         return answer.status_code == 200 and answer.json()["fleet"] == "ok"
     return answer.status_code == 503 and answer.json()["not_ready"] == ["fleet"]
@@ -57,12 +66,13 @@ async def test_a_lost_mosquitto_makes_the_process_not_ready_until_it_is_back(
 ) -> None:
     user, password = broker.SERVER
     settings = {"fleet": "mqtt", "mqtt_port": broker.port}
-    async with serving(env, **settings, mqtt_username=user, mqtt_password=password) as client:
-        await until(lambda: fleet_ready(client, True), "ready with the broker")
+    async with serving(env, **settings, mqtt_username=user, mqtt_password=password) as served:
+        assert isinstance(served.container.fleet, MqttFleet)
+        await until(lambda: fleet_ready(served, True), "ready with the broker")
         broker.stop()
-        await until(lambda: fleet_ready(client, False), "not ready without the broker")
+        await until(lambda: fleet_ready(served, False), "not ready without the broker")
         broker.start()
-        await until(lambda: fleet_ready(client, True), "ready again with the broker back")
+        await until(lambda: fleet_ready(served, True), "ready again with the broker back")
 
 
 @pytest.fixture
@@ -90,10 +100,24 @@ async def test_a_lost_nats_cluster_makes_the_process_not_ready_until_it_is_back(
 ) -> None:
     cluster = one_node.cluster
     (node,) = cluster.nodes
-    async with serving(env, **nats_settings(one_node)) as client:
-        await until(lambda: fleet_ready(client, True), "ready with the cluster")
+    async with serving(env, **nats_settings(one_node)) as served:
+        await until(lambda: fleet_ready(served, True), "ready with the cluster")
         cluster.kill(node)
-        await until(lambda: fleet_ready(client, False), "not ready without the cluster")
+        await until(lambda: fleet_ready(served, False), "not ready without the cluster")
         cluster.start_node(node)
         cluster.wait_healthy([node])
-        await until(lambda: fleet_ready(client, True), "ready again with the cluster back")
+        await until(lambda: fleet_ready(served, True), "ready again with the cluster back")
+
+
+async def test_a_process_whose_auth_callout_is_not_answering_is_not_ready(
+    env: Env, one_node: NatsBrokers
+) -> None:
+    """Connected, but not answering the callout: no screen could log in."""
+    async with serving(env, **nats_settings(one_node)) as served:
+        fleet = served.container.fleet
+        assert isinstance(fleet, NatsFleet) and fleet.callout is not None
+        await until(lambda: fleet_ready(served, True), "ready with the cluster")
+        await fleet.callout.stop()
+        await until(lambda: fleet_ready(served, False), "not ready without the callout")
+        await fleet.callout.start()
+        await until(lambda: fleet_ready(served, True), "ready when it answers again")
