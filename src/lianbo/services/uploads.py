@@ -128,8 +128,12 @@ async def append(
     path = part_path(container, upload_id)
     with _sole_writer(path) as handle:
         # Read under the lock: the offset the previous writer left.
-        row = await _row(container, actor, upload_id)
-        if row.asset_id is not None:  # ingested meanwhile: drop the file just made
+        try:
+            row = await _row(container, actor, upload_id)
+        except NotFound:  # cancelled meanwhile: drop the file just made
+            path.unlink(missing_ok=True)
+            raise
+        if row.asset_id is not None:  # ingested meanwhile: likewise
             path.unlink(missing_ok=True)
         if row.asset_id is not None or offset != row.offset:
             raise Conflict(f"Upload-Offset must be {row.offset}", field="Upload-Offset")
@@ -165,7 +169,8 @@ def _sole_writer(path: Path, *, create: bool = True) -> Iterator[BinaryIO]:
     by this request alone. ``flock`` holds across processes and is released
     when the file closes, even if a process dies."""
     try:
-        handle = os.fdopen(os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600), "r+b")
+        # 0o666 less the umask, as open() makes it (it becomes the media file)
+        handle = os.fdopen(os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o666), "r+b")
     except FileNotFoundError:  # cancelled meanwhile
         raise Conflict("this upload is no longer open") from None
     with handle:
