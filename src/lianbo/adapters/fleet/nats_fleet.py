@@ -132,7 +132,8 @@ class NatsFleet(TopicFleet):
     def figures(self) -> FleetFigures:
         """As on any broker, and the logins this process's callout decided."""
         logins = self._callout.counts if self._callout is not None else None
-        return FleetFigures(self.ready, self._inbox.refused, logins)
+        connected = self.ready if self._tasks else None  # not run here: no gauge
+        return FleetFigures(connected, self._inbox.refused, logins)
 
     # the connection
 

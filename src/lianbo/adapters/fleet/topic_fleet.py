@@ -159,9 +159,10 @@ class TopicFleet:
         return self._inbox
 
     def figures(self) -> FleetFigures:
-        """For ``/metrics``: the broker connection and the messages refused
-        here. Logins are the broker's own (mosquitto's password file)."""
-        return FleetFigures(self.ready, self._inbox.refused, None)
+        """For ``/metrics``: the broker connection (none where the channel
+        is not run: ``lianbo worker``) and the messages refused here. Logins
+        are the broker's own (mosquitto's password file)."""
+        return FleetFigures(self.ready if self._tasks else None, self._inbox.refused, None)
 
     async def _send_replies(self) -> None:
         while True:
