@@ -137,9 +137,19 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         health_info={"leader": lambda: leader.is_leader},
     )
     _wire_bus(container)
+    if settings.fleet != "hub":  # /healthz: the broker (and NATS's callout) is there
+        container.health_checks["fleet"] = lambda: broker_ready(container.fleet)
     if settings.media_store == "s3":
         container.health_checks["media"] = container.blobs.check  # /healthz: the bucket answers
     return container
+
+
+def broker_ready(fleet: FleetChannel) -> bool:
+    """Whether a channel on a broker is connected (``TopicFleet.ready``); the
+    hub has no broker to lose."""
+    from lianbo.adapters.fleet.topic_fleet import TopicFleet
+
+    return fleet.ready if isinstance(fleet, TopicFleet) else True
 
 
 def _job_queue(settings: Settings) -> JobQueue:

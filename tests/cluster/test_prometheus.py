@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 
+from lianbo.adapters.fleet.figures import FleetFigures
+from lianbo.api.fleet_metrics import FleetMetrics
 from lianbo.api.process_metrics import cluster_metrics, webhook_metrics
 from lianbo.services.cluster_health import BusFigures, ClusterFigures, RegionScreens
 from tests.support.metrics import PROMETHEUS_DIR, promtool, samples
@@ -44,6 +46,9 @@ def test_the_rules_use_only_metrics_lianbo_serves() -> None:
     served = {s.name for s in samples(generate_latest(cluster_metrics(every_source)).decode())}
     outbox = webhook_metrics({"pending": 0, "dead": 0}, 0.0)
     served |= {s.name for s in samples(generate_latest(outbox).decode())}
+    fleet = CollectorRegistry()
+    fleet.register(FleetMetrics(FleetFigures(connected=True, refused={}, logins={})))
+    served |= {s.name for s in samples(generate_latest(fleet).decode())}
     rules = (PROMETHEUS_DIR / "rules.yml").read_text(encoding="utf-8")
     used = set(re.findall(r"\blianbo_[a-z_]+", rules))
     assert used and used <= served, used - served

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from lianbo.adapters.fleet.inbox import Inbox
+from lianbo.adapters.fleet.inbox import REFUSALS, Inbox
+from lianbo.domain.errors import RateLimited
+from lianbo.protocol.messages import MAX_MESSAGE_BYTES
 from tests.support.clock import FakeClock
 
 
@@ -72,3 +74,39 @@ def test_a_status_with_a_control_character_is_dropped_and_not_admitted() -> None
     assert beats.admitted == []
     box.receive("t1", json.dumps({"type": "status", "push": "polling"}))
     assert beats.admitted == ["t1"]
+
+
+class Flooded:
+    """A heartbeat sink that refuses every beat (a screen beating too fast)."""
+
+    def beat(self, terminal_id: str, status: dict[str, object] | None) -> datetime:
+        raise RateLimited("too many heartbeats", retry_after=5)
+
+
+def test_every_refusal_is_counted_by_its_reason_and_the_next_message_is_handled() -> None:
+    box = Inbox(FakeClock(), Flooded(), heartbeat_seconds=30)
+    refused = [
+        "x" * (MAX_MESSAGE_BYTES + 1),  # oversized, before it is parsed
+        "not json",  # malformed
+        '{"type": "launch"}',  # malformed: no message of ours
+        '{"type": "time"}',  # malformed: no t0
+        json.dumps({"type": "status", "push": "a\u0000b"}),  # text
+        # unwanted: this inbox takes no alert acks (the screen acks over HTTP)
+        json.dumps({"type": "alert-ack", "ref": "r1", "alert_id": "a1", "state": "received"}),
+        json.dumps({"type": "status", "pad": "x" * (17 * 1024)}),  # oversized status, answered
+        json.dumps({"type": "status", "playing": "a"}),  # rate_limited, answered
+    ]
+    for raw in refused:
+        box.receive("t1", raw)
+    assert box.refused == {
+        "oversized": 2,
+        "malformed": 3,
+        "text": 1,
+        "unwanted": 1,
+        "rate_limited": 1,
+    }
+    assert set(box.refused) <= set(REFUSALS)
+    assert box.dropped == len(refused)
+    reply = box.receive("t1", json.dumps({"type": "time", "t0": 1.0}))
+    assert reply is not None and reply.type == "time"
+    assert box.dropped == len(refused)

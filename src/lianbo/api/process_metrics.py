@@ -18,6 +18,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from lianbo.adapters.fleet.figures import fleet_figures
+from lianbo.api.fleet_metrics import FleetMetrics
 from lianbo.api.metrics import REQUESTS_REGISTRY, monitoring_metrics
 from lianbo.bootstrap import Container
 from lianbo.services.cluster_health import ClusterFigures
@@ -110,6 +112,9 @@ async def metrics_text(container: Container, uow: UnitOfWork) -> bytes:
     up = health.store_answered(error)
     watched = monitoring_metrics(monitor.counters, monitor.webhooks, alarms)
     collectors = [*stored, watched, REQUESTS_REGISTRY, cluster_metrics(figures, store_up=up)]
+    fleet = fleet_figures(container.fleet)
+    if fleet is not None:
+        collectors.append(FleetMetrics(fleet))
     return generate_latest(ProcessLabelled(container.settings.process_name, collectors))
 
 

@@ -28,6 +28,7 @@ import structlog
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from lianbo.adapters.fleet.hub import WebSocketHub
+from lianbo.adapters.fleet.inbox import MALFORMED, OVERSIZED
 from lianbo.adapters.fleet.registry import Peer
 from lianbo.api import ws_frames as wire
 from lianbo.api.routes.fleet_ws import PATH
@@ -198,7 +199,7 @@ class TerminalSocket(asyncio.Protocol):
         try:
             frames = wire.read_frames(buffer, MAX_MESSAGE_BYTES)
         except wire.FrameError as error:
-            self._close(error.code, error.reason)
+            self._refuse(error.code, error.reason)
             return
         self.buffer = buffer or None
         self.heard = time.monotonic()
@@ -221,19 +222,19 @@ class TerminalSocket(asyncio.Protocol):
         """A whole message once its last fragment is in."""
         if frame.opcode == wire.CONTINUATION:
             if self.fragments is None:
-                self._close(wire.PROTOCOL_ERROR, "continuation without a message")
+                self._refuse(wire.PROTOCOL_ERROR, "continuation without a message")
                 return None
             opcode, parts = self.fragments
             parts.append(frame.payload)
             if sum(map(len, parts)) > MAX_MESSAGE_BYTES:
-                self._close(wire.TOO_BIG, "message too big")
+                self._refuse(wire.TOO_BIG, "message too big")
                 return None
             if not frame.fin:
                 return None
             self.fragments = None
             return opcode, b"".join(parts)
         if self.fragments is not None:
-            self._close(wire.PROTOCOL_ERROR, "a new message inside a fragmented one")
+            self._refuse(wire.PROTOCOL_ERROR, "a new message inside a fragmented one")
             return None
         if not frame.fin:
             self.fragments = (frame.opcode, [frame.payload])
@@ -246,7 +247,7 @@ class TerminalSocket(asyncio.Protocol):
             try:
                 raw = payload.decode()
             except UnicodeDecodeError:
-                self._close(wire.INVALID_DATA, "text is not UTF-8")
+                self._refuse(wire.INVALID_DATA, "text is not UTF-8")
                 return
         assert self.peer is not None
         reply = self.hub.receive(self.peer, raw)
@@ -254,6 +255,12 @@ class TerminalSocket(asyncio.Protocol):
             self._transport().write(wire.frame(wire.TEXT, reply.encode()))
 
     # -- closing ---------------------------------------------------------------
+
+    def _refuse(self, code: int, reason: str) -> None:
+        """Close for what a screen sent that no message can be made of,
+        counted with the hub's refused messages (``/metrics``)."""
+        self.hub.inbox.refuse(OVERSIZED if code == wire.TOO_BIG else MALFORMED)
+        self._close(code, reason)
 
     def _close(self, code: int, reason: str = "") -> None:
         """Send a close frame and end the connection (the peer's close reply

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import fcntl
+import os
 import uuid
 from collections.abc import AsyncIterable, Iterator
 from contextlib import contextmanager
@@ -72,7 +73,8 @@ async def create(container: Context, actor: Actor, length: int, metadata: dict[s
     name = clean_name(metadata.get("name") or metadata.get("filename") or "upload")
     upload_id = uuid.uuid4().hex
     now = container.clock.now()
-    part_path(container, upload_id).touch()
+    # No part file yet: the first PATCH makes it on the process that takes
+    # the upload's PATCHes (HAProxy hashes them on the id), maybe not this one.
     async with container.uow() as uow:
         await uow.uploads.add(
             id=upload_id,
@@ -113,14 +115,30 @@ async def append(
     One writer per upload at a time, in any process on this data dir: the
     part file is locked for the whole PATCH; a second PATCH meanwhile is a
     conflict (409), never a second writer over the same bytes.
+
+    The part file is on this process's disk (``media_dir``). Processes on
+    different hosts need every PATCH of an upload on one process (the
+    shipped HAProxy config hashes on the upload id); when the bytes sent so
+    far are not here (that process died), the upload starts again at 0
+    rather than continue over a hole.
     """
-    await _row(container, actor, upload_id)  # 404 before touching the file
+    row = await _row(container, actor, upload_id)  # 404 before touching the file
+    if row.asset_id is not None:
+        raise Conflict(f"Upload-Offset must be {row.offset}", field="Upload-Offset")
     path = part_path(container, upload_id)
     with _sole_writer(path) as handle:
         # Read under the lock: the offset the previous writer left.
-        row = await _row(container, actor, upload_id)
+        try:
+            row = await _row(container, actor, upload_id)
+        except NotFound:  # cancelled meanwhile: drop the file just made
+            path.unlink(missing_ok=True)
+            raise
+        if row.asset_id is not None:  # ingested meanwhile: likewise
+            path.unlink(missing_ok=True)
         if row.asset_id is not None or offset != row.offset:
             raise Conflict(f"Upload-Offset must be {row.offset}", field="Upload-Offset")
+        if os.fstat(handle.fileno()).st_size < row.offset:
+            await _start_again(container, upload_id)
         written = await _write(container, handle, row, chunks)
         if written < row.length:
             return UploadState(upload_id, row.length, written, None), None
@@ -133,13 +151,27 @@ async def append(
     return UploadState(upload_id, row.length, written, added.asset.id), added
 
 
+async def _start_again(container: Context, upload_id: str) -> None:
+    """The bytes sent so far are not on this process's disk: offset 0 in the
+    store, and a 409 that says so (a tus client asks HEAD and resends)."""
+    async with container.uow() as uow:
+        await uow.uploads.set_offset(upload_id, 0)
+        await uow.commit()
+    raise Conflict(
+        "the bytes sent so far are not on this server: send the file again from offset 0",
+        field="Upload-Offset",
+    )
+
+
 @contextmanager
-def _sole_writer(path: Path) -> Iterator[BinaryIO]:
-    """The part file, opened by this request alone. ``flock`` holds across
-    processes and is released when the file closes, even if a process dies."""
+def _sole_writer(path: Path, *, create: bool = True) -> Iterator[BinaryIO]:
+    """The part file (made when missing, unless ``create`` is false), opened
+    by this request alone. ``flock`` holds across processes and is released
+    when the file closes, even if a process dies."""
     try:
-        handle = path.open("r+b")
-    except FileNotFoundError:  # ingested (moved into the store) or cancelled
+        # 0o666 less the umask, as open() makes it (it becomes the media file)
+        handle = os.fdopen(os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o666), "r+b")
+    except FileNotFoundError:  # cancelled meanwhile
         raise Conflict("this upload is no longer open") from None
     with handle:
         try:
@@ -157,6 +189,7 @@ async def _write(
     written = row.offset
     try:
         handle.seek(row.offset)
+        handle.truncate()  # bytes past the offset the store knows are not the upload's
         async for chunk in chunks:
             if written + len(chunk) > row.length:
                 raise InvalidInput("more bytes than Upload-Length", field="Upload-Length")
@@ -175,7 +208,7 @@ async def cancel(container: Context, actor: Actor, upload_id: str) -> None:
     await _row(container, actor, upload_id)
     path = part_path(container, upload_id)
     if path.exists():
-        with _sole_writer(path):
+        with _sole_writer(path, create=False):
             path.unlink(missing_ok=True)
     async with container.uow() as uow:
         await uow.uploads.remove(upload_id)

@@ -117,3 +117,40 @@ async def test_one_writer_per_upload_across_server_processes(env: Env) -> None:
             await _second_writer_is_refused(env, second)
     finally:
         await other.close()
+
+
+async def test_an_upload_lives_where_its_first_patch_landed_and_starts_again_elsewhere(
+    env: Env,
+) -> None:
+    """Two processes on different hosts: one store, each its own disk. The
+    upload is made on one and PATCHed on the other (HAProxy hashes PATCHes on
+    the id, not the POST); a PATCH that then lands where the bytes are not
+    (their process died) starts the upload again at 0, never over a hole."""
+    elsewhere = env.container.settings.media_dir.parent / "media-elsewhere"
+    other = bootstrap(
+        env.container.settings.model_copy(update={"media_dir": elsewhere}), clock=env.clock
+    )
+    transport = httpx.ASGITransport(app=create_app(container=other))
+    operator = await env.as_role(Role.OPERATOR, "51")
+    data = png(size=(320, 180))
+    half = len(data) // 2
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://lianbo.test") as second:
+            url = await started(env, operator, len(data))  # made here, no part file yet
+            first = await second.patch(
+                url, content=data[:half], headers=tus(operator, **OCTETS, **{"Upload-Offset": "0"})
+            )
+            assert first.status_code == 204, first.text  # the part is made there
+            headers = tus(operator, **OCTETS, **{"Upload-Offset": str(half)})
+            lost = await env.client.patch(url, content=data[half:], headers=headers)
+            assert "offset 0" in error_of(lost, 409)["message"]
+            head = await env.client.head(url, headers=tus(operator))
+            assert head.headers["upload-offset"] == "0"
+            again = tus(operator, **OCTETS, **{"Upload-Offset": "0"})
+            done = await env.client.patch(url, content=data, headers=again)
+    finally:
+        await other.close()
+    assert done.status_code == 204, done.text
+    asset_id = done.headers["lianbo-asset-id"]
+    asset = (await env.client.get(f"/api/v1/assets/{asset_id}", headers=operator)).json()
+    assert asset["sha256"] == hashlib.sha256(data).hexdigest()

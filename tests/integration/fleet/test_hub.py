@@ -12,8 +12,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from lianbo.domain.roles import Role
+from lianbo.protocol.messages import MAX_MESSAGE_BYTES
 from tests.integration.fleet.conftest import Served
 from tests.support.content import approved_asset
+from tests.support.metrics import value
 from tests.support.waiting import HANG_GUARD_S, until
 
 pytestmark = pytest.mark.integration
@@ -74,6 +76,29 @@ async def test_a_malformed_message_is_dropped_and_the_socket_kept(served: Served
         await ws.send(json.dumps({"type": "time", "t0": 1.0}))
         reply = await next_message(ws)
         assert reply == {"type": "time", "t0": 1.0, "server_time": reply["server_time"]}
+
+
+async def test_refused_messages_and_logins_are_counted_by_reason_on_metrics(
+    served: Served,
+) -> None:
+    admin = await served.env.as_role(Role.ADMIN)
+    _, token = await served.screen(admin)
+    async with connect(f"{served.ws_url}?token=not-a-token") as ws:
+        assert await closed_code(ws) == 1008
+    async with connect(f"{served.ws_url}?token={token}", max_size=None) as ws:
+        await next_message(ws)
+        await ws.send("not json")
+        await ws.send(json.dumps({"type": "status", "pad": "x" * (MAX_MESSAGE_BYTES + 1)}))
+        await ws.send(json.dumps({"type": "time", "t0": 2.0}))
+        assert (await next_message(ws))["type"] == "time"  # the handler goes on
+    text = (await served.env.client.get("/metrics")).text
+    refused = "lianbo_fleet_messages_refused_total"
+    assert value(text, refused, reason="malformed") == 1
+    assert value(text, refused, reason="oversized") == 1
+    assert value(text, refused, reason="rate_limited") == 0  # every reason, from the start
+    assert value(text, "lianbo_fleet_logins_total", outcome="refused") == 1
+    assert value(text, "lianbo_fleet_logins_total", outcome="accepted") == 1
+    assert value(text, "lianbo_fleet_connected") is None  # the hub has no broker
 
 
 async def test_publishing_pushes_the_new_version_to_that_audience_only(served: Served) -> None:

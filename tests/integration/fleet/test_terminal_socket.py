@@ -178,9 +178,13 @@ async def test_a_protocol_violation_closes_with_its_code(
 ) -> None:
     _, token = await screen_token(served)
     screen = await opened(served, token)
+    inbox = served.env.container.fleet.inbox  # type: ignore[attr-defined]
+    refused = inbox.dropped
     screen.send(frame)
     assert await screen.close_code() == code
     await until(lambda: served.env.container.fleet.connected() == 0)  # type: ignore[attr-defined]
+    assert inbox.refused["oversized" if code == 1009 else "malformed"] == 1  # counted, by reason
+    assert inbox.dropped == refused + 1
 
 
 async def test_a_status_message_is_a_heartbeat(served: Served) -> None:

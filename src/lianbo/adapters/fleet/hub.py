@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ import structlog
 
 from lianbo.adapters.fleet.alert_acks import AlertAcks
 from lianbo.adapters.fleet.directory import Directory, refresh
+from lianbo.adapters.fleet.figures import ACCEPTED, FAILED, REFUSED, FleetFigures
 from lianbo.adapters.fleet.inbox import Acks, Heartbeats, Inbox
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Peer, Registry
@@ -70,6 +72,7 @@ class WebSocketHub:
         self._refresh_every = max(60.0, 2 * heartbeat_seconds)
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
+        self.logins: Counter[str] = Counter()  # sockets' tokens: accepted, refused, failed
 
     # lifecycle
 
@@ -117,7 +120,15 @@ class WebSocketHub:
     # the socket side
 
     async def authenticate(self, token: str | None) -> Peer | None:
-        return await self._directory.by_token(token) if token else None
+        """The screen a socket's token names; None (refused, counted) for a
+        missing, unknown or revoked one. Raises when the store cannot say."""
+        try:
+            peer = await self._directory.by_token(token) if token else None
+        except Exception:
+            self.logins[FAILED] += 1
+            raise
+        self.logins[REFUSED if peer is None else ACCEPTED] += 1
+        return peer
 
     def join(self, peer: Peer, link: Link) -> str:
         """File a connected socket; the ``hello`` frame to send it first."""
@@ -182,6 +193,10 @@ class WebSocketHub:
     def inbox(self) -> Inbox:
         """What screens sent (its counts, for tests and the benchmark)."""
         return self._inbox
+
+    def figures(self) -> FleetFigures:
+        """For ``/metrics``: no broker; refusals and logins counted here."""
+        return FleetFigures(None, self._inbox.refused, self.logins)
 
     # what the console reads
 

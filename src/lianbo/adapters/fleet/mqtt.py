@@ -73,15 +73,20 @@ class MqttFleet(TopicFleet):
         self._client: MqttSession | None = None
 
     async def _connection(self) -> None:
+        """Keep a session, retrying with backoff. A loss is logged once, when
+        it happens (and the return once, by ``_session``), never per retry."""
         delay = 1.0
+        quiet = False  # the loss is logged and no session came up since
         while True:
             try:
                 await self._session()
             except MqttError as error:
-                log.warning("MQTT broker unreachable", error=str(error), retry_in=delay)
+                if self._ready.is_set() or not quiet:
+                    log.warning("MQTT broker unreachable", error=str(error), retry_in=delay)
             except Exception:
                 log.exception("MQTT session failed", retry_in=delay)
             finally:
+                quiet = True
                 delay = 1.0 if self._ready.is_set() else min(delay * 2, RETRY_MAX_S)
                 self._client = None
                 self._ready.clear()

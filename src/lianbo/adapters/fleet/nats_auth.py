@@ -134,6 +134,12 @@ class AuthCallout:
             await self._client.close()
             self._client = None
 
+    @property
+    def answering(self) -> bool:
+        """Subscribed and connected to a node (nats-py subscribes again by
+        itself after a reconnect)."""
+        return self._client is not None and self._client.is_connected
+
     async def _on_request(self, msg: Msg) -> None:
         answer = await self.answer(msg.data)
         if answer is not None and msg.reply:
@@ -191,6 +197,7 @@ async def keep_answering(callout: AuthCallout, retry_max_s: float = 30.0) -> Non
             await callout.start()
             return
         except (TimeoutError, OSError, nats.errors.Error) as error:
-            log.warning("auth callout: NATS unreachable", error=str(error), retry_in=delay)
+            if delay == 1.0:  # once, not per attempt
+                log.warning("auth callout: NATS unreachable", error=str(error), retry_in=delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, retry_max_s)

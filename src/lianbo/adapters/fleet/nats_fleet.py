@@ -34,6 +34,7 @@ from nats.aio.msg import Msg
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.alert_acks import AlertAcks
 from lianbo.adapters.fleet.directory import Directory
+from lianbo.adapters.fleet.figures import FleetFigures
 from lianbo.adapters.fleet.inbox import Acks, Heartbeats
 from lianbo.adapters.fleet.mqtt import Broker
 from lianbo.adapters.fleet.mqtt_session import MqttError, open_session
@@ -120,6 +121,20 @@ class NatsFleet(TopicFleet):
     def callout(self) -> AuthCallout | None:
         return self._callout
 
+    @property
+    def ready(self) -> bool:
+        """For ``/healthz``: connected to the cluster and, when this process
+        answers the auth callout, answering it (else no screen can log in)."""
+        if not self._tasks:
+            return True  # not run here (``lianbo worker``)
+        return self._ready.is_set() and (self._callout is None or self._callout.answering)
+
+    def figures(self) -> FleetFigures:
+        """As on any broker, and the logins this process's callout decided."""
+        logins = self._callout.counts if self._callout is not None else None
+        connected = self.ready if self._tasks else None  # not run here: no gauge
+        return FleetFigures(connected, self._inbox.refused, logins)
+
     # the connection
 
     async def _connection(self) -> None:
@@ -129,7 +144,8 @@ class NatsFleet(TopicFleet):
             try:
                 await self._open()
             except (OSError, nats.errors.Error, TimeoutError) as error:
-                log.warning("NATS unreachable", error=str(error), retry_in=delay)
+                if delay == 1.0:  # once, not per attempt
+                    log.warning("NATS unreachable", error=str(error), retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
         await self._snapshot()

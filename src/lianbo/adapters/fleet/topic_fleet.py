@@ -29,7 +29,8 @@ import structlog
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.alert_acks import AlertAcks
 from lianbo.adapters.fleet.directory import Directory, refresh
-from lianbo.adapters.fleet.inbox import Acks, Heartbeats, Inbox
+from lianbo.adapters.fleet.figures import FleetFigures
+from lianbo.adapters.fleet.inbox import UNWANTED, Acks, Heartbeats, Inbox
 from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Registry
 from lianbo.domain.ports import Clock
@@ -101,6 +102,13 @@ class TopicFleet:
         """Wait until the broker connection is up (wrap in a timeout)."""
         await self._ready.wait()
 
+    @property
+    def ready(self) -> bool:
+        """For ``/healthz``: the broker connection is up, or this process
+        does not run the channel at all (``lianbo worker`` builds it and
+        never starts it: nothing to lose)."""
+        return not self._tasks or self._ready.is_set()
+
     async def _connection(self) -> None:
         """Keep the broker connection (the subclass's); set ``_ready`` while up."""
         raise NotImplementedError
@@ -122,6 +130,7 @@ class TopicFleet:
         """A message on a terminal's ``status`` or ``up`` topic (MQTT form)."""
         parsed = topics.parse(topic)
         if parsed is None:
+            self._inbox.refuse(UNWANTED)
             return
         terminal_id, leaf = parsed
         if leaf == topics.STATUS:
@@ -148,6 +157,12 @@ class TopicFleet:
     def inbox(self) -> Inbox:
         """What screens sent (its counts, for tests and the benchmark)."""
         return self._inbox
+
+    def figures(self) -> FleetFigures:
+        """For ``/metrics``: the broker connection (none where the channel
+        is not run: ``lianbo worker``) and the messages refused here. Logins
+        are the broker's own (mosquitto's password file)."""
+        return FleetFigures(self.ready if self._tasks else None, self._inbox.refused, None)
 
     async def _send_replies(self) -> None:
         while True:
