@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import nats as harness
-from bench.harness.postgres import free_port
+from bench.harness.ports import free_port
 from lianbo.adapters.fleet.nats_auth import AuthCallout, Login, connect
 from lianbo.adapters.fleet.nats_jwt import Signer
 from lianbo.adapters.fleet.registry import Peer

@@ -37,6 +37,7 @@ import structlog
 from sqlalchemy import update
 
 from bench import seed
+from bench.harness.ports import free_port
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.adapters.fleet import mosquitto
 from lianbo.adapters.fleet.mqtt import Broker, MqttFleet
@@ -70,18 +71,12 @@ def _note(what: str) -> None:
     print(f"[fleet {time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     """``lianbo serve`` in a subprocess, logs kept for the error check."""
 
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.env = os.environ | {"LIANBO_DATA_DIR": str(data_dir)} | env
         self.process: subprocess.Popen[bytes] | None = None
         self.runs = 0
@@ -308,7 +303,7 @@ class _Clock:
 
 class Mosquitto:
     def __init__(self, root: Path, credentials: list[Credential]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         passwords, acl, conf = root / "passwd", root / "acl", root / "mosquitto.conf"
         mosquitto.write_password_file(
             passwords, [SERVER_ACCOUNT, *((c.terminal_id, c.token) for c in credentials)]
@@ -336,7 +331,7 @@ class Mosquitto:
 
 def _anchor(kind: str, count: int) -> dict[str, Any]:
     run = anchors.ws_anchor if kind == "ws" else anchors.mqtt_anchor
-    latencies = run(count, default_processes(count), _free_port())
+    latencies = run(count, default_processes(count), free_port())
     return {"clients": count, "received": len(latencies), "latency_ms": percentiles(latencies)}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench import seed
+from bench.harness.ports import free_port
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +34,6 @@ class Server:
         )
         response.raise_for_status()
         return str(response.json()["token"])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from bench.harness.certs import Ca
-from bench.harness.postgres import free_port
+from bench.harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"

