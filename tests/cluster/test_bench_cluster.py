@@ -46,7 +46,7 @@ def test_the_cluster_benchmark_runs_tiny(
         assert phase["client_counts"]["ack_channel_ok"] >= SCREENS
     if figures["manifest_edge"]:  # pushed URLs through the edge (ADR 0024)
         for phase in (many, alone):
-            assert phase["client_counts"]["published_200"] == SCREENS
+            assert phase["client_counts"]["published_200"] >= SCREENS  # (a phase may push twice)
             # once per audience version at most, never once per screen
             audiences = len({(i % 3, i % PLACES) for i in range(SCREENS)})  # tier, county
             assert 1 <= phase["publish"]["api_manifest_requests"] <= audiences
