@@ -98,12 +98,11 @@ class AgentLoops:
         pushed, self._pushed = self._pushed, None
         self._refetch.clear()
         before = self.fetcher.rejection
-        if pushed is not None and not force and await self.fetcher.fetch_published(*pushed):
-            # From the URL the push named (ADR 0024): no request of ours
-            # reached the control centre, so no alert list either (alerts
-            # are pushed; the next poll asks).
-            new = True
-        else:
+        # From the URL the push named (ADR 0024): taken there, no request of
+        # ours reaches the control centre, so no alert list either (alerts
+        # are pushed; the next poll asks).
+        new = None if pushed is None or force else await self.fetcher.fetch_published(*pushed)
+        if new is None:
             if self._hello_lists:  # a (re)connect's fetch: the greeting lists the alerts
                 self._hello_lists = False
             else:
