@@ -100,7 +100,6 @@ def test_without_a_url_the_api_is_asked() -> None:
     screen, fake = _screen()
     fetched: list[Screen] = []
     fake.fetcher.fetch = fetched.append  # type: ignore[attr-defined]
-    fake.fetch_pushed_urls = True  # type: ignore[attr-defined]
     push(screen)
     assert fetched == [screen]
 
