@@ -19,7 +19,13 @@ Measured (issue 14 §5):
   handler → its socket; ``local`` (held by A) is the same path without the
   bus, so across − local is the bus's share;
 - ``publish``: a schedule published through the proxy → push received and
-  manifest applied on every screen;
+  manifest applied on every screen, and ``api_manifest_requests``: how many
+  manifest requests the API processes answered for it (authenticated and
+  by version, from their ``/metrics``). The push names the version's URL on
+  one nginx edge (the shipped ``deploy/nginx`` config, ``LIANBO_MEDIA_URL``)
+  in front of the first process, so the screens fetch it there at once and
+  the API answers it about once (ADR 0024); ``--no-edge`` names the API
+  behind HAProxy instead;
 - ``alert``: issued on A → received on every screen (p50/p99; ``across`` are
   screens held by B and C), and how long until the delivery board counts
   all of them displayed;
@@ -29,6 +35,7 @@ Measured (issue 14 §5):
 
     lianbo bench cluster [--size N]
     python -m bench.cluster --screens 1000 [--processes 3] [--database-url URL] [--no-single]
+        [--no-edge]
 
 PostgreSQL: ``--database-url`` (or ``LIANBO_DATABASE_URL``; an empty database
 is migrated), otherwise a private cluster started for the run.
@@ -47,16 +54,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import cluster_measure as measure
 from bench.fleet import _seed  # the fleet benchmark's seeding: enrolled screens with tokens
+from bench.harness import edge as nginx
 from bench.harness.cluster import Cluster, launch
-from bench.harness.postgres import create_database, start_postgres
+from bench.harness.postgres import create_database, free_port, start_postgres
 from lianbo.config import Settings
 from lianbo.sim.admin import Admin
 from lianbo.sim.run import Endpoint, Workers, default_processes, percentiles, propagate
@@ -74,6 +83,7 @@ FETCH_CONNECTIONS = 48
 # same process whichever edge it comes through).
 EDGE_SCREENS = 7_500
 EDGE_MAXCONN = 9_000
+MANIFEST_ROUTES = {"/terminal/v1/manifest", "/manifests/{audience_key}/{version}"}
 GOALS = {"propagation_p99_ms": 200, "alert_receipt_p99_ms": 1000, "failover_s": 30, "lost": 0}
 
 
@@ -106,6 +116,39 @@ async def _api(process_url: str, admin: tuple[str, str]) -> httpx.AsyncClient:
     token.raise_for_status()
     client.headers["Authorization"] = f"Bearer {token.json()['token']}"
     return client
+
+
+async def _manifest_requests(cluster: Cluster) -> float:
+    """Manifest requests the live API processes answered so far (any status),
+    from each one's own ``/metrics``."""
+    total = 0.0
+    async with httpx.AsyncClient(timeout=30) as client:
+        for process in cluster.processes:
+            if not process.alive:
+                continue
+            with suppress(httpx.HTTPError):
+                text = (await client.get(f"{process.url}/metrics")).text
+                total += sum(
+                    sample.value
+                    for family in text_string_to_metric_families(text)
+                    for sample in family.samples
+                    if sample.name == "lianbo_http_requests_total"
+                    and sample.labels.get("route") in MANIFEST_ROUTES
+                )
+    return total
+
+
+@contextmanager
+def _edge(cluster: Cluster, port: int | None) -> Iterator[None]:
+    """The nginx edge on ``port`` in front of the first process (none: no edge)."""
+    if port is None:
+        yield
+        return
+    edge = nginx.Edge(cluster.processes[0].port, port)
+    try:
+        yield
+    finally:
+        edge.stop()
 
 
 async def _connect(cluster: Cluster, credentials: list[Credential]) -> tuple[Workers, float]:
@@ -158,7 +201,9 @@ async def _phase(
         admin = await Admin.login(cluster.proxy_url, *cluster.admin, verify=verify)
         try:
             playlist = await admin.programme("51")
+            asked = await _manifest_requests(cluster)
             published = await propagate(admin, workers, playlist, "51", n, timeout_s=timeout_s)
+            published["api_manifest_requests"] = await _manifest_requests(cluster) - asked
         finally:
             await admin.close()
         published.pop("lagging")
@@ -198,10 +243,15 @@ def _ratios(three: dict[str, Any]) -> dict[str, float | None]:
 
 
 def measure_all(
-    size: int, base: Path, database_url: str, processes: int, single: bool
+    size: int, base: Path, database_url: str, processes: int, single: bool, edge: bool = True
 ) -> dict[str, Any]:
     """Seed, then the cluster phase and (``single``) the one-process phase."""
+    if edge and not nginx.available():
+        _note("no nginx with the cache-purge module: pushes name the API, not an edge")
+    edge_port = free_port() if edge and nginx.available() else None
     settings = {"LIANBO_LOGIN_FAILURES_PER_MINUTE": "1000"}
+    if edge_port is not None:  # pushes name manifest URLs on the edge
+        settings["LIANBO_MEDIA_URL"] = f"http://127.0.0.1:{edge_port}"
     password = secrets.token_urlsafe(12)
     edges = math.ceil(size / EDGE_SCREENS)
     cluster = launch(
@@ -217,10 +267,11 @@ def measure_all(
         store = Settings(data_dir=cluster.data_dir, database_url=database_url)
         credentials = asyncio.run(_seed(store, size))
         _note(f"seeded {size} screens")
-        many = asyncio.run(_phase(cluster, database_url, credentials, failover=True))
+        with _edge(cluster, edge_port):
+            many = asyncio.run(_phase(cluster, database_url, credentials, failover=True))
     finally:
         cluster.stop()
-    result: dict[str, Any] = {"cluster": many}
+    result: dict[str, Any] = {"manifest_edge": edge_port is not None, "cluster": many}
     if single:
         alone = launch(
             base,
@@ -232,7 +283,10 @@ def measure_all(
             edges=edges,
         )
         try:
-            result["single"] = asyncio.run(_phase(alone, database_url, credentials, failover=False))
+            with _edge(alone, edge_port):
+                result["single"] = asyncio.run(
+                    _phase(alone, database_url, credentials, failover=False)
+                )
         finally:
             alone.stop()
     return result
@@ -245,7 +299,14 @@ def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
     load_before = os.getloadavg()
     url = options.get("database_url") or os.environ.get("LIANBO_DATABASE_URL")
     with _database(url) as database_url:
-        figures = measure_all(size, base, database_url, processes, options.get("single", True))
+        figures = measure_all(
+            size,
+            base,
+            database_url,
+            processes,
+            options.get("single", True),
+            options.get("edge", True),
+        )
     if data_dir is None:
         shutil.rmtree(base, ignore_errors=True)
     return {
@@ -266,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--no-single", dest="single", action="store_false")
+    parser.add_argument("--no-edge", dest="edge", action="store_false")
     args = parser.parse_args(argv)
     result = run(
         args.screens,
@@ -273,6 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         processes=args.processes,
         database_url=args.database_url,
         single=args.single,
+        edge=args.edge,
     )
     print(json.dumps(result, ensure_ascii=False))
 

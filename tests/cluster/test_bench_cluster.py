@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from bench import cluster as bench_cluster
 from bench.cluster import run
+from bench.fleet import PLACES
 from bench.harness.postgres import create_database
 
 from tests.support.services import Postgres, missing
@@ -47,6 +48,12 @@ def test_the_cluster_benchmark_runs_tiny(
         assert phase["alert"]["push_transit_ms"]["max"] is not None
         # the simulated screens ack up their sockets (issue 15 §2), answered once stored
         assert phase["client_counts"]["ack_channel_ok"] >= SCREENS
+    if figures["manifest_edge"]:  # pushed URLs through the edge (ADR 0024)
+        for phase in (many, alone):
+            assert phase["client_counts"]["published_200"] >= SCREENS  # (a phase may push twice)
+            # once per audience version at most, never once per screen
+            audiences = len({(i % 3, i % PLACES) for i in range(SCREENS)})  # tier, county
+            assert 1 <= phase["publish"]["api_manifest_requests"] <= audiences
     failover = many["failover"]
     assert failover["screens_it_held"] == many["held"][failover["killed"]]
     assert failover["received"] == failover["displayed_on_board"] == SCREENS

@@ -198,10 +198,11 @@ class Interceptor:
     def _tamper(self, path: str, status: int, content: bytes) -> bytes:
         if path.startswith("/media/") and self.forge_media and status in (200, 206):
             return bytes(b ^ 0xFF for b in content[:64]) + content[64:]
-        if path == "/terminal/v1/manifest" and self.forge_manifest and status == 200:
+        manifest = path == "/terminal/v1/manifest" or path.startswith("/manifests/")
+        if manifest and self.forge_manifest and status == 200:
             forged = f'"sha256":"{self.forge_manifest}"'.encode()
             return re.sub(rb'"sha256":"[0-9a-f]{64}"', forged, content, count=1)
-        if path == "/terminal/v1/manifest" and self.resign and status == 200:
+        if manifest and self.resign and status == 200:
             return _resigned(content, *self.resign)
         if path == "/terminal/v1/keys" and self.forge_keys is not None:
             return json.dumps(self.forge_keys).encode()

@@ -131,6 +131,13 @@ def at_path(path: str) -> Callable[[str], bool]:
     return lambda url: path_of(url) == path
 
 
+def any_manifest(url: str) -> bool:
+    """A route matcher for every manifest the page fetches: the authenticated
+    one and a pushed version's URL (``/manifests/...``, ADR 0024)."""
+    path = path_of(url)
+    return path == "/terminal/v1/manifest" or path.startswith("/manifests/")
+
+
 def tagged_terminal(
     server: Server, tag: str, tier: str = "home", more_tags: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -352,6 +359,39 @@ def small_clip(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def test_a_pushed_version_is_fetched_from_its_url_without_a_token(
+    screen: Any, centre: ServerProcess
+) -> None:
+    """The push names the version's URL (ADR 0024): the page fetches it at
+    once, with no token and no ``?terminal=`` (so one cached copy serves every
+    screen), verifies it and plays it, without asking /terminal/v1/manifest."""
+    server = centre.server
+    tag = f"web-{uuid.uuid4().hex[:6]}"
+    first, first_schedule = programme(server, tag, "首播")
+    publish(server, first_schedule)
+    terminal = tagged_terminal(server, tag)
+    enrol(screen, terminal["enrolment_code"])
+    wait_on_stage(screen, first["id"])
+    eventually(lambda: state(screen)["push"]["connected"])
+    requests: list[Any] = []
+    screen.on("request", lambda r: requests.append(r) if any_manifest(r.url) else None)
+    taken = state(screen)["publishedFetches"]
+
+    second, second_schedule = programme(server, tag, "插播")
+    publish(server, second_schedule)
+    wait_on_stage(screen, second["id"])
+    version = state(screen)["status"]["manifest_version"]
+    pushed = [p for p in state(screen)["pushLog"] if p["type"] == "manifest"]
+    assert pushed and pushed[-1]["version"] == version
+    eventually(lambda: pumped(screen) and requests)
+    (request,) = requests  # the pushed URL alone: /terminal/v1/manifest was not asked
+    parts = urlsplit(request.url)
+    assert parts.path.startswith("/manifests/") and parts.path.endswith(f"/{version}")
+    assert not parts.query and "authorization" not in request.all_headers()
+    assert state(screen)["publishedFetches"] == taken + 1
+    assert request.response().headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
 def test_video_and_ticker_items_play(screen: Any, centre: ServerProcess, tmp_path: Path) -> None:
     server = centre.server
     tag = f"web-{uuid.uuid4().hex[:6]}"
@@ -413,7 +453,7 @@ def test_a_tampered_manifest_is_refused_and_reported(screen: Any, centre: Server
             body = body.replace(envelope["signature"], forged)
         route.fulfill(response=reply, body=body)
 
-    manifests = at_path("/terminal/v1/manifest")
+    manifests = any_manifest  # wherever the page fetches them from
     screen.route(manifests, tamper)
     other, other_schedule = programme(server, tag, "篡改")
     publish(server, other_schedule)

@@ -23,6 +23,7 @@ from tests.e2e.content import headers
 from tests.e2e.helpers import ADMIN
 from tests.e2e.player_support import ServerProcess, cli, eventually
 from tests.e2e.test_web_player import (
+    any_manifest,
     at_path,
     enrol,
     programme,
@@ -153,7 +154,8 @@ def test_a_man_in_the_middle_key_is_refused_and_raises_the_alarm(
     def foreign_keys(route: Any) -> None:
         route.fulfill(status=200, json=signed(9, [STRANGER], [STRANGER], STRANGER))
 
-    manifests, keys = at_path("/terminal/v1/manifest"), at_path("/terminal/v1/keys")
+    # every manifest, the pushed version's URL too (ADR 0024)
+    manifests, keys = any_manifest, at_path("/terminal/v1/keys")
     screen.route(manifests, hijack)
     screen.route(keys, foreign_keys)
     other, other_schedule = programme(server, tag, "劫持")

@@ -16,11 +16,13 @@ characters; tests/integration/test_text_sweep.py puts one into every field.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from lianbo.adapters.fleet.topics import audience_key
 from lianbo.domain.roles import Role
 from tests.integration.alerts.support import at_sample_day, issue
 from tests.support import fuzz
@@ -64,9 +66,17 @@ async def _world(env: Env) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
         "schedule_id": schedule["id"],
         "alert_id": (await issue(env, admin))["id"],
         "upload_id": upload.headers["Location"].rsplit("/", 1)[1],
+        **(await _published(env, screen)),
     }
     credentials = {"/api/v1/auth/logout": leaving, "/terminal/v1/": screen, "/api/v1/": admin}
     return credentials, known
+
+
+async def _published(env: Env, screen: dict[str, str]) -> dict[str, str]:
+    """The screen's audience key and manifest version (GET /manifests/...)."""
+    text = (await env.client.get("/terminal/v1/manifest", headers=screen)).text
+    manifest = json.loads(text)["manifest"]
+    return {"audience_key": audience_key(manifest["audience"]), "version": manifest["version"]}
 
 
 async def _created(env: Env, headers: dict[str, str], url: str, body: Any) -> Any:

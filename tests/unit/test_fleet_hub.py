@@ -102,6 +102,15 @@ async def test_a_manifest_change_reaches_only_its_audiences() -> None:
     }
 
 
+async def test_a_manifest_change_names_the_versions_url_under_the_base() -> None:
+    hub, links, *_ = make_hub()
+    await hub.manifest_changed({"aud-a": "v2"}, "http://edge:8080/")
+    await hub.drain()
+    assert links["wuhou-1"].sent == [
+        {"type": "manifest", "version": "v2", "url": "http://edge:8080/manifests/aud-a/v2"}
+    ]
+
+
 async def test_a_region_publish_reaches_the_subtree() -> None:
     hub, links, *_ = make_hub()
     await hub.publish_region("510100", Message("alert", {"id": "x"}))  # full form of 5101

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 from lianbo.adapters.fleet import mosquitto, topics
+from lianbo.adapters.fleet.topic_fleet import TopicFleet
 from lianbo.domain.targeting import Audience
 from lianbo.domain.terminals import Tier
+from tests.support.clock import FakeClock
+from tests.unit.test_fleet_hub import FakeDirectory, Seen
 
 
 def test_a_terminal_listens_on_its_topic_and_its_region_chain() -> None:
@@ -49,3 +53,28 @@ def test_the_acl_confines_terminals_to_their_own_topics() -> None:
     assert "pattern read lianbo/t/%u/push" in acl
     assert "pattern write lianbo/t/%u/up" in acl
     assert "pattern read lianbo/a/+/push" in acl
+
+
+class Recorded(TopicFleet):
+    """A broker fleet that keeps what it would publish."""
+
+    def __init__(self) -> None:
+        super().__init__(FakeDirectory(), Seen(), FakeClock())
+        self.published: list[tuple[str, str]] = []
+
+    async def _publish_many(self, items: list[tuple[str, str]]) -> int:
+        self.published.extend(items)
+        return len(items)
+
+
+async def test_a_manifest_change_on_a_broker_names_the_versions_url() -> None:
+    fleet = Recorded()  # MQTT and NATS alike
+    assert await fleet.manifest_changed({"k1": "v1"}, "https://edge.example/") == 1
+    assert await fleet.manifest_changed({"k2": "v2"}) == 1  # no base: no URL
+    assert [(topic, json.loads(payload)) for topic, payload in fleet.published] == [
+        (
+            "lianbo/a/k1/push",
+            {"type": "manifest", "version": "v1", "url": "https://edge.example/manifests/k1/v1"},
+        ),
+        ("lianbo/a/k2/push", {"type": "manifest", "version": "v2"}),
+    ]

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
+from lianbo.config import Settings
 from lianbo.domain import events as ev
 from lianbo.protocol.messages import Message
 from lianbo.services.handlers import register
@@ -16,11 +17,13 @@ from lianbo.services.messagebus import MessageBus
 class FakeFleet:
     def __init__(self) -> None:
         self.told: list[Mapping[str, str]] = []
+        self.bases: list[str | None] = []
         self.sent: list[tuple[list[str], Message]] = []
         self.dropped: list[tuple[str, bool]] = []
 
-    async def manifest_changed(self, versions: Mapping[str, str]) -> int:
+    async def manifest_changed(self, versions: Mapping[str, str], base: str | None = None) -> int:
         self.told.append(versions)
+        self.bases.append(base)
         return len(versions)
 
     async def send(self, terminal_ids: Iterable[str], message: Message) -> int:
@@ -48,6 +51,7 @@ def _process(*, hub: bool) -> tuple[MessageBus, Any]:
     container: Any = SimpleNamespace(
         fleet=FakeFleet(),
         manifest_cache=ManifestCache(),
+        settings=Settings(public_url="http://centre:8000", media_url="http://edge:8080/"),
         monitor=SimpleNamespace(callers=FakeCallers()),
     )
     bus = MessageBus("here")
@@ -60,6 +64,7 @@ async def test_with_the_hub_another_process_pushes_to_its_own_sockets() -> None:
     await bus.received(ev.wrap("there", ev.ManifestsChanged({"aud": "v2"})))
     assert container.manifest_cache.version("aud") == "v2"
     assert container.fleet.told == [{"aud": "v2"}]
+    assert container.fleet.bases == ["http://edge:8080"]  # the pushed URLs' base: the edge
 
 
 async def test_with_a_broker_only_the_committing_process_publishes() -> None:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from lianbo.services import manifest_cache
 from lianbo.services.manifest_cache import Holder, ManifestCache
 
 
@@ -49,3 +50,18 @@ def test_entries_expire_after_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     now[0] += 2.0
     assert cache.terminal("h") is None
     cache.forget_terminal("t1")  # dropped on expiry: nothing left
+
+
+def test_published_envelopes_are_kept_least_recently_used_first_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(manifest_cache, "DOCUMENTS_MAX", 2)
+    cache = ManifestCache()
+    cache.remember_document("a", "v1", "one")
+    cache.remember_document("a", "v2", "two")
+    assert cache.document("a", "v1") == "one"  # now the most recent
+    cache.remember_document("b", "v1", "three")
+    assert cache.document("a", "v2") is None
+    assert cache.document("a", "v1") == "one" and cache.document("b", "v1") == "three"
+    cache.forget_documents()  # the key set changed: signed anew
+    assert cache.document("a", "v1") is None

@@ -25,6 +25,7 @@ PUBLIC: frozenset[Key] = frozenset(
         ("options", "/api/v1/uploads"),
         ("get", "/media/{sha256}"),
         ("head", "/media/{sha256}"),
+        ("get", "/manifests/{audience_key}/{version}"),
         ("get", "/healthz"),
         ("get", "/metrics"),
         ("get", "/feeds/alerts.atom"),
@@ -234,6 +235,21 @@ REPLACE: dict[Key, dict[str, Any]] = {
                 "{manifest, signature, key_id, server_time}; manifest as signed",
                 JSON_OBJECT,
                 ETag="string",
+            ),
+            "304": _answer("If-None-Match is current", ETag="string"),
+        },
+    },
+    ("get", "/manifests/{audience_key}/{version}"): {
+        "parameters": [
+            {"name": "audience_key", "in": "path", "required": True, "schema": TEXT},
+            {"name": "version", "in": "path", "required": True, "schema": TEXT},
+            _param("If-None-Match", TEXT, required=False),
+        ],
+        "responses": {
+            "200": _answer(
+                "{manifest, signature, key_id}; manifest as signed (immutable, ADR 0024)",
+                JSON_OBJECT,
+                **MEDIA_HEADERS,
             ),
             "304": _answer("If-None-Match is current", ETag="string"),
         },

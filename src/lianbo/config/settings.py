@@ -78,8 +78,9 @@ class Settings(FleetSettings, MediaStoreSettings):
     signing_key_file: Path | None = None
     signing_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
-    # Base of media URLs in manifests when screens fetch media through a
-    # caching edge (deploy/nginx/); default public_url. Each edge's purge
+    # Base of media URLs in manifests, and of the manifest URLs pushed to
+    # screens (ADR 0024), when screens fetch through a caching edge
+    # (deploy/nginx/); default public_url. Each edge's purge
     # base, so a revoked asset leaves the edges at once: '["http://edge1:8080"]'.
     media_url: str | None = None
     edge_purge_urls: list[str] = Field(default_factory=list)
@@ -192,6 +193,12 @@ class Settings(FleetSettings, MediaStoreSettings):
     def media_cache(self) -> Path:
         """Where the S3 store keeps local copies (``media_cache_dir`` or the default)."""
         return self.media_cache_dir or self.data_dir / "media-cache"
+
+    @property
+    def edge_base(self) -> str:
+        """Where screens fetch what never changes (media, manifest versions):
+        the caching edge when there is one, else this server; no trailing '/'."""
+        return (self.media_url or self.public_url).rstrip("/")
 
     @property
     def signing_key_configured(self) -> bool:

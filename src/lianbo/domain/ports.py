@@ -54,9 +54,10 @@ class FleetChannel(Protocol):
         of ``region_code`` (short or full GB/T 2260 form)."""
         ...
 
-    async def manifest_changed(self, versions: Mapping[str, str]) -> int:
+    async def manifest_changed(self, versions: Mapping[str, str], base: str | None = None) -> int:
         """Tell the connected terminals of each audience (key → new manifest
-        version) to fetch it; how many terminals were told."""
+        version) to fetch it — from ``base`` + its ``/manifests/…`` path
+        when ``base`` is given (ADR 0024); how many terminals were told."""
         ...
 
     async def drop(self, terminal_id: str, *, revoked: bool) -> bool:

@@ -9,7 +9,8 @@ Tasks, all in one event loop:
   goes on from the cache until ``valid_until``;
 - **downloads** — fetches the files a new manifest needs, soonest first
   (``downloads.py``);
-- **push** (optional) — the WebSocket: ``manifest`` triggers a fetch at once,
+- **push** (optional) — the WebSocket: ``manifest`` triggers a fetch at once
+  (from the URL it names, without a token, else from ``/terminal/v1/manifest``),
   ``command`` runs ``reload`` / ``screenshot`` / ``restart``, ``alert`` /
   ``alert-cancel`` go to the alert desk, ``heartbeat`` answers a heartbeat;
 - **alerts** — the alert list (start-up, every (re)connect, every poll),
@@ -231,6 +232,7 @@ class Agent(AgentLoops):
         )
         self._refetch = asyncio.Event()
         self._force = False
+        self._pushed = None
         self._background: set[asyncio.Task[None]] = set()
 
     async def _run_once(self) -> bool:

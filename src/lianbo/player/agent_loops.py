@@ -60,6 +60,7 @@ class AgentLoops:
     push: PushChannel | None
     _refetch: asyncio.Event
     _force: bool
+    _pushed: tuple[str, str] | None  # (url, version) of the latest manifest push
     _background: set[asyncio.Task[None]]
     _push_connected_at = 0.0  # monotonic: when the push channel last connected
     _hello_lists = False  # the next fetch is a connect's: its hello lists the alerts
@@ -94,13 +95,20 @@ class AgentLoops:
 
     async def _fetch(self) -> None:
         force, self._force = self._force, False
+        pushed, self._pushed = self._pushed, None
         self._refetch.clear()
-        if self._hello_lists:  # a (re)connect's fetch: the greeting lists the alerts
-            self._hello_lists = False
-        else:
-            self.alert_sync.wake()  # every poll asks for the alert list too
         before = self.fetcher.rejection
-        if await self.fetcher.fetch(force=force):
+        # From the URL the push named (ADR 0024): taken there, no request of
+        # ours reaches the control centre, so no alert list either (alerts
+        # are pushed; the next poll asks).
+        new = None if pushed is None or force else await self.fetcher.fetch_published(*pushed)
+        if new is None:
+            if self._hello_lists:  # a (re)connect's fetch: the greeting lists the alerts
+                self._hello_lists = False
+            else:
+                self.alert_sync.wake()  # every poll asks for the alert list too
+            new = await self.fetcher.fetch(force=force)
+        if new:
             self.player.update(self.fetcher.current)
             self.downloads.wake()
             await self.beats.report()  # on the socket: a heartbeat with the news
@@ -144,8 +152,11 @@ class AgentLoops:
         elif message.type == "alerts":
             await self._listed(message.body)
         elif message.type == "manifest":
-            current = self.fetcher.current
-            if current is None or message.body.get("version") != current.version:
+            current, version = self.fetcher.current, message.body.get("version")
+            if current is None or version != current.version:
+                url = message.body.get("url")
+                if isinstance(url, str) and isinstance(version, str):
+                    self._pushed = (url, version)  # fetched at once from there (ADR 0024)
                 self._refetch.set()
         elif message.type == "command":
             await self._command(str(message.body.get("id", "")), message.body.get("command"))

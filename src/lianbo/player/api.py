@@ -141,6 +141,22 @@ class TerminalApi:
         response = await self._send("GET", "/terminal/v1/manifest", headers=headers, ok=(304,))
         return ManifestReply(response.status_code, response.content, response.headers.get("etag"))
 
+    async def published(self, url: str) -> bytes:
+        """A published manifest version from the URL its push named (ADR 0024):
+        no token and no ``?terminal=``, so every screen's request is the same
+        and a cache answers it. The envelope as received."""
+        if not url.startswith(("https://", "http://")):
+            raise Refused(400, "a pushed manifest URL is http(s)")
+        try:
+            response = await self.client.get(url, timeout=TIMEOUT)
+        except httpx.TransportError as error:
+            raise Unreachable(transport_failure(error)) from None
+        if response.status_code >= 500:
+            raise Unreachable(f"{response.status_code}: {error_message(response)}")
+        if response.status_code != 200:
+            raise Refused(response.status_code, error_message(response))
+        return response.content
+
     async def playlog(self, entries: list[PlayLogEntry]) -> bool | None:
         """True when taken, None when the server has no play-log endpoint yet."""
         body = playlog_body(entries)

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lianbo.player.api import TerminalApi
+from lianbo.player.api import Refused, TerminalApi, Unreachable
 from lianbo.player.files import write_atomic
 from lianbo.player.trust import KeyPins
 from lianbo.protocol.envelope import MalformedEnvelope, split
@@ -98,6 +98,33 @@ class ManifestFetcher:
             return False
         self.rejection = None
         self.pins.trusted_again()
+        return self._take(manifest)
+
+    async def fetch_published(self, url: str, version: str) -> bool | None:
+        """The pushed ``version`` from its ``url`` (no token, maybe through
+        a cache): True when it was verified and taken, False when it is the
+        one playing already. None on any failure — unreachable, refused, a
+        bad signature, another version than the push named (a cache
+        replaying an older signed one) — after which the caller asks
+        ``GET /terminal/v1/manifest`` as before (``fetch``). Verified exactly
+        as a fetched one; never applied otherwise."""
+        if self.current is not None and self.current.version == version:
+            return False  # a poll brought it meanwhile
+        try:
+            text = await self.api.published(url)
+            manifest = await self._verify(text)
+        except (Unreachable, Refused, ManifestRejected) as error:
+            log.warning("pushed manifest %s not taken from %s (%s)", version[:12], url, error)
+            return None
+        if manifest.version != version:
+            log.warning("pushed manifest %s: %s served another version", version[:12], url)
+            return None
+        self.fetches += 1
+        self.rejection = None
+        self.pins.trusted_again()
+        return self._take(manifest)
+
+    def _take(self, manifest: VerifiedManifest) -> bool:
         if self.current is not None and manifest.version == self.current.version:
             return False
         self.current = manifest

@@ -5,7 +5,10 @@ Server → terminal:
     {"type": "alerts", "terminal"?: {...}, "alerts"?: [...]}   right after a hello
         with ``alerts_follow``: what GET /terminal/v1/alerts would answer (no
         need to ask); without ``alerts`` the server could not list them: ask
-    {"type": "manifest", "version": str}            fetch /terminal/v1/manifest now
+    {"type": "manifest", "version": str, "url"?: str}   a new manifest: fetch it now,
+        from ``url`` when given (``/manifests/<audience>/<version>``, no token,
+        through the edge: ADR 0024), else (or when that fails) from
+        /terminal/v1/manifest
     {"type": "time", "t0": float, "server_time": float}   answer to a time request
     {"type": "command", "id": str, "command": "screenshot"|"reload"|"restart"}
     {"type": "alert", ...} / {"type": "alert-cancel", ...}   (emergency alerts)
@@ -90,8 +93,26 @@ def decode(raw: str | bytes, *, allowed: tuple[str, ...]) -> Message:
     return Message(kind, data)
 
 
-def manifest_changed(version: str) -> Message:
-    return Message("manifest", {"version": version})
+MANIFESTS_PATH = "/manifests"
+
+
+def manifest_path(audience_key: str, version: str) -> str:
+    """Where one version of an audience's signed manifest is served, without
+    a token: immutable, so any HTTP cache may keep it (ADR 0024)."""
+    return f"{MANIFESTS_PATH}/{audience_key}/{version}"
+
+
+def manifest_changed(version: str, url: str | None = None) -> Message:
+    """The push of a new manifest version; ``url``: where to fetch it at once.
+    Players that predate ``url`` ignore it and ask /terminal/v1/manifest."""
+    return Message("manifest", {"version": version} | ({"url": url} if url else {}))
+
+
+def announcement(audience_key: str, version: str, base: str | None) -> Message:
+    """The ``manifest`` push for one audience: with the version's absolute
+    URL under ``base`` (the edge, else the server) when there is one."""
+    url = f"{base.rstrip('/')}{manifest_path(audience_key, version)}" if base else None
+    return manifest_changed(version, url)
 
 
 def time_reply(t0: float, server_time: float) -> Message:

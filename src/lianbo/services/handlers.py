@@ -126,8 +126,10 @@ class _Everywhere:
 
     async def reload_keys(self, event: ev.Event) -> None:
         """The key set changed: the public keys this process checks with
-        (``cached_public``) include the new one."""
+        (``cached_public``) include the new one; published versions are
+        signed anew, so their kept envelopes are read again."""
         await self.container.keys.load_publics()
+        self.container.manifest_cache.forget_documents()
 
     async def remember_versions(self, event: ev.Event) -> None:
         """The manifest fast path answers the new versions (no stale 304)."""
@@ -140,9 +142,12 @@ class _Everywhere:
         self.container.monitor.webhooks.poke()
 
     async def push_manifests(self, event: ev.Event) -> None:
-        """Connected screens of those audiences fetch the new version now."""
+        """Connected screens of those audiences fetch the new version now,
+        from its immutable URL through the edge (ADR 0024)."""
         assert isinstance(event, ev.ManifestsChanged)
-        await self.container.fleet.manifest_changed(event.versions)
+        await self.container.fleet.manifest_changed(
+            event.versions, self.container.settings.edge_base
+        )
 
     async def push_command(self, event: ev.Event) -> None:
         """A command to one screen, on whichever socket holds it (which marks

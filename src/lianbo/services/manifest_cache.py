@@ -13,6 +13,11 @@ process (``services/handlers.py``; between processes over the bus). A
 process that reconnects to the bus may have missed one, so it ``clear``s
 the cache. Versions stay short-lived, and a publish on any process sets
 the new version on every process (``ManifestsChanged``).
+
+Published versions (``GET /manifests/<audience>/<version>``, ADR 0024) are
+immutable: the signed envelope of each is kept once answered (at most
+``DOCUMENTS_MAX``, least recently used evicted), so the screens that reach
+the origin directly (no edge in front) cost no store read each.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 TERMINAL_TTL_S = 6 * 3600.0
 TERMINAL_MAX = 250_000  # ~100 MB at most; a fleet larger than this re-reads its coldest tokens
 VERSION_TTL_S = 2.0
+DOCUMENTS_MAX = 256  # signed envelopes of published versions (tens of KB each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,7 @@ class ManifestCache:
         self._terminals: OrderedDict[str, tuple[Holder, float]] = OrderedDict()
         self._tokens_of: dict[str, set[str]] = {}  # terminal id -> its cached token hashes
         self._versions: dict[str, tuple[str, float]] = {}
+        self._documents: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def terminal(self, token_hash: str) -> Holder | None:
         """The terminal behind a token hash, if cached and not expired."""
@@ -90,3 +97,20 @@ class ManifestCache:
 
     def remember_version(self, audience_key: str, version: str) -> None:
         self._versions[audience_key] = (version, time.monotonic() + VERSION_TTL_S)
+
+    def document(self, audience_key: str, version: str) -> str | None:
+        """The signed envelope of a published version, if answered before."""
+        found = self._documents.get((audience_key, version))
+        if found is not None:
+            self._documents.move_to_end((audience_key, version))
+        return found
+
+    def remember_document(self, audience_key: str, version: str, envelope: str) -> None:
+        self._documents[(audience_key, version)] = envelope
+        while len(self._documents) > DOCUMENTS_MAX:
+            self._documents.popitem(last=False)
+
+    def forget_documents(self) -> None:
+        """The key set changed: versions are signed anew (same version, new
+        signature), so the kept envelopes are read again from the store."""
+        self._documents.clear()

@@ -76,7 +76,7 @@ async def rebuild(
         reaching = {s.id: s for a in audiences.values() for s in index.candidates(a)}
         spans = spans_of(list(reaching.values()), *horizon(now))
         signer = await container.keys.signer(uow)
-        base = (container.settings.media_url or container.settings.public_url).rstrip("/")
+        base = container.settings.edge_base
         heads = await uow.history.heads(set(audiences))
         memo: dict[tuple[tuple[str, int], ...], list[Slot]] = {}
         rows, changed = [], {}

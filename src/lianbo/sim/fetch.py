@@ -7,6 +7,10 @@ HTTP/1.1 (status line and headers parsed, body read by length), each with
 ``?terminal=<id>`` as the player sends it (a load balancer keeps a screen
 to one process by it), over TLS when the fleet has a TLS context: manifest
 fetches and, for fleets that answer alerts, the alert list and acks.
+
+A pushed manifest URL (``/manifests/<audience>/<version>``, ADR 0024) is
+fetched as a player does: no token, no ``?terminal=``, so an edge caches one
+answer for all; each worker keeps one pool per host:port it is sent to.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Call:
     path: str
     answered: Answered
     body: bytes = b""
+    token: bool = True  # a terminal's call; False: a published document, for anyone
 
 
 def _header(head: bytes, name: bytes) -> bytes | None:
@@ -76,6 +81,10 @@ class Fetcher:
         """The screen's manifest (conditional on the version it has)."""
         self._put(MANIFEST, Call(screen, "GET", PATH, screen.fetched))
 
+    def published(self, screen: Screen, path: str) -> None:
+        """A pushed manifest version from its URL's path (no token)."""
+        self._put(MANIFEST, Call(screen, "GET", path, screen.published_fetched, token=False))
+
     def alerts(self, screen: Screen) -> None:
         """The alerts the screen must show now (asked on every (re)connect)."""
         self._put(ALERTS, Call(screen, "GET", ALERTS_PATH, screen.alerts_fetched))
@@ -91,6 +100,9 @@ class Fetcher:
 
     def _request(self, call: Call) -> bytes:
         screen = call.screen
+        if not call.token:
+            lines = [f"{call.method} {call.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+            return ("\r\n".join(lines) + "\r\n\r\n").encode()
         lines = [
             f"{call.method} {call.path}?terminal={screen.credential.terminal_id} HTTP/1.1",
             f"Host: {self.host}:{self.port}",
@@ -146,6 +158,7 @@ class Fetcher:
         body = await reader.readexactly(int(length)) if length and status != 304 else b""
         etag = _header(head, b"etag")
         keep = (_header(head, b"connection") or b"").lower() != b"close"
+        keep = keep and (length is not None or status in (204, 304))  # else: body unread
         return status, etag.strip(b'"').decode() if etag else None, body, keep
 
     @staticmethod

@@ -174,8 +174,11 @@ class Screen(asyncio.Protocol):
             return
         if kind == "manifest":
             self.push_at, self.push_version = now, message["version"]
+            url = message.get("url")
             if self.etag == self.push_version:
                 self.applied_at, self.applied_version = now, self.etag
+            elif isinstance(url, str) and self.fleet.fetch_pushed_urls:
+                self.fleet.published(self, url)  # at once, no spread (ADR 0024)
             else:
                 self.fleet.fetcher.fetch(self)
         elif kind == "alert":
@@ -280,6 +283,19 @@ class Screen(asyncio.Protocol):
 
     def acked(self, status: int, etag: str | None, body: bytes = b"") -> None:
         self.fleet.counts[f"ack_http_{status}"] += 1
+
+    def published_fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
+        """The answer from a pushed URL (its ETag is the version): applied
+        when it is the pushed version; anything but 200 falls back to
+        ``GET /terminal/v1/manifest``, as the player does. (An older
+        version's answer after a newer push: that push's own fetch counts.)"""
+        self.fleet.counts[f"published_{status}"] += 1
+        if status != 200 or etag is None:
+            self.fleet.fetcher.fetch(self)
+            return
+        if etag == self.push_version and self.applied_version != etag:
+            self.etag = etag
+            self.applied_at, self.applied_version = time.time(), etag
 
     def fetched(self, status: int, etag: str | None, body: bytes = b"") -> None:
         self.fleet.counts[f"http_{status}"] += 1

@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import urlsplit
 
 from lianbo.player.tls import server_context
 from lianbo.sim.fetch import Fetcher
@@ -44,6 +45,7 @@ class WorkerConfig:
     answers_alerts: bool = False  # list alerts on (re)connect, ack each ``displayed``
     acks_over: str = "channel"  # "channel" (``alert-ack`` up the push channel) | "http"
     display_jitter_s: float = 0.5  # an alert is acked displayed within this after it came
+    fetch_pushed_urls: bool = True  # a push naming a URL: fetch it there (else the API)
 
 
 class Fleet:
@@ -65,6 +67,9 @@ class Fleet:
         self.fetcher = Fetcher(
             config.http_host, config.http_port, config.fetch_connections, self.tls
         )
+        self.fetch_connections = config.fetch_connections
+        self.fetch_pushed_urls = config.fetch_pushed_urls
+        self.pools: dict[tuple[str, int, bool], Fetcher] = {}  # pushed URLs' hosts
         kind = WsScreen if config.kind == "hub" else MqttScreen
         self.screens: list[Screen] = [
             kind(self, c, source_address(config.first_index + i))
@@ -81,6 +86,23 @@ class Fleet:
         if self.running:
             self.spawn(screen.connect())
 
+    def published(self, screen: Screen, url: str) -> None:
+        """Fetch a pushed manifest URL at once, on this worker's pool for its
+        host:port (made on first use: the edge, or the server itself)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.counts["published_bad_url"] += 1
+            self.fetcher.fetch(screen)
+            return
+        https = parts.scheme == "https"
+        key = (parts.hostname, parts.port or (443 if https else 80), https)
+        pool = self.pools.get(key)
+        if pool is None:
+            pool = Fetcher(key[0], key[1], self.fetch_connections, self.tls if https else None)
+            pool.start()
+            self.pools[key] = pool
+        pool.published(screen, parts.path)
+
     async def start(self) -> None:
         self.running = True
         self.fetcher.start()
@@ -95,7 +117,8 @@ class Fleet:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.fetcher.stop()
+        for fetcher in [self.fetcher, *self.pools.values()]:
+            await fetcher.stop()
 
     async def _heartbeats(self) -> None:
         """Each screen reports a status once per heartbeat interval, spread out."""
@@ -163,7 +186,7 @@ class Fleet:
         return {
             "screens": len(self.screens),
             "ready": sum(1 for s in self.screens if s.ready),
-            "fetching": self.fetcher.queue.qsize() + self.fetcher.busy,
+            "fetching": sum(f.queue.qsize() + f.busy for f in [self.fetcher, *self.pools.values()]),
             "counts": dict(self.counts),
             "max_abs_clock_offset_s": max(offsets, default=None),
             "rss_kb": rss_kb(),

@@ -63,6 +63,7 @@ MACHINE_PREFIXES = (
     "/api/",
     "/terminal/",
     "/media/",
+    "/manifests/",
     "/feeds/",
     "/static/",
     "/healthz",

@@ -139,7 +139,17 @@ async def test_publishing_pushes_the_new_version_to_that_audience_only(served: S
         fetched = await env.client.get(
             "/terminal/v1/manifest", headers={"Authorization": f"Bearer {wuhou}"}
         )
-        assert push == {"type": "manifest", "version": fetched.headers["etag"].strip('"')}
+        version = fetched.headers["etag"].strip('"')
+        url = push.pop("url")
+        assert push == {"type": "manifest", "version": version}
+        base = env.container.settings.public_url
+        assert url.startswith(f"{base}/manifests/") and url.endswith(f"/{version}")
+        document = await env.client.get(url.removeprefix(base))  # no token
+        assert document.status_code == 200, document.text
+        authenticated = json.loads(fetched.text)
+        assert json.loads(document.text) == {
+            k: v for k, v in authenticated.items() if k != "server_time"
+        }
         with pytest.raises(TimeoutError):
             await next_message(other, within=0.3)
 

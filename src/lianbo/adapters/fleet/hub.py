@@ -25,7 +25,7 @@ from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Peer, Registry
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import normalise_code
-from lianbo.protocol.messages import Message, manifest_changed
+from lianbo.protocol.messages import Message, announcement
 
 log = structlog.get_logger()
 
@@ -214,10 +214,10 @@ class WebSocketHub:
     async def publish_region(self, region_code: str, message: Message) -> None:
         self._deliver([(self._registry.within(normalise_code(region_code)), message.encode())])
 
-    async def manifest_changed(self, versions: Mapping[str, str]) -> int:
+    async def manifest_changed(self, versions: Mapping[str, str], base: str | None = None) -> int:
         return self._deliver(
             [
-                (self._registry.audience(key), manifest_changed(version).encode())
+                (self._registry.audience(key), announcement(key, version, base).encode())
                 for key, version in versions.items()
             ]
         )

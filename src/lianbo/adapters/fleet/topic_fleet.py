@@ -35,7 +35,7 @@ from lianbo.adapters.fleet.presence import PresenceReporter, Seen
 from lianbo.adapters.fleet.registry import Registry
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import normalise_code
-from lianbo.protocol.messages import Message, manifest_changed
+from lianbo.protocol.messages import Message, announcement
 
 log = structlog.get_logger()
 
@@ -216,8 +216,8 @@ class TopicFleet:
         or auth hook (``mosquitto.py``). The next refresh forgets it."""
         return False
 
-    async def manifest_changed(self, versions: Mapping[str, str]) -> int:
+    async def manifest_changed(self, versions: Mapping[str, str], base: str | None = None) -> int:
         """One publish per audience topic; the count is of publishes."""
         return await self._publish_many(
-            [(topics.audience(k), manifest_changed(v).encode()) for k, v in versions.items()]
+            [(topics.audience(k), announcement(k, v, base).encode()) for k, v in versions.items()]
         )

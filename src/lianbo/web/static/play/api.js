@@ -99,6 +99,22 @@ export class TerminalApi {
     return { status: 200, text };
   }
 
+  /** A published manifest version from the URL its push named (ADR 0024):
+   * no token and no ?terminal=, so every screen asks the same and a cache
+   * (the edge, this browser's) answers; the envelope text as received. */
+  async published(url) {
+    if (!/^https?:\/\//.test(url)) throw new Refused(400, 'a pushed manifest URL is http(s)');
+    let response;
+    try {
+      response = await fetch(url, { credentials: 'omit' });
+    } catch (error) {
+      throw new Unreachable(`${error.name}: ${error.message}`);
+    }
+    if (response.status >= 500) throw new Unreachable(`${response.status}: ${await errorMessage(response)}`);
+    if (response.status !== 200) throw new Refused(response.status, await errorMessage(response));
+    return new TextDecoder('utf-8', { fatal: true }).decode(await response.arrayBuffer());
+  }
+
   /** True when taken, null when the server has no play-log endpoint yet. */
   async playlog(entries) {
     const response = await this.send('POST', '/terminal/v1/playlog', {

@@ -36,6 +36,8 @@ export class Player {
     this.rejection = null;
     this.httpUp = null;
     this.fetches = 0;
+    this.publishedFetches = 0; // manifests taken from a pushed URL (ADR 0024)
+    this.pushed = null; // {url, version} of the latest manifest push, until fetched
     this.alertLists = 0; // alert lists taken (HTTP or the socket), for tests
     this.applied = []; // [{version, at}] when each manifest was accepted (epoch ms)
     this.pushLog = []; // the last push messages: [{type, version, at}]
@@ -117,7 +119,10 @@ export class Player {
 
   async fetchManifest() {
     const force = this.forceFetch;
+    const pushed = this.pushed;
     this.forceFetch = false;
+    this.pushed = null;
+    if (pushed && !force && await this.fetchPublished(pushed)) return;
     const etag = this.manifest && !force ? `"${this.manifest.version}"` : null;
     const reply = await this.api.manifest(etag);
     this.fetches += 1;
@@ -145,6 +150,34 @@ export class Player {
     this.accept(manifest);
     store.saveEnvelope(manifest.envelope);
     this.reportSoon();
+  }
+
+  /** The pushed version from the URL the push named, verified exactly as a
+   * fetched one and required to be that version (a cache replaying an older
+   * signed one is not taken). True when taken; false on any failure, and
+   * the caller asks /terminal/v1/manifest as before. */
+  async fetchPublished({ url, version }) {
+    if (this.manifest && this.manifest.version === version) return true; // a poll brought it
+    let manifest;
+    try {
+      manifest = await this.verifyRotating(await this.api.published(url));
+    } catch (error) {
+      console.warn(`pushed manifest not taken from ${url}:`, error.message);
+      return false;
+    }
+    if (manifest.version !== version) {
+      console.warn(`pushed manifest: ${url} served another version`);
+      return false;
+    }
+    this.publishedFetches += 1;
+    this.rejection = null;
+    this.pins.trustedAgain();
+    if (!this.manifest || manifest.version !== this.manifest.version) {
+      this.accept(manifest);
+      store.saveEnvelope(manifest.envelope);
+    }
+    this.reportSoon();
+    return true;
   }
 
   /** A key the screen has not pinned: a rotation, or someone re-signing
@@ -415,7 +448,12 @@ export class Player {
     this.pushLog.push({ type: message.type, version: message.version ?? null, at: Date.now() });
     if (this.pushLog.length > 20) this.pushLog.shift();
     if (message.type === 'manifest') {
-      if (!this.manifest || message.version !== this.manifest.version) this.refetch.fire();
+      if (!this.manifest || message.version !== this.manifest.version) {
+        // From the URL it names, at once, without a token (ADR 0024).
+        const { url, version } = message;
+        if (typeof url === 'string' && typeof version === 'string') this.pushed = { url, version };
+        this.refetch.fire();
+      }
     } else if (message.type === 'alert' || message.type === 'alert-cancel') {
       await this.desk.handle(message);
     } else if (message.type === 'command') {
@@ -467,6 +505,7 @@ export class Player {
       applied: [...this.applied],
       pushLog: [...this.pushLog],
       fetches: this.fetches,
+      publishedFetches: this.publishedFetches,
       alertLists: this.alertLists,
       heartbeats: this.heartbeats,
       beats: { ...this.beats.sent, refused: this.beats.refused, seconds: this.beats.seconds },
