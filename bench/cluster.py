@@ -54,18 +54,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench import cluster_measure as measure
 from bench.fleet import _seed  # the fleet benchmark's seeding: enrolled screens with tokens
 from bench.harness import edge as nginx
 from bench.harness.cluster import Cluster, launch
-from bench.harness.postgres import create_database, free_port, start_postgres
+from bench.harness.ports import free_port
+from bench.harness.postgres import database
 from lianbo.config import Settings
 from lianbo.sim.admin import Admin
 from lianbo.sim.run import Endpoint, Workers, default_processes, percentiles, propagate
@@ -83,7 +81,6 @@ FETCH_CONNECTIONS = 48
 # same process whichever edge it comes through).
 EDGE_SCREENS = 7_500
 EDGE_MAXCONN = 9_000
-MANIFEST_ROUTES = {"/terminal/v1/manifest", "/manifests/{audience_key}/{version}"}
 GOALS = {"propagation_p99_ms": 200, "alert_receipt_p99_ms": 1000, "failover_s": 30, "lost": 0}
 
 
@@ -93,53 +90,7 @@ def _note(what: str) -> None:
 
 
 @contextmanager
-def _database(url: str | None) -> Iterator[str]:
-    """The run's PostgreSQL: the given URL, or a private cluster."""
-    if url:
-        yield url
-        return
-    server = start_postgres()
-    if server is None:
-        raise SystemExit("bench cluster needs PostgreSQL (apt-get install postgresql)")
-    try:
-        yield create_database(server, "bench_cluster")
-    finally:
-        server.discard()
-
-
-async def _api(process_url: str, admin: tuple[str, str]) -> httpx.AsyncClient:
-    """An admin API client on one process's own port (plain HTTP, no proxy)."""
-    client = httpx.AsyncClient(base_url=process_url, timeout=120)
-    token = await client.post(
-        "/api/v1/auth/token", json={"username": admin[0], "password": admin[1]}
-    )
-    token.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {token.json()['token']}"
-    return client
-
-
-async def _manifest_requests(cluster: Cluster) -> float:
-    """Manifest requests the live API processes answered so far (any status),
-    from each one's own ``/metrics``."""
-    total = 0.0
-    async with httpx.AsyncClient(timeout=30) as client:
-        for process in cluster.processes:
-            if not process.alive:
-                continue
-            with suppress(httpx.HTTPError):
-                text = (await client.get(f"{process.url}/metrics")).text
-                total += sum(
-                    sample.value
-                    for family in text_string_to_metric_families(text)
-                    for sample in family.samples
-                    if sample.name == "lianbo_http_requests_total"
-                    and sample.labels.get("route") in MANIFEST_ROUTES
-                )
-    return total
-
-
-@contextmanager
-def _edge(cluster: Cluster, port: int | None) -> Iterator[None]:
+def manifest_edge(cluster: Cluster, port: int | None) -> Iterator[None]:
     """The nginx edge on ``port`` in front of the first process (none: no edge)."""
     if port is None:
         yield
@@ -180,7 +131,7 @@ async def _phase(
     n = len(credentials)
     timeout_s = max(60.0, n / 50)
     here = cluster.processes[0]
-    api = await _api(here.url, cluster.admin)
+    api = await measure.admin_api(here.url, cluster.admin)
     tap = measure.BusTap(database_url)
     await tap.start()
     workers, connect_s = await _connect(cluster, credentials)
@@ -201,9 +152,9 @@ async def _phase(
         admin = await Admin.login(cluster.proxy_url, *cluster.admin, verify=verify)
         try:
             playlist = await admin.programme("51")
-            asked = await _manifest_requests(cluster)
+            asked = await measure.manifest_requests(cluster)
             published = await propagate(admin, workers, playlist, "51", n, timeout_s=timeout_s)
-            published["api_manifest_requests"] = await _manifest_requests(cluster) - asked
+            published["api_manifest_requests"] = await measure.manifest_requests(cluster) - asked
         finally:
             await admin.close()
         published.pop("lagging")
@@ -267,7 +218,7 @@ def measure_all(
         store = Settings(data_dir=cluster.data_dir, database_url=database_url)
         credentials = asyncio.run(_seed(store, size))
         _note(f"seeded {size} screens")
-        with _edge(cluster, edge_port):
+        with manifest_edge(cluster, edge_port):
             many = asyncio.run(_phase(cluster, database_url, credentials, failover=True))
     finally:
         cluster.stop()
@@ -283,7 +234,7 @@ def measure_all(
             edges=edges,
         )
         try:
-            with _edge(alone, edge_port):
+            with manifest_edge(alone, edge_port):
                 result["single"] = asyncio.run(
                     _phase(alone, database_url, credentials, failover=False)
                 )
@@ -298,7 +249,7 @@ def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
     base = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-cluster-"))
     load_before = os.getloadavg()
     url = options.get("database_url") or os.environ.get("LIANBO_DATABASE_URL")
-    with _database(url) as database_url:
+    with database(url, "cluster") as database_url:
         figures = measure_all(
             size,
             base,

@@ -13,12 +13,14 @@ import itertools
 import math
 import re
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness.cluster import Cluster
 from lianbo.adapters.bus.postgres import asyncpg_dsn
@@ -28,6 +30,7 @@ from lianbo.sim.run import Workers, percentiles
 
 SESSION = re.compile(r"src=(\S+) fe=\S+ be=screens srv=(\S+)")
 POLL_S = 0.1
+MANIFEST_ROUTES = {"/terminal/v1/manifest", "/manifests/{audience_key}/{version}"}
 
 
 @dataclass
@@ -44,6 +47,37 @@ class Fleet:
         for name in self.holders.values():
             found[name] = found.get(name, 0) + 1
         return dict(sorted(found.items()))
+
+
+async def admin_api(process_url: str, admin: tuple[str, str]) -> httpx.AsyncClient:
+    """An admin API client on one process's own port (plain HTTP, no proxy)."""
+    client = httpx.AsyncClient(base_url=process_url, timeout=120)
+    token = await client.post(
+        "/api/v1/auth/token", json={"username": admin[0], "password": admin[1]}
+    )
+    token.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {token.json()['token']}"
+    return client
+
+
+async def manifest_requests(cluster: Cluster) -> float:
+    """Manifest requests the live API processes answered so far (any status),
+    from each one's own ``/metrics``."""
+    total = 0.0
+    async with httpx.AsyncClient(timeout=30) as client:
+        for process in cluster.processes:
+            if not process.alive:
+                continue
+            with suppress(httpx.HTTPError):
+                text = (await client.get(f"{process.url}/metrics")).text
+                total += sum(
+                    sample.value
+                    for family in text_string_to_metric_families(text)
+                    for sample in family.samples
+                    if sample.name == "lianbo_http_requests_total"
+                    and sample.labels.get("route") in MANIFEST_ROUTES
+                )
+    return total
 
 
 async def holders(cluster: Cluster, workers: Workers) -> dict[str, str]:

@@ -19,7 +19,9 @@ spread over the nodes (simulator worker k → node k mod 3) and over
   screen ``displayed`` (goal ≤ 2 s at 10,000);
 - ``publish``: a schedule for the whole province → the push on every
   screen and the new manifest applied (goal ≤ 3 s at 10,000), with the
-  manifest requests the API processes answered for it (``/metrics``).
+  manifest requests the API processes answered for it (``/metrics``). The
+  push names the version's URL on one nginx edge (the shipped config, as
+  ``bench cluster`` runs it; ADR 0024), so the API answers it about once.
 
 Not yet here: a broker node killed during the run (the simulator's screens
 do not yet move to another node; ``tests/integration/fleet`` proves the
@@ -35,7 +37,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import secrets
 import shutil
 import sys
@@ -44,13 +45,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench import cluster_measure as measure
-from bench.cluster import _api, _database
+from bench.cluster import manifest_edge
 from bench.fleet import _seed  # enrolled screens with tokens, straight into the store
+from bench.harness import edge as nginx
 from bench.harness import nats as harness
 from bench.harness.cluster import Cluster, launch
+from bench.harness.ports import free_port
+from bench.harness.postgres import database
 from lianbo.adapters.fleet import topics
 from lianbo.adapters.fleet.nats_auth import Login, connect
 from lianbo.adapters.fleet.nats_jwt import Signer, subject
@@ -65,9 +67,6 @@ PROCESSES = 2
 BARE_ROUNDS = 3
 FETCH_CONNECTIONS = 48  # HTTP connections per simulator process (manifests, alert lists)
 GOALS = {"ratio_to_bare_p99": 1.2, "all_displayed_s_at_10k": 2.0, "all_applied_s_at_10k": 3.0}
-MANIFEST_REQUESTS = re.compile(
-    r'^lianbo_http_requests_total\{[^}]*route="[^"]*manifest[^"]*"[^}]*\} (\S+)$', re.M
-)
 
 
 def _note(what: str) -> None:
@@ -95,16 +94,6 @@ def _nats_settings(brokers: harness.NatsCluster, seed_file: Path) -> dict[str, s
         "LIANBO_MQTT_PUBLIC_BROKERS": json.dumps(nodes),
         "LIANBO_LOGIN_FAILURES_PER_MINUTE": "1000",
     }
-
-
-async def _manifest_requests(cluster: Cluster) -> float:
-    """Manifest requests answered so far, summed over every process."""
-    total = 0.0
-    async with httpx.AsyncClient(timeout=30) as client:
-        for process in cluster.processes:
-            text = (await client.get(f"{process.url}/metrics")).text
-            total += sum(float(v) for v in MANIFEST_REQUESTS.findall(text))
-    return total
 
 
 async def _bare(brokers: harness.NatsCluster, workers: Workers, n: int) -> dict[str, Any]:
@@ -147,7 +136,7 @@ async def _phase(
     )
     holders = {t: nodes[f"{e.host}:{e.port}"] for t, e in workers.connected_to.items()}
     fleet = measure.Fleet(workers, n, holders)
-    api = await _api(cluster.processes[0].url, cluster.admin)
+    api = await measure.admin_api(cluster.processes[0].url, cluster.admin)
     result: dict[str, Any] = {"nodes": len(brokers.nodes), "processes": len(cluster.processes)}
     try:
         started = time.monotonic()
@@ -179,9 +168,9 @@ async def _publish(cluster: Cluster, workers: Workers, n: int, timeout_s: float)
     admin = await Admin.login(cluster.proxy_url, *cluster.admin, verify=cluster.tls())
     try:
         playlist = await admin.programme("51")
-        before = await _manifest_requests(cluster)
+        before = await measure.manifest_requests(cluster)
         published = await propagate(admin, workers, playlist, "51", n, timeout_s=timeout_s)
-        asked = await _manifest_requests(cluster) - before
+        asked = await measure.manifest_requests(cluster) - before
     finally:
         await admin.close()
     published.pop("lagging")
@@ -206,21 +195,25 @@ def measure_all(size: int, base: Path, database_url: str, processes: int) -> dic
     base.mkdir(parents=True, exist_ok=True)
     seed_file.write_bytes(issuer.seed)
     seed_file.chmod(0o600)
+    if not nginx.available():
+        _note("no nginx with the cache-purge module: pushes name the API, not an edge")
+    edge_port = free_port() if nginx.available() else None
     brokers = harness.start_cluster(binary, issuer.public_key)
     try:
+        settings = _nats_settings(brokers, seed_file)
+        if edge_port is not None:  # pushes name manifest URLs on the edge (ADR 0024)
+            settings["LIANBO_MEDIA_URL"] = f"http://127.0.0.1:{edge_port}"
         password = secrets.token_urlsafe(12)
         cluster = launch(
-            base,
-            database_url,
-            ("bench-scale", password),
-            processes=processes,
-            settings=_nats_settings(brokers, seed_file),
+            base, database_url, ("bench-scale", password), processes=processes, settings=settings
         )
         try:
             store = Settings(data_dir=cluster.data_dir, database_url=database_url)
             credentials = asyncio.run(_seed(store, size))
             _note(f"seeded {size} screens")
-            return asyncio.run(_phase(cluster, brokers, credentials))
+            with manifest_edge(cluster, edge_port):
+                figures = asyncio.run(_phase(cluster, brokers, credentials))
+            return {"manifest_edge": edge_port is not None, **figures}
         finally:
             cluster.stop()
     finally:
@@ -233,7 +226,7 @@ def run(size: int, data_dir: Path | None, **options: Any) -> dict[str, Any]:
     base = data_dir or Path(tempfile.mkdtemp(prefix="lianbo-bench-scale-"))
     load_before = os.getloadavg()
     url = options.get("database_url") or os.environ.get("LIANBO_DATABASE_URL")
-    with _database(url) as database_url:
+    with database(url, "scale") as database_url:
         figures = measure_all(size, base, database_url, processes)
     if data_dir is None:
         shutil.rmtree(base, ignore_errors=True)

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness.postgres import free_port
+from bench.harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "lianbo-edge.conf.template"

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,3 +122,20 @@ def create_database(server: Postgres, name: str) -> str:
         capture_output=True,
     )
     return server.url(name)
+
+
+@contextmanager
+def database(url: str | None, bench: str) -> Iterator[str]:
+    """A benchmark's PostgreSQL: ``url`` when given (an empty database is
+    migrated by the run), else a fresh database ``bench_<bench>`` on a
+    private cluster that is discarded afterwards."""
+    if url:
+        yield url
+        return
+    server = start_postgres()
+    if server is None:
+        raise SystemExit(f"bench {bench} needs PostgreSQL (apt-get install postgresql)")
+    try:
+        yield create_database(server, f"bench_{bench}")
+    finally:
+        server.discard()

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bench.fleet import PLACES
 from bench.harness import nats
 from bench.harness.postgres import create_database
 from bench.scale import run
@@ -40,5 +41,9 @@ def test_the_scale_benchmark_runs_tiny(postgres: Postgres | None, tmp_path: Path
     publish = figures["publish"]
     assert publish["pushed"] == publish["applied"] == SCREENS
     assert publish["api_manifest_requests"] >= 1  # counted from the processes' /metrics
+    if figures["manifest_edge"]:  # the edge answered the screens: the API once per audience
+        assert figures["client_counts"]["published_200"] >= SCREENS
+        audiences = len({(i % 3, i % PLACES) for i in range(SCREENS)})  # tier, county
+        assert publish["api_manifest_requests"] <= audiences
     assert figures["over_goal"]["alert_push_p99_over_bare_p99"] is not None
     assert figures["client_counts"].get("refused", 0) == 0  # every login passed the callout
