@@ -167,7 +167,7 @@ async def _phase(
         if failover and len(cluster.processes) > 1:
             victim = cluster.processes[-1].name
             result["failover"] = await measure.failover(
-                cluster, api, fleet, here.name, victim, max(120.0, n / 50)
+                cluster.by_name(victim).kill, api, fleet, here.name, victim, max(120.0, n / 50)
             )
             _note(f"failover: {result['failover']}")
     finally:

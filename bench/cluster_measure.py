@@ -13,6 +13,7 @@ import itertools
 import math
 import re
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -288,19 +289,20 @@ async def cancel(api: httpx.AsyncClient, alert_id: str) -> None:
 
 
 async def failover(
-    cluster: Cluster,
+    kill: Callable[[], None],
     api: httpx.AsyncClient,
     fleet: Fleet,
     here: str,
     victim: str,
     timeout_s: float,
 ) -> dict[str, Any]:
-    """kill -9 ``victim``; 1 s later an alert is issued (on another process).
-    Until its screens are back (greeted anew through HAProxy) and the alert
-    is on every screen and counted displayed on the board."""
+    """``kill()`` ends ``victim`` (a process, a broker node: the holder of
+    some screens) at once; 1 s later an alert is issued (elsewhere). Until
+    its screens are back (greeted anew elsewhere) and the alert is on every
+    screen and counted displayed on the board."""
     held = len(fleet.held_by(victim))
     killed_at = time.time()
-    cluster.by_name(victim).kill()
+    kill()
     await asyncio.sleep(1.0)
     alert_id, targeted, _, request_ms = await issue(api, "地震预警（故障切换基准测试）")
     watch = AlertWatch(api, fleet, alert_id, killed_at, here)

@@ -23,9 +23,10 @@ spread over the nodes (simulator worker k → node k mod 3) and over
   push names the version's URL on one nginx edge (the shipped config, as
   ``bench cluster`` runs it; ADR 0024), so the API answers it about once.
 
-Not yet here: a broker node killed during the run (the simulator's screens
-do not yet move to another node; ``tests/integration/fleet`` proves the
-player does).
+- ``node_kill``: kill -9 one NATS node; its screens move to the next node
+  (as the player does with ``LIANBO_MQTT_PUBLIC_BROKERS``); 1 s later an
+  alert is issued: until every screen is back and has it, and the board
+  counts it displayed on every screen (goal ≤ 30 s, 0 lost).
 
     lianbo bench scale [--size N]
     python -m bench.scale --screens 20000 [--processes 2] [--database-url URL]
@@ -66,7 +67,13 @@ DEFAULT_SIZE = 20_000
 PROCESSES = 2
 BARE_ROUNDS = 3
 FETCH_CONNECTIONS = 48  # HTTP connections per simulator process (manifests, alert lists)
-GOALS = {"ratio_to_bare_p99": 1.2, "all_displayed_s_at_10k": 2.0, "all_applied_s_at_10k": 3.0}
+GOALS = {
+    "ratio_to_bare_p99": 1.2,
+    "all_displayed_s_at_10k": 2.0,
+    "all_applied_s_at_10k": 3.0,
+    "node_kill_s": 30,
+    "lost": 0,
+}
 
 
 def _note(what: str) -> None:
@@ -158,6 +165,12 @@ async def _phase(
         await workers.drained(timeout_s)
         result["publish"] = await _publish(cluster, workers, n, timeout_s)
         _note(f"publish: applied {result['publish']['applied_ms']}")
+        await workers.drained(timeout_s)
+        victim = brokers.nodes[-1]
+        result["node_kill"] = await measure.failover(
+            lambda: brokers.kill(victim), api, fleet, "", victim.name, max(120.0, n / 50)
+        )
+        _note(f"node kill: {result['node_kill']}")
     finally:
         result["client_counts"] = (await workers.stop())["counts"]
         await api.aclose()
@@ -182,7 +195,14 @@ def _ratios(figures: dict[str, Any]) -> dict[str, float | None]:
     bare = figures["bare"]["latency_ms"]["p99"]
     transit = figures["alert"]["push_transit_ms"]["p99"]
     ratio = round(transit / bare, 2) if bare and transit is not None else None
-    return {"alert_push_p99_over_bare_p99": ratio}
+    kill = figures.get("node_kill", {})
+    back = kill.get("all_back_s")
+    shown = kill.get("alert_displayed_on_board_s")
+    return {
+        "alert_push_p99_over_bare_p99": ratio,
+        "node_kill_screens_back": round(back / 30, 2) if back is not None else None,
+        "node_kill_alert_displayed": round(shown / 30, 2) if shown is not None else None,
+    }
 
 
 def measure_all(size: int, base: Path, database_url: str, processes: int) -> dict[str, Any]:

@@ -47,3 +47,8 @@ def test_the_scale_benchmark_runs_tiny(postgres: Postgres | None, tmp_path: Path
         assert publish["api_manifest_requests"] <= audiences
     assert figures["over_goal"]["alert_push_p99_over_bare_p99"] is not None
     assert figures["client_counts"].get("refused", 0) == 0  # every login passed the callout
+    kill = figures["node_kill"]
+    assert kill["screens_it_held"] == figures["on_node"][kill["killed"]]
+    assert kill["received"] == kill["displayed_on_board"] == SCREENS
+    assert kill["alerts_lost"] == 0
+    assert kill["all_back_s"] is not None  # every screen found another node

@@ -106,8 +106,11 @@ class Workers:
         for k, first in enumerate(range(0, len(credentials), share)):
             if edges:
                 connect_to = server = edges[k % len(edges)]
+            fallbacks: tuple[tuple[str, int], ...] = ()
             if brokers:
                 connect_to = brokers[k % len(brokers)]
+                after = [*brokers[k % len(brokers) + 1 :], *brokers[: k % len(brokers)]]
+                fallbacks = tuple((b.host, b.port) for b in after)
             for credential in credentials[first : first + share]:
                 self.connected_to[credential.terminal_id] = connect_to
             config = WorkerConfig(
@@ -127,6 +130,7 @@ class Workers:
                 ca_pem=ca_pem,
                 answers_alerts=answers_alerts,
                 acks_over=acks_over,
+                fallbacks=fallbacks,
             )
             mine, theirs = context.Pipe()
             process = context.Process(target=worker.main, args=(theirs, config), daemon=True)

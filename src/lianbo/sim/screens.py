@@ -65,6 +65,7 @@ class Screen(asyncio.Protocol):
         "command",
         "connecting",
         "credential",
+        "endpoint",
         "etag",
         "fleet",
         "hello_at",
@@ -82,6 +83,7 @@ class Screen(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.attempts = 0
+        self.endpoint = 0  # which of the fleet's endpoints (broker nodes) it uses
         self.connecting = False
         self.closed_with: int | None = None
         self.hello_at = 0.0
@@ -108,11 +110,12 @@ class Screen(asyncio.Protocol):
         self.connecting = True
         loop = asyncio.get_running_loop()
         tls = self.fleet.socket_tls
+        host, port = self.fleet.endpoints[self.endpoint % len(self.fleet.endpoints)]
         try:
             await loop.create_connection(
                 lambda: self,
-                self.fleet.host,
-                self.fleet.port,
+                host,
+                port,
                 local_addr=(self.source, 0),
                 ssl=tls,
                 server_hostname=self.fleet.host if tls is not None else None,
@@ -130,6 +133,7 @@ class Screen(asyncio.Protocol):
         if not self.fleet.running or self.closed_with in GAVE_UP:
             return
         self.attempts += 1
+        self.endpoint += 1  # the next node, if there are several (none: the same)
         delay = min(RETRY_CAP_S, 0.25 * 2**self.attempts) * (0.5 + random.random())
         asyncio.get_running_loop().call_later(delay, self.fleet.reconnect, self)
 

@@ -45,12 +45,16 @@ class WorkerConfig:
     answers_alerts: bool = False  # list alerts on (re)connect, ack each ``displayed``
     acks_over: str = "channel"  # "channel" (``alert-ack`` up the push channel) | "http"
     display_jitter_s: float = 0.5  # an alert is acked displayed within this after it came
+    # further broker nodes (host, port), tried in turn after ``host``:``port``
+    # when a connection fails or ends, as the player does (MQTT only)
+    fallbacks: tuple[tuple[str, int], ...] = ()
     fetch_pushed_urls: bool = True  # a push naming a URL: fetch it there (else the API)
 
 
 class Fleet:
     def __init__(self, config: WorkerConfig) -> None:
         self.host, self.port, self.path = config.host, config.port, WS_PATH
+        self.endpoints = [(config.host, config.port), *config.fallbacks]
         self.heartbeat_s = config.heartbeat_s
         self.fetch_on_hello = config.fetch_on_hello
         self.fetch_jitter_s = config.fetch_jitter_s
