@@ -25,10 +25,12 @@ from lianbo.adapters.db.repos.alerts import DuplicateAlert
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.geo import check_alert_jurisdiction
 from lianbo.domain.alerting import lifecycle
+from lianbo.domain.alerting import text as captext
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
 from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.alerting.warnings import CapWarning, WarningCode, merged
 from lianbo.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.roles import Permission
@@ -74,26 +76,32 @@ async def _check_jurisdiction(uow: UnitOfWork, alert: Alert, jurisdiction: str) 
     check_alert_jurisdiction(alert, jurisdiction, shape)
 
 
-async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[StoredAlert]:
-    """The stored alerts an Update or Cancel names; 409 for one we never had."""
+async def _referenced(
+    uow: UnitOfWork, actor: Actor, alert: Alert
+) -> tuple[list[StoredAlert], list[CapWarning]]:
+    """The stored alerts an Update or Cancel names, and a warning for each
+    we never received: an Update then stands as its own alert, a Cancel is
+    recorded and cancels nothing. The references stay in the message
+    (exported as sent), so the chain can be followed when the original
+    arrives."""
     if alert.msg_type not in (MsgType.UPDATE, MsgType.CANCEL):
-        return []
-    found = []
+        return [], []
+    cancel = alert.msg_type is MsgType.CANCEL
+    code = WarningCode.CANCEL_UNKNOWN if cancel else WarningCode.UPDATE_UNKNOWN
+    found, unknown = [], []
     for n, ref in enumerate(alert.references, 1):
         stored = await uow.alerts.by_key(*ref.key)
         if stored is None:
-            raise Conflict(
-                f"reference {n} names an unknown alert: {ref.sender},{ref.identifier},"
-                f"{ref.sent.isoformat()}",
-                field="alert/references",
-            )
+            triplet = captext.format_references((ref,))
+            unknown.append(CapWarning(f"alert/references[{n}]", code, triplet))
+            continue
         if not actor.sees(stored.region):
             raise Forbidden(
                 f"reference {n} names an alert outside jurisdiction {actor.jurisdiction}",
                 field="alert/references",
             )
         found.append(stored)
-    return found
+    return found, unknown
 
 
 async def issue(
@@ -103,11 +111,13 @@ async def issue(
     alert: Alert,
     cap_xml: str | None = None,
     held: Claim | None = None,
+    warnings: tuple[CapWarning, ...] = (),
 ) -> Issued:
     """Take one CAP message; the same message twice is the same alert.
-    ``held``: the request's idempotency key, kept with the alert."""
+    ``held``: the request's idempotency key, kept with the alert;
+    ``warnings``: what reading it found (kept with it, with the rules' own)."""
     require_issuer(actor)
-    validate_alert(alert)
+    checked = validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
     if existing is not None:
         if not actor.sees(existing.region):
@@ -122,9 +132,12 @@ async def issue(
         if path is not None:
             raise Unprocessable(f"{path}: the alert expired before it arrived", field=path)
     await _check_jurisdiction(uow, alert, actor.jurisdiction)
-    referenced = await _referenced(uow, actor, alert)
+    referenced, unknown = await _referenced(uow, actor, alert)
     xml = cap_xml if cap_xml is not None else to_cap_xml(alert).decode("utf-8")
-    stored = records.new_record(container, actor, alert, xml, referenced, now)
+    stored = replace(
+        records.new_record(container, actor, alert, xml, referenced, now),
+        warnings=merged(warnings, checked, unknown),
+    )
     try:
         return await _record(container, uow, actor, alert, stored, referenced, held)
     except DuplicateAlert:

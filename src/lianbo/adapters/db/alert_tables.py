@@ -59,6 +59,8 @@ class AlertRow(Base):
     activated_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     superseded_by: Mapped[str | None] = mapped_column(String(32))
+    # [{path, code, detail}]: cosmetic faults accepted (migration 0014).
+    warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class AlertReferenceRow(Base):

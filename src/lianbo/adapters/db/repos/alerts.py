@@ -25,6 +25,7 @@ from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.records import StoredAlert
+from lianbo.domain.alerting.warnings import CapWarning
 from lianbo.domain.regions import subtree_range
 
 
@@ -41,6 +42,7 @@ def _alert(row: AlertRow) -> StoredAlert:
     values["replaces"] = list(row.replaces or [])
     values["topics"] = list(row.topics or [])
     values["state"] = AlertState(row.state)
+    values["warnings"] = tuple(CapWarning.of_json(w) for w in row.warnings or ())
     return StoredAlert(**values)
 
 
@@ -64,6 +66,7 @@ class AlertRepository:
     async def add(self, alert: StoredAlert) -> None:
         values = {name: getattr(alert, name) for name in _ALERT_FIELDS}
         values["state"] = alert.state.value
+        values["warnings"] = [w.as_json() for w in alert.warnings]
         try:
             await self.session.execute(insert(AlertRow), [values])
         except IntegrityError:
