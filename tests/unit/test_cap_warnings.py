@@ -94,7 +94,7 @@ def test_cap_1_0_is_refused_naming_the_version(namespace: str) -> None:
 def test_empty_optional_elements_are_warnings_not_refusals() -> None:
     alert = parse_cap(EMPTY)
     assert alert.restriction is None and alert.codes == () and alert.infos[0].web is None
-    assert alert.infos[0].areas[0].region_codes() == ("510107",)
+    assert alert.infos[0].areas[0].region_codes() == ("510104",)
     assert _found(EMPTY) == {
         ("alert/restriction", WarningCode.EMPTY_ELEMENT),
         ("alert/code[1]", WarningCode.EMPTY_ELEMENT),
