@@ -4,6 +4,7 @@ refused naming the version, an Update or Cancel of a message never received."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from lianbo.adapters.cap import read_cap
 from lianbo.domain.roles import Role
 from tests.integration.alerts.samples import NS, SAMPLES
 from tests.integration.alerts.support import CAP, at_sample_day, corner_screens, fetch
-from tests.support.env import Env
+from tests.support.env import PASSWORD, Env
 
 pytestmark = pytest.mark.integration
 
@@ -130,3 +131,20 @@ async def test_a_restriction_on_a_public_message_is_a_warning(env: Env) -> None:
     doc = doc.replace("SC-2026-0710-002", "SC-2026-0710-009")
     issued = await post(env, admin, doc.encode())
     assert ("alert/restriction", "restriction_scope") in codes(issued)
+
+
+async def test_the_console_shows_the_warnings_on_the_alert_page(env: Env) -> None:
+    at_sample_day(env)
+    user = await env.user(Role.ADMIN)
+    issued = await post(env, await env.login(user), (REAL / "legacy_1_1.xml").read_bytes())
+    answer = await env.client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "next": "/"}
+    )
+    assert answer.status_code == 303, answer.text
+    page = await env.client.get(f"/alerts/{issued['id']}")
+    assert page.status_code == 200, page.text
+    assert 'data-cap-warning="cap_1_1"' in page.text
+    assert "确定性 “Very Likely”（CAP 1.0/1.1 旧值）按 Likely 读取" in page.text
+    env.client.cookies.set("lang", "en")
+    english = await env.client.get(f"/alerts/{issued['id']}")
+    assert 'Certainty "Very Likely" (CAP 1.0/1.1) read as Likely' in html.unescape(english.text)
