@@ -1,5 +1,5 @@
-"""Migration 0014 (the warnings a CAP message was accepted with) goes up and
-down on both stores."""
+"""Migration 0014 (the warnings a CAP message was accepted with, and the
+messages Updates and Cancels await) goes up and down on both stores."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.integration.migrations import migrate
+from tests.integration.migrations import migrate, tables
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +23,9 @@ async def _columns(engine: AsyncEngine) -> set[str]:
 
 async def test_the_warnings_column_comes_and_goes_with_its_revision(engine: AsyncEngine) -> None:
     await migrate(engine, "0014")
-    assert "warnings" in await _columns(engine)
+    assert "warnings" in await _columns(engine) and "alert_awaited" in await tables(engine)
     await migrate(engine, "0013", down=True)
     assert "warnings" not in await _columns(engine)
+    assert "alert_awaited" not in await tables(engine)
     await migrate(engine, "0014")
-    assert "warnings" in await _columns(engine)
+    assert "warnings" in await _columns(engine) and "alert_awaited" in await tables(engine)

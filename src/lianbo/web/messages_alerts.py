@@ -76,6 +76,14 @@ ALERTS: dict[str, tuple[str, str]] = {
         "所撤销的消息（{detail}）从未收到：已记录，未撤销任何预警",
         "The message this cancels ({detail}) was never received: recorded, nothing was cancelled",
     ),
+    "alerts.warning.updated_first": (
+        "其更新消息（{detail}）先到：本消息已被更新，不再播发",
+        "Its update ({detail}) arrived first: this message arrived superseded and is not sent",
+    ),
+    "alerts.warning.cancelled_first": (
+        "其撤销消息（{detail}）先到：本消息已撤销，不再播发",
+        "Its cancel ({detail}) arrived first: this message arrived cancelled and is not sent",
+    ),
     "alerts.section.level": ("级别与事件", "Level and event"),
     "alerts.section.text": ("预警内容", "Message"),
     "alerts.section.area": ("发布区域", "Area"),

@@ -121,6 +121,45 @@ async def test_a_cancel_of_a_message_never_received_is_recorded_and_cancels_noth
     assert states["SC-2026-0710-001"] == "cancelled"
 
 
+async def test_an_original_arriving_after_its_update_arrives_superseded_and_linked(
+    env: Env,
+) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    screens = await corner_screens(env, admin)
+    update = await post(env, admin, SAMPLES["update.xml"].encode())
+    original = await post(env, admin, SAMPLES["alert_multilang.xml"].encode())
+    assert original["state"] == "superseded" and original["superseded_by"] == update["id"]
+    assert original["targeted"] == 0  # never on air: its update already is
+    assert ("alert", "updated_first") in codes(original)
+    detail = (await env.client.get(f"/api/v1/alerts/{update['id']}", headers=admin)).json()
+    assert detail["references"] == [original["id"]]
+    shown = [a["id"] for a in await fetch(env, screens[0][1])]
+    assert original["id"] not in shown and update["id"] in shown
+    again = await post(env, admin, SAMPLES["alert_multilang.xml"].encode(), status=200)
+    assert again["id"] == original["id"] and again["state"] == "superseded"
+
+
+async def test_an_original_arriving_after_its_cancel_arrives_cancelled(env: Env) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    screens = await corner_screens(env, admin)
+    cancel = await post(env, admin, SAMPLES["cancel.xml"].encode())
+    assert codes(cancel) == {
+        ("alert/references[1]", "cancel_unknown"),
+        ("alert/references[2]", "cancel_unknown"),
+    }
+    original = await post(env, admin, SAMPLES["alert_multilang.xml"].encode())
+    assert original["state"] == "cancelled" and original["targeted"] == 0
+    assert ("alert", "cancelled_first") in codes(original)
+    detail = (await env.client.get(f"/api/v1/alerts/{cancel['id']}", headers=admin)).json()
+    assert detail["references"] == [original["id"]]
+    assert await fetch(env, screens[0][1]) == []
+    # The Cancel also named -002; an Update by that key now arrives cancelled too.
+    update = await post(env, admin, SAMPLES["update.xml"].encode())
+    assert update["state"] == "cancelled"
+
+
 async def test_a_restriction_on_a_public_message_is_a_warning(env: Env) -> None:
     at_sample_day(env)
     admin = await env.as_role(Role.ADMIN)

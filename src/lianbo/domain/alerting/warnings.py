@@ -4,7 +4,8 @@ The reference validator (google/cap-library) separates errors, which
 refuse a message, from cosmetic faults a receiver should accept. We do the
 same: an empty optional element, a geocode scheme we do not target by, a
 restriction on a message that is not Restricted, a CAP 1.1 message read as
-1.2 or an earlier message we never received are accepted, kept with the
+1.2, an earlier message we never received (or a later one received first)
+are accepted, kept with the
 alert and shown on it (docs/alerts.md, "Errors and warnings"). A life-safety
 message is never refused for a cosmetic rule.
 
@@ -28,6 +29,8 @@ class WarningCode(StrEnum):
     LEGACY_CERTAINTY = "legacy_certainty"  # "Very Likely" (CAP 1.0/1.1) read as Likely
     UPDATE_UNKNOWN = "update_unknown"  # updates a message we never received
     CANCEL_UNKNOWN = "cancel_unknown"  # cancels a message we never received
+    UPDATED_FIRST = "updated_first"  # its Update came first: arrives superseded
+    CANCELLED_FIRST = "cancelled_first"  # its Cancel came first: arrives cancelled
 
 
 @dataclass(frozen=True, slots=True)
