@@ -1,4 +1,5 @@
-"""``lianbo alert send FILE.cap``: post a CAP 1.2 message to a running server.
+"""``lianbo alert send FILE.cap``: post a CAP 1.2 (or 1.1) message to a
+running server; the alert it became is shown with any warnings.
 
 Credentials: ``--token`` (or ``LIANBO_TOKEN``), else ``--user`` and
 ``--password`` (or ``LIANBO_USER`` / ``LIANBO_PASSWORD``) for a token first.
@@ -64,6 +65,8 @@ def _show(alert: dict[str, Any]) -> None:
         table.add_row("replaces", ", ".join(alert["replaces"]))
     if alert.get("topics"):
         table.add_row("topics", " ".join(alert["topics"]))
+    for warning in alert.get("warnings") or []:  # accepted, but worth knowing
+        table.add_row("warning", f"{warning['path']}: {warning['message']}")
     console.print(table)
 
 

@@ -182,11 +182,6 @@ INVALID = [
         "region code",
     ),
     (
-        _replace("<scope>Public</scope>", "<scope>Public</scope><restriction>x</restriction>"),
-        "alert/restriction",
-        "Restricted",
-    ),
-    (
         _replace("<scope>Public</scope>", "<scope>Public</scope><addresses>a</addresses>"),
         "alert/addresses",
         "Private",
@@ -215,7 +210,8 @@ INVALID = [
     (_replace("<size>48213</size>", "<size>big</size>"), "alert/info[1]/resource[1]/size", ""),
     (_replace("<event>暴雨</event>", "<event><b>暴雨</b></event>"), "alert/info[1]/event", "text"),
     (_replace("<event>暴雨</event>", "<event>暴&#x7f;雨</event>"), "alert/info[1]/event", "U+007F"),
-    (SAMPLES["update.xml"].replace("cap:1.2", "cap:1.1"), "alert", "CAP 1.2"),
+    (SAMPLES["update.xml"].replace("cap:1.2", "cap:1.0"), "alert", "CAP 1.0"),
+    (SAMPLES["update.xml"].replace(NS, "urn:x"), "alert", "not a CAP alert"),
 ]
 
 

@@ -10,8 +10,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from lianbo.api.text import LINE_RULE, Line, Text
 from lianbo.domain.alerting.model import Category, Certainty, Circle, Severity, Status, Urgency
 from lianbo.domain.alerting.records import Delivery, StoredAlert
+from lianbo.domain.alerting.warnings import CapWarning
 from lianbo.services.alert_compose import AlertDraft, Texts
 from lianbo.services.alert_reads import Board
+from lianbo.web.i18n import translate
 
 Short = Annotated[Line, Field(max_length=255)]
 Long = Annotated[Text, Field(max_length=8000)]
@@ -95,6 +97,21 @@ class AlertCreate(Strict):
         )
 
 
+class WarningOut(BaseModel):
+    """What the message got wrong without being refused: the element, the
+    kind (``code``) and the words from the message catalog (English)."""
+
+    path: str
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, warning: CapWarning) -> WarningOut:
+        code = warning.code.value
+        text = translate("en", f"alerts.warning.{code}", detail=warning.detail)
+        return cls(path=warning.path, code=code, message=text)
+
+
 class AlertOut(BaseModel):
     id: str
     state: str
@@ -121,10 +138,12 @@ class AlertOut(BaseModel):
     created_at: datetime
     activated_at: datetime | None
     ended_at: datetime | None
+    warnings: list[WarningOut]
 
     @classmethod
     def of(cls, alert: StoredAlert) -> AlertOut:
-        return cls(**{name: getattr(alert, name) for name in cls.model_fields})
+        values = {name: getattr(alert, name) for name in cls.model_fields if name != "warnings"}
+        return cls(**values, warnings=[WarningOut.of(w) for w in alert.warnings])
 
 
 class AlertDetail(AlertOut):

@@ -1,12 +1,14 @@
-"""The two ways an alert comes in: a CAP 1.2 document, or a draft written in
-lianbo's JSON API (docs/alerts.md).
+"""The two ways an alert comes in: a CAP document (1.2, or 1.1), or a draft
+written in lianbo's JSON API (docs/alerts.md).
 
 Both become the same ``Alert`` and go through ``alerts.issue``; what differs
-is the edges. A CAP document is kept as sent when its text is honest about
-its encoding; a JSON draft gets its identifier and sender here, and a
-refusal names the JSON field, not the CAP element, it came from. Each runs
-under the request's ``Idempotency-Key``: a retry gets the alert the first
-request made (ADR 0015).
+is the edges. A CAP 1.2 document is kept as sent when its text is honest
+about its encoding (a 1.1 one as our 1.2 serialisation, so the export is
+always 1.2), with the warnings reading it found; a JSON draft gets its
+identifier and sender here, and a refusal names the JSON field, not the
+CAP element, it came from. Each runs under the request's
+``Idempotency-Key``: a retry gets the alert the first request made
+(ADR 0015).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from lianbo.adapters.cap import parse_cap, to_cap_xml
+from lianbo.adapters.cap import CapReading, read_cap, to_cap_xml
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.domain.alerting.model import Alert, Reference
+from lianbo.domain.alerting.model import Reference
 from lianbo.domain.errors import Conflict, DomainError, NotFound
 from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.users import Actor
@@ -29,12 +31,14 @@ from lianbo.services.context import Context
 async def issue_cap(
     container: Context, uow: UnitOfWork, actor: Actor, data: bytes, held: Claim | None = None
 ) -> Issued:
-    """Import a CAP 1.2 document (kept byte for byte for export)."""
+    """Import a CAP 1.2 document (kept byte for byte for export) or a CAP 1.1
+    one (kept as 1.2)."""
     require_issuer(actor)
 
     async def act() -> Issued:
-        alert = parse_cap(data)
-        return await issue(container, uow, actor, alert, _kept_text(data, alert), held)
+        reading = read_cap(data)
+        text = _kept_text(data, reading)
+        return await issue(container, uow, actor, reading.alert, text, held, reading.warnings)
 
     return await idempotency.once(container, uow, held, act, _replayed)
 
@@ -51,10 +55,13 @@ async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
 _UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
 
 
-def _kept_text(data: bytes, alert: Alert) -> str:
-    """The document as sent when it is UTF-8 (declared so, or by default);
-    otherwise our own serialisation of it, so the export never lies about
-    its encoding."""
+def _kept_text(data: bytes, reading: CapReading) -> str:
+    """The document as sent when it is CAP 1.2 in UTF-8 (declared so, or by
+    default); otherwise our own 1.2 serialisation of it, so the export never
+    lies about its encoding or version."""
+    alert = reading.alert
+    if reading.version != "1.2":
+        return to_cap_xml(alert).decode("utf-8")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -2,8 +2,10 @@
 
 Every alert, written in JSON or imported as CAP XML, is a CAP 1.2 message
 (``domain.alerting.model.Alert``) and goes the same way: permission, dedup
-on (sender, identifier, sent), expiry, jurisdiction, references, then either
-``pending-confirmation`` (two-person rule) or activation: sign the notice,
+on (sender, identifier, sent), expiry, jurisdiction, references (those
+never received, and a message whose Update or Cancel came first, are in
+``alert_chains.py``), then either ``pending-confirmation`` (two-person
+rule) or activation: sign the notice,
 pick the screens, write their delivery rows, commit, publish once per
 region topic. Pushes go out only after the commit, so a screen that fetches
 ``GET /terminal/v1/alerts`` on the push finds the alert there. A request
@@ -29,10 +31,12 @@ from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
 from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.alerting.warnings import CapWarning, merged
 from lianbo.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.roles import Permission
 from lianbo.domain.users import Actor
+from lianbo.services import alert_chains as chains
 from lianbo.services import alert_records as records
 from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
@@ -74,28 +78,6 @@ async def _check_jurisdiction(uow: UnitOfWork, alert: Alert, jurisdiction: str) 
     check_alert_jurisdiction(alert, jurisdiction, shape)
 
 
-async def _referenced(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[StoredAlert]:
-    """The stored alerts an Update or Cancel names; 409 for one we never had."""
-    if alert.msg_type not in (MsgType.UPDATE, MsgType.CANCEL):
-        return []
-    found = []
-    for n, ref in enumerate(alert.references, 1):
-        stored = await uow.alerts.by_key(*ref.key)
-        if stored is None:
-            raise Conflict(
-                f"reference {n} names an unknown alert: {ref.sender},{ref.identifier},"
-                f"{ref.sent.isoformat()}",
-                field="alert/references",
-            )
-        if not actor.sees(stored.region):
-            raise Forbidden(
-                f"reference {n} names an alert outside jurisdiction {actor.jurisdiction}",
-                field="alert/references",
-            )
-        found.append(stored)
-    return found
-
-
 async def issue(
     container: Context,
     uow: UnitOfWork,
@@ -103,11 +85,13 @@ async def issue(
     alert: Alert,
     cap_xml: str | None = None,
     held: Claim | None = None,
+    warnings: tuple[CapWarning, ...] = (),
 ) -> Issued:
     """Take one CAP message; the same message twice is the same alert.
-    ``held``: the request's idempotency key, kept with the alert."""
+    ``held``: the request's idempotency key, kept with the alert;
+    ``warnings``: what reading it found (kept with it, with the rules' own)."""
     require_issuer(actor)
-    validate_alert(alert)
+    checked = validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
     if existing is not None:
         if not actor.sees(existing.region):
@@ -122,11 +106,15 @@ async def issue(
         if path is not None:
             raise Unprocessable(f"{path}: the alert expired before it arrived", field=path)
     await _check_jurisdiction(uow, alert, actor.jurisdiction)
-    referenced = await _referenced(uow, actor, alert)
+    found = await chains.chain(uow, actor, alert)
     xml = cap_xml if cap_xml is not None else to_cap_xml(alert).decode("utf-8")
-    stored = records.new_record(container, actor, alert, xml, referenced, now)
+    stored = replace(
+        records.new_record(container, actor, alert, xml, found.referenced, now),
+        warnings=merged(warnings, checked, found.warnings),
+    )
+    stored = chains.arriving_late(stored, found.waiting, now)
     try:
-        return await _record(container, uow, actor, alert, stored, referenced, held)
+        return await _record(container, uow, actor, alert, stored, found, held)
     except DuplicateAlert:
         async with container.uow() as fresh:
             again = await fresh.alerts.by_key(*alert.key)
@@ -141,17 +129,17 @@ async def _record(
     actor: Actor,
     alert: Alert,
     stored: StoredAlert,
-    referenced: list[StoredAlert],
+    found: chains.Chain,
     held: Claim | None,
 ) -> Issued:
     # The key first: a concurrent request with it waits here, not after
     # writing a second alert's rows.
     await idempotency.keep(container, uow, held, Outcome(201, stored.id))
     await uow.alerts.add(stored)
-    await uow.alerts.add_references(stored.id, [r.id for r in referenced])
+    await chains.link(uow, stored, alert, found)
     publications: list[Publication] = []
     if alert.msg_type is MsgType.CANCEL:
-        for ref in referenced:  # those already over stay as they are
+        for ref in found.referenced:  # those already over stay as they are
             publications += await end(container, uow, ref) or []
     result = stored
     if stored.state is AlertState.ACTIVE:

@@ -40,6 +40,50 @@ ALERTS: dict[str, tuple[str, str]] = {
     "alerts.state.expired": ("已过期", "Expired"),
     "alerts.state.superseded": ("已被更新", "Superseded"),
     "alerts.state.recorded": ("仅存档", "Recorded"),
+    # CAP warnings: accepted, kept and shown (domain.alerting.warnings).
+    "alerts.warnings": ("接收提示", "Warnings on receipt"),
+    "alerts.warnings.hint": (
+        "消息有以下不影响播发的问题，已照常接收。",
+        "The message had these faults; none stops it, and it was accepted.",
+    ),
+    "alerts.warning.empty_element": (
+        "空的可选元素 <{detail}/> 已忽略",
+        "Empty optional element <{detail}/> ignored",
+    ),
+    "alerts.warning.restriction_scope": (
+        "restriction 仅用于 scope 为 Restricted 的消息（此消息为 {detail}），已照原样保留",
+        "A restriction is meant for scope Restricted, not {detail}; kept as sent",
+    ),
+    "alerts.warning.geocode_scheme": (
+        "地理编码 {detail} 不是本系统定位屏幕所用的编码（GB/T 2260），已保留，不用于定位",
+        "Geocode {detail} is not a scheme lianbo targets screens by (GB/T 2260); "
+        "kept, not used for targeting",
+    ),
+    "alerts.warning.cap_1_1": (
+        "CAP 1.1 消息，已按 CAP 1.2 读取，并以 CAP 1.2 导出",
+        "A CAP 1.1 message, read into CAP 1.2 and exported as CAP 1.2",
+    ),
+    "alerts.warning.legacy_certainty": (
+        "确定性 “{detail}”（CAP 1.0/1.1 旧值）按 Likely 读取",
+        'Certainty "{detail}" (CAP 1.0/1.1) read as Likely',
+    ),
+    "alerts.warning.update_unknown": (
+        "所更新的消息（{detail}）从未收到：本消息作为独立预警播发",
+        "The message this updates ({detail}) was never received: this update stands "
+        "as its own alert",
+    ),
+    "alerts.warning.cancel_unknown": (
+        "所撤销的消息（{detail}）从未收到：已记录，未撤销任何预警",
+        "The message this cancels ({detail}) was never received: recorded, nothing was cancelled",
+    ),
+    "alerts.warning.updated_first": (
+        "其更新消息（{detail}）先到：本消息已被更新，不再播发",
+        "Its update ({detail}) arrived first: this message arrived superseded and is not sent",
+    ),
+    "alerts.warning.cancelled_first": (
+        "其撤销消息（{detail}）先到：本消息已撤销，不再播发",
+        "Its cancel ({detail}) arrived first: this message arrived cancelled and is not sent",
+    ),
     "alerts.section.level": ("级别与事件", "Level and event"),
     "alerts.section.text": ("预警内容", "Message"),
     "alerts.section.area": ("发布区域", "Area"),

@@ -1,15 +1,22 @@
-"""CAP 1.2 XML → :class:`Alert`, parsed with defusedxml.
+"""CAP 1.2 (and 1.1) XML → :class:`Alert`, parsed with defusedxml.
 
 Refused outright (:class:`XmlRefused`, 400): documents over ``max_bytes``,
 any DTD (so no entity expansion and no external entities), and XML that is
-not well-formed. Everything else that breaks CAP 1.2 raises
-:class:`CapInvalid` naming the element path (422). Children may come in any
-order; their count is checked against the schema.
+not well-formed. Everything else that breaks CAP raises :class:`CapInvalid`
+naming the element path (422); so does CAP 1.0, naming the version.
+Children may come in any order; their count is checked against the schema.
+
+What the reference validator (google/cap-library) treats as cosmetic is a
+warning, not a refusal (``domain.alerting.warnings``): an empty optional
+element is read as absent, a CAP 1.1 message is read into the same model
+(``Very Likely`` as ``Likely``; a resource without a mimeType as
+``application/octet-stream``) and exported as 1.2.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 from xml.etree.ElementTree import Element, ParseError
@@ -17,7 +24,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from lianbo.adapters.cap.schema import NS, STRUCTURE, UNBOUNDED
+from lianbo.adapters.cap.schema import NS, NS_1_0, NS_1_1, STRUCTURE, STRUCTURE_1_1, UNBOUNDED
 from lianbo.domain.alerting import text as captext
 from lianbo.domain.alerting.errors import CapInvalid, XmlRefused
 from lianbo.domain.alerting.model import (
@@ -37,6 +44,7 @@ from lianbo.domain.alerting.model import (
     Urgency,
 )
 from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.alerting.warnings import CapWarning, WarningCode, merged
 from lianbo.domain.text import describe, refused_character
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -44,15 +52,43 @@ E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
 
 
+# Values CAP 1.1 does not know (added in 1.2): refused in a 1.1 message.
+_NOT_IN_1_1 = frozenset({ResponseType.AVOID, ResponseType.ALL_CLEAR})
+_VERY_LIKELY = "Very Likely"  # CAP 1.0, kept in 1.1 for compatibility, gone in 1.2
+_NO_MIME_TYPE = "application/octet-stream"
+# Optional repeated elements an empty instance of which is skipped, with a warning.
+_SKIPPED_WHEN_EMPTY = frozenset({"code", "responseType", "polygon", "circle"})
+
+
+@dataclass(frozen=True, slots=True)
+class CapReading:
+    """A message read: the alert, its CAP version and what it got wrong
+    without being wrong."""
+
+    alert: Alert
+    version: str
+    warnings: tuple[CapWarning, ...]
+
+
 def parse_cap(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Alert:
-    """Parse and validate one CAP 1.2 ``<alert>`` document."""
+    """Parse and validate one CAP 1.2 (or 1.1) ``<alert>`` document."""
+    return read_cap(data, max_bytes=max_bytes).alert
+
+
+def read_cap(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> CapReading:
+    """Parse and validate one ``<alert>`` document, keeping its warnings."""
     raw = data.encode() if isinstance(data, str) else data
     root = parse_xml(raw, max_bytes=max_bytes)
-    if root.tag != f"{{{NS}}}alert":
-        raise CapInvalid("alert", f"not a CAP 1.2 alert: the root must be alert in {NS}")
-    alert = _read_alert(_Node(root, "alert", "alert"))
-    validate_alert(alert)
-    return alert
+    namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", "")
+    if local == "alert" and namespace in NS_1_0:
+        raise CapInvalid("alert", "CAP 1.0 is not accepted: send CAP 1.2 or 1.1")
+    if local != "alert" or namespace not in (NS, NS_1_1):
+        raise CapInvalid("alert", f"not a CAP alert: the root must be alert in {NS} (or 1.1)")
+    warnings: list[CapWarning] = []
+    if namespace == NS_1_1:
+        warnings.append(CapWarning("alert", WarningCode.CAP_1_1))
+    alert = _read_alert(_Node(root, "alert", "alert", _Document(namespace, warnings)))
+    return CapReading(alert, namespace.rpartition(":")[2], merged(warnings, validate_alert(alert)))
 
 
 def parse_xml(raw: bytes, *, max_bytes: int = MAX_BYTES) -> Element:
@@ -73,17 +109,34 @@ def parse_xml(raw: bytes, *, max_bytes: int = MAX_BYTES) -> Element:
         raise XmlRefused(f"not well-formed XML: {exc}") from None
 
 
+class _Document:
+    """What every node of one document shares: its namespace (so its CAP
+    version), the polygons parsed so far and the warnings found so far."""
+
+    def __init__(self, namespace: str, warnings: list[CapWarning]) -> None:
+        self.namespace = namespace
+        self.v1_1 = namespace == NS_1_1
+        self.structure = STRUCTURE_1_1 if self.v1_1 else STRUCTURE
+        # Polygons repeat in every language's info block: parse each text once.
+        self.polygons: dict[str, tuple[Point, ...]] = {}
+        self.warnings = warnings
+
+    def warn(self, path: str, code: WarningCode, detail: str = "") -> None:
+        """Note a cosmetic fault; the message is still accepted."""
+        self.warnings.append(CapWarning(path, code, detail))
+
+
 class _Node:
     """One element's children grouped by name, checked against the schema."""
 
-    def __init__(self, element: Element, path: str, kind: str, parent: _Node | None = None) -> None:
+    def __init__(self, element: Element, path: str, kind: str, document: _Document) -> None:
         self.path = path
-        # Polygons repeat in every language's info block: parse each text once.
-        self.polygons: dict[str, tuple[Point, ...]] = parent.polygons if parent else {}
-        allowed = {name: (low, high) for name, low, high in STRUCTURE[kind]}
+        self.document = document
+        allowed = {name: (low, high) for name, low, high in document.structure[kind]}
         self.children: dict[str, list[Element]] = {name: [] for name in allowed}
+        prefix = f"{{{document.namespace}}}"
         for child in element:
-            local = child.tag.rpartition("}")[2] if child.tag.startswith(f"{{{NS}}}") else None
+            local = child.tag.rpartition("}")[2] if child.tag.startswith(prefix) else None
             if local not in allowed:
                 raise CapInvalid(f"{path}/{child.tag}", f"unexpected element in {kind}")
             self.children[local].append(child)
@@ -96,26 +149,42 @@ class _Node:
 
     def child(self, path: str, element: Element, kind: str) -> _Node:
         """A node for one child element, sharing this document's caches."""
-        return _Node(element, path, kind, self)
+        return _Node(element, path, kind, self.document)
 
     def polygon(self, path: str, text: str) -> tuple[Point, ...]:
         """A polygon, parsed once per distinct text in the document."""
-        if text not in self.polygons:
-            self.polygons[text] = _convert(path, text, captext.parse_polygon)
-        return self.polygons[text]
+        polygons = self.document.polygons
+        if text not in polygons:
+            polygons[text] = _convert(path, text, captext.parse_polygon)
+        return polygons[text]
 
     def many(self, name: str) -> list[tuple[str, Element]]:
         """(path, element) of each ``name`` child, numbered from 1."""
         return [(f"{self.path}/{name}[{n}]", e) for n, e in enumerate(self.children[name], 1)]
 
     def texts(self, name: str) -> list[tuple[str, str]]:
-        """(path, text) of each ``name`` child."""
-        return [(path, _text(path, e)) for path, e in self.many(name)]
+        """(path, text) of each ``name`` child; an empty optional one (an
+        NWS ``<polygon/>``) is skipped with a warning."""
+        found = [(path, _text(path, e)) for path, e in self.many(name)]
+        if name not in _SKIPPED_WHEN_EMPTY:
+            return found
+        for path, text in found:
+            if not text:
+                self.document.warn(path, WarningCode.EMPTY_ELEMENT, name)
+        return [(path, text) for path, text in found if text]
 
     def opt(self, name: str) -> str | None:
-        """Text of an optional single child."""
+        """Text of an optional single child; an empty one (``<restriction/>``)
+        is read as absent, with a warning."""
         found = self.children[name]
-        return _text(f"{self.path}/{name}", found[0]) if found else None
+        if not found:
+            return None
+        path = f"{self.path}/{name}"
+        text = _text(path, found[0])
+        if not text:
+            self.document.warn(path, WarningCode.EMPTY_ELEMENT, name)
+            return None
+        return text
 
     def req(self, name: str) -> str:
         """Text of a required single child."""
@@ -183,10 +252,10 @@ def _read_info(node: _Node) -> Info:
         language=node.opt("language") or "en-US",
         categories=tuple(_enum(p, t, Category) for p, t in node.texts("category")),
         event=node.req("event"),
-        response_types=tuple(_enum(p, t, ResponseType) for p, t in node.texts("responseType")),
+        response_types=tuple(_response_type(node, p, t) for p, t in node.texts("responseType")),
         urgency=node.enum("urgency", Urgency),
         severity=node.enum("severity", Severity),
-        certainty=node.enum("certainty", Certainty),
+        certainty=_certainty(node),
         audience=node.opt("audience"),
         event_codes=_pairs(node, "eventCode"),
         effective=node.conv("effective", time),
@@ -206,6 +275,23 @@ def _read_info(node: _Node) -> Info:
     )
 
 
+def _response_type(node: _Node, path: str, text: str) -> ResponseType:
+    value = _enum(path, text, ResponseType)
+    if node.document.v1_1 and value in _NOT_IN_1_1:
+        raise CapInvalid(path, f"{value.value!r} is a CAP 1.2 responseType, not CAP 1.1")
+    return value
+
+
+def _certainty(node: _Node) -> Certainty:
+    """The certainty; CAP 1.1's legacy "Very Likely" is read as Likely."""
+    path = f"{node.path}/certainty"
+    text = node.req("certainty")
+    if node.document.v1_1 and text == _VERY_LIKELY:
+        node.document.warn(path, WarningCode.LEGACY_CERTAINTY, text)
+        return Certainty.LIKELY
+    return _enum(path, text, Certainty)
+
+
 def _pairs(node: _Node, name: str) -> tuple[Pair, ...]:
     pairs = []
     for path, element in node.many(name):
@@ -217,7 +303,7 @@ def _pairs(node: _Node, name: str) -> tuple[Pair, ...]:
 def _read_resource(node: _Node) -> Resource:
     return Resource(
         resource_desc=node.req("resourceDesc"),
-        mime_type=node.req("mimeType"),
+        mime_type=node.opt("mimeType") or _NO_MIME_TYPE,  # required in 1.2 (the schema)
         size=node.conv("size", int),
         uri=node.opt("uri"),
         deref_uri=node.opt("derefUri"),

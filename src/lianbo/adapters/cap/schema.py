@@ -1,10 +1,14 @@
 """The CAP 1.2 element structure: order and cardinality of each element's
 children, as the OASIS schema (CAP-v1.2.xsd) states them. The writer emits
-children in this order; the reader checks cardinality (order-tolerant)."""
+children in this order; the reader checks cardinality (order-tolerant).
+CAP 1.1 (``STRUCTURE_1_1``) differs only in an optional resource mimeType."""
 
 from __future__ import annotations
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
+NS_1_1 = "urn:oasis:names:tc:emergency:cap:1.1"
+# CAP 1.0 lived in two namespaces: the OASIS one and the draft's incident.com.
+NS_1_0 = ("urn:oasis:names:tc:emergency:cap:1.0", "http://www.incident.com/cap/1.0")
 UNBOUNDED = -1
 
 # parent -> ordered (child, min occurs, max occurs)
@@ -67,6 +71,15 @@ STRUCTURE: dict[str, tuple[tuple[str, int, int], ...]] = {
     "eventCode": (("valueName", 1, 1), ("value", 1, 1)),
     "parameter": (("valueName", 1, 1), ("value", 1, 1)),
     "geocode": (("valueName", 1, 1), ("value", 1, 1)),
+}
+
+
+# CAP 1.1: a resource's mimeType may be left out (1.2 requires it).
+STRUCTURE_1_1 = {
+    **STRUCTURE,
+    "resource": tuple(
+        (name, 0 if name == "mimeType" else low, high) for name, low, high in STRUCTURE["resource"]
+    ),
 }
 
 

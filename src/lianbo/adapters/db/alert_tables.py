@@ -59,6 +59,8 @@ class AlertRow(Base):
     activated_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     superseded_by: Mapped[str | None] = mapped_column(String(32))
+    # [{path, code, detail}]: cosmetic faults accepted (migration 0014).
+    warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class AlertReferenceRow(Base):
@@ -72,6 +74,22 @@ class AlertReferenceRow(Base):
     referenced_id: Mapped[str] = mapped_column(
         ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class AlertAwaitedRow(Base):
+    """A message an Update or Cancel names that we never received (CAP
+    ``sender,identifier,sent``): when it arrives, it is linked to the
+    referrer and arrives superseded or cancelled (migration 0014)."""
+
+    __tablename__ = "alert_awaited"
+    __table_args__ = (Index("ix_alert_awaited_key", "sender", "identifier", "sent"),)
+
+    alert_id: Mapped[str] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sender: Mapped[str] = mapped_column(String(255), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sent: Mapped[datetime] = mapped_column(primary_key=True)
 
 
 class DeliveryRow(Base):

@@ -83,8 +83,9 @@ async def import_cap(
     uow: UowDep,
     idempotency_key: IdempotencyKey = None,
 ) -> AlertIssued:
-    """Import one CAP 1.2 message (``application/cap+xml``); the same message
-    again is the same alert (200), with or without an ``Idempotency-Key``."""
+    """Import one CAP 1.2 (or 1.1) message (``application/cap+xml``); the same
+    message again is the same alert (200), with or without an
+    ``Idempotency-Key``. Cosmetic faults are ``warnings`` on the answer."""
     alerts.require_issuer(actor)
     data = await _cap_body(request)
     held = idempotency.claim(idempotency_key, actor, "alert.issue", data)
@@ -136,7 +137,7 @@ async def get_progress(alert_id: str, actor: ActorDep, uow: UowDep) -> dict[str,
 
 @router.get("/{alert_id}/cap")
 async def export_cap(alert_id: str, actor: ActorDep, uow: UowDep) -> Response:
-    """The CAP 1.2 XML document."""
+    """The CAP 1.2 XML document (a CAP 1.1 import is exported as 1.2)."""
     return Response(await alert_reads.cap_xml(uow, actor, alert_id), media_type=CAP_MIME)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertState
+from lianbo.domain.alerting.warnings import CapWarning
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ class StoredAlert:
     activated_at: datetime | None
     ended_at: datetime | None
     superseded_by: str | None
+    # What the message got wrong without being refused (domain.alerting.warnings).
+    warnings: tuple[CapWarning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,10 @@
 
 Every failure raises :class:`CapInvalid` naming the element path the way the
 XML reader names it (``alert/info[2]/area[1]/polygon[3]``), so the same
-message reaches the user whether the alert came in as XML or JSON.
+message reaches the user whether the alert came in as XML or JSON. Rules
+the reference validator treats as cosmetic (a restriction on a message that
+is not Restricted, a geocode scheme we do not target by) are returned as
+warnings instead (``warnings``): the message is accepted.
 """
 
 from __future__ import annotations
@@ -21,23 +24,26 @@ from lianbo.domain.alerting.model import (
     Point,
     Scope,
 )
+from lianbo.domain.alerting.warnings import CapWarning, WarningCode
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.regions import normalise_code
 
 _FORBIDDEN_ID_CHARS = frozenset(" ,<&\t\r\n")
 
 
-def validate_alert(alert: Alert) -> None:
-    """Raise CapInvalid on the first rule the alert breaks."""
+def validate_alert(alert: Alert) -> tuple[CapWarning, ...]:
+    """Raise CapInvalid on the first rule the alert breaks; return the
+    cosmetic faults it has."""
     _check_identity(alert)
-    _check_scope(alert)
+    warnings = _check_scope(alert)
     if alert.msg_type in (MsgType.UPDATE, MsgType.CANCEL) and not alert.references:
         raise CapInvalid("alert/references", f"a {alert.msg_type} must reference earlier alerts")
     for n, ref in enumerate(alert.references, 1):
         if ref.key == alert.key:
             raise CapInvalid("alert/references", f"reference {n} is this alert itself")
     for i, info in enumerate(alert.infos, 1):
-        _check_info(f"alert/info[{i}]", info, alert.sent)
+        warnings += _check_info(f"alert/info[{i}]", info, alert.sent)
+    return tuple(warnings)
 
 
 def _check_identity(alert: Alert) -> None:
@@ -49,13 +55,17 @@ def _check_identity(alert: Alert) -> None:
         _check_time(f"alert/references[{n}]", ref.sent)
 
 
-def _check_scope(alert: Alert) -> None:
+def _check_scope(alert: Alert) -> list[CapWarning]:
+    warnings = []
     if alert.restriction is not None and alert.scope is not Scope.RESTRICTED:
-        raise CapInvalid("alert/restriction", "only allowed when scope is Restricted")
+        # cap-library: a mismatch, not a reason to drop the message.
+        path = "alert/restriction"
+        warnings.append(CapWarning(path, WarningCode.RESTRICTION_SCOPE, alert.scope.value))
     if alert.addresses and alert.scope is not Scope.PRIVATE:
         raise CapInvalid("alert/addresses", "only allowed when scope is Private")
     if alert.scope is Scope.PRIVATE and not alert.addresses:
         raise CapInvalid("alert/addresses", "required when scope is Private")
+    return warnings
 
 
 def _check_time(path: str, value: datetime) -> None:
@@ -65,7 +75,7 @@ def _check_time(path: str, value: datetime) -> None:
         raise CapInvalid(path, "CAP times are whole seconds")
 
 
-def _check_info(path: str, info: Info, sent: datetime) -> None:
+def _check_info(path: str, info: Info, sent: datetime) -> list[CapWarning]:
     if not info.categories:
         raise CapInvalid(f"{path}/category", "at least one category is required")
     if not info.event.strip():
@@ -81,24 +91,31 @@ def _check_info(path: str, info: Info, sent: datetime) -> None:
     for n, resource in enumerate(info.resources, 1):
         if resource.size is not None and resource.size < 0:
             raise CapInvalid(f"{path}/resource[{n}]/size", "must not be negative")
+    warnings: list[CapWarning] = []
     for n, area in enumerate(info.areas, 1):
-        check_area(f"{path}/area[{n}]", area)
+        warnings += check_area(f"{path}/area[{n}]", area)
+    return warnings
 
 
-def check_area(path: str, area: Area) -> None:
-    """Check one area's geometry, geocodes and altitudes."""
+def check_area(path: str, area: Area) -> list[CapWarning]:
+    """Check one area's geometry, geocodes and altitudes; return a warning
+    for each geocode in a scheme we do not target by."""
     if not area.area_desc.strip():
         raise CapInvalid(f"{path}/areaDesc", "must not be empty")
     for n, ring in enumerate(area.polygons, 1):
         check_polygon(f"{path}/polygon[{n}]", ring)
     for n, circle in enumerate(area.circles, 1):
         check_circle(f"{path}/circle[{n}]", circle)
+    warnings: dict[str, CapWarning] = {}  # one per scheme: NWS lists dozens of UGC codes
     for n, (name, value) in enumerate(area.geocodes, 1):
-        if name.strip() in GB_T_2260_NAMES:
-            try:
-                normalise_code(value)
-            except InvalidInput as exc:
-                raise CapInvalid(f"{path}/geocode[{n}]", exc.message) from None
+        if name.strip() not in GB_T_2260_NAMES:  # SAME, UGC, FIPS6...: kept, not targeted
+            warning = CapWarning(f"{path}/geocode[{n}]", WarningCode.GEOCODE_SCHEME, name)
+            warnings.setdefault(name, warning)
+            continue
+        try:
+            normalise_code(value)
+        except InvalidInput as exc:
+            raise CapInvalid(f"{path}/geocode[{n}]", exc.message) from None
     for name in ("altitude", "ceiling"):
         value = getattr(area, name)
         if value is not None and not math.isfinite(value):
@@ -108,6 +125,7 @@ def check_area(path: str, area: Area) -> None:
             raise CapInvalid(f"{path}/ceiling", "a ceiling needs an altitude")
         if area.ceiling < area.altitude:
             raise CapInvalid(f"{path}/ceiling", "must not be below the altitude")
+    return list(warnings.values())
 
 
 def check_polygon(path: str, ring: tuple[Point, ...]) -> None:

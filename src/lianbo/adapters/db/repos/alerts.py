@@ -15,16 +15,22 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lianbo.adapters.db.alert_tables import AlertReferenceRow, AlertRow, DeliveryRow
+from lianbo.adapters.db.alert_tables import (
+    AlertAwaitedRow,
+    AlertReferenceRow,
+    AlertRow,
+    DeliveryRow,
+)
 from lianbo.adapters.db.tables import TerminalRow
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.records import StoredAlert
+from lianbo.domain.alerting.warnings import CapWarning
 from lianbo.domain.regions import subtree_range
 
 
@@ -34,6 +40,7 @@ class DuplicateAlert(Exception):
 
 
 _ALERT_FIELDS = tuple(f.name for f in fields(StoredAlert))
+Key = tuple[str, str, datetime]  # CAP sender, identifier, sent
 
 
 def _alert(row: AlertRow) -> StoredAlert:
@@ -41,6 +48,7 @@ def _alert(row: AlertRow) -> StoredAlert:
     values["replaces"] = list(row.replaces or [])
     values["topics"] = list(row.topics or [])
     values["state"] = AlertState(row.state)
+    values["warnings"] = tuple(CapWarning.of_json(w) for w in row.warnings or ())
     return StoredAlert(**values)
 
 
@@ -64,6 +72,7 @@ class AlertRepository:
     async def add(self, alert: StoredAlert) -> None:
         values = {name: getattr(alert, name) for name in _ALERT_FIELDS}
         values["state"] = alert.state.value
+        values["warnings"] = [w.as_json() for w in alert.warnings]
         try:
             await self.session.execute(insert(AlertRow), [values])
         except IntegrityError:
@@ -112,6 +121,38 @@ class AlertRepository:
                 insert(AlertReferenceRow),
                 [{"alert_id": alert_id, "referenced_id": r} for r in referenced],
             )
+
+    async def await_messages(self, alert_id: str, keys: Sequence[Key]) -> None:
+        """Note the messages ``alert_id`` references that we never received."""
+        if keys:
+            rows = [dict(zip(("sender", "identifier", "sent"), k, strict=True)) for k in keys]
+            await self.session.execute(
+                insert(AlertAwaitedRow), [{"alert_id": alert_id, **row} for row in rows]
+            )
+
+    async def awaiting(self, key: Key) -> list[str]:
+        """The alerts that reference the message ``key`` and wait for it."""
+        sender, identifier, sent = key
+        rows = await self.session.scalars(
+            select(AlertAwaitedRow.alert_id).where(
+                AlertAwaitedRow.sender == sender,
+                AlertAwaitedRow.identifier == identifier,
+                AlertAwaitedRow.sent == sent,
+            )
+        )
+        return list(rows.all())
+
+    async def arrived(self, key: Key, alert_ids: Sequence[str]) -> None:
+        """The message ``key`` arrived: ``alert_ids`` wait for it no more."""
+        sender, identifier, sent = key
+        await self.session.execute(
+            delete(AlertAwaitedRow).where(
+                AlertAwaitedRow.alert_id.in_(alert_ids),
+                AlertAwaitedRow.sender == sender,
+                AlertAwaitedRow.identifier == identifier,
+                AlertAwaitedRow.sent == sent,
+            )
+        )
 
     async def references(self, alert_id: str) -> list[str]:
         rows = await self.session.scalars(
