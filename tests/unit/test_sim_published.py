@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+from bench.harness.ports import free_port
 
 from lianbo.sim.fetch import Call, Fetcher
 from lianbo.sim.screens import Screen
@@ -90,6 +91,18 @@ async def test_a_refused_url_falls_back_to_the_authenticated_fetch(edge: Edge) -
         push(screen, url=f"http://127.0.0.1:{edge.port}{PATH}")
         await until(lambda: made.fetcher.queue.qsize() == 1)
         assert screen.applied_version == "" and made.counts["published_404"] == 1
+        _, _, call = made.fetcher.queue.get_nowait()
+        assert call.path == "/terminal/v1/manifest" and call.token
+    finally:
+        await made.stop()
+
+
+async def test_an_unreachable_url_falls_back_to_the_authenticated_fetch() -> None:
+    made, screen = fleet()
+    try:
+        push(screen, url=f"http://127.0.0.1:{free_port()}{PATH}")  # nothing listens there
+        await until(lambda: made.fetcher.queue.qsize() == 1)
+        assert screen.applied_version == "" and made.counts["published_0"] == 1
         _, _, call = made.fetcher.queue.get_nowait()
         assert call.path == "/terminal/v1/manifest" and call.token
     finally:

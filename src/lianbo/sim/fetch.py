@@ -145,6 +145,8 @@ class Fetcher:
                     streams = self._drop(streams)
                 call.answered(status, etag, body)
                 break
+            else:  # unreachable after every try: status 0, so the screen decides
+                call.answered(0, None, b"")  # (a pushed URL's fetch falls back to the API)
             self.busy -= 1
 
     @staticmethod
