@@ -18,6 +18,7 @@ from lianbo.adapters.blobs import LocalBlobStore
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.edge import edge_caches
+from lianbo.adapters.fleet import figures
 from lianbo.adapters.key_store import Held, SharedKeys, parse_private_keys
 from lianbo.adapters.keys import KeyRing
 from lianbo.config import Settings
@@ -138,18 +139,10 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     )
     _wire_bus(container)
     if settings.fleet != "hub":  # /healthz: the broker (and NATS's callout) is there
-        container.health_checks["fleet"] = lambda: broker_ready(container.fleet)
+        container.health_checks["fleet"] = lambda: figures.broker_ready(container.fleet)
     if settings.media_store == "s3":
         container.health_checks["media"] = container.blobs.check  # /healthz: the bucket answers
     return container
-
-
-def broker_ready(fleet: FleetChannel) -> bool:
-    """Whether a channel on a broker is connected (``TopicFleet.ready``); the
-    hub has no broker to lose."""
-    from lianbo.adapters.fleet.topic_fleet import TopicFleet
-
-    return fleet.ready if isinstance(fleet, TopicFleet) else True
 
 
 def _job_queue(settings: Settings) -> JobQueue:

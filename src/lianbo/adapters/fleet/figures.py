@@ -39,3 +39,11 @@ class Counted(Protocol):
 def fleet_figures(fleet: object) -> FleetFigures | None:
     """The channel's figures; None for one that keeps none (a test's fake)."""
     return fleet.figures() if isinstance(fleet, Counted) else None
+
+
+def broker_ready(fleet: object) -> bool:
+    """For ``/healthz``: whether a channel on a broker is connected
+    (``TopicFleet.ready``); the hub has no broker to lose."""
+    from lianbo.adapters.fleet.topic_fleet import TopicFleet  # it imports this module
+
+    return fleet.ready if isinstance(fleet, TopicFleet) else True
