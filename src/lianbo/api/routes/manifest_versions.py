@@ -33,11 +33,12 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 AUDIENCE_KEY = re.compile(r"[0-9a-f]{32}")  # ``Audience.key()``
 
 
-def envelope(body: str, signature: str, key_id: str) -> str:
+def envelope(body: str, signature: str, key_id: str, server_time: str | None = None) -> str:
     """``{"manifest", "signature", "key_id"}`` with the manifest embedded byte
-    for byte as signed: the authenticated route's body less ``server_time``
-    (the clock comes from heartbeats and the socket, never from a cache)."""
-    return f'{{"manifest":{body},"signature":"{signature}","key_id":"{key_id}"}}'
+    for byte as signed. ``server_time`` (JSON text) only on the authenticated
+    route: the clock comes from heartbeats and the socket, never from a cache."""
+    clock = "" if server_time is None else f',"server_time":{server_time}'
+    return f'{{"manifest":{body},"signature":"{signature}","key_id":"{key_id}"{clock}}}'
 
 
 @router.get(MANIFESTS_PATH + "/{audience_key}/{version}", operation_id="get_manifest_version")

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from lianbo.adapters.fleet import topics
 from lianbo.api.deps import ContainerDep, UowDep, bearer_token
 from lianbo.api.routes import fleet_ws
+from lianbo.api.routes.manifest_versions import envelope
 from lianbo.api.schemas import (
     EnrolRequest,
     EnrolResponse,
@@ -176,10 +177,7 @@ async def manifest(request: Request, container: ContainerDep) -> Response:
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag})
     now = json.dumps(container.clock.now().isoformat())
-    content = (
-        f'{{"manifest":{row.body},"signature":"{row.signature}",'
-        f'"key_id":"{row.key_id}","server_time":{now}}}'
-    )
+    content = envelope(row.body, row.signature, row.key_id, server_time=now)
     return Response(
         content, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"}
     )
