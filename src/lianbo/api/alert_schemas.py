@@ -241,6 +241,15 @@ class TerminalAlerts(BaseModel):
     alerts: list[dict[str, Any]]
 
 
+class FeedReceipt(BaseModel):
+    """What a pushed message became: ``issued``, ``queued`` (for an issuer's
+    confirmation), ``duplicate`` or ``outside`` (kept, not sent)."""
+
+    feed: str
+    outcome: str
+    alert: AlertOut | None
+
+
 class AlertIssued(AlertOut):
     """The answer to an issue: ``created`` is false for a duplicate message."""
 

@@ -24,6 +24,7 @@ from lianbo.api.routes import (
     assets,
     audit,
     auth,
+    cap_feeds,
     cap_senders,
     fleet_ws,
     health,
@@ -47,6 +48,7 @@ from lianbo.config import Settings
 from lianbo.services import duties, idempotency, manifests, monitoring_jobs
 from lianbo.services.alerts import run_expiry
 from lianbo.services.audit_anchoring import run as anchor_audit
+from lianbo.services.cap_feeds import run_polling as run_feed_polling
 from lianbo.services.ingest import run_worker
 
 log = structlog.get_logger()
@@ -119,6 +121,7 @@ def create_app(
         programming,
         alerts,
         cap_senders,
+        cap_feeds,
         terminal_alerts,
         monitoring,
         terminal_reports,
@@ -143,6 +146,7 @@ async def _lead(container: Container) -> None:
             "manifest refresh": lambda: _refresh_manifests(container),
             "audit anchoring": lambda: anchor_audit(container),
             "idempotency keys": lambda: idempotency.run_pruning(container),  # ADR 0015
+            "cap feeds": lambda: run_feed_polling(container),  # upstream CAP sources
         },
     )
 

@@ -38,7 +38,7 @@ async def issue_cap(
     async def act() -> Issued:
         reading = read_cap(data)
         signature = await cap_trust.checked(container, uow, data, reading)
-        text = _kept_text(data, reading)
+        text = kept_text(data, reading)
         return await issue(
             container, uow, actor, reading.alert, text, held, reading.warnings, signature
         )
@@ -58,7 +58,7 @@ async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
 _UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
 
 
-def _kept_text(data: bytes, reading: CapReading) -> str:
+def kept_text(data: bytes, reading: CapReading) -> str:
     """The document as sent when it is CAP 1.2 in UTF-8 (declared so, or by
     default); otherwise our own 1.2 serialisation of it, so the export never
     lies about its encoding or version."""

@@ -88,11 +88,14 @@ async def issue(
     held: Claim | None = None,
     warnings: tuple[CapWarning, ...] = (),
     signature: SignatureCheck | None = None,
+    hold: bool = False,
 ) -> Issued:
     """Take one CAP message; the same message twice is the same alert.
     ``held``: the request's idempotency key, kept with the alert;
     ``warnings``: what reading it found (kept with it, with the rules' own);
-    ``signature``: its XML-DSig as checked (``services.cap_trust``)."""
+    ``signature``: its XML-DSig as checked (``services.cap_trust``);
+    ``hold``: wait for an issuer's confirmation even when the two-person
+    rule would not (a feed's rules, ``services.cap_feeds``)."""
     require_issuer(actor)
     checked = validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
@@ -116,6 +119,8 @@ async def issue(
         warnings=merged(warnings, checked, found.warnings),
         cap_signature=signature,
     )
+    if hold and stored.state is AlertState.ACTIVE:
+        stored = replace(stored, state=AlertState.PENDING)
     stored = chains.arriving_late(stored, found.waiting, now)
     try:
         return await _record(container, uow, actor, alert, stored, found, held)

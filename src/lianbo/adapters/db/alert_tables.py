@@ -136,3 +136,51 @@ class CapSenderRow(Base):
     must_be_signed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class CapFeedRow(Base):
+    """An upstream CAP source: what to poll (or the token it pushes with),
+    its rules and geocode table, and where its polling stands."""
+
+    __tablename__ = "cap_feeds"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    interval_s: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str] = mapped_column(String(12))
+    severities: Mapped[list[str]] = mapped_column(JSON)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    geocodes: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_poll_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class CapFeedMessageRow(Base):
+    """One message a feed brought, and what it became: the feed's inbox.
+    Messages kept but not sent (outside the owner's jurisdiction) keep their
+    CAP text here."""
+
+    __tablename__ = "cap_feed_messages"
+    __table_args__ = (Index("ix_cap_feed_messages_feed_received", "feed_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feed_id: Mapped[str] = mapped_column(ForeignKey("cap_feeds.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(12))
+    sender: Mapped[str | None] = mapped_column(String(255))
+    identifier: Mapped[str | None] = mapped_column(String(255))
+    alert_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(300))
+    cap_xml: Mapped[str | None] = mapped_column(Text)

@@ -13,16 +13,26 @@ from lianbo.api.alert_schemas import (
     AlertIssued,
     AlertOut,
     DeliveryOut,
+    FeedReceipt,
 )
-from lianbo.api.deps import ActorDep, ContainerDep, UowDep
+from lianbo.api.deps import ActorDep, ContainerDep, UowDep, bearer_token, current_actor
 from lianbo.api.routes.common import Limit, Offset
 from lianbo.api.schemas import Page
 from lianbo.domain import idempotency as keys
 from lianbo.domain.alerting.errors import XmlRefused
+from lianbo.domain.alerting.feeds import Outcome
 from lianbo.domain.canonical import canonical_json
-from lianbo.domain.errors import InvalidInput
-from lianbo.services import alert_intake, alert_reads, alerts, idempotency
+from lianbo.domain.errors import InvalidInput, Unauthorized
+from lianbo.services import (
+    alert_intake,
+    alert_reads,
+    alerts,
+    cap_feed_admin,
+    cap_feeds,
+    idempotency,
+)
 from lianbo.services.alerts import Issued
+from lianbo.services.context import Context, UnitOfWork
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 feed_router = APIRouter(tags=["alerts"])
@@ -78,19 +88,41 @@ async def _cap_body(request: Request) -> bytes:
 async def import_cap(
     request: Request,
     response: Response,
-    actor: ActorDep,
     container: ContainerDep,
     uow: UowDep,
     idempotency_key: IdempotencyKey = None,
-) -> AlertIssued:
+) -> AlertIssued | FeedReceipt:
     """Import one CAP 1.2 (or 1.1) message (``application/cap+xml``); the same
     message again is the same alert (200), with or without an
-    ``Idempotency-Key``. Cosmetic faults are ``warnings`` on the answer."""
+    ``Idempotency-Key``. Cosmetic faults are ``warnings`` on the answer.
+    With a pushing feed's token (``lbfeed_…``) the feed's rules decide
+    (docs/alerts.md, "Upstream feeds")."""
+    token = bearer_token(request) or ""
+    if token.startswith(cap_feed_admin.TOKEN_PREFIX):
+        return await _pushed(request, response, container, uow, token)
+    actor = await current_actor(request, container, uow)
     alerts.require_issuer(actor)
     data = await _cap_body(request)
     held = idempotency.claim(idempotency_key, actor, "alert.issue", data)
     issued = await alert_intake.issue_cap(container, uow, actor, data, held)
     return _issued(issued, response)
+
+
+_PUSHED_STATUS = {Outcome.ISSUED: 201, Outcome.QUEUED: 201, Outcome.OUTSIDE: 202}
+
+
+async def _pushed(
+    request: Request, response: Response, container: Context, uow: UnitOfWork, token: str
+) -> FeedReceipt:
+    feed = await cap_feed_admin.pushing(uow, token)
+    if feed is None:
+        raise Unauthorized("unknown or disabled feed token")
+    receipt = await cap_feeds.receive(container, feed, await _cap_body(request))
+    if receipt.error is not None and receipt.outcome is Outcome.REFUSED:
+        raise receipt.error
+    response.status_code = _PUSHED_STATUS.get(receipt.outcome, 200)
+    alert = AlertOut.of(receipt.alert) if receipt.alert else None
+    return FeedReceipt(feed=feed.name, outcome=receipt.outcome.value, alert=alert)
 
 
 @router.get("")
