@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from shapely.geometry.base import BaseGeometry
 
 from lianbo.adapters.geo.outline_file import OutlineFeature
-from lianbo.adapters.geo.outlines import from_geojson, shipped_codes, shipped_outline
+from lianbo.adapters.geo.outlines import (
+    for_display,
+    from_geojson,
+    shipped_codes,
+    shipped_outline,
+)
 from lianbo.domain.errors import Forbidden, InvalidInput
 from lianbo.domain.ports import Clock
 from lianbo.domain.regions import LEVEL_LENGTHS, level_of
@@ -25,6 +30,8 @@ from lianbo.domain.roles import Role
 from lianbo.domain.users import Actor
 from lianbo.services import audit
 from lianbo.services.context import UnitOfWork
+
+__all__ = ["MapOutline", "for_display", "load_outlines", "map_outlines", "outline", "outlines"]
 
 BATCH = 500  # outlines written per statement (and per progress step)
 COUNTY = 3
