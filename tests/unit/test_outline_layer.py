@@ -1,0 +1,68 @@
+"""Outlines as SVG paths on the console's maps (``web/outline_layer``)."""
+
+from __future__ import annotations
+
+from shapely.geometry import Polygon, box
+
+from lianbo.adapters.geo.outlines import shipped_outline
+from lianbo.services.outlines import MapOutline
+from lianbo.web import outline_layer
+
+HOME = box(104.0, 30.5, 104.2, 30.7)
+
+
+def test_the_map_fits_the_jurisdiction_even_without_screens() -> None:
+    projection = outline_layer.fit([], HOME, 960.0)
+    assert projection is not None
+    assert projection.west < 104.0 and projection.east > 104.2
+    assert outline_layer.fit([], None, 960.0) is None
+
+
+def test_paths_for_home_parts_and_clipped_context() -> None:
+    projection = outline_layer.fit([], HOME, 960.0)
+    assert projection is not None
+    far = box(110.0, 40.0, 111.0, 41.0)
+    beside = box(104.2, 30.5, 106.0, 30.7)  # runs far off the map's east edge
+    speck = box(104.1, 30.6, 104.1000001, 30.6000001)
+    drawn = outline_layer.paths(
+        [
+            MapOutline("5102", "far", "context", far),
+            MapOutline("5103", "beside", "context", beside),
+            MapOutline("510101", "speck", "part", speck, pickable=True),
+            MapOutline("510107", "left", "part", box(104.0, 30.5, 104.1, 30.7), pickable=True),
+            MapOutline("5101", "home", "home", HOME),
+        ],
+        projection,
+    )
+    assert [(p.code, p.role, p.pickable) for p in drawn] == [
+        ("5103", "context", False),
+        ("510107", "part", True),
+        ("5101", "home", False),
+    ]
+    for path in drawn:
+        assert path.d.startswith("M") and path.d.endswith("Z")
+        xs = [
+            float(n)
+            for n in path.d.replace("M", " ").replace("L", " ").replace("Z", " ").split()[::2]
+        ]
+        assert all(-1 <= x <= projection.width + 1 for x in xs)  # clipped to the box
+
+
+def test_a_province_of_counties_is_light_enough_for_a_page() -> None:
+    sichuan = shipped_outline("51")
+    assert sichuan is not None
+    projection = outline_layer.fit([], sichuan, 960.0)
+    assert projection is not None
+    drawn = outline_layer.paths([MapOutline("51", "四川省", "home", sichuan)], projection)
+    assert 1_000 < len(drawn[0].d) < 40_000  # ~100 m detail drawn at half a pixel
+
+
+def test_holes_are_drawn_as_their_own_rings() -> None:
+    ring = Polygon(
+        [(104.0, 30.5), (104.2, 30.5), (104.2, 30.7), (104.0, 30.7)],
+        [[(104.05, 30.55), (104.15, 30.55), (104.15, 30.65), (104.05, 30.65)]],
+    )
+    projection = outline_layer.fit([], ring, 960.0)
+    assert projection is not None
+    drawn = outline_layer.paths([MapOutline("5101", "x", "home", ring)], projection)
+    assert drawn[0].d.count("M") == 2
