@@ -40,12 +40,35 @@ def test_paths_for_home_parts_and_clipped_context() -> None:
         ("5101", "home", False),
     ]
     for path in drawn:
-        assert path.d.startswith("M") and path.d.endswith("Z")
-        xs = [
-            float(n)
-            for n in path.d.replace("M", " ").replace("L", " ").replace("Z", " ").split()[::2]
-        ]
+        assert path.d.startswith("M") and path.d.endswith("z")
+        xs = [x for x, _ in absolute(path.d)]
         assert all(-1 <= x <= projection.width + 1 for x in xs)  # clipped to the box
+
+
+def absolute(d: str) -> list[tuple[int, int]]:
+    """The points of ``M x y l dx dy ... z`` rings, in whole pixels."""
+    points: list[tuple[int, int]] = []
+    for ring in d.split("M")[1:]:
+        start, _, steps = ring.rstrip("z ").partition("l")
+        x, y = (int(n) for n in start.split())
+        points.append((x, y))
+        numbers = [int(n) for n in steps.split()]
+        for dx, dy in zip(numbers[::2], numbers[1::2], strict=True):
+            x, y = x + dx, y + dy
+            points.append((x, y))
+    return points
+
+
+def test_a_square_is_four_whole_pixel_corners() -> None:
+    square = box(104.0, 30.5, 104.2, 30.7)
+    projection = outline_layer.fit([], square, 960.0)
+    assert projection is not None
+    (path,) = outline_layer.paths([MapOutline("5101", "x", "home", square)], projection)
+    corners = absolute(path.d)
+    assert len(corners) == 4 and path.d.count("l") == 1
+    xs = sorted({x for x, _ in corners})
+    expected = [projection.xy(30.6, 104.0)[0], projection.xy(30.6, 104.2)[0]]
+    assert xs == [round(x) for x in expected]
 
 
 def test_a_province_of_counties_is_light_enough_for_a_page() -> None:
@@ -54,7 +77,7 @@ def test_a_province_of_counties_is_light_enough_for_a_page() -> None:
     projection = outline_layer.fit([], sichuan, 960.0)
     assert projection is not None
     drawn = outline_layer.paths([MapOutline("51", "四川省", "home", sichuan)], projection)
-    assert 1_000 < len(drawn[0].d) < 40_000  # ~100 m detail drawn at half a pixel
+    assert 1_000 < len(drawn[0].d) < 20_000  # ~100 m detail drawn at half a pixel
 
 
 def test_holes_are_drawn_as_their_own_rings() -> None:

@@ -110,11 +110,16 @@ class MapOutline:
     pickable: bool = False
 
 
-async def map_outlines(uow: UnitOfWork, jurisdiction: str) -> list[MapOutline]:
-    """What a map of ``jurisdiction`` draws: its outline, the regions inside
-    it down to counties (deeper when an admin loaded them), its neighbours."""
+async def map_outlines(
+    uow: UnitOfWork, jurisdiction: str, *, pick: bool = False
+) -> list[MapOutline]:
+    """What a map of ``jurisdiction`` draws: its outline, its neighbours and
+    the regions inside it one level down — or, on a map regions are picked
+    from (``pick``), down to counties (townships under a county when an
+    admin loaded them). A nationwide map draws the provinces."""
     within = await _codes_within(uow, jurisdiction)
-    deepest = max(level_of(jurisdiction) + 1, COUNTY) if jurisdiction else 1
+    below = level_of(jurisdiction) + 1 if jurisdiction else 1
+    deepest = max(below, COUNTY) if pick and jurisdiction else below
     parts = [c for c in within if c != jurisdiction and level_of(c) <= deepest]
     pick = max((level_of(c) for c in parts), default=0)
     siblings = await _siblings(uow, jurisdiction) if jurisdiction else []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
@@ -36,9 +37,12 @@ class OutlinePath:
     pickable: bool
 
 
-async def outlines_for(uow: UnitOfWork, jurisdiction: str) -> list[MapOutline]:
-    """The outlines a map of ``jurisdiction`` draws (read through the service)."""
-    return await map_outlines(uow, jurisdiction)
+async def outlines_for(
+    uow: UnitOfWork, jurisdiction: str, *, pick: bool = False
+) -> list[MapOutline]:
+    """The outlines a map of ``jurisdiction`` draws (read through the service);
+    with ``pick`` down to the counties a click picks."""
+    return await map_outlines(uow, jurisdiction, pick=pick)
 
 
 def home_of(outlines: Sequence[MapOutline]) -> BaseGeometry | None:
@@ -95,13 +99,18 @@ def _path(shape: BaseGeometry, p: charts.Projection) -> str:
 
 
 def _ring(coords: Iterable[tuple[float, ...]], p: charts.Projection) -> str:
-    points = []
-    last = None
+    """``M x y l dx dy ... z`` in whole pixels: after a half-pixel
+    simplification finer numbers would only add bytes (relative steps are
+    mostly one or two digits)."""
+    pixels: list[tuple[int, int]] = []
     for lon, lat, *_ in coords:
         x, y = p.xy(lat, lon)
-        if (x, y) != last:  # points closer than 0.1 px add only bytes
-            points.append(f"{x:g} {y:g}")
-            last = (x, y)
-    if len(points) < 4:
+        point = (round(x), round(y))
+        if not pixels or point != pixels[-1]:
+            pixels.append(point)
+    if len(pixels) < 4:  # closed: three corners and the first again
         return ""
-    return "M" + "L".join(points[:-1]) + "Z"
+    (x0, y0), steps = pixels[0], []
+    for (ax, ay), (bx, by) in pairwise(pixels[:-1]):  # z closes the last step
+        steps.append(f"{bx - ax} {by - ay}")
+    return f"M{x0} {y0}l" + " ".join(steps) + "z"

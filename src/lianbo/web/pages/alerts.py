@@ -250,7 +250,7 @@ async def _composer(
     for node in top if len(top) == 1 else ():
         if node.has_children:
             choices += await region_service.children(uow, console.actor, node.region.code)
-    drawn = await outline_layer.outlines_for(uow, console.actor.jurisdiction)
+    drawn = await outline_layer.outlines_for(uow, console.actor.jurisdiction, pick=True)
     map_view = _map(screens, outline_layer.home_of(drawn))
     if map_view is not None:
         map_view["outlines"] = outline_layer.paths(drawn, map_view["projection"])
