@@ -121,7 +121,7 @@ async def map_outlines(
     below = level_of(jurisdiction) + 1 if jurisdiction else 1
     deepest = max(below, COUNTY) if pick and jurisdiction else below
     parts = [c for c in within if c != jurisdiction and level_of(c) <= deepest]
-    pick = max((level_of(c) for c in parts), default=0)
+    pick_level = max((level_of(c) for c in parts), default=0) if pick else 0
     siblings = await _siblings(uow, jurisdiction) if jurisdiction else []
     roles = {c: "context" for c in siblings} | {c: "part" for c in parts}
     if jurisdiction:
@@ -134,7 +134,7 @@ async def map_outlines(
             names[code].full_name if code in names else code,
             roles[code],
             shape,
-            pickable=roles[code] == "part" and level_of(code) == pick,
+            pickable=roles[code] == "part" and level_of(code) == pick_level,
         )
         for code, shape in shapes.items()
     ]
