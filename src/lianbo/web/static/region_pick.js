@@ -40,8 +40,19 @@
       form.dispatchEvent(new CustomEvent("area-changed", { bubbles: true }));
     }
 
+    // The outline under the pointer, also through a screen's dot drawn on top.
+    function under(event) {
+      var hit = event.target.closest ? event.target.closest("[data-pick]") : null;
+      if (hit) { return hit; }
+      var stack = document.elementsFromPoint(event.clientX, event.clientY);
+      for (var i = 0; i < stack.length; i++) {
+        if (stack[i].hasAttribute && stack[i].hasAttribute("data-pick") && svg.contains(stack[i])) { return stack[i]; }
+      }
+      return null;
+    }
+
     svg.addEventListener("click", function (event) {
-      var path = event.target.closest ? event.target.closest("[data-pick]") : null;
+      var path = under(event);
       if (path) { toggle(path.getAttribute("data-pick")); }
     });
     svg.addEventListener("keydown", function (event) {
