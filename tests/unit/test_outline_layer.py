@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from shapely.geometry import Polygon, box
 
 from lianbo.adapters.geo.outlines import shipped_outline
@@ -76,8 +78,11 @@ def test_a_province_of_counties_is_light_enough_for_a_page() -> None:
     assert sichuan is not None
     projection = outline_layer.fit([], sichuan, 960.0)
     assert projection is not None
-    drawn = outline_layer.paths([MapOutline("51", "四川省", "home", sichuan)], projection)
-    assert 1_000 < len(drawn[0].d) < 20_000  # ~100 m detail drawn at half a pixel
+    mine = MapOutline("51", "四川省", "home", sichuan)
+    drawn = outline_layer.paths([mine], projection)
+    shipped = outline_layer.paths([replace(mine, shipped=True)], projection)
+    assert 1_000 < len(drawn[0].d) < 20_000
+    assert shipped[0].d == drawn[0].d  # the per-process cache draws the same
 
 
 def test_holes_are_drawn_as_their_own_rings() -> None:

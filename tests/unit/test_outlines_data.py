@@ -6,10 +6,13 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 from lianbo.adapters.geo.outlines import (
+    SHIPPED_TOLERANCE,
     decode,
+    display_tolerance,
     for_display,
     from_geojson,
     shipped_codes,
+    shipped_for_display,
     shipped_outline,
     to_geojson,
 )
@@ -57,3 +60,13 @@ def test_drawing_simplifies_further_and_geojson_round_trips() -> None:
     assert for_display(sichuan, 0.0005) is sichuan  # finer than shipped: as is
     again = from_geojson(to_geojson(coarse))
     assert again.symmetric_difference(coarse).area < 1e-6
+
+
+def test_drawing_tolerances_snap_to_powers_of_two_and_share_the_cache() -> None:
+    assert display_tolerance(0.0002) == SHIPPED_TOLERANCE
+    assert display_tolerance(0.0067) == 0.008  # 6.7x → 8x, within a factor of 1.4
+    assert display_tolerance(0.0055) == 0.004
+    first = shipped_for_display("51", display_tolerance(0.0067))
+    again = shipped_for_display("51", display_tolerance(0.007))
+    assert first is not None and first is again
+    assert shipped_for_display("999999", 0.008) is None

@@ -18,9 +18,11 @@ from shapely.geometry.base import BaseGeometry
 
 from lianbo.adapters.geo.outline_file import OutlineFeature
 from lianbo.adapters.geo.outlines import (
+    display_tolerance,
     for_display,
     from_geojson,
     shipped_codes,
+    shipped_for_display,
     shipped_outline,
 )
 from lianbo.domain.errors import Forbidden, InvalidInput
@@ -31,7 +33,16 @@ from lianbo.domain.users import Actor
 from lianbo.services import audit
 from lianbo.services.context import UnitOfWork
 
-__all__ = ["MapOutline", "for_display", "load_outlines", "map_outlines", "outline", "outlines"]
+__all__ = [
+    "MapOutline",
+    "display_tolerance",
+    "for_display",
+    "load_outlines",
+    "map_outlines",
+    "outline",
+    "outlines",
+    "shipped_for_display",
+]
 
 BATCH = 500  # outlines written per statement (and per progress step)
 COUNTY = 3
@@ -47,12 +58,17 @@ async def outline(uow: UnitOfWork, code: str) -> BaseGeometry | None:
 
 async def outlines(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, BaseGeometry]:
     """Outlines of many codes (one query for the loaded ones); unknown left out."""
+    return {code: shape for code, (shape, _) in (await _outlines(uow, codes)).items()}
+
+
+async def _outlines(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, tuple[BaseGeometry, bool]]:
+    """(outline, shipped?) by code, the loaded ones first."""
     loaded = await uow.outlines.many(codes)
-    found: dict[str, BaseGeometry] = {}
+    found: dict[str, tuple[BaseGeometry, bool]] = {}
     for code in codes:
         geometry = from_geojson(loaded[code]) if code in loaded else shipped_outline(code)
         if geometry is not None and not geometry.is_empty:
-            found[code] = geometry
+            found[code] = (geometry, code not in loaded)
     return found
 
 
@@ -108,6 +124,7 @@ class MapOutline:
     role: str
     geometry: BaseGeometry
     pickable: bool = False
+    shipped: bool = False  # the package's outline (an admin loaded none for it)
 
 
 async def map_outlines(
@@ -126,7 +143,7 @@ async def map_outlines(
     roles = {c: "context" for c in siblings} | {c: "part" for c in parts}
     if jurisdiction:
         roles[jurisdiction] = "home"
-    shapes = await outlines(uow, list(roles))
+    shapes = await _outlines(uow, list(roles))
     names = await uow.regions.many(list(shapes))
     drawn = [
         MapOutline(
@@ -135,8 +152,9 @@ async def map_outlines(
             roles[code],
             shape,
             pickable=roles[code] == "part" and level_of(code) == pick_level,
+            shipped=shipped,
         )
-        for code, shape in shapes.items()
+        for code, (shape, shipped) in shapes.items()
     ]
     order = {"context": 0, "part": 1, "home": 2}  # home drawn last, on top
     return sorted(drawn, key=lambda o: (order[o.role], -len(o.code), o.code))

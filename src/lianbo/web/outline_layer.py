@@ -12,14 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from lianbo.services.context import UnitOfWork
-from lianbo.services.outlines import MapOutline, for_display, map_outlines
+from lianbo.services.outlines import (
+    MapOutline,
+    display_tolerance,
+    for_display,
+    map_outlines,
+    shipped_for_display,
+)
 from lianbo.web import charts
 
 HALF_PIXEL = 0.5  # simplification tolerance, in pixels of the drawn map
@@ -65,7 +72,7 @@ def fit(
 def paths(outlines: Sequence[MapOutline], projection: charts.Projection) -> list[OutlinePath]:
     """SVG paths of the outlines, simplified and clipped to the map's box."""
     p = projection
-    degrees_per_pixel = 1.0 / p.scale
+    tolerance = display_tolerance(HALF_PIXEL / p.scale)
     west = p.west - (p.x0 / (p.kx * p.scale))
     east = west + p.width / (p.kx * p.scale)
     north = p.north + p.y0 / p.scale
@@ -73,10 +80,11 @@ def paths(outlines: Sequence[MapOutline], projection: charts.Projection) -> list
     box = (west, south, east, north)
     drawn = []
     for o in outlines:
-        shape = o.geometry
+        simple = shipped_for_display(o.code, tolerance) if o.shipped else None
+        shape = for_display(o.geometry, tolerance) if simple is None else simple
         if o.role == "context":
             shape = shapely.clip_by_rect(shape, *box)
-        d = _path(for_display(shape, HALF_PIXEL * degrees_per_pixel), p)
+        d = _path(shape, p)
         if d:
             drawn.append(OutlinePath(o.code, o.name, o.role, d, o.pickable))
     return drawn
@@ -94,23 +102,22 @@ def _path(shape: BaseGeometry, p: charts.Projection) -> str:
         if not isinstance(polygon, Polygon) or polygon.is_empty:
             continue
         for ring in (polygon.exterior, *polygon.interiors):
-            parts.append(_ring(ring.coords, p))
+            parts.append(_ring(np.asarray(ring.coords), p))
     return " ".join(part for part in parts if part)
 
 
-def _ring(coords: Iterable[tuple[float, ...]], p: charts.Projection) -> str:
+def _ring(coords: NDArray[np.float64], p: charts.Projection) -> str:
     """``M x y l dx dy ... z`` in whole pixels: after a half-pixel
     simplification finer numbers would only add bytes (relative steps are
     mostly one or two digits)."""
-    pixels: list[tuple[int, int]] = []
-    for lon, lat, *_ in coords:
-        x, y = p.xy(lat, lon)
-        point = (round(x), round(y))
-        if not pixels or point != pixels[-1]:
-            pixels.append(point)
+    x = np.rint(p.x0 + (coords[:, 0] - p.west) * p.kx * p.scale)
+    y = np.rint(p.y0 + (p.north - coords[:, 1]) * p.scale)
+    pixels = np.stack([x, y], axis=1).astype(np.int64)
+    moved = np.ones(len(pixels), dtype=bool)
+    moved[1:] = np.any(pixels[1:] != pixels[:-1], axis=1)
+    pixels = pixels[moved]
     if len(pixels) < 4:  # closed: three corners and the first again
         return ""
-    (x0, y0), steps = pixels[0], []
-    for (ax, ay), (bx, by) in pairwise(pixels[:-1]):  # z closes the last step
-        steps.append(f"{bx - ax} {by - ay}")
-    return f"M{x0} {y0}l" + " ".join(steps) + "z"
+    steps = np.diff(pixels[:-1], axis=0)  # z closes the last step
+    x0, y0 = pixels[0].tolist()
+    return f"M{x0} {y0}l" + " ".join(map(str, steps.ravel().tolist())) + "z"

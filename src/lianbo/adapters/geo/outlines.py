@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import math
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -96,3 +97,19 @@ def for_display(geometry: BaseGeometry, tolerance: float) -> BaseGeometry:
     if tolerance <= SHIPPED_TOLERANCE:
         return geometry
     return geometry.simplify(tolerance, preserve_topology=True)
+
+
+def display_tolerance(tolerance: float) -> float:
+    """``tolerance`` snapped to the shipped one times the nearest power of two
+    (within a factor of 1.4), so maps of one jurisdiction share
+    :func:`shipped_for_display`'s entries."""
+    if tolerance <= SHIPPED_TOLERANCE:
+        return SHIPPED_TOLERANCE
+    return SHIPPED_TOLERANCE * 2.0 ** round(math.log2(tolerance / SHIPPED_TOLERANCE))
+
+
+@lru_cache(maxsize=DECODED_KEPT * 2)
+def shipped_for_display(code: str, tolerance: float) -> BaseGeometry | None:
+    """A shipped outline simplified for drawing (immutable, so kept per process)."""
+    geometry = shipped_outline(code)
+    return None if geometry is None else for_display(geometry, tolerance)
