@@ -148,7 +148,7 @@ async def map_outlines(
     drawn = [
         MapOutline(
             code,
-            names[code].full_name if code in names else code,
+            names[code].name if code in names else code,  # the map says where
             roles[code],
             shape,
             pickable=roles[code] == "part" and level_of(code) == pick_level,

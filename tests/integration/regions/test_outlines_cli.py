@@ -132,8 +132,16 @@ async def test_a_bad_file_is_one_line_and_changes_nothing(env: Env, tmp_path: Pa
     assert no_code.stderr.strip() == (
         "error: missing.geojson: feature 1: no region code in property 'code'"
     )
+    orphan = tmp_path / "orphan.csv"
+    orphan.write_text("统计用区划代码,城乡分类代码,名称\n510107999001,220,某村\n", encoding="utf-8")
+    no_parent = lianbo(env, "regions", "import", str(orphan))
+    assert no_parent.returncode == 1
+    assert no_parent.stderr.strip() == (
+        "error: file: region 510107999001: its parent 510107999 is unknown"
+    )
     async with env.container.uow() as uow:
         assert await uow.outlines.codes_within("") == []
+        assert await uow.regions.get("510107999001") is None
 
 
 async def _composer(client: httpx.AsyncClient, username: str) -> str:
