@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lianbo.adapters.anchors import FileAnchorLog, anchor_sinks, signature_check
 from lianbo.adapters.blobs import LocalBlobStore
+from lianbo.adapters.cap.dsig import CapSigner
 from lianbo.adapters.db.engine import make_engine, make_sessionmaker
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.adapters.edge import edge_caches
@@ -72,6 +73,8 @@ class Container:
     acks: AckBatcher  # screens' alert acks, written in group commits (ADR 0017)
     edges: EdgeCaches  # caching edges in front of the media, purged on revocation
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
+    # Signs the CAP we serve, when the control centre has a certificate (ADR 0027).
+    cap_signer: CapSigner | None = None
     # /healthz: named readiness checks besides the store ("bus", …), facts it
     # reports without judging ("leader", …), and the last verdicts (logged once).
     health_checks: dict[str, Check] = field(default_factory=dict)
@@ -134,6 +137,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
         jobs=jobs,
         acks=alert_acks,
         edges=edge_caches(settings.edge_purge_urls),
+        cap_signer=_cap_signer(settings),
         # A follower is as ready as the leader: leadership is a fact, not a check.
         health_info={"leader": lambda: leader.is_leader},
     )
@@ -143,6 +147,12 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Container:
     if settings.media_store == "s3":
         container.health_checks["media"] = container.blobs.check  # /healthz: the bucket answers
     return container
+
+
+def _cap_signer(settings: Settings) -> CapSigner | None:
+    """Our XML-DSig identity; the settings checked the pair already."""
+    pems = settings.cap_signing_pems()
+    return CapSigner(*pems) if pems is not None else None
 
 
 def _job_queue(settings: Settings) -> JobQueue:

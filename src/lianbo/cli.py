@@ -12,6 +12,7 @@ import typer
 from lianbo.bootstrap import Container
 from lianbo.cli_alerts import alert_app
 from lianbo.cli_backup import register as register_backup
+from lianbo.cli_cap import cap_app
 from lianbo.cli_common import (
     DataDir,
     console,
@@ -44,6 +45,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(alert_app, name="alert")
 register_backup(app)  # lianbo backup DEST, lianbo restore SRC
 app.add_typer(keys_app, name="keys")
+app.add_typer(cap_app, name="cap-senders")
 app.add_typer(regions_app, name="regions")  # outlines load, import
 register_worker(app)  # lianbo worker
 

@@ -65,6 +65,9 @@ def _show(alert: dict[str, Any]) -> None:
         table.add_row("replaces", ", ".join(alert["replaces"]))
     if alert.get("topics"):
         table.add_row("topics", " ".join(alert["topics"]))
+    signature = alert.get("cap_signature")
+    if signature:
+        table.add_row("signature", f"{signature['state']}: {signature['message']}")
     for warning in alert.get("warnings") or []:  # accepted, but worth knowing
         table.add_row("warning", f"{warning['path']}: {warning['message']}")
     console.print(table)

@@ -24,7 +24,7 @@ async def _columns(engine: AsyncEngine) -> set[str]:
 async def test_region_outlines_come_and_go_with_their_revision(engine: AsyncEngine) -> None:
     await migrate(engine, "0016")
     assert "region_outlines" in await tables(engine) and "urban_rural" in await _columns(engine)
-    await migrate(engine, "0014", down=True)
+    await migrate(engine, "0015", down=True)
     assert "region_outlines" not in await tables(engine)
     assert "urban_rural" not in await _columns(engine)
     await migrate(engine, "0016")

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from lianbo.api.text import LINE_RULE, Line, Text
 from lianbo.domain.alerting.model import Category, Certainty, Circle, Severity, Status, Urgency
 from lianbo.domain.alerting.records import Delivery, StoredAlert
+from lianbo.domain.alerting.signatures import SignatureCheck
 from lianbo.domain.alerting.warnings import CapWarning
 from lianbo.services.alert_compose import AlertDraft, Texts
 from lianbo.services.alert_reads import Board
@@ -112,6 +113,29 @@ class WarningOut(BaseModel):
         return cls(path=warning.path, code=code, message=text)
 
 
+class SignatureOut(BaseModel):
+    """The message's XML-DSig as checked when it arrived: ``verified``,
+    ``unverified`` or ``invalid``, why not verified (``reason``), who signed
+    it and the words from the message catalog (English)."""
+
+    state: str
+    reason: str | None
+    signer: str | None
+    fingerprint: str | None
+    message: str
+
+    @classmethod
+    def of(cls, check: SignatureCheck) -> SignatureOut:
+        key = f"alerts.signature.{check.reason.value if check.reason else check.state.value}"
+        return cls(
+            state=check.state.value,
+            reason=check.reason.value if check.reason else None,
+            signer=check.signer,
+            fingerprint=check.fingerprint,
+            message=translate("en", key),
+        )
+
+
 class AlertOut(BaseModel):
     id: str
     state: str
@@ -139,11 +163,19 @@ class AlertOut(BaseModel):
     activated_at: datetime | None
     ended_at: datetime | None
     warnings: list[WarningOut]
+    # Null for an alert written here (not received as a CAP document).
+    cap_signature: SignatureOut | None
 
     @classmethod
     def of(cls, alert: StoredAlert) -> AlertOut:
-        values = {name: getattr(alert, name) for name in cls.model_fields if name != "warnings"}
-        return cls(**values, warnings=[WarningOut.of(w) for w in alert.warnings])
+        made = ("warnings", "cap_signature")
+        values = {name: getattr(alert, name) for name in cls.model_fields if name not in made}
+        signature = alert.cap_signature
+        return cls(
+            **values,
+            warnings=[WarningOut.of(w) for w in alert.warnings],
+            cap_signature=SignatureOut.of(signature) if signature else None,
+        )
 
 
 class AlertDetail(AlertOut):

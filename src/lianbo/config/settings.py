@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from lianbo.config.cap import CapSettings
 from lianbo.config.fleet import FleetSettings
 from lianbo.config.media_store import MediaStoreSettings
 from lianbo.domain.media import (
@@ -62,7 +63,7 @@ class TierProfileSettings(BaseModel):
         )
 
 
-class Settings(FleetSettings, MediaStoreSettings):
+class Settings(FleetSettings, MediaStoreSettings, CapSettings):
     """Everything configurable about one lianbo deployment."""
 
     model_config = SettingsConfigDict(env_prefix="LIANBO_", extra="ignore")

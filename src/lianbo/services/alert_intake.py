@@ -14,7 +14,6 @@ CAP element, it came from. Each runs under the request's
 from __future__ import annotations
 
 import re
-import uuid
 
 from lianbo.adapters.cap import CapReading, read_cap, to_cap_xml
 from lianbo.adapters.db.uow import UnitOfWork
@@ -22,8 +21,9 @@ from lianbo.domain.alerting.model import Reference
 from lianbo.domain.errors import Conflict, DomainError, NotFound
 from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.users import Actor
-from lianbo.services import idempotency
+from lianbo.services import cap_trust, idempotency
 from lianbo.services.alert_compose import AlertDraft, compose
+from lianbo.services.alert_identity import new_identifier
 from lianbo.services.alerts import Issued, issue, require_issuer
 from lianbo.services.context import Context
 
@@ -37,8 +37,11 @@ async def issue_cap(
 
     async def act() -> Issued:
         reading = read_cap(data)
+        signature = await cap_trust.checked(container, uow, data, reading)
         text = _kept_text(data, reading)
-        return await issue(container, uow, actor, reading.alert, text, held, reading.warnings)
+        return await issue(
+            container, uow, actor, reading.alert, text, held, reading.warnings, signature
+        )
 
     return await idempotency.once(container, uow, held, act, _replayed)
 
@@ -129,11 +132,12 @@ async def _issue_json(
         if old is None or not actor.sees(old.region):
             raise Conflict(f"replaces an unknown alert: {alert_id}", field=f"replaces[{n}]")
         references.append(Reference(old.sender, old.identifier, old.sent))
+    now = container.clock.now()
     alert = compose(
         draft,
-        identifier=uuid.uuid4().hex,
+        identifier=await new_identifier(container, uow, now),
         sender=container.settings.alert_sender,
-        sent=container.clock.now(),
+        sent=now,
         references=tuple(references),
     )
     try:

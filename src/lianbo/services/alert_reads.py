@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lianbo.adapters.cap import atom_feed, parse_cap
+from lianbo.adapters.cap import Entry, atom_feed, parse_cap
 from lianbo.adapters.db.uow import UnitOfWork
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertState
 from lianbo.domain.alerting.records import Delivery, StoredAlert
+from lianbo.domain.alerting.signatures import SignatureReason
 from lianbo.domain.errors import InvalidInput
 from lianbo.domain.users import Actor
 from lianbo.services.alerts import visible
@@ -96,18 +97,31 @@ async def progress(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, An
     return {"alert_id": alert_id, "by_tier": by_tier, "by_region": by_region}
 
 
-async def cap_xml(uow: UnitOfWork, actor: Actor, alert_id: str) -> bytes:
-    """The CAP 1.2 document as received (imported) or written (JSON)."""
-    return (await visible(uow, actor, alert_id)).cap_xml.encode("utf-8")
+async def cap_xml(container: Context, uow: UnitOfWork, actor: Actor, alert_id: str) -> bytes:
+    """The CAP 1.2 document as received (imported) or written (JSON), signed
+    (``served``)."""
+    return served(container, await visible(uow, actor, alert_id))
+
+
+def served(container: Context, alert: StoredAlert) -> bytes:
+    """The document we serve for an alert: as its sender signed it (their
+    signature speaks for it, and ours would cover theirs), else with our own
+    enveloped signature when the control centre has a certificate (ADR 0027)."""
+    kept = alert.cap_xml.encode("utf-8")
+    signature = alert.cap_signature
+    if signature is not None and signature.reason is not SignatureReason.UNSIGNED:
+        return kept
+    signer = container.cap_signer
+    return signer.sign(kept) if signer is not None else kept
 
 
 async def feed(container: Context, url: str, cap_url: Callable[[str], str]) -> bytes:
-    """Atom feed of the active Actual alerts, newest first (public)."""
+    """Atom feed of the active Actual alerts, newest first (public); each
+    entry carries the document ``served`` gives."""
     now = container.clock.now()
     async with container.uow() as uow:
         active = [a for a in await uow.alerts.active(now) if a.status == "Actual"]
     active = [a for a in active if a.state is AlertState.ACTIVE]
     active.sort(key=lambda a: a.sent, reverse=True)
-    links = {(a.sender, a.identifier): cap_url(a.id) for a in active}
-    documents = [parse_cap(a.cap_xml) for a in active]
-    return atom_feed(documents, url, cap_url=lambda d: links[(d.sender, d.identifier)], now=now)
+    entries = [Entry(parse_cap(a.cap_xml), cap_url(a.id), served(container, a)) for a in active]
+    return atom_feed(entries, url, now=now)

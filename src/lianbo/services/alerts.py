@@ -16,7 +16,6 @@ replay, are in ``alert_intake.py``.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -31,6 +30,7 @@ from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
 from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
+from lianbo.domain.alerting.signatures import SignatureCheck
 from lianbo.domain.alerting.warnings import CapWarning, merged
 from lianbo.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from lianbo.domain.idempotency import Claim, Outcome
@@ -40,6 +40,7 @@ from lianbo.services import alert_chains as chains
 from lianbo.services import alert_records as records
 from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
+from lianbo.services.alert_identity import new_identifier
 from lianbo.services.alert_targets import jurisdiction_shape
 from lianbo.services.context import Context
 from lianbo.services.duties import every
@@ -86,10 +87,12 @@ async def issue(
     cap_xml: str | None = None,
     held: Claim | None = None,
     warnings: tuple[CapWarning, ...] = (),
+    signature: SignatureCheck | None = None,
 ) -> Issued:
     """Take one CAP message; the same message twice is the same alert.
     ``held``: the request's idempotency key, kept with the alert;
-    ``warnings``: what reading it found (kept with it, with the rules' own)."""
+    ``warnings``: what reading it found (kept with it, with the rules' own);
+    ``signature``: its XML-DSig as checked (``services.cap_trust``)."""
     require_issuer(actor)
     checked = validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
@@ -111,6 +114,7 @@ async def issue(
     stored = replace(
         records.new_record(container, actor, alert, xml, found.referenced, now),
         warnings=merged(warnings, checked, found.warnings),
+        cap_signature=signature,
     )
     stored = chains.arriving_late(stored, found.waiting, now)
     try:
@@ -237,7 +241,7 @@ async def _cancel_message(
     now = container.clock.now()
     original = parse_cap(stored.cap_xml)  # its "sent" as written, offset and all
     message = Alert(
-        identifier=uuid.uuid4().hex,
+        identifier=await new_identifier(container, uow, now),
         sender=container.settings.alert_sender,
         sent=now.replace(microsecond=0),
         status=Status(stored.status),

@@ -19,6 +19,7 @@ __all__ = ["Context", "UnitOfWork"]
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from lianbo.adapters.cap.dsig import CapSigner
     from lianbo.adapters.key_store import SharedKeys
     from lianbo.config import Settings
     from lianbo.domain.ports import (
@@ -70,6 +71,8 @@ class Context(Protocol):
     def manifest_cache(self) -> ManifestCache: ...
     @property
     def edges(self) -> EdgeCaches: ...
+    @property
+    def cap_signer(self) -> CapSigner | None: ...
 
     def uow(self) -> UnitOfWork:
         """A new unit of work whose commit hands its events to the bus."""

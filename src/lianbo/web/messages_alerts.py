@@ -84,6 +84,46 @@ ALERTS: dict[str, tuple[str, str]] = {
         "其撤销消息（{detail}）先到：本消息已撤销，不再播发",
         "Its cancel ({detail}) arrived first: this message arrived cancelled and is not sent",
     ),
+    # CAP signatures (domain.alerting.signatures): the state, and why not verified.
+    "alerts.signature": ("数字签名", "Signature"),
+    "alerts.signature.signer": ("签名者", "Signed by"),
+    "alerts.signature.state.verified": ("已验证", "Verified"),
+    "alerts.signature.state.unverified": ("未验证", "Unverified"),
+    "alerts.signature.state.invalid": ("无效", "Invalid"),
+    "alerts.signature.fingerprint": ("证书指纹", "Certificate fingerprint"),
+    "alerts.signature.verified": (
+        "已验证：由该发送方受信任的证书签名",
+        "Verified: signed by a certificate trusted for this sender",
+    ),
+    "alerts.signature.unsigned": ("未签名", "Unverified: the message is not signed"),
+    "alerts.signature.untrusted": (
+        "未验证：签名完好，但签名证书不在该发送方的受信任证书中",
+        "Unverified: the signature holds, but its certificate is not one trusted for this sender",
+    ),
+    "alerts.signature.weak_algorithm": (
+        "未验证：签名使用 SHA-1，已不足以证明来源",
+        "Unverified: signed with SHA-1, which no longer proves who signed",
+    ),
+    "alerts.signature.expired": (
+        "未验证：受信任的证书不在有效期内",
+        "Unverified: the trusted certificate is outside its validity",
+    ),
+    "alerts.signature.tampered": (
+        "无效：消息在签名后被改动",
+        "Invalid: the message was changed after it was signed",
+    ),
+    "alerts.signature.wrong_key": (
+        "无效：签名与其所附的证书或密钥不符",
+        "Invalid: the signature does not match the certificate or key it names",
+    ),
+    "alerts.signature.partial": (
+        "无效：签名只覆盖消息的一部分",
+        "Invalid: the signature covers only part of the message",
+    ),
+    "alerts.signature.malformed": (
+        "无效：签名无法读取（格式错误或有多个签名）",
+        "Invalid: the signature cannot be read (malformed, or more than one)",
+    ),
     "alerts.section.level": ("级别与事件", "Level and event"),
     "alerts.section.text": ("预警内容", "Message"),
     "alerts.section.area": ("发布区域", "Area"),

@@ -1,9 +1,15 @@
 """An Atom 1.0 feed (RFC 4287) of alerts, each entry carrying its CAP
-document inline and linking to it, the way public CAP feeds are served."""
+document inline and linking to it, the way public CAP feeds are served.
+
+An entry's document may be given (``Entry``): a signed one is embedded as
+it is, so a reader that takes the ``<alert>`` out of the feed can check its
+signature (exclusive C14N makes the element verifiable on its own)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
@@ -12,11 +18,20 @@ from lianbo.domain.alerting.model import Alert
 
 ATOM = "http://www.w3.org/2005/Atom"
 CAP_MIME = "application/cap+xml"
-_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
+_DECLARATION = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*\?>\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One alert of the feed, its link, and its CAP document (UTF-8 bytes)."""
+
+    alert: Alert
+    link: str
+    document: bytes
 
 
 def atom_feed(
-    alerts: Sequence[Alert],
+    alerts: Sequence[Alert | Entry],
     feed_url: str,
     *,
     cap_url: Callable[[Alert], str] | None = None,
@@ -26,8 +41,13 @@ def atom_feed(
     """The feed as UTF-8 bytes, newest alert first as given.
 
     ``cap_url(alert)`` gives each entry's link to its CAP document (default
-    ``<feed_url>#<identifier>``); ``now`` stamps an empty feed."""
-    updated = max((a.sent for a in alerts), default=now or datetime.now(UTC))
+    ``<feed_url>#<identifier>``) unless the entry is an :class:`Entry`;
+    ``now`` stamps an empty feed."""
+    entries = [
+        a if isinstance(a, Entry) else Entry(a, _link(a, feed_url, cap_url), to_cap_xml(a))
+        for a in alerts
+    ]
+    updated = max((e.alert.sent for e in entries), default=now or datetime.now(UTC))
     head = (
         f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}">'
         f"<id>{escape(feed_url)}</id><title>{escape(title)}</title>"
@@ -35,15 +55,19 @@ def atom_feed(
         f'<link rel="self" href={quoteattr(feed_url)}/>'
         f"<author><name>{escape(title)}</name></author>"
     )
-    entries = [_entry(a, cap_url(a) if cap_url else f"{feed_url}#{a.identifier}") for a in alerts]
-    return head.encode() + b"".join(entries) + b"</feed>\n"
+    return head.encode() + b"".join(_entry(e) for e in entries) + b"</feed>\n"
+
+
+def _link(alert: Alert, feed_url: str, cap_url: Callable[[Alert], str] | None) -> str:
+    return cap_url(alert) if cap_url else f"{feed_url}#{alert.identifier}"
 
 
 def _stamp(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
-def _entry(alert: Alert, link: str) -> bytes:
+def _entry(entry: Entry) -> bytes:
+    alert, link = entry.alert, entry.link
     info = alert.infos[0] if alert.infos else None
     title = (info.headline or info.event) if info else alert.msg_type.value
     author = (info.sender_name if info else None) or alert.sender
@@ -56,5 +80,5 @@ def _entry(alert: Alert, link: str) -> bytes:
         f'<link rel="alternate" type="{CAP_MIME}" href={quoteattr(link)}/>'
         f'{summary}<content type="{CAP_MIME}">'
     )
-    document = to_cap_xml(alert).removeprefix(_DECLARATION)
+    document = _DECLARATION.sub(b"", entry.document, count=1)
     return head.encode() + document + b"</content></entry>"

@@ -58,6 +58,8 @@ _VERY_LIKELY = "Very Likely"  # CAP 1.0, kept in 1.1 for compatibility, gone in 
 _NO_MIME_TYPE = "application/octet-stream"
 # Optional repeated elements an empty instance of which is skipped, with a warning.
 _SKIPPED_WHEN_EMPTY = frozenset({"code", "responseType", "polygon", "circle"})
+# CAP 1.2 (and 1.1) end an alert with any XML-DSig elements: an enveloped signature.
+_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class CapReading:
     alert: Alert
     version: str
     warnings: tuple[CapWarning, ...]
+    signed: bool = False  # carries an enveloped <Signature> (adapters.cap.dsig checks it)
 
 
 def parse_cap(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Alert:
@@ -87,8 +90,10 @@ def read_cap(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> CapReading:
     warnings: list[CapWarning] = []
     if namespace == NS_1_1:
         warnings.append(CapWarning("alert", WarningCode.CAP_1_1))
-    alert = _read_alert(_Node(root, "alert", "alert", _Document(namespace, warnings)))
-    return CapReading(alert, namespace.rpartition(":")[2], merged(warnings, validate_alert(alert)))
+    document = _Document(namespace, warnings)
+    alert = _read_alert(_Node(root, "alert", "alert", document))
+    version = namespace.rpartition(":")[2]
+    return CapReading(alert, version, merged(warnings, validate_alert(alert)), document.signed)
 
 
 def parse_xml(raw: bytes, *, max_bytes: int = MAX_BYTES) -> Element:
@@ -120,6 +125,7 @@ class _Document:
         # Polygons repeat in every language's info block: parse each text once.
         self.polygons: dict[str, tuple[Point, ...]] = {}
         self.warnings = warnings
+        self.signed = False
 
     def warn(self, path: str, code: WarningCode, detail: str = "") -> None:
         """Note a cosmetic fault; the message is still accepted."""
@@ -136,6 +142,9 @@ class _Node:
         self.children: dict[str, list[Element]] = {name: [] for name in allowed}
         prefix = f"{{{document.namespace}}}"
         for child in element:
+            if kind == "alert" and child.tag == _SIGNATURE:
+                document.signed = True  # checked by adapters.cap.dsig, not read here
+                continue
             local = child.tag.rpartition("}")[2] if child.tag.startswith(prefix) else None
             if local not in allowed:
                 raise CapInvalid(f"{path}/{child.tag}", f"unexpected element in {kind}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lianbo.adapters.db.tables import Base
@@ -61,6 +61,9 @@ class AlertRow(Base):
     superseded_by: Mapped[str | None] = mapped_column(String(32))
     # [{path, code, detail}]: cosmetic faults accepted (migration 0014).
     warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # {state, reason, signer, fingerprint}: its XML-DSig checked on arrival
+    # (migration 0015); null for an alert written here.
+    cap_signature: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
 
 
 class AlertReferenceRow(Base):
@@ -120,3 +123,16 @@ class DeliveryRow(Base):
     outside_area_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+
+
+class CapSenderRow(Base):
+    """A CAP sender an admin has configured: the certificates its signed
+    messages are checked against, and whether it must sign (ADR 0027)."""
+
+    __tablename__ = "cap_senders"
+
+    sender: Mapped[str] = mapped_column(String(255), primary_key=True)
+    certificates: Mapped[list[str]] = mapped_column(JSON)  # PEM, each
+    must_be_signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@ from lianbo.adapters.db.repos.alerts import AlertRepository
 from lianbo.adapters.db.repos.asset_pages import AssetPageReads
 from lianbo.adapters.db.repos.assets import AssetRepository
 from lianbo.adapters.db.repos.audit import AuditRepository
+from lianbo.adapters.db.repos.cap_senders import CapSenderRepository
 from lianbo.adapters.db.repos.commands import CommandRepository
 from lianbo.adapters.db.repos.history import HistoryRepository
 from lianbo.adapters.db.repos.idempotency import IdempotencyRepository
@@ -78,6 +79,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     commands: CommandRepository
     webhooks: WebhookDeliveryRepository
+    cap_senders: CapSenderRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bus: EventBus | None = None
@@ -114,6 +116,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.session)  # ADR 0015
         self.commands = CommandRepository(self.session)  # sent to screens, and their acks
         self.webhooks = WebhookDeliveryRepository(self.session)  # the alarm webhooks' outbox
+        self.cap_senders = CapSenderRepository(self.session)  # trusted signers (ADR 0027)
         return self
 
     async def __aexit__(

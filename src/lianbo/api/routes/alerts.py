@@ -136,9 +136,13 @@ async def get_progress(alert_id: str, actor: ActorDep, uow: UowDep) -> dict[str,
 
 
 @router.get("/{alert_id}/cap")
-async def export_cap(alert_id: str, actor: ActorDep, uow: UowDep) -> Response:
-    """The CAP 1.2 XML document (a CAP 1.1 import is exported as 1.2)."""
-    return Response(await alert_reads.cap_xml(uow, actor, alert_id), media_type=CAP_MIME)
+async def export_cap(
+    alert_id: str, actor: ActorDep, container: ContainerDep, uow: UowDep
+) -> Response:
+    """The CAP 1.2 XML document (a CAP 1.1 import is exported as 1.2), with
+    the sender's signature or ours (docs/alerts.md, "Signed messages")."""
+    document = await alert_reads.cap_xml(container, uow, actor, alert_id)
+    return Response(document, media_type=CAP_MIME)
 
 
 @router.post("/{alert_id}/confirm")

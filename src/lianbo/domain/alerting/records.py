@@ -11,6 +11,7 @@ from typing import Any
 
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertState
+from lianbo.domain.alerting.signatures import SignatureCheck
 from lianbo.domain.alerting.warnings import CapWarning
 
 
@@ -53,6 +54,9 @@ class StoredAlert:
     superseded_by: str | None
     # What the message got wrong without being refused (domain.alerting.warnings).
     warnings: tuple[CapWarning, ...] = ()
+    # Its XML-DSig as checked on arrival (domain.alerting.signatures); None
+    # for an alert written here.
+    cap_signature: SignatureCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)

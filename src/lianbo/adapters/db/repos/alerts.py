@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.deliveries import DeliveryState
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.records import StoredAlert
+from lianbo.domain.alerting.signatures import SignatureCheck
 from lianbo.domain.alerting.warnings import CapWarning
 from lianbo.domain.regions import subtree_range
 
@@ -40,6 +41,9 @@ class DuplicateAlert(Exception):
 
 
 _ALERT_FIELDS = tuple(f.name for f in fields(StoredAlert))
+# pg_advisory_xact_lock key for "picking a China-profile identifier"
+# ("lianbo" in ASCII, then 3; the manifest lock ends in 2).
+IDENTIFIER_LOCK = 0x6C69616E626F_0003
 Key = tuple[str, str, datetime]  # CAP sender, identifier, sent
 
 
@@ -49,6 +53,8 @@ def _alert(row: AlertRow) -> StoredAlert:
     values["topics"] = list(row.topics or [])
     values["state"] = AlertState(row.state)
     values["warnings"] = tuple(CapWarning.of_json(w) for w in row.warnings or ())
+    signature = row.cap_signature
+    values["cap_signature"] = SignatureCheck.of_json(signature) if signature else None
     return StoredAlert(**values)
 
 
@@ -73,6 +79,8 @@ class AlertRepository:
         values = {name: getattr(alert, name) for name in _ALERT_FIELDS}
         values["state"] = alert.state.value
         values["warnings"] = [w.as_json() for w in alert.warnings]
+        signature = alert.cap_signature
+        values["cap_signature"] = signature.as_json() if signature else None
         try:
             await self.session.execute(insert(AlertRow), [values])
         except IntegrityError:
@@ -94,6 +102,28 @@ class AlertRepository:
             )
         )
         return _alert(row) if row else None
+
+    async def lock_identifiers(self) -> None:
+        """Until commit, this transaction alone picks identifiers in China's
+        form: two requests issuing in one second take turns, and the later
+        sees the earlier's sequence number. PostgreSQL: an advisory lock.
+        SQLite: its one write lock, taken now by a write that changes
+        nothing (reads before a write see the last commit, not a lock)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": IDENTIFIER_LOCK}
+            )
+        else:
+            await self.session.execute(text("UPDATE alerts SET id = id WHERE 0"))
+
+    async def identifiers_from(self, sender: str, prefix: str) -> set[str]:
+        """The identifiers ``sender`` has used that start with ``prefix``."""
+        rows = await self.session.scalars(
+            select(AlertRow.identifier).where(
+                AlertRow.sender == sender, AlertRow.identifier.startswith(prefix, autoescape=True)
+            )
+        )
+        return set(rows)
 
     async def change(self, alert_id: str, **values: Any) -> None:
         """Store facts about an alert (never its state: see ``transition``)."""

@@ -8,7 +8,7 @@ outlines that ship in the package (ADR 0026).
 (``lianbo regions import``); null for every other region.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 from lianbo.adapters.db.tables import UTCDateTime
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
