@@ -11,7 +11,7 @@ line on stderr with a non-zero exit.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +19,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from lianbo.cli_common import DataDir, console, err, fail, load_settings, run
+from lianbo.config import Settings
 
 if TYPE_CHECKING:
     from lianbo.bootstrap import Container
@@ -43,11 +44,43 @@ def _read(path: Path, limit: int) -> bytes:
     return data
 
 
-def _progress(total: int, what: str) -> tuple[Progress, Callable[[int], None]]:
-    """A bar on stderr (only drawn on a terminal) advanced by each batch."""
-    bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
-    task = bar.add_task(what, total=total)
-    return bar, lambda done: bar.advance(task, done)
+def _store(data_dir: Path | None) -> Settings:
+    """Settings of an initialised store (else a one-line error)."""
+    settings = load_settings(data_dir)
+    if settings.is_sqlite and not settings.sqlite_path.exists():
+        fail(f"no database in {settings.data_dir} (run lianbo init first)")
+    return settings
+
+
+def _run(work: Callable[[Container], Awaitable[None]], settings: Settings) -> None:
+    """Run with a container; a store that cannot be read is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        run(work, settings)
+    except SQLAlchemyError as error:  # no schema yet, unreachable server
+        fail(f"cannot write to the store: {type(error).__name__} (run lianbo init first?)")
+
+
+class _Bar:
+    """A progress bar on stderr (drawn only on a terminal), shown from the
+    first batch written: a store that fails before that stays one line."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.bar = Progress(
+            TextColumn(what), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        )
+        self.task = self.bar.add_task(what, total=total)
+
+    def advance(self, done: int) -> None:
+        self.bar.start()  # idempotent
+        self.bar.advance(self.task, done)
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
 
 
 @outlines_app.command("load")
@@ -72,21 +105,20 @@ def outlines_load(
     except OutlineFileError as error:
         fail(f"{file.name}: {error}")
         raise
-    settings = load_settings(data_dir)
+    settings = _store(data_dir)
 
     async def work(container: Container) -> None:
         from lianbo.domain.users import SYSTEM
         from lianbo.services.outlines import load_outlines
 
-        bar, advance = _progress(len(features), "outlines")
-        with bar:
+        with _Bar(len(features), "outlines") as bar:
             async with container.uow() as uow:
                 count = await load_outlines(
-                    uow, container.clock, SYSTEM, features, source=file.name, progress=advance
+                    uow, container.clock, SYSTEM, features, source=file.name, progress=bar.advance
                 )
         console.print(f"{count} region outlines loaded from {file.name}", highlight=False)
 
-    run(work, settings)
+    _run(work, settings)
 
 
 @regions_app.command("import")
@@ -112,21 +144,20 @@ def regions_import(
     except InvalidInput as error:
         fail(f"{file.name}: {error.message}")
         raise
-    settings = load_settings(data_dir)
+    settings = _store(data_dir)
 
     async def work(container: Container) -> None:
         from lianbo.domain.users import SYSTEM
         from lianbo.services.region_import import import_regions
 
-        bar, advance = _progress(len(records), "regions")
-        with bar:
+        with _Bar(len(records), "regions") as bar:
             async with container.uow() as uow:
                 report = await import_regions(
-                    uow, container.clock, SYSTEM, records, source=file.name, progress=advance
+                    uow, container.clock, SYSTEM, records, source=file.name, progress=bar.advance
                 )
         console.print(
             f"{report.added} regions added from {file.name} ({report.known} already known)",
             highlight=False,
         )
 
-    run(work, settings)
+    _run(work, settings)

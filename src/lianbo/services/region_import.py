@@ -46,6 +46,8 @@ async def import_regions(
         raise InvalidInput("the file holds no regions", field="file")
     known = await uow.regions.codes()
     fresh = _new_regions(await _full_names(uow, known, records), known, records)
+    if len(fresh) < len(records):
+        progress(len(records) - len(fresh))  # the known ones: nothing to write
     for start in range(0, len(fresh), BATCH):
         batch = fresh[start : start + BATCH]
         await uow.regions.add_many(batch, builtin=False)
