@@ -151,3 +151,20 @@ async def _composer(client: httpx.AsyncClient, username: str) -> str:
     page = await client.get("/alerts/new", headers={"X-CSRF-Token": csrf})
     assert page.status_code == 200, page.text
     return page.text
+
+
+def test_a_data_dir_never_initialised_is_one_line(tmp_path: Path) -> None:
+    env = os.environ | {"LIANBO_DATA_DIR": str(tmp_path / "none"), "COLUMNS": "200"}
+    env.pop("LIANBO_DATABASE_URL", None)
+    answer = subprocess.run(
+        [LIANBO, "regions", "import", str(NBS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert answer.returncode == 1
+    assert (
+        answer.stderr.strip()
+        == f"error: no database in {tmp_path / 'none'} (run lianbo init first)"
+    )
