@@ -23,6 +23,7 @@ from lianbo.cli_common import (
     run,
 )
 from lianbo.cli_keys import keys_app
+from lianbo.cli_regions import regions_app
 from lianbo.cli_worker import register as register_worker
 from lianbo.cli_worker import run_jobs, start_process
 
@@ -45,6 +46,7 @@ app.add_typer(alert_app, name="alert")
 register_backup(app)  # lianbo backup DEST, lianbo restore SRC
 app.add_typer(keys_app, name="keys")
 app.add_typer(cap_app, name="cap-senders")
+app.add_typer(regions_app, name="regions")  # outlines load, import
 register_worker(app)  # lianbo worker
 
 

@@ -29,6 +29,9 @@ class Region:
     name: str
     parent_code: str | None
     full_name: str
+    # The statistics bureau's urban-rural class of a village (e.g. "111"
+    # 主城区, "220" 村庄), when imported with it (``domain.region_file``).
+    category: str | None = None
 
     @property
     def level(self) -> int:

@@ -10,6 +10,7 @@ from lianbo.web.messages_content import CONTENT
 from lianbo.web.messages_fleet import FLEET
 from lianbo.web.messages_keys import KEYS
 from lianbo.web.messages_monitoring import MONITORING
+from lianbo.web.messages_outlines import OUTLINES
 from lianbo.web.messages_programme import PROGRAMME
 
 M = dict[str, dict[str, str]]
@@ -306,5 +307,5 @@ _MORE_PAGES = {
 
 MESSAGES: M = _pairs(
     {**_LAYOUT, **_VOCABULARY, **_PAGES, **_MORE_PAGES, **CONTENT, **PROGRAMME, **FLEET}
-    | {**ALERTS, **MONITORING, **KEYS}
+    | {**ALERTS, **MONITORING, **KEYS, **OUTLINES}
 )

@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
-from lianbo.adapters.db import alert_tables, monitoring_tables, shared_tables, tables
+from lianbo.adapters.db import (
+    alert_tables,
+    monitoring_tables,
+    outline_tables,
+    shared_tables,
+    tables,
+)
 from lianbo.domain.backup import StoreFacts, is_sha256
 
 # Every table module, so the metadata lists every table to count.
-_MODULES = (tables, alert_tables, monitoring_tables, shared_tables)
+_MODULES = (tables, alert_tables, monitoring_tables, shared_tables, outline_tables)
 
 
 def store_facts(connection: Connection) -> StoreFacts:

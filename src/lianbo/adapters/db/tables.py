@@ -70,6 +70,7 @@ class RegionRow(Base):
     level: Mapped[int] = mapped_column(Integer)
     full_name: Mapped[str] = mapped_column(String(400))
     builtin: Mapped[bool] = mapped_column(Boolean, default=True)
+    urban_rural: Mapped[str | None] = mapped_column(String(3))  # villages (migration 0016)
 
 
 class UserRow(Base):

@@ -22,6 +22,7 @@ from lianbo.adapters.db.repos.history import HistoryRepository
 from lianbo.adapters.db.repos.idempotency import IdempotencyRepository
 from lianbo.adapters.db.repos.login_failures import LoginFailureRepository
 from lianbo.adapters.db.repos.monitoring import MonitoringRepository
+from lianbo.adapters.db.repos.outlines import OutlineRepository
 from lianbo.adapters.db.repos.programming import ProgrammingRepository
 from lianbo.adapters.db.repos.regions import RegionRepository
 from lianbo.adapters.db.repos.reports import ReportRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
 
     session: AsyncSession
     regions: RegionRepository
+    outlines: OutlineRepository
     users: UserRepository
     tokens: TokenRepository
     terminals: TerminalRepository
@@ -95,6 +97,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.regions = RegionRepository(self.session)
+        self.outlines = OutlineRepository(self.session)  # admin-loaded (ADR 0026)
         self.users = UserRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.terminals = TerminalRepository(self.session)

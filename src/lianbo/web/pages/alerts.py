@@ -9,16 +9,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from shapely.geometry.base import BaseGeometry
 
 from lianbo.api.deps import ContainerDep, UowDep
 from lianbo.domain.alerting.model import Severity, Status, Urgency
 from lianbo.domain.errors import DomainError, Forbidden, InvalidInput
 from lianbo.domain.idempotency import KeyInProgress, KeyReused
 from lianbo.services import area_preview
+from lianbo.services import outlines as outline_service
 from lianbo.services import regions as region_service
 from lianbo.services.area_preview import Screen
 from lianbo.services.context import UnitOfWork
-from lianbo.web import charts
+from lianbo.web import charts, outline_layer
 from lianbo.web.forms import FormErrors, collect, form_text, page_number, status_of
 from lianbo.web.pages import alert_area, alert_calls
 from lianbo.web.render import LOCAL_ZONE, render
@@ -106,7 +108,7 @@ async def preview(request: Request, console: PostConsoleDep, uow: UowDep) -> Res
         kind, number = alert_area.part_name(result.refused.field, result.refused.message)
         context.update(problem=result.refused.message, part_kind=kind, part_number=number)
     context["empty"] = area.empty
-    map_view = _map(screens)
+    map_view = _map(screens, await outline_service.outline(uow, console.actor.jurisdiction))
     dots = _dots(result.targeted, map_view) if map_view else []
     # A refusal is still a 200: HTMX swaps only 2xx answers, and the issuer
     # must see which part of the area is outside while drawing.
@@ -248,8 +250,10 @@ async def _composer(
     for node in top if len(top) == 1 else ():
         if node.has_children:
             choices += await region_service.children(uow, console.actor, node.region.code)
-    map_view = _map(screens)
+    drawn = await outline_layer.outlines_for(uow, console.actor.jurisdiction, pick=True)
+    map_view = _map(screens, outline_layer.home_of(drawn))
     if map_view is not None:
+        map_view["outlines"] = outline_layer.paths(drawn, map_view["projection"])
         points = ((s.name, s.tier, s.lat, s.lon) for s in screens)
         map_view["dots"] = charts.dots(points, map_view["projection"], list(alert_area.TIERS))
     # A hand-made POST may leave any field out; the form shows it empty.
@@ -276,8 +280,11 @@ async def _composer(
     )
 
 
-def _map(screens: list[Screen]) -> dict[str, Any] | None:
-    projection = alert_area.projection(screens)
+def _map(screens: list[Screen], home: BaseGeometry | None) -> dict[str, Any] | None:
+    """The composer's map: the jurisdiction's outline and its screens (the
+    preview's dots use the same projection, so they land on the base map)."""
+    positions = ((s.lat, s.lon) for s in screens)
+    projection = outline_layer.fit(positions, home, alert_area.MAP_WIDTH)
     if projection is None:
         return None
     meridians, parallels = charts.grid(projection)

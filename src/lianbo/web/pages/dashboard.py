@@ -13,7 +13,7 @@ from lianbo.domain.terminals import TerminalFilter, TerminalStatus, Tier
 from lianbo.services import fleet_reads, terminals
 from lianbo.services.context import UnitOfWork
 from lianbo.services.regions import find_region
-from lianbo.web import charts
+from lianbo.web import charts, outline_layer
 from lianbo.web.render import render
 from lianbo.web.session import Console, ConsoleDep
 
@@ -88,7 +88,9 @@ async def live_context(uow: UnitOfWork, console: Console) -> dict[str, Any]:
 async def map_context(uow: UnitOfWork, within: str) -> dict[str, Any] | None:
     """Everything the SVG map needs, or None when there is nothing to plot."""
     positions = await fleet_reads.positions(uow, within, MAP_LIMIT)
-    projection = charts.fit(((p[4], p[5]) for p in positions), width=MAP_WIDTH)
+    drawn = await outline_layer.outlines_for(uow, within)
+    home = outline_layer.home_of(drawn)
+    projection = outline_layer.fit(((p[4], p[5]) for p in positions), home, MAP_WIDTH)
     if projection is None:
         return None
     meridians, parallels = charts.grid(projection)
@@ -99,6 +101,7 @@ async def map_context(uow: UnitOfWork, within: str) -> dict[str, Any] | None:
         "meridians": meridians,
         "parallels": parallels,
         "dots": dots,
+        "outlines": outline_layer.paths(drawn, projection),
         "labels": charts.labels(await _named_clusters(uow, within), projection),
         "plotted": len(positions),
         "truncated": len(positions) >= MAP_LIMIT,

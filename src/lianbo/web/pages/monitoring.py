@@ -25,7 +25,7 @@ from lianbo.services import alarms as alarm_service
 from lianbo.services import area_preview, evidence, monitoring_reads
 from lianbo.services.context import UnitOfWork
 from lianbo.services.regions import region_names
-from lianbo.web import charts
+from lianbo.web import charts, outline_layer
 from lianbo.web.forms import page_number, query_text
 from lianbo.web.pages import alert_area
 from lianbo.web.pages.common import TIERS
@@ -152,7 +152,9 @@ async def map_context(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         status = "alarm" if s.id in alarmed else s.status
         counts[status] = counts.get(status, 0) + 1
         points.append((s.name, status, s.lat, s.lon))
-    projection = alert_area.projection(screens)
+    drawn = await outline_layer.outlines_for(uow, actor.jurisdiction)
+    positions = ((s.lat, s.lon) for s in screens)
+    projection = outline_layer.fit(positions, outline_layer.home_of(drawn), alert_area.MAP_WIDTH)
     if projection is None:
         return {"map": None, "counts": counts}
     meridians, parallels = charts.grid(projection)
@@ -162,6 +164,7 @@ async def map_context(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
             "meridians": meridians,
             "parallels": parallels,
             "dots": charts.dots(points, projection, list(MAP_ORDER)),
+            "outlines": outline_layer.paths(drawn, projection),
         },
         "counts": counts,
     }

@@ -13,7 +13,11 @@ from lianbo.domain.regions import Region, level_of, subtree_range
 
 def _region(row: RegionRow) -> Region:
     return Region(
-        code=row.code, name=row.name, parent_code=row.parent_code, full_name=row.full_name
+        code=row.code,
+        name=row.name,
+        parent_code=row.parent_code,
+        full_name=row.full_name,
+        category=row.urban_rural,
     )
 
 
@@ -49,6 +53,7 @@ class RegionRepository:
                     "level": level_of(r.code),
                     "full_name": r.full_name,
                     "builtin": builtin,
+                    "urban_rural": r.category,
                 }
                 for r in regions
             ],
