@@ -36,6 +36,7 @@ from lianbo.domain.ports import (
 )
 from lianbo.services import alert_greeting, presence
 from lianbo.services.alert_acks import AckBatcher, committed
+from lianbo.services.alert_outline import JurisdictionOutline, NoOutlines
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.commands import CommandAcks
@@ -72,6 +73,9 @@ class Container:
     acks: AckBatcher  # screens' alert acks, written in group commits (ADR 0017)
     edges: EdgeCaches  # caching edges in front of the media, purged on revocation
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
+    # Region boundaries, for warning about alert shapes reaching past the
+    # issuer's jurisdiction (services/alert_outline.py); none: screens' hull.
+    outlines: JurisdictionOutline = field(default_factory=NoOutlines)
     # /healthz: named readiness checks besides the store ("bus", …), facts it
     # reports without judging ("leader", …), and the last verdicts (logged once).
     health_checks: dict[str, Check] = field(default_factory=dict)

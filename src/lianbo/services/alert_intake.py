@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 
 from lianbo.adapters.cap import CapReading, read_cap, to_cap_xml
 from lianbo.adapters.db.uow import UnitOfWork
@@ -24,6 +25,7 @@ from lianbo.domain.idempotency import Claim, Outcome
 from lianbo.domain.users import Actor
 from lianbo.services import idempotency
 from lianbo.services.alert_compose import AlertDraft, compose
+from lianbo.services.alert_reach import reach_of
 from lianbo.services.alerts import Issued, issue, require_issuer
 from lianbo.services.context import Context
 
@@ -40,7 +42,12 @@ async def issue_cap(
         text = _kept_text(data, reading)
         return await issue(container, uow, actor, reading.alert, text, held, reading.warnings)
 
-    return await idempotency.once(container, uow, held, act, _replayed)
+    return await _with_reach(uow, await idempotency.once(container, uow, held, act, _replayed))
+
+
+async def _with_reach(uow: UnitOfWork, issued: Issued) -> Issued:
+    """The answer with the screens it targets per region and tier."""
+    return replace(issued, reach=await reach_of(uow, issued.alert))
 
 
 async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
@@ -106,13 +113,14 @@ async def issue_json(
     """An alert written in the JSON API; ``replaces`` makes it an Update.
     ``held``: the request's idempotency key (a retry gets the first alert)."""
     require_issuer(actor)
-    return await idempotency.once(
+    issued = await idempotency.once(
         container,
         uow,
         held,
         lambda: _issue_json(container, uow, actor, draft, replaces, held),
         _replayed,
     )
+    return await _with_reach(uow, issued)
 
 
 async def _issue_json(
