@@ -132,7 +132,8 @@ async def test_a_chemical_plant_polygon_inside_wuhou_reaches_its_screens_without
 ) -> None:
     await fleet(env)
     env.container.outlines = Outlines(OUTLINES)
-    plant = [[30.625, 104.035], [30.625, 104.055], [30.645, 104.055], [30.645, 104.035]]
+    south, north, west, east = 30.625, 30.645, 104.035, 104.055
+    plant = [[south, west], [south, east], [north, east], [north, west], [south, west]]
     alert = await send(env, await issuer(env, "51"), {"polygons": [plant]})
     assert alert["targeted"] == 2 and alert["topics"] == ["510107"]
     assert alert["reach"]["by_region"] == {

@@ -102,7 +102,9 @@ async def preview(
     except InvalidInput as problem:
         context["problem"] = problem.message
         return render(request, "alerts_preview.html", {**context, "map": None, "dots": []})
-    outline = await area_preview.jurisdiction_outline(container, uow, console.actor)
+    outline = None  # only shapes are warned against it: read it only for them
+    if area.polygons or area.circles:
+        outline = await area_preview.jurisdiction_outline(container, uow, console.actor)
     result = alert_area.preview(console.actor, area, screens, outline)
     if result.refused is not None:
         kind, number = alert_area.part_name(result.refused.field, result.refused.message)
