@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import replace
 
 from lianbo.adapters.cap import CapReading, read_cap, to_cap_xml
 from lianbo.adapters.db.uow import UnitOfWork
@@ -42,12 +41,7 @@ async def issue_cap(
         text = _kept_text(data, reading)
         return await issue(container, uow, actor, reading.alert, text, held, reading.warnings)
 
-    return await _with_reach(uow, await idempotency.once(container, uow, held, act, _replayed))
-
-
-async def _with_reach(uow: UnitOfWork, issued: Issued) -> Issued:
-    """The answer with the screens it targets per region and tier."""
-    return replace(issued, reach=await reach_of(uow, issued.alert))
+    return await idempotency.once(container, uow, held, act, _replayed)
 
 
 async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
@@ -56,7 +50,8 @@ async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
     stored = await uow.alerts.get(outcome.resource_id)
     if stored is None:
         raise NotFound(f"no alert {outcome.resource_id}")
-    return Issued(stored, created=outcome.status == 201, replayed=True)
+    reach = await reach_of(uow, stored)
+    return Issued(stored, created=outcome.status == 201, replayed=True, reach=reach)
 
 
 _UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)
@@ -113,14 +108,13 @@ async def issue_json(
     """An alert written in the JSON API; ``replaces`` makes it an Update.
     ``held``: the request's idempotency key (a retry gets the first alert)."""
     require_issuer(actor)
-    issued = await idempotency.once(
+    return await idempotency.once(
         container,
         uow,
         held,
         lambda: _issue_json(container, uow, actor, draft, replaces, held),
         _replayed,
     )
-    return await _with_reach(uow, issued)
 
 
 async def _issue_json(

@@ -44,6 +44,7 @@ from lianbo.services import alert_records as records
 from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
 from lianbo.services.alert_outline import outline_of
+from lianbo.services.alert_reach import reach_of
 from lianbo.services.context import Context
 from lianbo.services.duties import every
 
@@ -93,7 +94,8 @@ async def issue(
 ) -> Issued:
     """Take one CAP message; the same message twice is the same alert.
     ``held``: the request's idempotency key, kept with the alert;
-    ``warnings``: what reading it found (kept with it, with the rules' own)."""
+    ``warnings``: what reading it found (kept with it, with the rules' own).
+    The answer says whom it reaches, per region and tier."""
     require_issuer(actor)
     checked = validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
@@ -103,7 +105,7 @@ async def issue(
         if held is not None:  # the key answers with this alert too
             await idempotency.keep(container, uow, held, Outcome(200, existing.id))
             await uow.commit()
-        return Issued(existing, False)
+        return Issued(existing, False, reach=await reach_of(uow, existing))
     now = container.clock.now()
     if alert.msg_type is not MsgType.CANCEL and alert.status is not Status.DRAFT:
         path = _expired_path(alert, now)
@@ -119,13 +121,14 @@ async def issue(
     )
     stored = chains.arriving_late(stored, found.waiting, now)
     try:
-        return await _record(container, uow, actor, alert, stored, found, held)
-    except DuplicateAlert:
+        issued = await _record(container, uow, actor, alert, stored, found, held)
+    except DuplicateAlert:  # a rival committed it first: answer from a fresh transaction
         async with container.uow() as fresh:
             again = await fresh.alerts.by_key(*alert.key)
-        if again is None:
-            raise
-        return Issued(again, False)
+            if again is None:
+                raise
+            return Issued(again, False, reach=await reach_of(fresh, again))
+    return replace(issued, reach=await reach_of(uow, issued.alert))
 
 
 async def _record(
