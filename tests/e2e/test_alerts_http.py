@@ -96,7 +96,7 @@ def test_preview_refuses_a_region_outside_and_warns_of_shapes_reaching_past(
         inside = client.post("/alerts/preview", data=form(client))
         assert "data-preview-total>4<" in inside.text.replace(" ", "")
         region = client.post("/alerts/preview", data=form(client, region=AWAY))
-        assert f"region {AWAY} is outside" in region.text
+        assert f"区划 {AWAY} 不在管辖区域 {HOME} 内" in region.text  # domain_messages
         assert "data-preview-error" in region.text
         # Shapes are geography: accepted, with a warning for the part outside.
         far = json.dumps([[[30.0, 103.0], [30.0, 103.1], [30.1, 103.1]]])
