@@ -132,6 +132,7 @@ def test_preview_by_region_and_by_drawn_polygon_then_send_and_watch_delivery(
     warning.wait_for()
     assert warning.get_attribute("data-part") == "circle1"
     assert "圆形 1" in warning.inner_text()
+    screenshot(page, "alert-composer-outside")
     page.click("[data-draw=undo]")
     wait_total(page, 1)
 
