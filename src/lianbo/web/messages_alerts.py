@@ -150,7 +150,7 @@ ALERTS: dict[str, tuple[str, str]] = {
     "alerts.preview.region": ("区划", "Region"),
     "alerts.preview.total": ("合计", "Total"),
     "alerts.preview.outside": ("{part}：{warning}", "{part}: {warning}"),
-    "alerts.outside.part": ("{part}超出您的管辖区域", "{part} reaches outside your jurisdiction"),
+    "alerts.outside.part": ("{part}不在您的管辖区域内", "{part} is outside your jurisdiction"),
     "alerts.part.polygon": ("多边形 {n} ", "Polygon {n}"),
     "alerts.part.circle": ("圆形 {n} ", "Circle {n}"),
     "alerts.part.geocode": ("区划 {n} ", "Region {n}"),
