@@ -37,6 +37,8 @@ from lianbo.domain.ports import (
 )
 from lianbo.services import alert_greeting, presence
 from lianbo.services.alert_acks import AckBatcher, committed
+from lianbo.services.alert_outline import JurisdictionOutline
+from lianbo.services.outlines import RegionOutlines
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.commands import CommandAcks
@@ -75,6 +77,9 @@ class Container:
     manifest_cache: ManifestCache = field(default_factory=ManifestCache)
     # Signs the CAP we serve, when the control centre has a certificate (ADR 0027).
     cap_signer: CapSigner | None = None
+    # Region boundaries, for warning about alert shapes reaching past the
+    # issuer's jurisdiction (services/alert_outline.py): loaded, else shipped.
+    outlines: JurisdictionOutline = field(default_factory=RegionOutlines)
     # /healthz: named readiness checks besides the store ("bus", …), facts it
     # reports without judging ("leader", …), and the last verdicts (logged once).
     health_checks: dict[str, Check] = field(default_factory=dict)

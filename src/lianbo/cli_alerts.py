@@ -68,6 +68,9 @@ def _show(alert: dict[str, Any]) -> None:
     signature = alert.get("cap_signature")
     if signature:
         table.add_row("signature", f"{signature['state']}: {signature['message']}")
+    for code, counts in ((alert.get("reach") or {}).get("by_region") or {}).items():
+        tiers = ", ".join(f"{tier} {n}" for tier, n in counts.items() if tier != "total")
+        table.add_row(f"reach {code}", f"{counts.get('total', 0)} ({tiers})")
     for warning in alert.get("warnings") or []:  # accepted, but worth knowing
         table.add_row("warning", f"{warning['path']}: {warning['message']}")
     console.print(table)

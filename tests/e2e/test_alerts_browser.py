@@ -125,12 +125,14 @@ def test_preview_by_region_and_by_drawn_polygon_then_send_and_watch_delivery(
     assert town.centre.name in page.locator("#preview").inner_text()
     screenshot(page, "alert-composer-polygon")
 
-    # A circle reaching past the township's screens is refused, named as such.
+    # A circle reaching past the township's screens is accepted with a
+    # warning naming it: the part outside reaches no screen.
     draw_circle(page, CENTRE, (30.56, 104.45))
-    error = page.locator("[data-preview-error]")
-    error.wait_for()
-    assert error.get_attribute("data-part") == "circle1"
-    assert "圆形 1" in error.inner_text()
+    warning = page.locator("[data-preview-warning]")
+    warning.wait_for()
+    assert warning.get_attribute("data-part") == "circle1"
+    assert "圆形 1" in warning.inner_text()
+    screenshot(page, "alert-composer-outside")
     page.click("[data-draw=undo]")
     wait_total(page, 1)
 

@@ -89,18 +89,28 @@ def test_preview_and_send_need_the_csrf_token(server: Server, people: dict[str, 
         assert client.post("/alerts/new", data=body).status_code == 403
 
 
-def test_preview_names_the_part_outside_the_jurisdiction(
+def test_preview_refuses_a_region_outside_and_warns_of_shapes_reaching_past(
     server: Server, people: dict[str, Any]
 ) -> None:
     with signed_in(server, people["first"]) as client:
         inside = client.post("/alerts/preview", data=form(client))
         assert "data-preview-total>4<" in inside.text.replace(" ", "")
         region = client.post("/alerts/preview", data=form(client, region=AWAY))
-        assert f"region {AWAY} is outside" in region.text
+        assert f"区划 {AWAY} 不在管辖区域 {HOME} 内" in region.text  # domain_messages
         assert "data-preview-error" in region.text
+        # Shapes are geography: accepted, with a warning for the part outside.
         far = json.dumps([[[30.0, 103.0], [30.0, 103.1], [30.1, 103.1]]])
         polygon = client.post("/alerts/preview", data=form(client, region="", polygons=far))
-        assert 'data-part="polygon1"' in polygon.text
+        assert "data-preview-error" not in polygon.text
+        assert 'data-preview-warning="area_outside" data-part="polygon1"' in polygon.text
+        # 25 km round the township's screens: the other township's screen lies
+        # inside, and is not reached.
+        wide = json.dumps([{"lat": 30.85, "lon": 104.30, "radius_km": 25}])
+        circle = client.post("/alerts/preview", data=form(client, region="", circles=wide))
+        assert "data-preview-total>4<" in circle.text.replace(" ", "")
+        assert 'data-preview-warning="area_partly_outside" data-part="circle1"' in circle.text
+        assert f'data-preview-region="{HOME}"' in circle.text
+        assert f'data-preview-region="{AWAY}"' not in circle.text
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,30 @@ def test_polygons_publish_to_the_counties_of_the_screens_inside() -> None:
     assert target([], areas).topics == ["510703"]
 
 
+def test_targets_keep_to_the_jurisdiction_and_topics_never_reach_past_it() -> None:
+    # A 50 km circle round 新都区 crosses into 德阳 (5106): a Chengdu (5101)
+    # issuer reaches their own screens in it, never Deyang's.
+    screens = [
+        Screen("xindu", "outdoor", "510114", 30.82, 104.16),
+        Screen("wuhou", "hall", "510107001002", 30.64, 104.04),
+        Screen("jingyang", "outdoor", "510603", 31.13, 104.39),
+    ]
+    circle = [Area("50 km", circles=(Circle(30.82, 104.16, 50.0),))]
+    found = target(screens, circle, "5101")
+    assert [s.id for s in found.screens] == ["xindu", "wuhou"]
+    assert found.topics == ["510107", "510114"]
+    assert found.reach.as_json()["by_region"] == {
+        "510107": {"total": 1, "outdoor": 0, "hall": 1, "home": 0},
+        "510114": {"total": 1, "outdoor": 1, "hall": 0, "home": 0},
+    }
+    # A township issuer's topic is the township: the county's topic would
+    # reach the county's other townships, whose screens' own geofence would
+    # show the alert.
+    township = target(screens, circle, "510107001")
+    assert [s.id for s in township.screens] == ["wuhou"]
+    assert township.topics == ["510107001"]
+
+
 def test_cap_paths_map_back_to_json_fields() -> None:
     assert json_field("alert/info[1]/area[1]/geocode[2]") == "area.regions[1]"
     assert json_field("alert/info[2]/area[1]/polygon[1]") == "area.polygons[0]"

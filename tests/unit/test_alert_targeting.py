@@ -99,3 +99,32 @@ def test_matches_brute_force_on_random_fleet(n: int) -> None:
     area = Area("a", polygons=(SQUARE,), circles=(Circle(30.4, 103.8, 12.5),))
     expected = [ids[i] for i in range(n) if in_area(float(lats[i]), float(lons[i]), area)]
     assert TerminalIndex(ids, lats, lons, ["5101"] * n).target_ids([area]) == expected
+
+
+def test_within_keeps_to_the_jurisdictions_own_terminals() -> None:
+    # A circle round Chengdu wide enough for Deyang's village and Chongqing:
+    # an issuer of 成都市 reaches only their own screens inside it.
+    fleet = index(FLEET)
+    wide = [Area("300 km", circles=(Circle(*CHENGDU, 300.0),))]
+    assert fleet.target_ids(wide) == [r[0] for r in FLEET]
+    assert fleet.target_ids(wide, within="5101") == ["wuhou", "jinjiang"]
+    assert fleet.target_ids(wide, within="") == [r[0] for r in FLEET]  # nationwide
+
+
+def test_counts_per_region_and_tier_without_a_loop_over_terminals() -> None:
+    ids, lats, lons, regions = zip(*FLEET, strict=True)
+    tiers = ("outdoor", "hall", "outdoor", "home", "outdoor")
+    fleet = TerminalIndex(ids, lats, lons, regions, tiers)
+    wide = [Area("300 km", circles=(Circle(*CHENGDU, 300.0),))]
+    assert sorted(fleet.counts(fleet.selected(wide, "51"))) == [
+        ("510104", "hall", 1),
+        ("510107", "outdoor", 1),
+        ("510603001002", "home", 1),
+        ("510703", "outdoor", 1),
+    ]
+    assert fleet.counts(fleet.selected([], "51")) == []
+    untiered = index(FLEET)
+    assert untiered.counts(untiered.selected(wide, "5101")) == [
+        ("510107", "", 1),
+        ("510104", "", 1),
+    ]

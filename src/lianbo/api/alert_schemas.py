@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lianbo.api.text import LINE_RULE, Line, Text
 from lianbo.domain.alerting.model import Category, Certainty, Circle, Severity, Status, Urgency
+from lianbo.domain.alerting.reach import Reach
 from lianbo.domain.alerting.records import Delivery, StoredAlert
 from lianbo.domain.alerting.signatures import SignatureCheck
 from lianbo.domain.alerting.warnings import CapWarning
@@ -250,7 +251,23 @@ class FeedReceipt(BaseModel):
     alert: AlertOut | None
 
 
+class ReachOut(BaseModel):
+    """Screens the alert targets (or will, once confirmed): in all, per tier,
+    and per region (county, or the jurisdiction when deeper) and tier."""
+
+    total: int
+    by_tier: dict[str, int]
+    by_region: dict[str, dict[str, int]]
+
+    @classmethod
+    def of(cls, reach: Reach) -> ReachOut:
+        return cls(**reach.as_json())
+
+
 class AlertIssued(AlertOut):
-    """The answer to an issue: ``created`` is false for a duplicate message."""
+    """The answer to an issue: ``created`` is false for a duplicate message;
+    ``reach``: how many screens it targets per region and tier (``warnings``
+    say when a drawn shape reaches past the jurisdiction)."""
 
     created: bool
+    reach: ReachOut

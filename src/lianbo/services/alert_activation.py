@@ -75,7 +75,7 @@ async def activate(
         superseded = await _supersede(container, uow, stored)
     areas = _areas(alert, stored.region)
     screens = await uow.alerts.screens(stored.region)
-    targets = target(screens, areas)
+    targets = target(screens, areas, stored.region)
     notice = notices.alert_notice(
         alert_id=stored.id,
         revision=stored.revision,

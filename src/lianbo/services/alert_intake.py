@@ -24,6 +24,7 @@ from lianbo.domain.users import Actor
 from lianbo.services import cap_trust, idempotency
 from lianbo.services.alert_compose import AlertDraft, compose
 from lianbo.services.alert_identity import new_identifier
+from lianbo.services.alert_reach import reach_of
 from lianbo.services.alerts import Issued, issue, require_issuer
 from lianbo.services.context import Context
 
@@ -52,7 +53,8 @@ async def _replayed(uow: UnitOfWork, outcome: Outcome) -> Issued:
     stored = await uow.alerts.get(outcome.resource_id)
     if stored is None:
         raise NotFound(f"no alert {outcome.resource_id}")
-    return Issued(stored, created=outcome.status == 201, replayed=True)
+    reach = await reach_of(uow, stored)
+    return Issued(stored, created=outcome.status == 201, replayed=True, reach=reach)
 
 
 _UTF8_DECLARED = re.compile(r"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.IGNORECASE)

@@ -4,29 +4,33 @@ Cell-broadcast style: the server publishes once per region topic and the
 broker (or hub) fans out; each player checks polygons and circles against
 its own position. So the topics are the smallest set of region codes that
 covers every targeted screen: the area's region codes themselves, and for
-polygons and circles the county (or smaller) region of each screen inside.
+polygons and circles the county region of each screen inside (or, for an
+issuer below county level, the jurisdiction itself: a topic never reaches
+screens outside it, whose own geofence would otherwise show the alert).
+
+Only the issuer's own screens are ever targeted: the candidates are the
+jurisdiction's screens, and ``within`` filters them again, so a screen of
+the neighbouring city inside a border-crossing circle is never reached.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from lianbo.adapters.db.repos.alerts import Screen
 from lianbo.adapters.geo import TerminalIndex
 from lianbo.domain.alerting.model import Area
-
-COUNTY = 6  # short-form length of a county code
+from lianbo.domain.alerting.reach import Reach, reach_region
 
 
 @dataclass(frozen=True, slots=True)
 class Targets:
     screens: list[Screen]
     topics: list[str]
+    reach: Reach = field(default_factory=Reach)
 
 
 def minimal_cover(codes: Iterable[str]) -> list[str]:
@@ -38,32 +42,30 @@ def minimal_cover(codes: Iterable[str]) -> list[str]:
     return sorted(kept)
 
 
-def target(screens: Sequence[Screen], areas: Sequence[Area]) -> Targets:
-    """The screens inside ``areas`` and the topics that reach them all."""
-    if not screens:
-        return Targets([], minimal_cover(c for a in areas for c in a.region_codes()))
-    index = TerminalIndex(
+def index_of(screens: Sequence[Screen]) -> TerminalIndex:
+    """The targeting index over ``screens`` (positions, regions, tiers)."""
+    return TerminalIndex(
         [s.id for s in screens],
         np.fromiter((s.lat for s in screens), dtype=np.float64, count=len(screens)),
         np.fromiter((s.lon for s in screens), dtype=np.float64, count=len(screens)),
         [s.region for s in screens],
+        [s.tier for s in screens],
     )
-    hit = index.target_mask(areas)
+
+
+def target(screens: Sequence[Screen], areas: Sequence[Area], within: str = "") -> Targets:
+    """The screens of jurisdiction ``within`` inside ``areas``, the topics
+    that reach them all, and how many per region and tier."""
+    if not screens:
+        return Targets([], minimal_cover(c for a in areas for c in a.region_codes()))
+    index = index_of(screens)
+    selected = index.selected(areas, within)
     region_codes = [c for a in areas for c in a.region_codes()]
     geometric = [Area(a.area_desc, a.polygons, a.circles) for a in areas]
     if any(a.polygons or a.circles for a in geometric):
-        in_shapes = index.target_mask(geometric)
-        region_codes += [
-            s.region[:COUNTY] for s, inside in zip(screens, in_shapes, strict=True) if inside
-        ]
+        in_shapes = index.counts(index.selected(geometric, within))
+        region_codes += [reach_region(region, within) for region, _, _ in in_shapes]
+    hit = index.unsorted(selected)
     chosen = [s for s, inside in zip(screens, hit, strict=True) if inside]
-    return Targets(chosen, minimal_cover(region_codes))
-
-
-def jurisdiction_shape(screens: Sequence[Screen]) -> BaseGeometry | None:
-    """The issuer's reach for polygons and circles: the convex hull of their
-    screens (no boundary data ships; see adapters.geo.jurisdiction)."""
-    if not screens:
-        return None
-    points = shapely.multipoints([(s.lon, s.lat) for s in screens])
-    return shapely.convex_hull(points)
+    reach = Reach.counted(index.counts(selected), within)
+    return Targets(chosen, minimal_cover(region_codes), reach)

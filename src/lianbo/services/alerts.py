@@ -2,7 +2,9 @@
 
 Every alert, written in JSON or imported as CAP XML, is a CAP 1.2 message
 (``domain.alerting.model.Alert``) and goes the same way: permission, dedup
-on (sender, identifier, sent), expiry, jurisdiction, references (those
+on (sender, identifier, sent), expiry, jurisdiction (a geocode outside is
+refused; a drawn shape reaching outside is a warning: it reaches only the
+issuer's own screens), references (those
 never received, and a message whose Update or Cancel came first, are in
 ``alert_chains.py``), then either ``pending-confirmation`` (two-person
 rule) or activation: sign the notice,
@@ -16,7 +18,7 @@ replay, are in ``alert_intake.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
@@ -24,10 +26,11 @@ import structlog
 from lianbo.adapters.cap import parse_cap, to_cap_xml
 from lianbo.adapters.db.repos.alerts import DuplicateAlert
 from lianbo.adapters.db.uow import UnitOfWork
-from lianbo.adapters.geo import check_alert_jurisdiction
+from lianbo.adapters.geo import alert_warnings, check_alert_jurisdiction
 from lianbo.domain.alerting import lifecycle
 from lianbo.domain.alerting.lifecycle import AlertAction, AlertState
 from lianbo.domain.alerting.model import Alert, MsgType, Reference, Scope, Status
+from lianbo.domain.alerting.reach import Reach
 from lianbo.domain.alerting.records import StoredAlert
 from lianbo.domain.alerting.rules import validate_alert
 from lianbo.domain.alerting.signatures import SignatureCheck
@@ -41,13 +44,12 @@ from lianbo.services import alert_records as records
 from lianbo.services import audit, idempotency
 from lianbo.services.alert_activation import Publication, activate, announce, end, move
 from lianbo.services.alert_identity import new_identifier
-from lianbo.services.alert_targets import jurisdiction_shape
+from lianbo.services.alert_outline import outline_of
+from lianbo.services.alert_reach import reach_of
 from lianbo.services.context import Context
 from lianbo.services.duties import every
 
 log = structlog.get_logger()
-
-LIVE = ("pending", "online", "offline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class Issued:
     alert: StoredAlert
     created: bool
     replayed: bool = False  # the answer kept for the request's Idempotency-Key
+    reach: Reach = field(default_factory=Reach)  # per region and tier (alert_reach.py)
 
 
 def require_issuer(actor: Actor) -> None:
@@ -70,13 +73,15 @@ def _expired_path(alert: Alert, now: datetime) -> str | None:
     return None
 
 
-async def _check_jurisdiction(uow: UnitOfWork, alert: Alert, jurisdiction: str) -> None:
-    """Region codes by prefix; polygons and circles against the hull of the
-    issuer's screens (loaded only when the area has any)."""
-    shape = None
-    if any(area.polygons or area.circles for area in alert.areas()):
-        shape = jurisdiction_shape(await uow.alerts.screens(jurisdiction, LIVE))
-    check_alert_jurisdiction(alert, jurisdiction, shape)
+async def _shape_warnings(
+    container: Context, uow: UnitOfWork, alert: Alert, jurisdiction: str
+) -> tuple[CapWarning, ...]:
+    """Polygons and circles reaching past the jurisdiction's outline (loaded
+    only when the area has any): accepted, with a warning each."""
+    if not any(area.polygons or area.circles for area in alert.areas()):
+        return ()
+    outline = await outline_of(container.outlines, uow, jurisdiction)
+    return alert_warnings(alert, jurisdiction, outline)
 
 
 async def issue(
@@ -95,7 +100,8 @@ async def issue(
     ``warnings``: what reading it found (kept with it, with the rules' own);
     ``signature``: its XML-DSig as checked (``services.cap_trust``);
     ``hold``: wait for an issuer's confirmation even when the two-person
-    rule would not (a feed's rules, ``services.cap_feeds``)."""
+    rule would not (a feed's rules, ``services.cap_feeds``).
+    The answer says whom it reaches, per region and tier."""
     require_issuer(actor)
     checked = validate_alert(alert)
     existing = await uow.alerts.by_key(*alert.key)
@@ -105,31 +111,33 @@ async def issue(
         if held is not None:  # the key answers with this alert too
             await idempotency.keep(container, uow, held, Outcome(200, existing.id))
             await uow.commit()
-        return Issued(existing, False)
+        return Issued(existing, False, reach=await reach_of(uow, existing))
     now = container.clock.now()
     if alert.msg_type is not MsgType.CANCEL and alert.status is not Status.DRAFT:
         path = _expired_path(alert, now)
         if path is not None:
             raise Unprocessable(f"{path}: the alert expired before it arrived", field=path)
-    await _check_jurisdiction(uow, alert, actor.jurisdiction)
+    check_alert_jurisdiction(alert, actor.jurisdiction)
+    outside = await _shape_warnings(container, uow, alert, actor.jurisdiction)
     found = await chains.chain(uow, actor, alert)
     xml = cap_xml if cap_xml is not None else to_cap_xml(alert).decode("utf-8")
     stored = replace(
         records.new_record(container, actor, alert, xml, found.referenced, now),
-        warnings=merged(warnings, checked, found.warnings),
+        warnings=merged(warnings, checked, found.warnings, outside),
         cap_signature=signature,
     )
     if hold and stored.state is AlertState.ACTIVE:
         stored = replace(stored, state=AlertState.PENDING)
     stored = chains.arriving_late(stored, found.waiting, now)
     try:
-        return await _record(container, uow, actor, alert, stored, found, held)
-    except DuplicateAlert:
+        issued = await _record(container, uow, actor, alert, stored, found, held)
+    except DuplicateAlert:  # a rival committed it first: answer from a fresh transaction
         async with container.uow() as fresh:
             again = await fresh.alerts.by_key(*alert.key)
-        if again is None:
-            raise
-        return Issued(again, False)
+            if again is None:
+                raise
+            return Issued(again, False, reach=await reach_of(fresh, again))
+    return replace(issued, reach=await reach_of(uow, issued.alert))
 
 
 async def _record(
@@ -192,7 +200,7 @@ async def confirm(container: Context, uow: UnitOfWork, actor: Actor, alert_id: s
     if lifecycle.is_due(stored.expires, container.clock.now()):
         raise Unprocessable("the alert has expired", field="expires")
     alert = parse_cap(stored.cap_xml)
-    await _check_jurisdiction(uow, alert, actor.jurisdiction)
+    check_alert_jurisdiction(alert, actor.jurisdiction)
     if await move(uow, stored, AlertAction.CONFIRM, confirmed_by=actor.username) is None:
         raise await _refusal(uow, stored, AlertAction.CONFIRM)  # a rival moved it first
     confirmed = replace(stored, confirmed_by=actor.username, state=AlertState.ACTIVE)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         JobQueue,
         Leadership,
     )
+    from lianbo.services.alert_outline import JurisdictionOutline
     from lianbo.services.cluster_health import ClusterHealth
     from lianbo.services.manifest_cache import ManifestCache
     from lianbo.services.messagebus import MessageBus
@@ -73,6 +74,8 @@ class Context(Protocol):
     def edges(self) -> EdgeCaches: ...
     @property
     def cap_signer(self) -> CapSigner | None: ...
+    @property
+    def outlines(self) -> JurisdictionOutline: ...
 
     def uow(self) -> UnitOfWork:
         """A new unit of work whose commit hands its events to the bus."""

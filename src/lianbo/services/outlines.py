@@ -35,6 +35,7 @@ from lianbo.services.context import UnitOfWork
 
 __all__ = [
     "MapOutline",
+    "RegionOutlines",
     "display_tolerance",
     "for_display",
     "load_outlines",
@@ -54,6 +55,14 @@ async def outline(uow: UnitOfWork, code: str) -> BaseGeometry | None:
         return None
     loaded = await uow.outlines.get(code)
     return from_geojson(loaded) if loaded is not None else shipped_outline(code)
+
+
+class RegionOutlines:
+    """The jurisdiction outline alerts are warned against
+    (``services.alert_outline.JurisdictionOutline``): loaded, else shipped."""
+
+    async def outline(self, uow: UnitOfWork, code: str) -> BaseGeometry | None:
+        return await outline(uow, code)
 
 
 async def outlines(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, BaseGeometry]:

@@ -38,6 +38,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not a number: (.*)", "不是有效数字：{0}"),
         (r"not a region code: (.*)", "不是有效的区划代码：{0}"),
         (r"unknown region code (.*)", "区划代码 {0} 不存在或不在您的管辖区域内"),
+        (r"region (\S+) is outside jurisdiction (\S+)", "区划 {0} 不在管辖区域 {1} 内"),
         (r"region code is required", "请填写区划代码"),
         (r"tier must be one of (.*)", "类型须为以下之一：{0}"),
         (r"role must be one of (.*)", "角色须为以下之一：{0}"),

@@ -124,6 +124,15 @@ ALERTS: dict[str, tuple[str, str]] = {
         "无效：签名无法读取（格式错误或有多个签名）",
         "Invalid: the signature cannot be read (malformed, or more than one)",
     ),
+    "alerts.warning.area_partly_outside": (
+        "图形有一部分超出管辖区域 {detail}：只发往图形内本辖区的屏幕，超出部分不覆盖任何屏幕",
+        "Part of this shape lies outside jurisdiction {detail}: only your own screens "
+        "inside it are reached, none beyond",
+    ),
+    "alerts.warning.area_outside": (
+        "图形完全在管辖区域 {detail} 之外：不覆盖任何屏幕",
+        "This shape lies wholly outside jurisdiction {detail}: it reaches no screen",
+    ),
     "alerts.section.level": ("级别与事件", "Level and event"),
     "alerts.section.text": ("预警内容", "Message"),
     "alerts.section.area": ("发布区域", "Area"),
@@ -178,7 +187,10 @@ ALERTS: dict[str, tuple[str, str]] = {
     ),
     "alerts.preview.screens": ("块屏幕将收到此预警", "screens will receive this alert"),
     "alerts.preview.examples": ("例如", "For example"),
-    "alerts.outside.part": ("{part}超出您的管辖区域", "{part} reaches outside your jurisdiction"),
+    "alerts.preview.region": ("区划", "Region"),
+    "alerts.preview.total": ("合计", "Total"),
+    "alerts.preview.outside": ("{part}：{warning}", "{part}: {warning}"),
+    "alerts.outside.part": ("{part}不在您的管辖区域内", "{part} is outside your jurisdiction"),
     "alerts.part.polygon": ("多边形 {n} ", "Polygon {n}"),
     "alerts.part.circle": ("圆形 {n} ", "Circle {n}"),
     "alerts.part.geocode": ("区划 {n} ", "Region {n}"),

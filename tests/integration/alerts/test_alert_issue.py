@@ -125,7 +125,8 @@ async def test_a_json_update_of_an_unknown_alert_id_is_a_conflict(env: Env) -> N
     assert unknown.status_code == 409 and unknown.json()["error"]["field"] == "replaces[0]"
 
 
-async def test_an_area_outside_the_jurisdiction_is_refused_naming_it(env: Env) -> None:
+async def test_a_region_outside_the_jurisdiction_is_refused_naming_it(env: Env) -> None:
+    # Drawn shapes reaching outside are accepted with a warning (test_alert_areas).
     at_sample_day(env)
     admin = await env.as_role(Role.ADMIN)
     await corner_screens(env, admin)
@@ -133,8 +134,8 @@ async def test_an_area_outside_the_jurisdiction_is_refused_naming_it(env: Env) -
     response = await env.client.post(
         "/api/v1/alerts/cap", content=SAMPLES["alert_multilang.xml"].encode(), headers=chengdu | CAP
     )
-    assert response.status_code == 403, response.text  # Chengdu's screens: a line, no room
-    assert response.json()["error"]["field"] == "alert/info[1]/area[1]/polygon[1]"
+    assert response.status_code == 403, response.text  # its second area names 绵阳 (510700)
+    assert response.json()["error"]["field"] == "alert/info[1]/area[2]/geocode[1]"
     response = await env.client.post(
         "/api/v1/alerts/cap",
         content=SAMPLES["exercise_restricted.xml"].encode(),
@@ -151,7 +152,12 @@ async def test_an_area_outside_the_jurisdiction_is_refused_naming_it(env: Env) -
     far = [[40.0, 116.0], [40.0, 116.5], [40.5, 116.5], [40.0, 116.0]]
     body = alert_body(area={"polygons": [far]})
     response = await env.client.post("/api/v1/alerts", json=body, headers=admin)
-    assert response.status_code == 403 and response.json()["error"]["field"] == "area.polygons[0]"
+    assert response.status_code == 201, response.text  # Beijing: reaches none of 51's screens
+    answer = response.json()
+    assert answer["targeted"] == 0 and answer["reach"]["total"] == 0
+    [warning] = answer["warnings"]
+    assert warning["code"] == "area_outside"
+    assert warning["path"] == "alert/info[1]/area[1]/polygon[1]"
 
 
 async def test_an_alert_expired_on_arrival_is_unprocessable(env: Env) -> None:

@@ -109,6 +109,7 @@ async def test_cli_sends_a_cap_file(served: Served, tmp_path: Path) -> None:  # 
     assert result.exit_code == 0, result.output
     assert "issued" in result.output and "active" in result.output
     assert "warning" in result.output  # its SAME geocode is kept, not targeted by
+    assert "reach 510104" in result.output  # the corner screens its area reaches
     again = await asyncio.to_thread(runner.invoke, cli, [*args, str(files["alert_multilang.xml"])])
     assert again.exit_code == 0 and "already issued" in again.output
     bad = tmp_path / "bad.cap"

@@ -11,7 +11,7 @@ import shapely
 from bench import alerts_core
 
 from lianbo.adapters.cap import atom_feed, parse_cap, to_cap_xml
-from lianbo.adapters.geo import TerminalIndex, check_alert_jurisdiction
+from lianbo.adapters.geo import TerminalIndex, alert_warnings, check_alert_jurisdiction
 from lianbo.domain.alerting.geofence import in_any_area
 from tests.integration.alerts.samples import SAMPLES, write_samples
 
@@ -41,7 +41,8 @@ def test_feed_of_all_samples_carries_each_document(files: dict[str, Path]) -> No
 
 def test_sample_alert_targets_a_fleet_and_devices_agree() -> None:
     alert = parse_cap(SAMPLES["alert_multilang.xml"])
-    check_alert_jurisdiction(alert, "51", shapely.box(97, 26, 109, 35))
+    check_alert_jurisdiction(alert, "51")
+    assert alert_warnings(alert, "51", shapely.box(97, 26, 109, 35)) == ()
     rng = np.random.default_rng(7)
     n = 5_000
     lats, lons = rng.uniform(30.0, 31.6, n), rng.uniform(103.5, 104.9, n)
@@ -53,6 +54,11 @@ def test_sample_alert_targets_a_fleet_and_devices_agree() -> None:
     device = [in_any_area(lats[i], lons[i], areas, regions[i]) for i in range(n)]
     assert mask.tolist() == device
     assert 0 < mask.sum() < n
+    # A Sichuan issuer's shapes reach Sichuan's screens only: 重庆's inside
+    # them never hear it (their topics are not published to).
+    sichuan = index.target_mask(areas, within="51")
+    expected = [d and r.startswith("51") for d, r in zip(device, regions, strict=True)]
+    assert sichuan.tolist() == expected
 
 
 def test_bench_runs_at_a_small_size() -> None:

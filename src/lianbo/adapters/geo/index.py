@@ -52,6 +52,7 @@ class TerminalIndex:
         lats: Sequence[float] | FloatArray,
         lons: Sequence[float] | FloatArray,
         regions: Sequence[str],
+        tiers: Sequence[str] = (),
     ) -> None:
         lon_arr = np.asarray(lons, dtype=np.float64)
         self._order = np.argsort(lon_arr, kind="stable")
@@ -66,6 +67,14 @@ class TerminalIndex:
         )
         self._region_names: list[str] = list(numbers)
         self._region_of = inverse[self._order]
+        tier_numbers: dict[str, int] = {}
+        tier_of = np.fromiter(
+            (tier_numbers.setdefault(t, len(tier_numbers)) for t in tiers),
+            dtype=np.int32,
+            count=len(tiers),
+        )
+        self._tier_names: list[str] = list(tier_numbers) or [""]
+        self._tier_of = tier_of[self._order] if len(tiers) else np.zeros(len(self._ids), np.int32)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -120,13 +129,42 @@ class TerminalIndex:
                 self.mark_circle(circle, mask)
         return mask
 
-    def target_mask(self, areas: Iterable[Area]) -> BoolArray:
-        """Terminals in any area, as a mask in the order they were given."""
+    def target_mask(self, areas: Iterable[Area], within: str | None = None) -> BoolArray:
+        """Terminals in any area, as a mask in the order they were given;
+        with ``within``, only those whose region is in that subtree (an
+        issuer's shapes reach their own screens only)."""
+        return self.unsorted(self.selected(areas, within))
+
+    def within_sorted(self, mask: BoolArray, within: str | None) -> BoolArray:
+        """``mask`` (sorted order) keeping only terminals in ``within``'s subtree."""
+        if not within:  # nationwide (or not asked): every terminal
+            return mask
+        inside = np.zeros(len(self._ids), dtype=bool)
+        self.mark_regions([within], inside)
+        return mask & inside
+
+    def unsorted(self, mask: BoolArray) -> BoolArray:
+        """A mask in the index's order as one in the order they were given."""
         result = np.zeros(len(self._ids), dtype=bool)
-        result[self._order[self.sorted_mask(areas)]] = True
+        result[self._order[mask]] = True
         return result
 
-    def target_ids(self, areas: Iterable[Area]) -> list[str]:
+    def selected(self, areas: Iterable[Area], within: str | None = None) -> BoolArray:
+        """Terminals in any area (and in ``within``'s subtree), sorted order."""
+        return self.within_sorted(self.sorted_mask(areas), within)
+
+    def counts(self, mask: BoolArray) -> list[tuple[str, str, int]]:
+        """(region, tier, terminals) of a sorted-order mask, per distinct
+        pair: one ``bincount``, no loop over terminals."""
+        width = len(self._tier_names)
+        pairs = self._region_of[mask].astype(np.int64) * width + self._tier_of[mask]
+        counted = np.bincount(pairs, minlength=len(self._region_names) * width)
+        return [
+            (self._region_names[int(k) // width], self._tier_names[int(k) % width], int(counted[k]))
+            for k in np.flatnonzero(counted)
+        ]
+
+    def target_ids(self, areas: Iterable[Area], within: str | None = None) -> list[str]:
         """Ids of the terminals in any area, in the order they were given."""
-        positions = np.flatnonzero(self.target_mask(areas))
+        positions = np.flatnonzero(self.target_mask(areas, within))
         return [self._ids[i] for i in positions]

@@ -14,6 +14,7 @@ from lianbo.api.alert_schemas import (
     AlertOut,
     DeliveryOut,
     FeedReceipt,
+    ReachOut,
 )
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep, bearer_token, current_actor
 from lianbo.api.routes.common import Limit, Offset
@@ -50,7 +51,8 @@ def _issued(issued: Issued, response: Response) -> AlertIssued:
     response.status_code = 201 if issued.created else 200
     if issued.replayed:
         response.headers[keys.REPLAYED] = "true"
-    return AlertIssued(**AlertOut.of(issued.alert).model_dump(), created=issued.created)
+    base = AlertOut.of(issued.alert).model_dump()
+    return AlertIssued(**base, created=issued.created, reach=ReachOut.of(issued.reach))
 
 
 @router.post("", status_code=201)

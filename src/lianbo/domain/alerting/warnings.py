@@ -4,9 +4,9 @@ The reference validator (google/cap-library) separates errors, which
 refuse a message, from cosmetic faults a receiver should accept. We do the
 same: an empty optional element, a geocode scheme we do not target by, a
 restriction on a message that is not Restricted, a CAP 1.1 message read as
-1.2, an earlier message we never received (or a later one received first)
-are accepted, kept with the
-alert and shown on it (docs/alerts.md, "Errors and warnings"). A life-safety
+1.2, an earlier message we never received (or a later one received first),
+a drawn shape reaching beyond the issuer's jurisdiction are accepted, kept
+with the alert and shown on it (docs/alerts.md, "Errors and warnings"). A life-safety
 message is never refused for a cosmetic rule.
 
 A warning names the element path, as a refusal does, and a ``code`` the
@@ -31,6 +31,10 @@ class WarningCode(StrEnum):
     CANCEL_UNKNOWN = "cancel_unknown"  # cancels a message we never received
     UPDATED_FIRST = "updated_first"  # its Update came first: arrives superseded
     CANCELLED_FIRST = "cancelled_first"  # its Cancel came first: arrives cancelled
+    # A drawn shape (polygon, circle) beyond the issuer's jurisdiction: the
+    # part outside reaches no screen (docs/alerts.md, "Areas").
+    AREA_PARTLY_OUTSIDE = "area_partly_outside"
+    AREA_OUTSIDE = "area_outside"  # wholly outside: it reaches no screen at all
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,10 @@
 The form carries the area three ways at once: region codes (ticked or
 typed), polygons and circles drawn on the map (JSON in hidden fields, written
 by ``static/alerts.js``). The preview runs the same server-side targeting the
-alert service uses (``services.area_preview``) over the issuer's own screens, and the
-same jurisdiction check, so an area refused on send is refused while drawing.
+alert service uses (``services.area_preview``) over the issuer's own screens,
+the same jurisdiction check (a geocode outside is refused on send, so it is
+refused while drawing) and the same warnings (a shape reaching past the
+jurisdiction reaches only the issuer's screens inside it).
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from lianbo.domain.alerting.model import Area, Circle, Point
+from lianbo.domain.alerting.reach import Reach
 from lianbo.domain.alerting.rules import check_circle, check_polygon
+from lianbo.domain.alerting.warnings import CapWarning
 from lianbo.domain.errors import DomainError, InvalidInput
 from lianbo.domain.regions import normalise_code
 from lianbo.domain.terminals import Tier
 from lianbo.domain.users import Actor
 from lianbo.protocol import json_input
 from lianbo.services import area_preview
-from lianbo.services.area_preview import Screen, check_jurisdiction
+from lianbo.services.area_preview import Screen, check_jurisdiction, shape_warnings
 from lianbo.web import charts
 from lianbo.web.forms import split_labels
 
@@ -154,11 +158,14 @@ def _domain_check(check: Any, path: str, shape: object, name: str) -> None:
 
 @dataclass
 class Preview:
-    """Who the area reaches: counts by tier, the targeted screens, a refusal."""
+    """Who the area reaches: counts by tier and by region and tier, the
+    targeted screens, shapes reaching past the jurisdiction, a refusal."""
 
     by_tier: dict[str, int] = field(default_factory=dict)
     targeted: list[Screen] = field(default_factory=list)
     refused: DomainError | None = None
+    reach: Reach = field(default_factory=Reach)
+    warnings: list[CapWarning] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -169,19 +176,21 @@ class Preview:
 def preview(
     actor: Actor, form: AreaForm, screens: Sequence[Screen], outline: BaseGeometry | None
 ) -> Preview:
-    """Targeted screens for the area, or the jurisdiction refusal."""
+    """Targeted screens for the area (with a warning per shape reaching past
+    ``outline``), or the refusal of a geocode outside the jurisdiction."""
     area = form.area()
     result = Preview(by_tier=dict.fromkeys(TIERS, 0))
     try:
-        check_jurisdiction(actor, area, outline)
+        check_jurisdiction(actor, area)
     except DomainError as problem:
         result.refused = problem
         return result
+    result.warnings = shape_warnings(actor, area, outline)
     if form.empty or not screens:
         return result
-    result.targeted = area_preview.targeted(area, screens)
-    for screen in result.targeted:
-        result.by_tier[screen.tier] = result.by_tier.get(screen.tier, 0) + 1
+    found = area_preview.targeted(area, screens, actor.jurisdiction)
+    result.targeted, result.reach = found.screens, found.reach
+    result.by_tier = found.reach.by_tier()
     return result
 
 

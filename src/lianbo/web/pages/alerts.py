@@ -90,7 +90,9 @@ async def composer(
 
 
 @router.post("/alerts/preview")
-async def preview(request: Request, console: PostConsoleDep, uow: UowDep) -> Response:
+async def preview(
+    request: Request, console: PostConsoleDep, uow: UowDep, container: ContainerDep
+) -> Response:
     """The targeted screens for the area as it stands (HTMX, on every change)."""
     _require_issuer(console)
     form = await request.form()
@@ -102,12 +104,16 @@ async def preview(request: Request, console: PostConsoleDep, uow: UowDep) -> Res
     except InvalidInput as problem:
         context["problem"] = problem.message
         return render(request, "alerts_preview.html", {**context, "map": None, "dots": []})
-    outline = await area_preview.jurisdiction_outline(uow, console.actor)
+    outline = None  # only shapes are warned against it: read it only for them
+    if area.polygons or area.circles:
+        outline = await area_preview.jurisdiction_outline(container, uow, console.actor)
     result = alert_area.preview(console.actor, area, screens, outline)
     if result.refused is not None:
         kind, number = alert_area.part_name(result.refused.field, result.refused.message)
         context.update(problem=result.refused.message, part_kind=kind, part_number=number)
     context["empty"] = area.empty
+    context["outside"] = [(*alert_area.part_name(w.path), w) for w in result.warnings]
+    context["region_names"] = await region_service.region_names(uow, result.reach.by_region)
     map_view = _map(screens, await outline_service.outline(uow, console.actor.jurisdiction))
     dots = _dots(result.targeted, map_view) if map_view else []
     # A refusal is still a 200: HTMX swaps only 2xx answers, and the issuer

@@ -9,7 +9,7 @@ to, counted for the feed's page; messages kept but not sent keep their CAP
 text (docs/alerts.md, "Upstream feeds").
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from alembic import op
 from lianbo.adapters.db.tables import UTCDateTime
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
