@@ -38,13 +38,13 @@ from lianbo.domain.ports import (
 from lianbo.services import alert_greeting, presence
 from lianbo.services.alert_acks import AckBatcher, committed
 from lianbo.services.alert_outline import JurisdictionOutline
-from lianbo.services.outlines import RegionOutlines
 from lianbo.services.auth import LoginLimiter
 from lianbo.services.cluster_health import ClusterHealth
 from lianbo.services.commands import CommandAcks
 from lianbo.services.manifest_cache import ManifestCache
 from lianbo.services.messagebus import MessageBus
 from lianbo.services.monitoring import Monitor
+from lianbo.services.outlines import RegionOutlines
 from lianbo.services.readiness import Check, Readiness
 
 if TYPE_CHECKING:
