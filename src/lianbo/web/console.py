@@ -24,6 +24,7 @@ from lianbo.web.forms import (
 from lianbo.web.pages import (
     alarms,
     alert_detail,
+    alert_feeds,
     alerts,
     asset_detail,
     audit,
@@ -91,7 +92,7 @@ def mount(app: FastAPI) -> None:
     content = (library, upload, asset_detail, review_queue)
     programme = (playlists, schedules, schedule_detail, what_plays)
     # /alerts/new before /alerts/{id}.
-    safety = (alerts, alert_detail, monitoring, alarms, reports)
+    safety = (alert_feeds, alerts, alert_detail, monitoring, alarms, reports)
     for module in (*pages, *content, *programme, *safety, play):  # /play: a screen, no login
         app.include_router(module.router, dependencies=[Depends(refuse_control_characters_in_path)])
     app.add_middleware(CleanConsoleQuery)

@@ -6,6 +6,49 @@ ALERTS: dict[str, tuple[str, str]] = {
     "nav.alerts_group": ("应急广播", "Alerts"),
     "nav.alerts": ("预警列表", "Alert list"),
     "nav.alerts_new": ("发布预警", "Issue alert"),
+    "nav.alert_feeds": ("预警来源", "Alert sources"),
+    # Upstream CAP feeds and trusted senders (services.cap_feeds, cap_trust).
+    "feeds.title": ("上游预警源", "Upstream CAP feeds"),
+    "feeds.none": (
+        "尚未订阅上游预警源：用 POST /api/v1/cap-feeds 添加。",
+        "No upstream feeds yet: add one with POST /api/v1/cap-feeds.",
+    ),
+    "feeds.name": ("名称", "Name"),
+    "feeds.kind": ("方式", "Kind"),
+    "feeds.kind.poll": ("轮询", "Polled"),
+    "feeds.kind.push": ("推送", "Pushed"),
+    "feeds.every": ("每 {seconds} 秒", "every {seconds} s"),
+    "feeds.region": ("辖区", "Jurisdiction"),
+    "feeds.disabled": ("已停用", "Disabled"),
+    "feeds.rules": ("规则", "Rules"),
+    "feeds.at_once": ("直接发布", "Issued at once"),
+    "feeds.events": ("事件代码", "Event codes"),
+    "feeds.last_poll": ("上次轮询", "Last poll"),
+    "feeds.last_ok": ("上次成功", "last success"),
+    "feeds.last_error": ("上次错误", "Last error"),
+    "feeds.failures": ("连续失败 {n} 次", "{n} failures in a row"),
+    "feeds.outcome.issued": ("已发布", "Issued"),
+    "feeds.outcome.queued": ("待确认", "Queued"),
+    "feeds.outcome.duplicate": ("重复", "Duplicate"),
+    "feeds.outcome.outside": ("辖区外", "Outside"),
+    "feeds.outcome.refused": ("拒收", "Refused"),
+    "feeds.outcome.failed": ("获取失败", "Failed"),
+    "feeds.senders": ("受信任的发送方", "Trusted CAP senders"),
+    "feeds.sender": ("发送方", "Sender"),
+    "feeds.must_sign": ("必须签名", "Must sign"),
+    "feeds.yes": ("是", "Yes"),
+    "feeds.no": ("否", "No"),
+    "feeds.no_senders": (
+        "尚未配置受信任的发送方：用 lianbo cap-senders trust 或 "
+        "PUT /api/v1/cap-senders/…（发送方）添加。",
+        "No trusted senders yet: add one with lianbo cap-senders trust or "
+        "PUT /api/v1/cap-senders/… (the sender).",
+    ),
+    "feeds.help": (
+        "待确认的预警在预警列表中，由发布员一键确认后发出；辖区外的消息只保存不发送。",
+        "Queued alerts wait in the alert list for an issuer's one-click confirmation; "
+        "messages outside the jurisdiction are kept, not sent.",
+    ),
     "alerts.intro": (
         "应急预警优先于所有节目，在目标区域内的每块屏幕上插播，逐屏跟踪送达。",
         "Emergency alerts pre-empt all programming on every targeted screen; "

@@ -20,6 +20,7 @@ from tests.integration.alerts.feed_server import FeedServer, Page, atom, entry
 from tests.integration.alerts.samples import AREA_CHENGDU, _wrap, head, info
 from tests.integration.alerts.support import CAP, SAMPLE_DAY, at_sample_day, corner_screens
 from tests.support.cap_signing import Identity, sign
+from tests.support.console import signed_in
 from tests.support.env import Env
 
 pytestmark = pytest.mark.integration
@@ -257,3 +258,28 @@ async def test_subscribing_is_for_admins_checked_and_audited(env: Env) -> None:
     audit = (await env.client.get("/api/v1/audit", headers=admin)).json()["items"]
     acts = {e["action"] for e in audit}
     assert {"cap_feed.create", "cap_feed.change", "cap_feed.delete"} <= acts
+
+
+async def test_the_console_shows_each_feeds_state_and_each_alerts_source_and_signature(
+    env: Env, source: FeedServer
+) -> None:
+    at_sample_day(env)
+    admin = await env.as_role(Role.ADMIN)
+    await corner_screens(env, admin)
+    source.pages["/good"] = Page(atom(entry("urn:c", inline=message("CONSOLE-1"))))
+    good = await subscribe(env, admin, name="好源", url=source.url("/good"))
+    await subscribe(env, admin, name="坏源", url=source.url("/gone"))
+    await poll(env)
+    alert_id = (await feed_page(env, admin, good["id"]))["messages"][0]["alert_id"]
+    await signed_in(env)
+    page = await env.client.get("/alerts/feeds?lang=en")
+    assert page.status_code == 200
+    good_row = page.text.split('data-feed="好源"')[1].split("</tr>")[0]
+    bad_row = page.text.split('data-feed="坏源"')[1].split("</tr>")[0]
+    assert 'data-count="issued">1<' in good_row and "data-feed-error" not in good_row
+    assert 'data-count="failed">1<' in bad_row and "HTTP 404" in bad_row
+    board = await env.client.get(f"/alerts/{alert_id}?lang=en")
+    assert board.status_code == 200
+    assert 'data-cap-signature="unverified"' in board.text and "feed:好源" in board.text
+    await signed_in(env, Role.VIEWER)
+    assert (await env.client.get("/alerts/feeds")).status_code == 403
