@@ -20,7 +20,15 @@ import httpx
 from lianbo.adapters.cap import MAX_BYTES, read_cap, to_cap_xml
 from lianbo.adapters.cap.feed_reader import FeedEntry, FeedError, fetch, read_feed
 from lianbo.domain.alerting.errors import CapInvalid, XmlRefused
-from lianbo.domain.alerting.feeds import Feed, Outcome, mapped, next_poll, remembered
+from lianbo.domain.alerting.feeds import (
+    Feed,
+    FeedFault,
+    Outcome,
+    fault_text,
+    mapped,
+    next_poll,
+    remembered,
+)
 from lianbo.domain.alerting.lifecycle import AlertState
 from lianbo.domain.alerting.model import MsgType
 from lianbo.domain.alerting.records import StoredAlert
@@ -135,7 +143,7 @@ async def poll_due(container: Context, client: httpx.AsyncClient | None = None) 
                 await poll(container, http, feed)
             except Exception:  # one feed's fault never stops the others
                 log.exception("polling CAP feed %s failed", feed.name)
-                await _failed(container, feed, "internal error while polling")
+                await _failed(container, feed, FeedError(FeedFault.INTERNAL))
 
     if client is not None:
         await asyncio.gather(*(one(f, client) for f in due))
@@ -153,7 +161,7 @@ async def poll(container: Context, client: httpx.AsyncClient, feed: Feed) -> Non
         found = await fetch(client, feed.url, etag=feed.etag, last_modified=feed.last_modified)
         entries = [] if found.status == 304 else read_feed(found.body)
     except FeedError as error:
-        await _failed(container, feed, str(error))
+        await _failed(container, feed, error)
         return
     fresh = [e for e in reversed(entries) if e.key not in feed.seen]
     taken = [e.key for e in fresh if await _entry(container, client, feed, e)]
@@ -183,7 +191,7 @@ async def _entry(
         try:
             found = await fetch(client, entry.link, max_bytes=MAX_BYTES)
         except FeedError as error:
-            await _note_failed(container, feed, f"{entry.link}: {error}")
+            await _note_failed(container, feed, fault_text(error.fault, error.detail))
             return False
         document = found.body
     if document is not None:
@@ -191,26 +199,27 @@ async def _entry(
     return True
 
 
-async def _failed(container: Context, feed: Feed, reason: str) -> None:
+async def _failed(container: Context, feed: Feed, error: FeedError) -> None:
     """A poll that failed: counted, shown, and the next one backed off."""
+    reason = fault_text(error.fault, error.detail)
     now = container.clock.now()
     failed = replace(feed, failures=feed.failures + 1)
     async with container.uow() as uow:
         await uow.cap_feeds.change(
             feed.id,
             last_poll_at=now,
-            last_error=reason[:300],
+            last_error=reason,
             failures=failed.failures,
             next_poll_at=next_poll(failed, now, ok=False),
         )
-        await uow.cap_feeds.note(feed.id, now, Outcome.FAILED.value, detail=reason[:300])
+        await uow.cap_feeds.note(feed.id, now, Outcome.FAILED.value, detail=reason)
         await uow.commit()
 
 
 async def _note_failed(container: Context, feed: Feed, reason: str) -> None:
     async with container.uow() as uow:
         await uow.cap_feeds.note(
-            feed.id, container.clock.now(), Outcome.FAILED.value, detail=reason[:300]
+            feed.id, container.clock.now(), Outcome.FAILED.value, detail=reason
         )
         await uow.commit()
 

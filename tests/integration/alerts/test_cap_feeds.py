@@ -188,11 +188,18 @@ async def test_a_feed_that_fails_is_counted_backs_off_and_never_stops_another(
         page = pages[name]
         assert page["counts"] == {"failed": 1}, name
         assert page["failures"] == 1 and page["last_error"], name
-    assert "HTML" in pages["html"]["last_error"]
-    assert "timed out" in pages["hang"]["last_error"]
-    assert "limit" in pages["huge"]["last_error"]
-    assert "DTD" in pages["bomb"]["last_error"]
-    assert "HTTP 404" in pages["missing"]["last_error"]
+    codes = {n: pages[n]["last_error_code"] for n in names[:-1]}
+    assert codes == {
+        "html": "html",
+        "broken": "bad_xml",
+        "error": "http",
+        "bomb": "dtd",
+        "huge": "too_large",
+        "hang": "timeout",
+        "missing": "http",
+    }
+    assert pages["missing"]["last_error"] == "The server answered HTTP 404"
+    assert pages["missing"]["messages"][0]["detail"] == "The server answered HTTP 404"
     # backed off: not due again after the interval, the good one is
     env.clock.current += timedelta(seconds=31)
     async with env.container.uow() as uow:

@@ -19,6 +19,7 @@ from lxml import etree
 from lianbo.adapters.cap.reader import parse_xml
 from lianbo.adapters.cap.schema import NS, NS_1_0, NS_1_1
 from lianbo.domain.alerting.errors import XmlRefused
+from lianbo.domain.alerting.feeds import FeedFault
 
 ATOM = "http://www.w3.org/2005/Atom"
 CAP_NAMESPACES = (NS, NS_1_1, *NS_1_0)
@@ -29,7 +30,13 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 
 
 class FeedError(Exception):
-    """The source could not be read; the words are for the feed's page."""
+    """The source could not be read: why (``fault``) and the one value the
+    words quote (``detail``)."""
+
+    def __init__(self, fault: FeedFault, detail: str = "") -> None:
+        super().__init__(f"{fault.value} {detail}".strip())
+        self.fault = fault
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,9 @@ def read_feed(raw: bytes) -> list[FeedEntry]:
     try:
         root = parse_xml(raw, max_bytes=MAX_FEED_BYTES)
     except XmlRefused as refused:
-        raise FeedError(str(refused)) from None
+        text = str(refused)
+        fault = FeedFault.DTD if "DTD" in text or "entit" in text else FeedFault.BAD_XML
+        raise FeedError(fault) from None
     namespace, _, local = (
         root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     )
@@ -69,7 +78,7 @@ def read_feed(raw: bytes) -> list[FeedEntry]:
     elif not namespace and local == "rss":
         entries = [_rss(i) for i in tree.iterfind("channel/item")]
     else:
-        raise FeedError("not an Atom or RSS feed, nor a CAP document")
+        raise FeedError(FeedFault.NOT_A_FEED)
     found = [e for e in entries if e is not None]
     return found[:MAX_ENTRIES]
 
@@ -137,12 +146,12 @@ async def fetch(
             if response.status_code == 304:
                 return Fetched(304, b"", etag, last_modified)
             if response.status_code != 200:
-                raise FeedError(f"HTTP {response.status_code}")
+                raise FeedError(FeedFault.HTTP, str(response.status_code))
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > max_bytes:
-                    raise FeedError(f"over the {max_bytes}-byte limit")
+                    raise FeedError(FeedFault.TOO_LARGE, str(max_bytes))
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             found = Fetched(
                 200,
@@ -151,11 +160,11 @@ async def fetch(
                 response.headers.get("last-modified"),
             )
     except httpx.TimeoutException:
-        raise FeedError("timed out") from None
+        raise FeedError(FeedFault.TIMEOUT) from None
     except httpx.HTTPError as error:
-        raise FeedError(f"cannot reach it ({type(error).__name__})") from None
+        raise FeedError(FeedFault.UNREACHABLE, type(error).__name__) from None
     if kind == "text/html" or found.body.lstrip()[:15].lower().startswith(
         (b"<!doctype html", b"<html")
     ):
-        raise FeedError("answered an HTML page, not a feed")
+        raise FeedError(FeedFault.HTML)
     return found

@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from lianbo.api.deps import ActorDep, ContainerDep, UowDep
 from lianbo.api.text import Line
+from lianbo.domain.alerting.feeds import Outcome, read_fault
 from lianbo.services import cap_feed_admin
 from lianbo.services.cap_feed_admin import FeedSpec, FeedView
+from lianbo.web.i18n import translate
 
 router = APIRouter(prefix="/api/v1/cap-feeds", tags=["alerts"])
 
@@ -50,7 +52,8 @@ class FeedOut(BaseModel):
     last_poll_at: datetime | None
     last_ok_at: datetime | None
     next_poll_at: datetime | None
-    last_error: str | None
+    last_error: str | None  # in English, from the catalog
+    last_error_code: str | None  # feeds.error.<code>: http, timeout, html, dtd, …
     failures: int
     counts: dict[str, int]
     messages: list[dict[str, Any]]
@@ -73,12 +76,27 @@ class FeedOut(BaseModel):
             last_poll_at=feed.last_poll_at,
             last_ok_at=feed.last_ok_at,
             next_poll_at=feed.next_poll_at,
-            last_error=feed.last_error,
+            last_error=_words(feed.last_error),
+            last_error_code=read_fault(feed.last_error)[0].value if feed.last_error else None,
             failures=feed.failures,
             counts=view.counts,
-            messages=view.inbox,
+            messages=[_message(m) for m in view.inbox],
             token=view.token,
         )
+
+
+def _words(fault: str | None) -> str | None:
+    if fault is None:
+        return None
+    code, detail = read_fault(fault)
+    return translate("en", f"feeds.error.{code.value}", detail=detail)
+
+
+def _message(row: dict[str, Any]) -> dict[str, Any]:
+    """An inbox row; a failed fetch's fault in words."""
+    if row["outcome"] == Outcome.FAILED.value:
+        return row | {"detail": _words(row["detail"])}
+    return row
 
 
 @router.get("")

@@ -41,6 +41,34 @@ class Outcome(StrEnum):
     FAILED = "failed"  # a poll, or an entry's document, could not be fetched
 
 
+class FeedFault(StrEnum):
+    """Why a poll failed (the catalogs word each: ``feeds.error.<code>``)."""
+
+    HTTP = "http"  # detail: the status
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    HTML = "html"  # a web page (a login or maintenance page), not a feed
+    TOO_LARGE = "too_large"  # detail: the limit in bytes
+    NOT_A_FEED = "not_a_feed"
+    DTD = "dtd"  # a DTD or entities: refused, never expanded
+    BAD_XML = "bad_xml"
+    INTERNAL = "internal"
+
+
+def fault_text(fault: FeedFault, detail: str = "") -> str:
+    """How a fault is kept (``last_error``): ``code`` or ``code:detail``."""
+    return f"{fault.value}:{detail}"[:300] if detail else fault.value
+
+
+def read_fault(text: str) -> tuple[FeedFault, str]:
+    """The inverse of :func:`fault_text` (an unknown code reads as internal)."""
+    code, _, detail = text.partition(":")
+    try:
+        return FeedFault(code), detail
+    except ValueError:
+        return FeedFault.INTERNAL, ""
+
+
 @dataclass(frozen=True, slots=True)
 class FeedRules:
     """Which messages go out at once; the rest wait for an issuer.

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lianbo.api.deps import UowDep
-from lianbo.domain.alerting.feeds import Outcome
+from lianbo.domain.alerting.feeds import Outcome, read_fault
 from lianbo.services import cap_feed_admin, cap_trust
 from lianbo.web.render import render
 from lianbo.web.session import ConsoleDep
@@ -25,5 +25,6 @@ async def feeds_page(request: Request, console: ConsoleDep, uow: UowDep) -> Resp
         "feeds": feeds,
         "senders": senders,
         "outcomes": [o.value for o in Outcome],
+        "faults": {v.feed.id: read_fault(v.feed.last_error or "") for v in feeds},
     }
     return render(request, "alerts_feeds.html", context)
