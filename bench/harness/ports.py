@@ -21,6 +21,11 @@ ATTEMPTS = 200
 # Its own source: a test runner that reseeds ``random`` before every test
 # (pytest-randomly) would otherwise hand every test the same first pick.
 _PICK = random.SystemRandom()
+# Ports this process has handed out. A picked port is only checked, not
+# held, until its service binds it; a NATS node asks for four ports before
+# it starts, and a repeat among them made it fail ("address already in
+# use" on its own route port). Never hand out the same port twice.
+_GIVEN: set[int] = set()
 
 
 def _ephemeral_low() -> int:
@@ -46,8 +51,13 @@ def free_port() -> int:
     if top - LOWEST >= 1_000:
         for _ in range(ATTEMPTS):
             port = _PICK.randint(LOWEST, top)
-            if _bindable(port):
+            if port not in _GIVEN and _bindable(port):
+                _GIVEN.add(port)
                 return port
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port

@@ -33,3 +33,25 @@ def test_a_port_the_kernel_picks_when_there_is_no_room_below(
     assert 1024 <= port <= 65535
     monkeypatch.setattr(ports, "RANGE_FILE", tmp_path / "missing")
     assert ports.free_port() > 0
+
+
+class _Repeating:
+    """A random source that picks the same number first twice."""
+
+    def __init__(self, picks: list[int]) -> None:
+        self.picks = picks
+
+    def randint(self, low: int, high: int) -> int:
+        return self.picks.pop(0)
+
+
+def test_a_port_is_never_handed_out_twice_before_it_is_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    range_file = tmp_path / "ip_local_port_range"
+    range_file.write_text("32768\t60999\n")
+    monkeypatch.setattr(ports, "RANGE_FILE", range_file)
+    first, second = ports.free_port(), ports.free_port()  # two real picks, for free numbers
+    monkeypatch.setattr(ports, "_PICK", _Repeating([first, first, second]))
+    monkeypatch.setattr(ports, "_GIVEN", {first})
+    assert ports.free_port() == second  # the repeat of ``first`` is skipped
