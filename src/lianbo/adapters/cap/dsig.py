@@ -199,7 +199,6 @@ class CapSigner:
             raise ValueError("the CAP signing certificate is not the key's")
         self._key = key
         self._cert = cert_pem.decode()
-        self.certificate = self._cert
 
     def sign(self, document: bytes) -> bytes:
         """``document`` (our own CAP XML) with our enveloped signature."""
